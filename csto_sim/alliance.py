@@ -1,0 +1,121 @@
+"""The two decisions around a threat: does the struck member ask, and does the alliance answer.
+
+Both are logistic in a few interpretable terms (see ``docs/ODD.md``). The functions are
+pure and broadcast over any leading axes, so one member's row, all members, or many
+replicas at once go through the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dynamics import sigmoid
+
+
+def effective_fit(fit: np.ndarray, territorial: np.ndarray, extraterritorial_fit: float) -> np.ndarray:
+    """Charter fit of an event, reduced when it happens outside the member's recognised territory."""
+    return fit * np.where(territorial, 1.0, extraterritorial_fit)
+
+
+def request_probability(
+    severity: np.ndarray,
+    trust: np.ndarray,
+    fit: np.ndarray,
+    p: dict,
+) -> np.ndarray:
+    """Chance that a struck active member asks the alliance for help.
+
+    Graver threats, more trust that the alliance will answer, and a better charter fit
+    all make a request more likely.
+    """
+    x = (
+        p["request_base"]
+        + p["request_severity"] * severity
+        + p["request_trust"] * trust
+        + p["request_fit"] * fit
+    )
+    return sigmoid(x)
+
+
+def response_probability(
+    severity: np.ndarray,
+    fit: np.ndarray,
+    internal: np.ndarray,
+    counterpart_member: np.ndarray,
+    affinity: np.ndarray,
+    capacity: np.ndarray | float,
+    w_leader: np.ndarray,
+    stake: np.ndarray,
+    funded: np.ndarray | float,
+    p: dict,
+) -> np.ndarray:
+    """Chance that the alliance answers a request, given the threat and the state of the alliance.
+
+    The alliance acts when its leader can (available capacity, a funded budget) and will
+    (the charter fits, it is not a member's internal affair, it need not take sides between
+    two members, the adversary is not the leader's friend, the requester is aligned with the
+    leader's pole and matters to it).
+    """
+    x = (
+        p["response_base"]
+        + p["response_fit"] * fit
+        - p["response_internal"] * internal
+        - p["response_both_members"] * counterpart_member
+        - p["response_affinity"] * affinity
+        + p["response_capacity"] * capacity
+        + p["response_alignment"] * w_leader
+        + p["response_stake"] * stake
+        + p["response_budget"] * funded
+        + p["response_severity"] * severity
+    )
+    return sigmoid(x)
+
+
+def expected_response(
+    kind_weights: np.ndarray,
+    fit: np.ndarray,
+    internal: np.ndarray,
+    member_share: np.ndarray,
+    affinity: np.ndarray,
+    capacity: np.ndarray | float,
+    w_leader: np.ndarray,
+    stake: np.ndarray,
+    funded: np.ndarray | float,
+    severity: np.ndarray,
+    p: dict,
+) -> np.ndarray:
+    """Each member's expected chance that the alliance would answer the threats it typically faces.
+
+    The response probability of a typical event of each kind (mean severity, the usual
+    counterpart) averaged with the member's hazard weights ``(members, kinds)``. Trust
+    drifts toward it: members read the alliance's will from its leader's state and their own
+    exposure, not only from events.
+    """
+    prob = response_probability(
+        severity,
+        fit,
+        internal,
+        member_share,
+        affinity,
+        capacity,
+        w_leader[..., None],
+        stake[..., None],
+        funded[..., None] if np.ndim(funded) else funded,
+        p,
+    )
+    return (kind_weights * prob).sum(axis=-1)
+
+
+def bilateral_probability(w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float) -> np.ndarray:
+    """Chance that some pole helps a member directly: its alignment-weighted attraction to the poles.
+
+    ``strength`` is made relative to the strongest pole so the chance lies in [0, scale].
+    """
+    top = strength.max(axis=-1, keepdims=True)
+    rel = strength / np.where(top > 0, top, 1.0)
+    return scale * np.clip((w * offers * rel).sum(axis=-1), 0.0, 1.0)
+
+
+def funded_budget(budget_share: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Share of the alliance budget still paid: the budget shares of the active members."""
+    return np.clip((budget_share * active).sum(axis=-1), 0.0, 1.0)
