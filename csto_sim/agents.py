@@ -54,22 +54,34 @@ class MemberState(mesa.Agent):
         m, i, t = self.model, self.index, self.model.t
         if m.status[i] != dynamics.ACTIVE:
             return np.zeros(ev.occur.shape[1], dtype=bool)
-        fit = alliance.effective_fit(m.inputs.fit, ev.territorial[i], m.params["extraterritorial_fit"])
+        fit = alliance.effective_fit(
+            m.inputs.fit, ev.territorial[i], m.params["extraterritorial_fit"]
+        )
         prob = alliance.request_probability(ev.severity[i], m.b[i], fit, m.params)
         return ev.occur[i] & (m.noise.request[t, i] < prob)
 
     def drift(self, social: np.ndarray, tie_strength: float, expected: float) -> None:
         """Between events: pulled by the poles' offers and by partners; commitment and trust settle."""
-        m, i, t, p, dt = self.model, self.index, self.model.t, self.model.params, self.model.inputs.dt
+        m, i, t, p, dt = (
+            self.model,
+            self.index,
+            self.model.t,
+            self.model.params,
+            self.model.inputs.dt,
+        )
         target = dynamics.pole_target(m.inputs.strength[t], m.inputs.offers[t, i], m.w[i])
         w = dynamics.move_toward(m.w[i], target, dynamics.rate_to_share(p["pole_pull_rate"], dt))
         share = dynamics.rate_to_share(p["network_rate"] * tie_strength, dt)
         m.w[i] = dynamics.move_toward(w, social, share)
-        m.b[i] = dynamics.move_toward(m.b[i], expected, dynamics.rate_to_share(p["trust_drift_rate"], dt))
+        m.b[i] = dynamics.move_toward(
+            m.b[i], expected, dynamics.rate_to_share(p["trust_drift_rate"], dt)
+        )
         anchor = dynamics.commitment_anchor(
             m.w[i, m.inputs.leader_pole], m.b[i], p["commitment_alignment_weight"]
         )
-        m.c[i] = dynamics.move_toward(m.c[i], anchor, dynamics.rate_to_share(p["commitment_rate"], dt))
+        m.c[i] = dynamics.move_toward(
+            m.c[i], anchor, dynamics.rate_to_share(p["commitment_rate"], dt)
+        )
 
     def reconsider_membership(self) -> None:
         """Freeze, withdraw or return when commitment, less the cost of leaving, crosses a threshold."""

@@ -12,7 +12,9 @@ import numpy as np
 from .dynamics import sigmoid
 
 
-def effective_fit(fit: np.ndarray, territorial: np.ndarray, extraterritorial_fit: float) -> np.ndarray:
+def effective_fit(
+    fit: np.ndarray, territorial: np.ndarray, extraterritorial_fit: float
+) -> np.ndarray:
     """Charter fit of an event, reduced when it happens outside the member's recognised territory."""
     return fit * np.where(territorial, 1.0, extraterritorial_fit)
 
@@ -106,7 +108,9 @@ def expected_response(
     return (kind_weights * prob).sum(axis=-1)
 
 
-def bilateral_probability(w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float) -> np.ndarray:
+def bilateral_probability(
+    w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float
+) -> np.ndarray:
     """Chance that some pole helps a member directly: its alignment-weighted attraction to the poles.
 
     ``strength`` is made relative to the strongest pole so the chance lies in [0, scale].

@@ -134,7 +134,9 @@ def alignment_shock(
     return move_toward(w, target, toward + away)
 
 
-def commitment_anchor(w_leader: np.ndarray, trust: np.ndarray, alignment_weight: float) -> np.ndarray:
+def commitment_anchor(
+    w_leader: np.ndarray, trust: np.ndarray, alignment_weight: float
+) -> np.ndarray:
     """The commitment a member settles at: alignment with the leader's pole and trust, mixed."""
     return alignment_weight * w_leader + (1.0 - alignment_weight) * trust
 

@@ -70,15 +70,21 @@ class Inputs:
     n_steps: int
     dt: float
     years: np.ndarray  # (T+1,) decimal year at the start of each step and at the end
-    strength: np.ndarray  # (T, P) pole strength; the leader pole's is the leader's available capacity
+    strength: (
+        np.ndarray
+    )  # (T, P) pole strength; the leader pole's is the leader's available capacity
     capacity: np.ndarray  # (T,) leader's available capacity (strength less distraction)
     offers: np.ndarray  # (T, M, P) offers in [0, 1]
     accession: np.ndarray  # (T, M) bool: member joins at this step
     p_event: np.ndarray  # (M, K) probability of an event of each kind per step
-    options: list[list[np.ndarray]]  # [member][kind] -> counterpart indices a random event may involve
+    options: list[
+        list[np.ndarray]
+    ]  # [member][kind] -> counterpart indices a random event may involve
     affinity: np.ndarray  # (C,) leader affinity of each counterpart (0 for members)
     kind_weights: np.ndarray  # (M, K) share of each kind in a member's hazard (uniform if none)
-    option_member_share: np.ndarray  # (M, K) share of a random event's counterparts that are members
+    option_member_share: (
+        np.ndarray
+    )  # (M, K) share of a random event's counterparts that are members
     option_affinity: np.ndarray  # (M, K) mean leader affinity of a random event's counterparts
     counterpart_is_member: np.ndarray  # (C,) index of the member, or -1
     scripted: dict[int, list[ScriptedThreat]]  # step -> events
@@ -171,8 +177,12 @@ def compile_inputs(s: Scenario) -> Inputs:
         options.append(row)
     p_event = dynamics.rate_to_share(rates, dt)
     kind_weights = dynamics.normalise(rates, np.full(K, 1.0 / K))
-    member_share = np.array([[float((is_member[o] >= 0).mean()) if o.size else 0.0 for o in row] for row in options])
-    option_affinity = np.array([[float(affinity[o].mean()) if o.size else 0.0 for o in row] for row in options])
+    member_share = np.array(
+        [[float((is_member[o] >= 0).mean()) if o.size else 0.0 for o in row] for row in options]
+    )
+    option_affinity = np.array(
+        [[float(affinity[o].mean()) if o.size else 0.0 for o in row] for row in options]
+    )
 
     scripted: dict[int, list[ScriptedThreat]] = {}
     for label, e in s.events.items():
@@ -287,7 +297,9 @@ def step_events(inputs: Inputs, noise: Noise, t: int) -> StepEvents:
         for k in range(K):
             opts = inputs.options[i][k]
             if occur[i, k] and opts.size:
-                counterpart[i, k] = opts[min(int(noise.counterpart[t, i, k] * opts.size), opts.size - 1)]
+                counterpart[i, k] = opts[
+                    min(int(noise.counterpart[t, i, k] * opts.size), opts.size - 1)
+                ]
     territorial = np.ones((M, K), dtype=bool)
     label = np.full((M, K), "", dtype=object)
     for e in inputs.scripted.get(t, []):

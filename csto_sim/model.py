@@ -96,7 +96,9 @@ class CSTOModel(mesa.Model):
         self.event_log: list[dict[str, Any]] = []
         self.datacollector = None
         if collect:
-            reporters = {f"w_{p.lower()}": _weight_reporter(j) for j, p in enumerate(self.inputs.poles)}
+            reporters = {
+                f"w_{p.lower()}": _weight_reporter(j) for j, p in enumerate(self.inputs.poles)
+            }
             self.datacollector = mesa.DataCollector(
                 model_reporters={
                     "year": lambda m: float(m.inputs.years[m.t]),
@@ -179,7 +181,9 @@ class CSTOModel(mesa.Model):
         cp = ev.counterpart
         has_cp = cp >= 0
         cp_member = np.where(has_cp, inp.counterpart_is_member[cp], -1)
-        both_members = (cp_member >= 0) & (self.status[np.clip(cp_member, 0, None)] == dynamics.ACTIVE)
+        both_members = (cp_member >= 0) & (
+            self.status[np.clip(cp_member, 0, None)] == dynamics.ACTIVE
+        )
         affinity = np.where(has_cp, inp.affinity[cp], 0.0)
         fit = alliance.effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
         funded = alliance.funded_budget(inp.budget_share, self.status == dynamics.ACTIVE)
@@ -217,7 +221,9 @@ class CSTOModel(mesa.Model):
     def _bilateral(self) -> np.ndarray:
         """Each member's chance this step of direct help from a pole."""
         inp, t = self.inputs, self.t
-        return alliance.bilateral_probability(self.w, inp.offers[t], inp.strength[t], self.params["bilateral_help"])
+        return alliance.bilateral_probability(
+            self.w, inp.offers[t], inp.strength[t], self.params["bilateral_help"]
+        )
 
     def _log(self, ev, requested, responded, helped) -> None:
         year = float(self.inputs.years[self.t])
@@ -250,7 +256,9 @@ class CSTOModel(mesa.Model):
                 "status": a.status,
                 "commitment": a.commitment,
                 "trust": a.trust,
-                **{f"w_{p.lower()}": float(a.alignment[j]) for j, p in enumerate(self.inputs.poles)},
+                **{
+                    f"w_{p.lower()}": float(a.alignment[j]) for j, p in enumerate(self.inputs.poles)
+                },
             }
             for a in self.members
         ]

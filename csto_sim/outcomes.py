@@ -34,7 +34,9 @@ class History:
             status=np.zeros((n_steps + 1, m), dtype=np.int8),
         )
 
-    def record(self, t: int, w: np.ndarray, c: np.ndarray, b: np.ndarray, status: np.ndarray) -> None:
+    def record(
+        self, t: int, w: np.ndarray, c: np.ndarray, b: np.ndarray, status: np.ndarray
+    ) -> None:
         """Store the state after step ``t``."""
         self.w[t], self.c[t], self.b[t], self.status[t] = w, c, b, status
 
@@ -54,7 +56,9 @@ def cohesion(w: np.ndarray, status: np.ndarray, leader: int, leader_pole: int) -
     n_others = others.sum(axis=-1)
     n_eligible = np.maximum(eligible.sum(axis=-1), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        toward = np.where(n_others > 0, (w[..., leader_pole] * others).sum(axis=-1) / np.maximum(n_others, 1), 0.0)
+        toward = np.where(
+            n_others > 0, (w[..., leader_pole] * others).sum(axis=-1) / np.maximum(n_others, 1), 0.0
+        )
     tv = 0.5 * np.abs(w[..., :, None, :] - w[..., None, :, :]).sum(axis=-1)
     pair = active[..., :, None] & active[..., None, :]
     n_pairs = pair.sum(axis=(-1, -2))

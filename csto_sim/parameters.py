@@ -48,7 +48,11 @@ class Parameters(BaseModel):
     # --- the member's request decision (logistic) ---
     request_base: float = P(-2.0, "logit", "intercept of a struck member's request decision", -4, 1)
     request_severity: float = P(
-        3.0, "logit per unit severity", "graver threats are more likely to be brought to the alliance", 0, 6
+        3.0,
+        "logit per unit severity",
+        "graver threats are more likely to be brought to the alliance",
+        0,
+        6,
     )
     request_trust: float = P(
         3.0, "logit per unit trust", "members ask when they expect the alliance to answer", 0, 6
@@ -111,10 +115,18 @@ class Parameters(BaseModel):
     )
     # --- feedback from answered and ignored requests ---
     commitment_gain_answered: float = P(
-        0.3, "share of gap per unit severity", "an answered request raises the requester's commitment", 0, 1
+        0.3,
+        "share of gap per unit severity",
+        "an answered request raises the requester's commitment",
+        0,
+        1,
     )
     commitment_loss_ignored: float = P(
-        0.35, "share per unit severity", "an ignored request lowers the requester's commitment", 0, 1
+        0.35,
+        "share per unit severity",
+        "an ignored request lowers the requester's commitment",
+        0,
+        1,
     )
     observer_weight: float = P(
         0.25, "share", "how strongly other members feel a response or refusal they watch", 0, 1
@@ -123,14 +135,26 @@ class Parameters(BaseModel):
         0.4, "share per unit severity", "weight of one observed outcome on a member's trust", 0, 1
     )
     alignment_shift_answered: float = P(
-        0.08, "share per unit severity", "an answered request pulls alignment toward the leader's pole", 0, 0.5
+        0.08,
+        "share per unit severity",
+        "an answered request pulls alignment toward the leader's pole",
+        0,
+        0.5,
     )
     alignment_shift_ignored: float = P(
-        0.08, "share per unit severity", "an ignored request pushes alignment away from the leader's pole", 0, 0.5
+        0.08,
+        "share per unit severity",
+        "an ignored request pushes alignment away from the leader's pole",
+        0,
+        0.5,
     )
     # --- continuous drift ---
     pole_pull_rate: float = P(
-        0.12, "1/year", "speed at which alignment moves toward the poles' offers times strength", 0, 0.5
+        0.12,
+        "1/year",
+        "speed at which alignment moves toward the poles' offers times strength",
+        0,
+        0.5,
     )
     network_rate: float = P(
         0.08, "1/year", "speed of influence along the relations network (signed ties)", 0, 0.5
@@ -139,7 +163,11 @@ class Parameters(BaseModel):
         0.3, "1/year", "speed at which commitment moves toward its anchor", 0, 1
     )
     commitment_alignment_weight: float = P(
-        0.5, "share", "anchor of commitment: weight of alignment with the leader (rest: trust)", 0, 1
+        0.5,
+        "share",
+        "anchor of commitment: weight of alignment with the leader (rest: trust)",
+        0,
+        1,
     )
     trust_drift_rate: float = P(
         0.15, "1/year", "speed at which trust drifts toward the leader's available capacity", 0, 1
@@ -155,16 +183,28 @@ class Parameters(BaseModel):
         0.18, "commitment", "a frozen member below this (less its exit cost) may withdraw", 0, 1
     )
     rejoin_margin: float = P(
-        0.15, "commitment", "hysteresis: a frozen member returns only above freeze threshold plus this", 0, 0.5
+        0.15,
+        "commitment",
+        "hysteresis: a frozen member returns only above freeze threshold plus this",
+        0,
+        0.5,
     )
     exit_cost_weight: float = P(
-        0.25, "commitment per unit leverage", "the leader's leverage (bases, remittances, energy) lowers the thresholds", 0, 0.6
+        0.25,
+        "commitment per unit leverage",
+        "the leader's leverage (bases, remittances, energy) lowers the thresholds",
+        0,
+        0.6,
     )
     decision_rate: float = P(
         1.0, "1/year", "rate at which a member past a threshold acts on it", 0.1, 4
     )
     collapse_min_active: int = P(
-        2, "members", "the alliance collapses when fewer members than this, besides the leader, are active", 1, 5
+        2,
+        "members",
+        "the alliance collapses when fewer members than this, besides the leader, are active",
+        1,
+        5,
     )
     # --- by kind of threat ---
     charter_fit: dict[str, float] = P(
@@ -211,7 +251,11 @@ class Parameters(BaseModel):
         0.95,
     )
     extraterritorial_fit: float = P(
-        0.3, "share", "charter fit of an event outside a member's recognised territory, as share", 0, 1
+        0.3,
+        "share",
+        "charter fit of an event outside a member's recognised territory, as share",
+        0,
+        1,
     )
 
     @field_validator("charter_fit", "internal_affairs", "severity_mean", mode="before")
@@ -222,7 +266,9 @@ class Parameters(BaseModel):
             return value
         unknown = [k for k in value if k not in THREAT_KINDS]
         if unknown:
-            raise ValueError(f"unknown threat kind {unknown[0]!r}; known: {', '.join(THREAT_KINDS)}")
+            raise ValueError(
+                f"unknown threat kind {unknown[0]!r}; known: {', '.join(THREAT_KINDS)}"
+            )
         for k, v in value.items():
             if not isinstance(v, int | float) or isinstance(v, bool):
                 raise ValueError(f"{k}: expected a number, got {v!r}")

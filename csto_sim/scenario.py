@@ -386,7 +386,10 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
     if s.time.end <= s.time.start:
         fail(("time", "end"), f"end {s.time.end:g} is not after start {s.time.start:g}")
     if s.alliance.leader not in members:
-        fail(("alliance", "leader"), f"unknown member {s.alliance.leader!r}{_did_you_mean(s.alliance.leader, members)}")
+        fail(
+            ("alliance", "leader"),
+            f"unknown member {s.alliance.leader!r}{_did_you_mean(s.alliance.leader, members)}",
+        )
     if s.alliance.leader_pole not in poles:
         fail(
             ("alliance", "leader_pole"),
@@ -395,14 +398,20 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
     for name, m in s.members.items():
         for pole in m.alignment:
             if pole not in poles:
-                fail(("members", name, "alignment", pole), f"unknown pole{_did_you_mean(pole, poles)}")
+                fail(
+                    ("members", name, "alignment", pole),
+                    f"unknown pole{_did_you_mean(pole, poles)}",
+                )
         for pole in m.offers:
             if pole not in poles:
                 fail(("members", name, "offers", pole), f"unknown pole{_did_you_mean(pole, poles)}")
         for actor in m.adversaries:
             if actor not in s.actors and actor not in members:
                 known = list(s.actors) + members
-                fail(("members", name, "adversaries"), f"unknown actor {actor!r}{_did_you_mean(actor, known)}")
+                fail(
+                    ("members", name, "adversaries"),
+                    f"unknown actor {actor!r}{_did_you_mean(actor, known)}",
+                )
     for a, ties in s.relations.items():
         if a not in members:
             fail(("relations", a), f"unknown member{_did_you_mean(a, members)}")
@@ -413,21 +422,35 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
                 fail(("relations", a, b), "a member cannot have a tie to itself")
             other = s.relations.get(b, {}).get(a)
             if other is not None and other != w:
-                fail(("relations", a, b), f"tie given twice with different weights ({w:g} and {other:g})")
+                fail(
+                    ("relations", a, b),
+                    f"tie given twice with different weights ({w:g} and {other:g})",
+                )
     for eid, ev in s.events.items():
         loc = ("events", eid)
         if not s.time.start <= ev.year < s.time.end:
-            fail((*loc, "date"), f"{ev.date} is outside the simulated span {s.time.start:g}-{s.time.end:g}")
+            fail(
+                (*loc, "date"),
+                f"{ev.date} is outside the simulated span {s.time.start:g}-{s.time.end:g}",
+            )
         if ev.member and ev.member not in members:
-            fail((*loc, "member"), f"unknown member {ev.member!r}{_did_you_mean(ev.member, members)}")
+            fail(
+                (*loc, "member"), f"unknown member {ev.member!r}{_did_you_mean(ev.member, members)}"
+            )
         if ev.kind in THREAT_KINDS and not ev.member:
             fail((*loc, "member"), f"a {ev.kind} event needs the member it strikes")
         if ev.kind == "accession" and not ev.member:
             fail((*loc, "member"), "an accession needs the member that joins")
         if ev.kind == "intra_alliance_clash" and ev.counterpart not in members:
-            fail((*loc, "counterpart"), f"unknown member {ev.counterpart!r}{_did_you_mean(ev.counterpart, members)}")
+            fail(
+                (*loc, "counterpart"),
+                f"unknown member {ev.counterpart!r}{_did_you_mean(ev.counterpart, members)}",
+            )
         if ev.kind == "pole_shift" and ev.pole not in poles:
             fail((*loc, "pole"), f"unknown pole {ev.pole!r}{_did_you_mean(ev.pole, poles)}")
         if ev.counterpart and ev.counterpart not in s.actors and ev.counterpart not in members:
             known = list(s.actors) + members
-            fail((*loc, "counterpart"), f"unknown actor {ev.counterpart!r}{_did_you_mean(ev.counterpart, known)}")
+            fail(
+                (*loc, "counterpart"),
+                f"unknown actor {ev.counterpart!r}{_did_you_mean(ev.counterpart, known)}",
+            )

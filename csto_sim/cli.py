@@ -1,0 +1,176 @@
+"""The ``csto-sim`` command line: run, compare and check scenarios.
+
+User errors (a bad scenario file, a bad option, a results folder in the way) print one line
+naming the file and key or option, and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from . import __version__
+from .ensemble import Interrupted, ResultsExistError, ResumeMismatchError, run_ensemble
+from .report import format_run_summary
+from .scenario import ScenarioError, load_scenario
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (what ``--help`` shows)."""
+    parser = _Parser(
+        prog="csto-sim",
+        description="Agent-based model of alliance cohesion in the CSTO: run scenario files many "
+        "times and compare their fragmentation outcomes.",
+    )
+    parser.add_argument("--version", action="version", version=f"csto-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
+        p.add_argument(
+            "--runs",
+            type=_positive,
+            default=default_runs,
+            help=f"runs per scenario (default {default_runs})",
+        )
+        p.add_argument(
+            "--seed",
+            type=_seed,
+            default=None,
+            help="ensemble seed; run i of every scenario gets the same derived seed (default: the first scenario's seed)",
+        )
+        p.add_argument(
+            "--out", type=Path, default=None, help="results folder (default: results/NAME)"
+        )
+        p.add_argument(
+            "--workers",
+            type=_positive,
+            default=None,
+            help="local worker processes (default: all cores; 1 runs in-process)",
+        )
+        p.add_argument(
+            "--resume", action="store_true", help="continue an interrupted ensemble in --out"
+        )
+        p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+        p.add_argument(
+            "--format",
+            choices=["parquet", "csv"],
+            default="parquet",
+            help="table format (default parquet)",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    run = sub.add_parser(
+        "run",
+        help="run one scenario many times and summarise it",
+        description="Run SCENARIO --runs times, print who ends active/frozen/withdrawn, cohesion, "
+        "requests and responses, and write timeseries, events, runs and manifest to --out.",
+    )
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    ensemble_options(run, 100)
+
+    check = sub.add_parser(
+        "check",
+        help="validate scenario files without running them",
+        description="Load and validate each SCENARIO (with its extends chain); exit 2 at the first problem.",
+    )
+    check.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``csto-sim`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "run":
+            return _run(args, argv)
+    except ScenarioError as exc:
+        print(f"csto-sim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ResultsExistError, ResumeMismatchError) as exc:
+        print(f"csto-sim: --out: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Interrupted as exc:
+        print(
+            f"\ncsto-sim: interrupted; {exc.done} of {exc.total} runs are saved in {exc.out}. "
+            f"Continue with: csto-sim {shlex.join(argv)} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _check(args: argparse.Namespace) -> int:
+    for path in args.scenarios:
+        s = load_scenario(path)
+        print(
+            f"{path}: ok ({s.name}: {len(s.members)} members, {s.time.start:g}-{s.time.end:g}, {len(s.events)} scripted events)"
+        )
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("results") / scenario.name
+    result = run_ensemble(
+        [scenario],
+        runs=args.runs,
+        out=out,
+        seed=args.seed,
+        workers=args.workers,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        fmt=args.format,
+        progress=False if args.quiet else None,
+        command=shlex.join(["csto-sim", *argv]),
+    )
+    if not args.quiet:
+        print(format_run_summary(result.read("runs"), result.read("members")))
+        print(f"Results in {out}/")
+    if result.failed:
+        print(
+            f"csto-sim: {result.failed} of {result.total} runs failed (see runs table, status = error)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,439 @@
+"""Ensembles: many runs of one or more scenarios, on any executor, saved as they finish.
+
+Run ``i`` of every scenario gets the same seed (common random numbers), derived from the
+ensemble seed and ``i`` alone, so results do not depend on the executor, the number of
+workers or the chunking. Each finished chunk of runs is written atomically to
+``DIR/chunks/``; an interrupted ensemble resumes from what is there, and the final tables
+of the output contract are assembled chunk by chunk without holding every run in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import outcomes
+from .events import run_seed
+from .model import CSTOModel
+from .scenario import STATUSES, Scenario, load_scenario
+
+TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
+"""Tables of a results folder: one row per run, per (run, step, member), per event,
+per (run, member) and per (run, step)."""
+
+
+class ResultsExistError(Exception):
+    """The output folder already holds results and neither resume nor overwrite was asked."""
+
+
+class ResumeMismatchError(Exception):
+    """The results folder was made from other scenarios or another seed than the resumed ensemble."""
+
+
+def simulate(scenario: Scenario, run: int, seed: int) -> dict[str, pd.DataFrame]:
+    """One run of a scenario as tidy tables; an exception becomes a run with ``status = error``."""
+    seed_i = run_seed(seed, run)
+    try:
+        model = CSTOModel(scenario, run=run, rng=seed_i, collect=False)
+        model.run_model()
+    except Exception as exc:  # a failed run is recorded, the ensemble goes on
+        message = f"{type(exc).__name__}: {exc}"
+        row = {
+            "scenario": scenario.name,
+            "run": run,
+            "seed": seed_i,
+            "status": "error",
+            "error": message,
+        }
+        return {"runs": pd.DataFrame([row])}
+    return tables_of(model, scenario.name)
+
+
+def tables_of(model: CSTOModel, name: str) -> dict[str, pd.DataFrame]:
+    """The output tables of a finished model run."""
+    inp, h = model.inputs, model.history
+    T1, M = h.c.shape
+    ids = {"scenario": name, "run": model.run, "seed": model.seed}
+    status_names = np.array(STATUSES, dtype=object)
+    ts = pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.int32(model.run),
+            "seed": np.int64(model.seed),
+            "step": np.repeat(np.arange(T1, dtype=np.int32), M),
+            "year": np.repeat(inp.years, M),
+            "member": np.tile(np.array(inp.members, dtype=object), T1),
+            "status": status_names[h.status.reshape(-1)],
+            "commitment": h.c.reshape(-1),
+            "trust": h.b.reshape(-1),
+            **{f"w_{p.lower()}": h.w[:, :, j].reshape(-1) for j, p in enumerate(inp.poles)},
+        }
+    )
+    min_active = int(model.params["collapse_min_active"])
+    coh = outcomes.cohesion(h.w, h.status, inp.leader, inp.leader_pole)
+    alliance = pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.int32(model.run),
+            "step": np.arange(T1, dtype=np.int32),
+            "year": inp.years,
+            "cohesion": coh,
+            "n_active": (h.status == 1).sum(axis=1),
+            "n_blocs": outcomes.n_blocs(h.w, h.status),
+            "collapsed": outcomes.collapsed(h.status, inp.leader, min_active),
+        }
+    )
+    ev = pd.DataFrame(model.event_log, columns=EVENT_COLUMNS)
+    ev.insert(0, "run", np.int32(model.run))
+    ev.insert(0, "scenario", name)
+    summary = outcomes.run_summary(
+        h, inp.years, model.event_log, inp.leader, inp.leader_pole, min_active
+    )
+    runs = pd.DataFrame([ids | {"status": "ok", "error": ""} | summary])
+    members = pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.int32(model.run),
+            "member": inp.members,
+            "status_final": status_names[h.status[-1]],
+            "frozen_year": _first_year(h.status == 2, inp.years),
+            "withdrawn_year": _first_year(h.status == 3, inp.years),
+            "exit_year": _first_year((h.status == 2) | (h.status == 3), inp.years),
+        }
+    )
+    return {"runs": runs, "timeseries": ts, "events": ev, "members": members, "alliance": alliance}
+
+
+EVENT_COLUMNS = [
+    "year",
+    "label",
+    "kind",
+    "member",
+    "counterpart",
+    "severity",
+    "requested",
+    "responded",
+    "helped",
+]
+
+
+def _first_year(mask: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """For each member (column), the first year the mask holds after the start, else NaN."""
+    hit = mask[1:]
+    first = hit.argmax(axis=0)
+    return np.where(hit.any(axis=0), years[1:][first], np.nan)
+
+
+def run_chunk(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[str, pd.DataFrame]:
+    """Several runs of one scenario, concatenated (the unit of work sent to an executor)."""
+    parts = [simulate(scenario, r, seed) for r in runs]
+    return {
+        t: pd.concat([p[t] for p in parts if t in p], ignore_index=True)
+        for t in TABLES
+        if any(t in p for p in parts)
+    }
+
+
+@dataclass
+class Ensemble:
+    """What to run: scenarios, how many runs each, and the ensemble seed."""
+
+    scenarios: list[Scenario]
+    runs: int
+    seed: int
+    command: str = ""
+    engine: str = "agents"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest written beside the results: inputs, seeds and versions."""
+        import mesa
+
+        from . import __version__
+
+        return {
+            "package": "csto-sim",
+            "version": __version__,
+            "python": platform.python_version(),
+            "mesa": mesa.__version__,
+            "numpy": np.__version__,
+            "command": self.command,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": self.seed,
+            "runs": self.runs,
+            "engine": self.engine,
+            "seeds": "run i has seed SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0], "
+            "the same for every scenario (common random numbers)",
+            "scenarios": [
+                {"name": s.name, "file": s.source, "sha256": s.digest(), "contents": s.to_dict()}
+                for s in self.scenarios
+            ],
+        } | self.extra
+
+
+class Store:
+    """A results folder: chunk files written atomically, assembled into the final tables."""
+
+    def __init__(self, root: str | Path, fmt: str = "parquet"):
+        self.root = Path(root)
+        self.fmt = fmt
+        self.chunks = self.root / "chunks"
+
+    def prepare(self, ensemble: Ensemble, resume: bool, overwrite: bool) -> None:
+        """Create the folder, or check that it can be resumed."""
+        manifest = self.root / "manifest.json"
+        if manifest.exists() and not (resume or overwrite):
+            raise ResultsExistError(
+                f"{self.root} already holds results: pass --resume to continue them "
+                "or --overwrite to replace them"
+            )
+        if manifest.exists() and overwrite and not resume:
+            for path in (
+                sorted(self.chunks.rglob("*"), reverse=True) if self.chunks.exists() else []
+            ):
+                path.unlink() if path.is_file() else path.rmdir()
+            for t in TABLES:
+                for ext in ("parquet", "csv"):
+                    (self.root / f"{t}.{ext}").unlink(missing_ok=True)
+        if manifest.exists() and resume:
+            old = json.loads(manifest.read_text())
+            new = ensemble.manifest()
+            if old["seed"] != new["seed"] or [s["sha256"] for s in old["scenarios"]] != [
+                s["sha256"] for s in new["scenarios"]
+            ]:
+                raise ResumeMismatchError(
+                    f"{self.root} holds results of other scenarios or another seed; "
+                    "resume with the same scenario files and --seed, or choose another --out"
+                )
+        for t in TABLES:
+            (self.chunks / t).mkdir(parents=True, exist_ok=True)
+        _atomic_write_text(manifest, json.dumps(ensemble.manifest(), indent=2, default=str))
+
+    def done(self) -> set[tuple[str, int]]:
+        """(scenario, run) pairs whose chunks are complete on disk."""
+        out: set[tuple[str, int]] = set()
+        for path in (self.chunks / "runs").glob("*.parquet"):
+            table = pq.read_table(path, columns=["scenario", "run"])
+            out.update(
+                zip(
+                    table.column("scenario").to_pylist(),
+                    table.column("run").to_pylist(),
+                    strict=True,
+                )
+            )
+        return out
+
+    def write_chunk(self, name: str, runs: Sequence[int], tables: dict[str, pd.DataFrame]) -> None:
+        """Write one chunk's tables; the ``runs`` table goes last and marks the chunk complete."""
+        stem = f"{name}__{min(runs):07d}-{max(runs):07d}"
+        for t in TABLES:
+            if t == "runs":
+                continue
+            frame = tables.get(t)
+            if frame is not None and len(frame):
+                _atomic_write_parquet(frame, self.chunks / t / f"{stem}.parquet")
+        _atomic_write_parquet(tables["runs"], self.chunks / "runs" / f"{stem}.parquet")
+
+    def assemble(self, order: Sequence[str]) -> None:
+        """Write the final tables from the chunks, sorted by scenario (in ``order``) and run."""
+        rank = {n: i for i, n in enumerate(order)}
+        complete = {p.name for p in (self.chunks / "runs").glob("*.parquet")}
+        for t in TABLES:
+            paths = [p for p in (self.chunks / t).glob("*.parquet") if p.name in complete]
+            paths.sort(key=lambda p: (rank.get(p.name.split("__")[0], len(rank)), p.name))
+            target = self.root / f"{t}.{self.fmt}"
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            writer = None
+            schema = None
+            try:
+                for p in paths:
+                    frame = pq.read_table(p).to_pandas()
+                    frame = frame.sort_values(["run"], kind="stable")
+                    if self.fmt == "csv":
+                        frame.to_csv(tmp, mode="a", header=writer is None, index=False)
+                        writer = True
+                        continue
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(table.cast(schema))
+                if writer is None:
+                    _empty(t).to_parquet(tmp, index=False) if self.fmt == "parquet" else _empty(
+                        t
+                    ).to_csv(tmp, index=False)
+            finally:
+                if writer not in (None, True):
+                    writer.close()
+            os.replace(tmp, target)
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A final table of the results folder."""
+        path = self.root / f"{table}.{self.fmt}"
+        if self.fmt == "csv":
+            return pd.read_csv(path, usecols=columns)
+        return pd.read_parquet(path, columns=columns)
+
+
+def _empty(table: str) -> pd.DataFrame:
+    columns = {
+        "runs": ["scenario", "run", "seed", "status", "error"],
+        "events": ["scenario", "run", *EVENT_COLUMNS],
+    }.get(table, ["scenario", "run"])
+    return pd.DataFrame(columns=columns)
+
+
+def _atomic_write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def chunk_plan(
+    names: Sequence[str], runs: int, done: set[tuple[str, int]], size: int
+) -> list[tuple[int, list[int]]]:
+    """Chunks of pending runs: (scenario index, run indices), at most ``size`` runs each."""
+    plan = []
+    for si, name in enumerate(names):
+        pending = [r for r in range(runs) if (name, r) not in done]
+        for start in range(0, len(pending), size):
+            plan.append((si, pending[start : start + size]))
+    return plan
+
+
+def default_workers() -> int:
+    """All cores."""
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Outcome:
+    """What an ensemble produced: where, how many runs, how many failed."""
+
+    out: Path
+    total: int
+    done: int
+    failed: int
+    fmt: str = "parquet"
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A table of the results folder as a DataFrame."""
+        return Store(self.out, self.fmt).read(table, columns)
+
+
+class Interrupted(Exception):
+    """The ensemble was stopped (Ctrl-C) after saving what had finished."""
+
+    def __init__(self, out: Path, done: int, total: int):
+        self.out, self.done, self.total = out, done, total
+        super().__init__(f"interrupted after {done} of {total} runs; saved in {out}")
+
+
+def run_ensemble(
+    scenarios: Iterable[Scenario | str | Path],
+    runs: int,
+    out: str | Path,
+    seed: int | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    fmt: str = "parquet",
+    progress: bool | None = None,
+    command: str = "",
+    on_chunk: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Run every scenario ``runs`` times, saving chunks as they finish, and assemble the tables.
+
+    ``seed`` defaults to the first scenario's seed and is shared by all scenarios. With
+    ``executor`` (any ``concurrent.futures.Executor``, a Dask client's included) the runs
+    go there; otherwise ``workers`` local processes (default: all cores; 1 runs in-process).
+    """
+    specs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ; got {names}")
+    seed = specs[0].seed if seed is None else seed
+    ensemble = Ensemble(specs, runs, seed, command=command)
+    store = Store(out, fmt)
+    store.prepare(ensemble, resume, overwrite)
+    done = store.done() if resume else set()
+    done = {d for d in done if d[0] in names and d[1] < runs}
+    workers = workers or default_workers()
+    size = chunk_size or max(1, min(25, runs // (4 * workers) or 1))
+    plan = chunk_plan(names, runs, done, size)
+    total = runs * len(specs)
+    bar = _progress(total, len(done), progress)
+    own_pool = None
+    if executor is None and workers > 1 and len(plan) > 1:
+        own_pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        executor = own_pool
+    finished = len(done)
+    try:
+        if executor is None:
+            for si, chunk in plan:
+                store.write_chunk(names[si], chunk, run_chunk(specs[si], chunk, seed))
+                finished += len(chunk)
+                bar.update(len(chunk))
+                if on_chunk:
+                    on_chunk(finished)
+        else:
+            pending: dict[Future, tuple[int, list[int]]] = {}
+            queue = list(plan)
+            limit = 2 * workers
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    si, chunk = queue.pop(0)
+                    pending[executor.submit(run_chunk, specs[si], chunk, seed)] = (si, chunk)
+                ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    si, chunk = pending.pop(fut)
+                    store.write_chunk(names[si], chunk, fut.result())
+                    finished += len(chunk)
+                    bar.update(len(chunk))
+                    if on_chunk:
+                        on_chunk(finished)
+    except KeyboardInterrupt:
+        bar.close()
+        if own_pool is not None:
+            own_pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(Path(out), finished, total) from None
+    finally:
+        bar.close()
+        if own_pool is not None:
+            own_pool.shutdown(wait=True, cancel_futures=True)
+    store.assemble(names)
+    runs_table = store.read("runs", ["status"])
+    failed = int((runs_table["status"] == "error").sum()) if len(runs_table) else 0
+    return Outcome(Path(out), total, finished, failed, fmt)
+
+
+def _progress(total: int, initial: int, show: bool | None):
+    from tqdm.auto import tqdm
+
+    if show is None:
+        show = sys.stderr.isatty()
+    return tqdm(
+        total=total, initial=initial, disable=not show, unit="run", desc="runs", file=sys.stderr
+    )
