@@ -12,8 +12,16 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .ensemble import Interrupted, ResultsExistError, ResumeMismatchError, run_ensemble
-from .report import format_run_summary
+from .ensemble import (
+    DaskUnavailable,
+    Interrupted,
+    ResultsExistError,
+    ResumeMismatchError,
+    dask_executor,
+    run_ensemble,
+)
+from .report import format_run_summary, write_report
+from .results import ResultsError
 from .scenario import ScenarioError, load_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -100,6 +108,44 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario file (TOML)")
     ensemble_options(run, 100)
 
+    compare = sub.add_parser(
+        "compare",
+        help="run several scenarios with common random numbers and compare them",
+        description="Run every SCENARIO --runs times (run i of every scenario shares its seed), "
+        "write the tables, report.md, summary.csv and figures to --out, and print the report.",
+    )
+    compare.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
+    )
+    ensemble_options(compare, 200)
+    compare.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses an existing scheduler "
+        "(needs the dask extra: pip install 'csto-sim[dask]')",
+    )
+    compare.add_argument(
+        "--reference", default=None, help="scenario name to compare against (default: the first)"
+    )
+    compare.add_argument(
+        "--plot-format",
+        choices=["png", "svg", "pdf"],
+        default="png",
+        help="figure format (default png)",
+    )
+    compare.add_argument("--no-plots", action="store_true", help="skip the figures")
+
+    plot = sub.add_parser(
+        "plot",
+        help="redraw the figures of a results folder",
+        description="Draw the outcome figures from the saved results in DIR into DIR/figures.",
+    )
+    plot.add_argument("results", type=Path, metavar="DIR", help="results folder")
+    plot.add_argument(
+        "--plot-format", choices=["png", "svg", "pdf"], default="png", help="figure format"
+    )
+
     check = sub.add_parser(
         "check",
         help="validate scenario files without running them",
@@ -120,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "run":
             return _run(args, argv)
+        if args.command == "compare":
+            return _compare(args, argv)
+        if args.command == "plot":
+            return _plot(args.results, args.plot_format)
+    except ResultsError as exc:
+        print(f"csto-sim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DaskUnavailable as exc:
+        print(f"csto-sim: --dask: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ScenarioError as exc:
         print(f"csto-sim: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -145,30 +201,77 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / scenario.name
-    result = run_ensemble(
-        [scenario],
+def _ensemble(args: argparse.Namespace, argv: list[str], scenarios: list, out: Path, executor=None):
+    return run_ensemble(
+        scenarios,
         runs=args.runs,
         out=out,
         seed=args.seed,
         workers=args.workers,
+        executor=executor,
         resume=args.resume,
         overwrite=args.overwrite,
         fmt=args.format,
         progress=False if args.quiet else None,
         command=shlex.join(["csto-sim", *argv]),
     )
-    if not args.quiet:
-        print(format_run_summary(result.read("runs"), result.read("members")))
-        print(f"Results in {out}/")
+
+
+def _failed(result) -> int:
     if result.failed:
         print(
             f"csto-sim: {result.failed} of {result.total} runs failed (see runs table, status = error)",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("results") / scenario.name
+    result = _ensemble(args, argv, [scenario], out)
+    if not args.quiet:
+        print(format_run_summary(result.read("runs"), result.read("members")))
+        print(f"Results in {out}/")
+    return _failed(result)
+
+
+def _compare(args: argparse.Namespace, argv: list[str]) -> int:
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        print(
+            f"csto-sim: scenarios: two files share the name {dupes[0]!r}; give each a distinct name",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.reference is not None and args.reference not in names:
+        print(
+            f"csto-sim: --reference: no scenario named {args.reference!r} (have: {', '.join(names)})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    out = args.out or Path("results") / "compare"
+    with dask_executor(args.dask, args.workers) as executor:
+        result = _ensemble(args, argv, scenarios, out, executor)
+    report = write_report(out, args.reference)
+    if not args.no_plots:
+        _plot(out, args.plot_format, quiet=True)
+    if not args.quiet:
+        print(report)
+        print(f"Results, report.md, summary.csv and figures in {out}/")
+    return _failed(result)
+
+
+def _plot(root: Path, fmt: str, quiet: bool = False) -> int:
+    from .plots import plot_all
+
+    paths = plot_all(root, fmt=fmt)
+    if not quiet:
+        for p in paths:
+            print(p)
     return EXIT_OK
 
 

@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 from . import outcomes
 from .events import run_seed
 from .model import CSTOModel
+from .results import read_table
 from .scenario import STATUSES, Scenario, load_scenario
 
 TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
@@ -257,6 +259,7 @@ class Store:
             paths.sort(key=lambda p: (rank.get(p.name.split("__")[0], len(rank)), p.name))
             target = self.root / f"{t}.{self.fmt}"
             tmp = target.with_suffix(target.suffix + ".tmp")
+            tmp.unlink(missing_ok=True)
             writer = None
             schema = None
             try:
@@ -283,10 +286,7 @@ class Store:
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A final table of the results folder."""
-        path = self.root / f"{table}.{self.fmt}"
-        if self.fmt == "csv":
-            return pd.read_csv(path, usecols=columns)
-        return pd.read_parquet(path, columns=columns)
+        return read_table(self.root, table, columns)
 
 
 def _empty(table: str) -> pd.DataFrame:
@@ -339,6 +339,47 @@ class Outcome:
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A table of the results folder as a DataFrame."""
         return Store(self.out, self.fmt).read(table, columns)
+
+
+class DaskUnavailable(Exception):
+    """Dask was asked for but is not installed or the scheduler cannot be reached."""
+
+
+@contextmanager
+def dask_executor(address: str | None, workers: int | None = None) -> Iterator[Executor | None]:
+    """A ``concurrent.futures`` executor on Dask: ``local`` starts a LocalCluster, else connect.
+
+    Yields ``None`` when ``address`` is ``None`` (the caller then uses local processes).
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskUnavailable("Dask is not installed; pip install 'csto-sim[dask]'") from None
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="10s")
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 class Interrupted(Exception):
