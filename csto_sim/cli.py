@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except Interrupted as exc:
         print(
-            f"\ncsto-sim: interrupted; {exc.done} of {exc.total} runs are saved in {exc.out}. "
-            f"Continue with: csto-sim {shlex.join(argv)} --resume",
+            f"\ncsto-sim: {exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
+            f"Continue with: csto-sim {shlex.join(argv)}{'' if '--resume' in argv else ' --resume'}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -15,7 +15,14 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -158,6 +165,7 @@ class Ensemble:
     runs: int
     seed: int
     command: str = ""
+    chunk_size: int = 25
     engine: str = "agents"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -177,6 +185,7 @@ class Ensemble:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "seed": self.seed,
             "runs": self.runs,
+            "chunk_size": self.chunk_size,
             "engine": self.engine,
             "seeds": "run i has seed SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0], "
             "the same for every scenario (common random numbers)",
@@ -196,7 +205,7 @@ class Store:
         self.chunks = self.root / "chunks"
 
     def prepare(self, ensemble: Ensemble, resume: bool, overwrite: bool) -> None:
-        """Create the folder, or check that it can be resumed."""
+        """Create the folder, or check that it can be resumed with the same inputs."""
         manifest = self.root / "manifest.json"
         if manifest.exists() and not (resume or overwrite):
             raise ResultsExistError(
@@ -204,29 +213,40 @@ class Store:
                 "or --overwrite to replace them"
             )
         if manifest.exists() and overwrite and not resume:
-            for path in (
-                sorted(self.chunks.rglob("*"), reverse=True) if self.chunks.exists() else []
-            ):
-                path.unlink() if path.is_file() else path.rmdir()
-            for t in TABLES:
-                for ext in ("parquet", "csv"):
-                    (self.root / f"{t}.{ext}").unlink(missing_ok=True)
+            self._clear()
         if manifest.exists() and resume:
             old = json.loads(manifest.read_text())
             new = ensemble.manifest()
-            if old["seed"] != new["seed"] or [s["sha256"] for s in old["scenarios"]] != [
+            same = all(old.get(k) == new[k] for k in ("seed", "runs", "chunk_size", "engine"))
+            if not same or [s["sha256"] for s in old["scenarios"]] != [
                 s["sha256"] for s in new["scenarios"]
             ]:
                 raise ResumeMismatchError(
-                    f"{self.root} holds results of other scenarios or another seed; "
-                    "resume with the same scenario files and --seed, or choose another --out"
+                    f"{self.root} holds results of other scenarios, runs or seed; resume with "
+                    "the same scenario files, --runs and --seed, or choose another --out"
                 )
         for t in TABLES:
             (self.chunks / t).mkdir(parents=True, exist_ok=True)
         _atomic_write_text(manifest, json.dumps(ensemble.manifest(), indent=2, default=str))
 
+    def _clear(self) -> None:
+        if self.chunks.exists():
+            for path in sorted(self.chunks.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+        for name in (
+            "report.md",
+            "summary.csv",
+            *(f"{t}.{e}" for t in TABLES for e in ("parquet", "csv")),
+        ):
+            (self.root / name).unlink(missing_ok=True)
+
     def done(self) -> set[tuple[str, int]]:
-        """(scenario, run) pairs whose chunks are complete on disk."""
+        """(scenario, run) pairs whose chunks are complete on disk; drops the rest of unfinished chunks."""
+        complete = {p.name for p in (self.chunks / "runs").glob("*.parquet")}
+        for t in TABLES:
+            for path in (self.chunks / t).glob("*"):
+                if path.name not in complete:
+                    path.unlink()
         out: set[tuple[str, int]] = set()
         for path in (self.chunks / "runs").glob("*.parquet"):
             table = pq.read_table(path, columns=["scenario", "run"])
@@ -312,13 +332,23 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def chunk_plan(
     names: Sequence[str], runs: int, done: set[tuple[str, int]], size: int
 ) -> list[tuple[int, list[int]]]:
-    """Chunks of pending runs: (scenario index, run indices), at most ``size`` runs each."""
+    """Chunks of pending runs: (scenario index, run indices) within fixed blocks of ``size`` runs.
+
+    Blocks do not depend on the workers, so chunks never overlap and the assembled tables
+    come out in the same order however the work was spread or resumed.
+    """
     plan = []
     for si, name in enumerate(names):
-        pending = [r for r in range(runs) if (name, r) not in done]
-        for start in range(0, len(pending), size):
-            plan.append((si, pending[start : start + size]))
+        for start in range(0, runs, size):
+            pending = [r for r in range(start, min(start + size, runs)) if (name, r) not in done]
+            if pending:
+                plan.append((si, pending))
     return plan
+
+
+def default_chunk_size(runs: int) -> int:
+    """Runs per chunk: a function of the ensemble size only (never of the worker count)."""
+    return max(5, min(50, runs // 8))
 
 
 def default_workers() -> int:
@@ -383,11 +413,11 @@ def dask_executor(address: str | None, workers: int | None = None) -> Iterator[E
 
 
 class Interrupted(Exception):
-    """The ensemble was stopped (Ctrl-C) after saving what had finished."""
+    """The ensemble stopped early (Ctrl-C, a dead worker) after saving what had finished."""
 
-    def __init__(self, out: Path, done: int, total: int):
-        self.out, self.done, self.total = out, done, total
-        super().__init__(f"interrupted after {done} of {total} runs; saved in {out}")
+    def __init__(self, out: Path, done: int, total: int, reason: str = "interrupted"):
+        self.out, self.done, self.total, self.reason = out, done, total, reason
+        super().__init__(f"{reason} after {done} of {total} runs; saved in {out}")
 
 
 def run_ensemble(
@@ -416,13 +446,12 @@ def run_ensemble(
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ; got {names}")
     seed = specs[0].seed if seed is None else seed
-    ensemble = Ensemble(specs, runs, seed, command=command)
+    size = chunk_size or default_chunk_size(runs)
+    ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size)
     store = Store(out, fmt)
     store.prepare(ensemble, resume, overwrite)
     done = store.done() if resume else set()
-    done = {d for d in done if d[0] in names and d[1] < runs}
     workers = workers or default_workers()
-    size = chunk_size or max(1, min(25, runs // (4 * workers) or 1))
     plan = chunk_plan(names, runs, done, size)
     total = runs * len(specs)
     bar = _progress(total, len(done), progress)
@@ -455,11 +484,13 @@ def run_ensemble(
                     bar.update(len(chunk))
                     if on_chunk:
                         on_chunk(finished)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenExecutor) as exc:
         bar.close()
         if own_pool is not None:
             own_pool.shutdown(wait=False, cancel_futures=True)
-        raise Interrupted(Path(out), finished, total) from None
+            own_pool = None
+        reason = "a worker process died" if isinstance(exc, BrokenExecutor) else "interrupted"
+        raise Interrupted(Path(out), finished, total, reason) from None
     finally:
         bar.close()
         if own_pool is not None:

@@ -1,0 +1,247 @@
+"""The ensemble runner: determinism, executors, resume after a kill, failed runs, output contract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csto_sim import ensemble
+from csto_sim.cli import main
+from csto_sim.ensemble import chunk_plan, run_ensemble
+from csto_sim.model import CSTOModel
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+WEAK = ROOT / "scenarios" / "russia_weakened.toml"
+
+CONTRACT = {
+    "timeseries": [
+        "scenario", "run", "seed", "step", "year", "member", "status",
+        "commitment", "w_russia", "w_eu", "w_china", "w_turkey",
+    ],
+    "events": [
+        "scenario", "run", "year", "label", "kind", "member", "counterpart",
+        "severity", "requested", "responded",
+    ],
+    "runs": [
+        "cohesion_final", "n_active_final", "collapsed", "collapse_year",
+        "requests", "responses", "unanswered_severity",
+    ],
+}  # fmt: skip
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    return {t: pd.read_parquet(out / f"{t}.parquet") for t in ("runs", "timeseries", "events")}
+
+
+def _assert_same(a: Path, b: Path) -> None:
+    ta, tb = _tables(a), _tables(b)
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+
+
+def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
+    args = ["run", str(BASELINE), "--runs", "6", "--seed", "1", "--workers", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    summary = capsys.readouterr().out
+    assert "Armenia" in summary and "cohesion_final" in summary and "requests" in summary
+    assert main([*args, "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    for table, columns in CONTRACT.items():
+        frame = pd.read_parquet(tmp_path / "a" / f"{table}.parquet")
+        assert set(columns) <= set(frame.columns), table
+    ts = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    assert set(ts["status"]) <= {"active", "frozen", "withdrawn", "non_member"}
+    assert set(ts["member"]) == {
+        "Russia",
+        "Belarus",
+        "Kazakhstan",
+        "Kyrgyzstan",
+        "Tajikistan",
+        "Armenia",
+    }
+    assert (tmp_path / "a" / "manifest.json").exists()
+    _assert_same(tmp_path / "a", tmp_path / "b")
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "6",
+                "--seed",
+                "2",
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 0
+    )
+    other = pd.read_parquet(tmp_path / "c" / "runs.parquet")
+    assert not other["seed"].equals(_tables(tmp_path / "a")["runs"]["seed"])
+
+
+def test_csv_format_writes_the_same_tables(tmp_path):
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "3",
+                "--workers",
+                "1",
+                "--quiet",
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "--runs",
+                "3",
+                "--workers",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "pq"),
+            ]
+        )
+        == 0
+    )
+    a = pd.read_csv(tmp_path / "csv" / "runs.csv")
+    b = pd.read_parquet(tmp_path / "pq" / "runs.parquet")
+    pd.testing.assert_series_equal(a["cohesion_final"], b["cohesion_final"])
+
+
+def test_results_do_not_depend_on_workers_or_executor(tmp_path):
+    scenarios = [BASELINE, WEAK]
+    run_ensemble(scenarios, runs=12, out=tmp_path / "w1", workers=1, progress=False)
+    run_ensemble(scenarios, runs=12, out=tmp_path / "w2", workers=2, progress=False)
+    run_ensemble(scenarios, runs=12, out=tmp_path / "c3", workers=1, chunk_size=3, progress=False)
+    _assert_same(tmp_path / "w1", tmp_path / "w2")
+    _assert_same(tmp_path / "w1", tmp_path / "c3")
+
+
+def test_dask_local_cluster_gives_identical_results(tmp_path):
+    pytest.importorskip("dask.distributed")
+    scenarios = [BASELINE, WEAK]
+    run_ensemble(scenarios, runs=8, out=tmp_path / "local", workers=1, progress=False)
+    with ensemble.dask_executor("local", workers=2) as executor:
+        run_ensemble(
+            scenarios, runs=8, out=tmp_path / "dask", executor=executor, workers=2, progress=False
+        )
+    _assert_same(tmp_path / "local", tmp_path / "dask")
+
+
+def test_common_random_numbers_share_events_across_scenarios(tmp_path):
+    run_ensemble([BASELINE, WEAK], runs=4, out=tmp_path / "crn", workers=1, progress=False)
+    runs = pd.read_parquet(tmp_path / "crn" / "runs.parquet")
+    seeds = runs.pivot(index="run", columns="scenario", values="seed")
+    assert (seeds["baseline"] == seeds["russia_weakened"]).all()
+    events = pd.read_parquet(tmp_path / "crn" / "events.parquet")
+    random_events = events[events["label"] == ""]
+    by = {
+        n: g[["run", "year", "kind", "member"]].reset_index(drop=True)
+        for n, g in random_events.groupby("scenario")
+    }
+    # the two scenarios share hazard rates, so their random threat events coincide
+    pd.testing.assert_frame_equal(by["baseline"], by["russia_weakened"])
+
+
+def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch):
+    good = tmp_path / "good"
+    run_ensemble([BASELINE], runs=6, out=good, workers=1, progress=False)
+    original = CSTOModel.step
+
+    def broken(self):
+        if self.run == 3 and self.t == 5:
+            raise RuntimeError("injected failure")
+        original(self)
+
+    monkeypatch.setattr(CSTOModel, "step", broken)
+    bad = tmp_path / "bad"
+    result = run_ensemble([BASELINE], runs=6, out=bad, workers=1, progress=False)
+    assert result.failed == 1
+    runs = pd.read_parquet(bad / "runs.parquet")
+    failed = runs[runs["status"] == "error"]
+    assert list(failed["run"]) == [3] and "injected failure" in failed["error"].iloc[0]
+    ok_good = pd.read_parquet(good / "timeseries.parquet").query("run != 3").reset_index(drop=True)
+    ok_bad = pd.read_parquet(bad / "timeseries.parquet").reset_index(drop=True)
+    pd.testing.assert_frame_equal(ok_good, ok_bad)
+
+
+def test_existing_results_need_resume_or_overwrite(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["run", str(BASELINE), "--runs", "2", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--resume" in err[0] and str(out) in err[0]
+    assert main([*args, "--overwrite"]) == 0
+    assert main([*args[:3], "5", *args[4:], "--resume"]) == 2  # other --runs cannot resume
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "csto_sim.cli", *args]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path, workers):
+    common = [
+        "compare",
+        str(BASELINE),
+        str(WEAK),
+        "--runs",
+        "80",
+        "--workers",
+        workers,
+        "--quiet",
+        "--no-plots",
+    ]
+    reference = tmp_path / "reference"
+    subprocess.run(_cli(*common, "--out", str(reference)), check=True, capture_output=True)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(*common, "--out", str(out)), start_new_session=True)
+    chunks = out / "chunks" / "runs"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(chunks.glob("*.parquet"))) < 2:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_done = len(list(chunks.glob("*.parquet")))
+    assert 2 <= n_done < 16, "the kill should land partway"
+    assert not (out / "runs.parquet").exists()
+    resumed = subprocess.run(
+        _cli(*common, "--out", str(out), "--resume"), capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    _assert_same(reference, out)
+
+
+def test_chunk_plan_blocks_do_not_depend_on_what_is_done():
+    plan = chunk_plan(["a", "b"], 10, {("a", 1), ("a", 7), ("b", 0)}, 4)
+    assert plan == [
+        (0, [0, 2, 3]),
+        (0, [4, 5, 6]),
+        (0, [8, 9]),
+        (1, [1, 2, 3]),
+        (1, [4, 5, 6, 7]),
+        (1, [8, 9]),
+    ]
