@@ -27,12 +27,24 @@ KIND_ALIASES: dict[str, str] = {"border_incursion": "incursion"}
 """Names used in the historical event table that map onto a model kind."""
 
 
+def _bounds(unit: str) -> dict[str, float]:
+    """Hard validity bounds implied by a unit (the plausible range is narrower and advisory)."""
+    if unit.startswith(("share", "probability", "commitment")):
+        return {"ge": 0.0, "le": 1.0}
+    if unit in ("1/year", "members") or unit.startswith("logit per"):
+        return {"ge": 0}
+    if unit == "years":
+        return {"gt": 0.0}
+    return {}
+
+
 def P(default: Any, unit: str, meaning: str, low: float, high: float) -> Any:
     """Declare a parameter: its default, unit, one-line meaning and plausible range."""
     return Field(
         default=default,
         description=meaning,
         json_schema_extra={"unit": unit, "range": [low, high]},
+        **_bounds(unit),
     )
 
 
@@ -43,7 +55,7 @@ def _per_kind(values: dict[str, float]) -> dict[str, float]:
 class Parameters(BaseModel):
     """Behavioural parameters of the model; units are given per parameter."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
     # --- the member's request decision (logistic) ---
     request_base: float = P(-2.0, "logit", "intercept of a struck member's request decision", -4, 1)

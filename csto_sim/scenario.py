@@ -37,7 +37,13 @@ CONTROL_KINDS: tuple[str, ...] = ("accession", "pole_shift", "war_elsewhere")
 EVENT_KINDS = THREAT_KINDS + CONTROL_KINDS
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-Series = float | list[tuple[float, float]]
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+Series = float | list[Pair]
+"""A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
+
+ATOMIC_TABLES: frozenset[str] = frozenset({"alignment"})
+"""Tables that a file extending another replaces whole instead of merging key by key
+(an alignment must sum to one, so mixing a child's weights with its base's makes no sense)."""
 
 
 class ScenarioError(Exception):
@@ -49,7 +55,7 @@ class ScenarioError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class TimeSpan(_Strict):
@@ -109,8 +115,11 @@ class Member(_Strict):
     @field_validator("offers")
     @classmethod
     def _offers(cls, v: dict[str, Series]) -> dict[str, Series]:
-        for series in v.values():
-            _check_series(series, low=0.0, high=1.0)
+        for pole, series in v.items():
+            try:
+                _check_series(series, low=0.0, high=1.0)
+            except ValueError as exc:
+                raise ValueError(f"{pole}: {exc}") from None
         return v
 
     @field_validator("hazards")
@@ -267,7 +276,7 @@ def _merge(base: dict, over: dict, origin: dict, file: Path, prefix: tuple = ())
     out = dict(base)
     for key, value in over.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ATOMIC_TABLES:
             out[key] = _merge(out[key], value, origin, file, path)
         else:
             out[key] = value
@@ -287,7 +296,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
         raise ScenarioError(path, "extends", "expected a file name (string)")
     parent_path = (path.parent / parent).resolve()
     if parent_path in chain or parent_path == path.resolve():
-        cycle = " -> ".join(p.name for p in (*chain, parent_path))
+        cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent_path))
         raise ScenarioError(path, "extends", f"circular extends ({cycle})")
     if not parent_path.exists():
         raise ScenarioError(path, "extends", f"extended file {parent!r} does not exist")
@@ -314,7 +323,10 @@ def _file_for(loc: tuple, origin: dict, default: Path) -> Path:
 
 def _format_loc(loc: tuple) -> str:
     parts = [str(p) for p in loc if not str(p).startswith(("function-", "tuple[", "list["))]
-    parts = [p for p in parts if p not in ("float", "int", "date", "constrained-float")]
+    # A union's branch tag ("float", "date") comes last, after the field (poles.X.strength,
+    # members.X.offers.Y, events.X.date); drop only that one, not a field called "date".
+    if len(parts) >= 4 and parts[-1] in ("float", "int", "date", "constrained-float"):
+        parts.pop()
     return ".".join(parts)
 
 
@@ -329,7 +341,7 @@ def _pydantic_error(exc: ValidationError, origin: dict, path: Path) -> ScenarioE
         msg = f"unknown key{_did_you_mean(key, fields)}"
     elif err["type"] == "missing":
         msg = "missing required key"
-    elif "input" in err and err["type"].endswith(("_type", "_parsing")):
+    elif "input" in err and err["type"].endswith(("_type", "_parsing", "_than", "_than_equal")):
         msg = f"{msg} (got {err['input']!r})"
     return ScenarioError(_file_for(loc, origin, path), _format_loc(loc), msg)
 

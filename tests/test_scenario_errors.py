@@ -1,0 +1,506 @@
+"""Bad scenario files give one-line errors that name the file and the key path.
+
+Each test writes small TOML files into ``tmp_path``: a copy of the bundled baseline plus a
+child that extends it and breaks one thing, or a minimal stand-alone scenario. The last tests
+run ``csto-sim check`` in a subprocess, as a user would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from csto_sim import CSTOModel, ScenarioError, load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+BASELINE = SCENARIOS / "baseline.toml"
+
+MINIMAL = """\
+name = "minimal"
+
+[time]
+start = 2025.0
+end = 2030.0
+
+[alliance]
+leader = "Russia"
+leader_pole = "Russia"
+
+[poles.Russia]
+strength = 1.0
+[poles.EU]
+strength = [[2025, 0.8], [2030, 0.9]]
+
+[members.Russia]
+alignment = { Russia = 1.0 }
+commitment = 0.9
+capability = 0.04
+
+[members.Armenia]
+alignment = { Russia = 0.4, EU = 0.6 }
+commitment = 0.2
+capability = 0.0006
+adversaries = ["Azerbaijan"]
+offers = { Russia = 0.3, EU = 0.6 }
+
+[actors.Azerbaijan]
+leader_affinity = 0.6
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def child(tmp_path: Path, text: str, name: str = "child.toml") -> Path:
+    """A scenario that extends a copy of the baseline in ``tmp_path`` and adds ``text``."""
+    write(tmp_path, "baseline.toml", BASELINE.read_text(encoding="utf-8"))
+    return write(tmp_path, name, 'extends = "baseline.toml"\n' + text)
+
+
+def event(eid: str = "e1", **fields: str) -> str:
+    """An ``[events.<eid>]`` table; values are TOML literals."""
+    values = {"date": "2027-03-01", "kind": '"border_clash"', "member": '"Armenia"'} | fields
+    return f"\n[events.{eid}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items())
+
+
+def expect_error(path: Path, key: str, *fragments: str, file: Path | None = None) -> ScenarioError:
+    """Load ``path``; check the error is one line naming the file and the key, and has ``fragments``."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    text = str(err)
+    blamed = path if file is None else file
+    assert "\n" not in text and "\r" not in text, text
+    assert Path(err.file).resolve() == blamed.resolve(), text
+    assert text.startswith(f"{err.file}: "), text
+    assert blamed.name in text
+    assert err.key == key, text
+    if key:
+        assert text == f"{err.file}: {key}: {err.message}"
+    for fragment in fragments:
+        assert fragment in err.message, text
+    return err
+
+
+# --- the fixtures themselves are valid ---------------------------------------------------
+
+
+def test_minimal_and_child_fixtures_are_valid(tmp_path):
+    assert load_scenario(write(tmp_path, "minimal.toml", MINIMAL)).name == "minimal"
+    assert load_scenario(child(tmp_path, 'name = "child"\n')).name == "child"
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
+def test_bundled_scenario_loads(path):
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    assert scenario.description
+    assert scenario.n_steps > 0
+
+
+def test_bundled_scenarios_include_the_variants():
+    names = {p.stem for p in SCENARIOS.glob("*.toml")}
+    assert {
+        "baseline",
+        "russia_strengthened",
+        "russia_weakened",
+        "armenia_eu_path",
+        "china_security_role",
+        "afghan_spillover",
+    } <= names
+
+
+@pytest.mark.parametrize("name", ["russia_weakened", "afghan_spillover"])
+def test_variant_runs(name):
+    model = CSTOModel(SCENARIOS / f"{name}.toml", run=0, collect=False)
+    model.run_model()
+    assert len(model.member_table()) == 6
+
+
+# --- syntax and structure --------------------------------------------------------------
+
+
+def test_toml_syntax_error(tmp_path):
+    broken = BASELINE.read_text(encoding="utf-8").replace("seed = 2025", "seed = = 2025")
+    path = write(tmp_path, "broken.toml", broken)
+    err = expect_error(path, "", "TOML syntax error", "line", "column")
+    line = broken.splitlines().index("seed = = 2025") + 1
+    assert f"line {line}" in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "suggestion"),
+    [
+        ("seeed = 3\n", "seeed", "'seed'"),
+        ("descripton = 'x'\n", "descripton", "'description'"),
+        ("[members.Armenia]\ncommitmnt = 0.3\n", "members.Armenia.commitmnt", "'commitment'"),
+        ("[time]\nstpe = 0.5\n", "time.stpe", "'step'"),
+        (
+            "[alliance]\nleader_distration = 0.5\n",
+            "alliance.leader_distration",
+            "'leader_distraction'",
+        ),
+        ("[poles.EU]\nstrenght = 0.5\n", "poles.EU.strenght", "'strength'"),
+        (event(severty="0.5"), "events.e1.severty", "'severity'"),
+        ("[parameters]\nrequest_bse = -1.0\n", "parameters.request_bse", "'request_base'"),
+    ],
+    ids=["top", "top2", "member", "time", "alliance", "pole", "event", "parameters"],
+)
+def test_unknown_key_suggests_the_right_one(tmp_path, text, key, suggestion):
+    expect_error(child(tmp_path, text), key, "unknown key", f"did you mean {suggestion}")
+
+
+def test_unknown_key_without_close_match_has_no_suggestion(tmp_path):
+    err = expect_error(child(tmp_path, "[time]\nxyzzy = 1\n"), "time.xyzzy", "unknown key")
+    assert "did you mean" not in err.message
+
+
+def test_missing_required_key(tmp_path):
+    text = MINIMAL.replace("commitment = 0.2\n", "")
+    expect_error(write(tmp_path, "s.toml", text), "members.Armenia.commitment", "missing")
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "got"),
+    [
+        ('[members.Armenia]\ncommitment = "high"\n', "members.Armenia.commitment", "'high'"),
+        ('[time]\nstart = "soon"\n', "time.start", "'soon'"),
+        ('[poles.EU]\nstrength = "strong"\n', "poles.EU.strength", "'strong'"),
+        (
+            '[members.Armenia]\nadversaries = "Azerbaijan"\n',
+            "members.Armenia.adversaries",
+            "'Azerbaijan'",
+        ),
+        (event(date='"tomorrow"'), "events.e1.date", "'tomorrow'"),
+    ],
+    ids=["commitment", "time", "strength", "list", "date"],
+)
+def test_wrong_type(tmp_path, text, key, got):
+    expect_error(child(tmp_path, text), key, "should be", f"(got {got})")
+
+
+# --- alignment weights -----------------------------------------------------------------
+
+
+def test_alignment_weights_must_sum_to_one(tmp_path):
+    text = (
+        "[members.Armenia]\nalignment = { Russia = 0.65, EU = 0.45, China = 0.1, Turkey = 0.1 }\n"
+    )
+    err = expect_error(child(tmp_path, text), "members.Armenia.alignment")
+    assert err.message == "weights sum to 1.3, expected 1"
+    assert str(err).endswith("members.Armenia.alignment: weights sum to 1.3, expected 1")
+
+
+def test_alignment_weight_negative(tmp_path):
+    text = "[members.Armenia]\nalignment = { Russia = -0.1, EU = 0.9, China = 0.1, Turkey = 0.1 }\n"
+    err = expect_error(child(tmp_path, text), "members.Armenia.alignment")
+    assert err.message == "weight of Russia is negative (-0.1)"
+
+
+# --- names that must exist -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragments"),
+    [
+        (
+            "[relations.Russia]\nArmenai = 0.3\n",
+            "relations.Russia.Armenai",
+            ("unknown member", "did you mean 'Armenia'"),
+        ),
+        (
+            "[relations.Uzbekistan]\nRussia = 0.3\n",
+            "relations.Uzbekistan",
+            ("unknown member",),
+        ),
+        (
+            event(member='"Armenai"'),
+            "events.e1.member",
+            ("unknown member 'Armenai'", "did you mean 'Armenia'"),
+        ),
+        (
+            event(kind='"intra_alliance_clash"', member='"Kyrgyzstan"', counterpart='"Tajikstan"'),
+            "events.e1.counterpart",
+            ("unknown member 'Tajikstan'", "did you mean 'Tajikistan'"),
+        ),
+        (
+            '[alliance]\nleader = "Rusia"\n',
+            "alliance.leader",
+            ("unknown member 'Rusia'", "did you mean 'Russia'"),
+        ),
+    ],
+    ids=["relations-partner", "relations-member", "event", "event-counterpart", "leader"],
+)
+def test_unknown_member(tmp_path, text, key, fragments):
+    expect_error(child(tmp_path, text), key, *fragments)
+
+
+def test_unknown_actor_in_event(tmp_path):
+    text = event(counterpart='"Azerbaijn"')
+    expect_error(
+        child(tmp_path, text), "events.e1.counterpart", "unknown actor", "did you mean 'Azerbaijan'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (
+            "alignment = { Russia = 0.4, EU = 0.6 }",
+            "alignment = { Russia = 0.4, EUU = 0.6 }",
+            "members.Armenia.alignment.EUU",
+        ),
+        (
+            "offers = { Russia = 0.3, EU = 0.6 }",
+            "offers = { Russia = 0.3, EUU = 0.6 }",
+            "members.Armenia.offers.EUU",
+        ),
+        ('leader_pole = "Russia"', 'leader_pole = "EUU"', "alliance.leader_pole"),
+    ],
+    ids=["alignment", "offers", "leader_pole"],
+)
+def test_unknown_pole(tmp_path, old, new, key):
+    assert old in MINIMAL
+    path = write(tmp_path, "s.toml", MINIMAL.replace(old, new))
+    expect_error(path, key, "unknown pole", "did you mean 'EU'")
+
+
+def test_unknown_pole_in_offers_of_child(tmp_path):
+    text = "[members.Armenia.offers]\nChnia = 0.3\n"
+    expect_error(
+        child(tmp_path, text),
+        "members.Armenia.offers.Chnia",
+        "unknown pole",
+        "did you mean 'China'",
+    )
+
+
+def test_unknown_pole_in_pole_shift(tmp_path):
+    text = event(kind='"pole_shift"', pole='"Chinaa"', offer_change="0.1")
+    expect_error(child(tmp_path, text), "events.e1.pole", "unknown pole 'Chinaa'", "'China'")
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("date", ["2041-01-01", "2020-06-30", "2040-01-01"])
+def test_event_outside_simulated_span(tmp_path, date):
+    err = expect_error(child(tmp_path, event(date=date)), "events.e1.date")
+    assert err.message == f"{date} is outside the simulated span 2025-2040"
+
+
+def test_event_severity_outside_unit_interval(tmp_path):
+    expect_error(
+        child(tmp_path, event(severity="1.5")),
+        "events.e1.severity",
+        "less than or equal to 1",
+        "(got 1.5)",
+    )
+    expect_error(
+        child(tmp_path, event(severity="-0.2")),
+        "events.e1.severity",
+        "greater than or equal to 0",
+        "(got -0.2)",
+    )
+
+
+def test_unknown_event_kind(tmp_path):
+    expect_error(
+        child(tmp_path, event(kind='"border_clsh"')),
+        "events.e1.kind",
+        "unknown event kind 'border_clsh'",
+        "did you mean 'border_clash'",
+    )
+
+
+def test_threat_event_needs_member(tmp_path):
+    text = '\n[events.e1]\ndate = 2027-03-01\nkind = "terrorism_spillover"\n'
+    expect_error(child(tmp_path, text), "events.e1.member", "needs the member")
+
+
+# --- values outside [0, 1] (shares, offers, commitments) and other ranges --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragments"),
+    [
+        ("[members.Armenia]\ncommitment = 1.2\n", "members.Armenia.commitment", ("(got 1.2)",)),
+        ("[members.Armenia]\ntrust = -0.1\n", "members.Armenia.trust", ("(got -0.1)",)),
+        ("[members.Armenia.offers]\nEU = 1.4\n", "members.Armenia.offers", ("EU", "1.4", "[0, 1]")),
+        (
+            "[members.Armenia.offers]\nEU = [[2025, 0.6], [2030, 1.4]]\n",
+            "members.Armenia.offers",
+            ("EU", "1.4", "[0, 1]"),
+        ),
+        (
+            "[alliance]\nleader_distraction = 1.5\n",
+            "alliance.leader_distraction",
+            ("(got 1.5)",),
+        ),
+        (
+            "[parameters]\ncharter_fit = { border_clash = 1.5 }\n",
+            "parameters.charter_fit",
+            ("border_clash", "outside [0, 1]"),
+        ),
+        (
+            event(kind='"pole_shift"', pole='"EU"', offer_change="2"),
+            "events.e1.offer_change",
+            ("(got 2)",),
+        ),
+        (
+            "[members.Armenia.hazards]\nborder_clash = -0.5\n",
+            "members.Armenia.hazards",
+            ("border_clash", ">= 0"),
+        ),
+        ("[poles.EU]\nstrength = -1\n", "poles.EU.strength", ("-1",)),
+    ],
+    ids=[
+        "commitment",
+        "trust",
+        "offer",
+        "offer-series",
+        "distraction",
+        "charter-fit",
+        "offer-change",
+        "hazard",
+        "strength",
+    ],
+)
+def test_value_out_of_range(tmp_path, text, key, fragments):
+    expect_error(child(tmp_path, text), key, *fragments)
+
+
+def test_time_series_years_must_increase(tmp_path):
+    text = "[poles.EU]\nstrength = [[2030, 0.5], [2025, 0.6]]\n"
+    expect_error(child(tmp_path, text), "poles.EU.strength", "years of a time series must increase")
+
+
+def test_end_before_start(tmp_path):
+    expect_error(child(tmp_path, "[time]\nend = 2020.0\n"), "time.end", "not after start")
+
+
+# --- files and extends -----------------------------------------------------------------
+
+
+def test_missing_extends_target(tmp_path):
+    path = write(tmp_path, "child.toml", 'extends = "nowhere.toml"\n')
+    expect_error(path, "extends", "'nowhere.toml'", "does not exist")
+
+
+def test_circular_extends(tmp_path):
+    a = write(tmp_path, "a.toml", 'extends = "b.toml"\n')
+    b = write(tmp_path, "b.toml", 'extends = "a.toml"\n')
+    err = expect_error(a, "extends", "circular extends", file=b)
+    assert "a.toml -> b.toml -> a.toml" in err.message
+
+
+def test_file_extends_itself(tmp_path):
+    a = write(tmp_path, "a.toml", 'extends = "a.toml"\n')
+    expect_error(a, "extends", "circular extends")
+
+
+def test_extends_not_a_string(tmp_path):
+    expect_error(write(tmp_path, "a.toml", "extends = 3\n"), "extends", "file name")
+
+
+def test_nonexistent_scenario_file(tmp_path):
+    expect_error(tmp_path / "no_such.toml", "", "no such file")
+
+
+def test_error_in_base_names_the_base_file(tmp_path):
+    base_text = BASELINE.read_text(encoding="utf-8").replace(
+        "commitment = 0.15", "commitment = 1.15"
+    )
+    base = write(tmp_path, "base.toml", base_text)
+    path = write(tmp_path, "child.toml", 'extends = "base.toml"\nname = "child"\n')
+    expect_error(path, "members.Armenia.commitment", "(got 1.15)", file=base)
+
+
+def test_unknown_key_in_base_names_the_base_file(tmp_path):
+    base_text = BASELINE.read_text(encoding="utf-8").replace("[time]\n", "[time]\nstat = 3\n")
+    base = write(tmp_path, "base.toml", base_text)
+    path = write(tmp_path, "child.toml", 'extends = "base.toml"\nname = "child"\n')
+    expect_error(path, "time.stat", "did you mean 'start'", file=base)
+
+
+def test_syntax_error_in_base_names_the_base_file(tmp_path):
+    base_text = BASELINE.read_text(encoding="utf-8").replace("seed = 2025", "seed = = 2025")
+    base = write(tmp_path, "base.toml", base_text)
+    path = write(tmp_path, "child.toml", 'extends = "base.toml"\n')
+    expect_error(path, "", "TOML syntax error", "line", "column", file=base)
+
+
+def test_child_override_of_a_bad_base_value_is_fine(tmp_path):
+    base_text = BASELINE.read_text(encoding="utf-8").replace(
+        "commitment = 0.15", "commitment = 1.15"
+    )
+    write(tmp_path, "base.toml", base_text)
+    path = write(
+        tmp_path, "child.toml", 'extends = "base.toml"\n[members.Armenia]\ncommitment = 0.15\n'
+    )
+    assert load_scenario(path).members["Armenia"].commitment == 0.15
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def run_check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "csto_sim.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[members.Armenia]\ncommitmnt = 0.3\n", "members.Armenia.commitmnt"),
+        (
+            "[members.Armenia]\nalignment = { Russia = 0.65, EU = 0.45, China = 0.1, Turkey = 0.1 }\n",
+            "members.Armenia.alignment",
+        ),
+        (event(member='"Armenai"'), "events.e1.member"),
+    ],
+    ids=["unknown-key", "weights", "event-member"],
+)
+def test_cli_check_bad_file(tmp_path, text, key):
+    path = child(tmp_path, text, name="bad_child.toml")
+    result = run_check(path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "bad_child.toml" in lines[0]
+    assert key in lines[0]
+
+
+def test_cli_check_syntax_error(tmp_path):
+    path = write(tmp_path, "broken.toml", "name = \n")
+    result = run_check(path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "broken.toml" in lines[0] and "line 1" in lines[0]
+
+
+def test_cli_check_missing_file(tmp_path):
+    result = run_check(tmp_path / "absent.toml")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "absent.toml" in result.stderr
+
+
+def test_cli_check_valid_file(tmp_path):
+    result = run_check(child(tmp_path, 'name = "fine"\n'))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
