@@ -1,0 +1,1047 @@
+"""Publication-quality figures of a results folder, read from the saved tables only.
+
+Nothing here runs the model: every figure is drawn from the tables of a results folder
+(``timeseries``, ``alliance``, ``runs``, ``members``, Parquet or CSV) and its
+``manifest.json``. Figures are built as :class:`matplotlib.figure.Figure` objects, without
+pyplot, so plotting leaves no global state behind and works the same in scripts, on a
+cluster and in notebooks (where a returned figure displays itself).
+
+Each ``*_figure`` function builds one figure and returns it; each ``plot_*`` function saves
+its figures and returns the paths; :func:`plot_all` writes every figure into
+``DIR/figures/``. Poles keep one colour in every figure (:data:`POLE_COLOURS`, the
+colour-blind safe Okabe-Ito palette).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
+
+from .results import read_manifest, table_path
+
+_P = ParamSpec("_P")
+
+__all__ = [
+    "FORMATS",
+    "POLE_COLOURS",
+    "STATUS_MARKERS",
+    "Results",
+    "cohesion_figure",
+    "composition_figure",
+    "exit_heatmap_figure",
+    "fan_chart_figure",
+    "network_figure",
+    "outcomes_figure",
+    "plot_all",
+    "plot_cohesion",
+    "plot_compositions",
+    "plot_exit_heatmap",
+    "plot_fan_charts",
+    "plot_networks",
+    "plot_outcomes",
+    "pole_colours",
+    "scenario_colours",
+]
+
+POLE_COLOURS: dict[str, str] = {
+    "Russia": "#D55E00",  # Okabe-Ito vermillion
+    "EU": "#0072B2",  # blue
+    "China": "#009E73",  # bluish green
+    "Turkey": "#CC79A7",  # reddish purple
+}
+"""The fixed colour of each pole in every figure (Okabe-Ito, colour-blind safe)."""
+
+_POLE_FALLBACK: tuple[str, ...] = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
+"""The rest of the Okabe-Ito palette, handed out in order to poles not in POLE_COLOURS."""
+
+_OVERFLOW_GREYS: tuple[str, ...] = ("#999999", "#666666", "#BBBBBB", "#444444")
+
+_SCENARIO_PALETTE: tuple[str, ...] = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#CC79A7",
+    "#0072B2",
+    "#D55E00",
+    "#F0E442",
+)
+"""Scenario colours (Okabe-Ito, black first), paired with the line styles below."""
+
+_SCENARIO_DASHES: tuple[Any, ...] = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
+STATUS_MARKERS: dict[str, str] = {
+    "active": "o",
+    "frozen": "s",
+    "withdrawn": "v",
+    "non_member": "D",
+}
+"""Marker of each membership status in the network figure."""
+
+_STATUS_LABELS: dict[str, str] = {
+    "active": "active",
+    "frozen": "frozen",
+    "withdrawn": "withdrawn",
+    "non_member": "not a member",
+}
+
+TIE_POSITIVE = "#117733"  # dark green (Tol), distinct from China's bluish green
+TIE_NEGATIVE = "#555555"  # dark grey, drawn dashed
+
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+"""File formats of the saved figures."""
+
+_DPI = 200
+_STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
+    "figure.titlesize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "svg.fonttype": "none",  # text stays text (editable) in SVG
+    "svg.hashsalt": "csto-sim",  # reproducible SVG ids
+    "pdf.fonttype": 42,  # embedded TrueType (editable) in PDF
+}
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None},
+}
+"""Drop creation dates so the same results give byte-identical SVG and PDF files."""
+
+_FAN_BANDS: tuple[tuple[float, float, float], ...] = ((0.05, 0.95, 0.15), (0.25, 0.75, 0.35))
+"""(lower quantile, upper quantile, opacity) of the shaded bands of a fan chart."""
+
+_MAX_STRIP_POINTS = 300
+"""At most this many runs per scenario are drawn as dots over a box plot."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Colours
+
+
+def pole_colours(poles: Iterable[str]) -> dict[str, str]:
+    """A colour for each pole: the fixed ones, then the rest of Okabe-Ito in order, then greys."""
+    colours: dict[str, str] = {}
+    spare = [c for c in _POLE_FALLBACK if c not in POLE_COLOURS.values()]
+    extra = 0
+    for pole in dict.fromkeys(poles):
+        if pole in POLE_COLOURS:
+            colours[pole] = POLE_COLOURS[pole]
+        elif extra < len(spare):
+            colours[pole] = spare[extra]
+            extra += 1
+        else:
+            colours[pole] = _OVERFLOW_GREYS[(extra - len(spare)) % len(_OVERFLOW_GREYS)]
+            extra += 1
+    return colours
+
+
+def scenario_colours(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """A (colour, line style) for each scenario, in order: black and solid first.
+
+    Colour and line style both change from one scenario to the next, so identical curves
+    drawn over each other stay visible and the lines tell apart without colour too.
+    """
+    return {
+        name: (
+            _SCENARIO_PALETTE[i % len(_SCENARIO_PALETTE)],
+            _SCENARIO_DASHES[i % len(_SCENARIO_DASHES)],
+        )
+        for i, name in enumerate(names)
+    }
+
+
+def _text_colour(background: Any) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    r, g, b = to_rgb(background)
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a results folder
+
+
+@dataclass
+class Results:
+    """A results folder opened for plotting: the manifest and lazy, column-wise table reads."""
+
+    root: Path
+    manifest: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def open(cls, root: str | Path | Results) -> Results:
+        """Open a results folder (or pass an opened one through)."""
+        if isinstance(root, Results):
+            return root
+        root = Path(root)
+        return cls(root, read_manifest(root))
+
+    # -- manifest ------------------------------------------------------------------------------
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in manifest order."""
+        return [s["name"] for s in self.manifest["scenarios"]]
+
+    def contents(self, scenario: str) -> dict[str, Any]:
+        """The resolved scenario specification saved in the manifest."""
+        for s in self.manifest["scenarios"]:
+            if s["name"] == scenario:
+                return s["contents"]
+        raise KeyError(f"no scenario {scenario!r} in {self.root}")
+
+    def poles(self, scenario: str) -> list[str]:
+        """A scenario's poles, in order."""
+        return list(self.contents(scenario)["poles"])
+
+    def members(self, scenario: str) -> list[str]:
+        """A scenario's members, in order."""
+        return list(self.contents(scenario)["members"])
+
+    @property
+    def all_poles(self) -> list[str]:
+        """Every pole of every scenario, in order of first appearance."""
+        return list(dict.fromkeys(p for s in self.scenarios for p in self.poles(s)))
+
+    @property
+    def all_members(self) -> list[str]:
+        """Every member of every scenario, in order of first appearance."""
+        return list(dict.fromkeys(m for s in self.scenarios for m in self.members(s)))
+
+    @functools.cached_property
+    def colours(self) -> dict[str, str]:
+        """The colour of every pole of the folder."""
+        return pole_colours(self.all_poles)
+
+    def span(self, scenario: str) -> tuple[float, float]:
+        """The first and last simulated years of a scenario."""
+        time = self.contents(scenario)["time"]
+        return float(time["start"]), float(time["end"])
+
+    @property
+    def full_span(self) -> tuple[float, float]:
+        """The years covered by any scenario."""
+        spans = [self.span(s) for s in self.scenarios]
+        return min(a for a, _ in spans), max(b for _, b in spans)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def run_status(self) -> pd.DataFrame:
+        """Runs per scenario: ``ok`` and ``failed`` counts, indexed by scenario in manifest order."""
+        runs = self.read("runs", ["scenario", "status"])
+        ok = runs["status"].eq("ok").groupby(runs["scenario"]).sum()
+        total = runs.groupby("scenario").size()
+        table = pd.DataFrame({"ok": ok, "failed": total - ok})
+        return table.reindex(self.scenarios, fill_value=0).astype(int)
+
+    def n_ok(self, scenario: str) -> int:
+        """Number of successful runs of a scenario."""
+        return int(self.run_status.loc[scenario, "ok"])
+
+    def runs_label(self, scenario: str | None = None) -> str:
+        """``n = 40 runs`` (with failures, if any); for all scenarios when ``scenario`` is None."""
+        if scenario is not None:
+            ok, failed = self.run_status.loc[scenario, ["ok", "failed"]]
+            return f"n = {ok} runs" + (f", {failed} failed" if failed else "")
+        oks = set(self.run_status["ok"])
+        failed = int(self.run_status["failed"].sum())
+        tail = f", {failed} failed" if failed else ""
+        if len(oks) == 1:
+            return f"n = {oks.pop()} runs per scenario{tail}"
+        return f"n = {min(oks)}-{max(oks)} runs per scenario{tail}"
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str],
+        scenario: str | None = None,
+        where: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Some columns of a table, optionally only one scenario's rows and rows where col == value.
+
+        Parquet filters are pushed down to the reader, CSV is read in chunks, so only the
+        rows asked for are ever held in memory.
+        """
+        equal = dict(where or {})
+        if scenario is not None:
+            equal["scenario"] = scenario
+        wanted = list(dict.fromkeys([*columns, *equal]))
+        path = table_path(self.root, table)
+        if path.suffix == ".csv":
+            frame = _read_csv_where(path, wanted, equal)
+        else:
+            filters = [(k, "==", v) for k, v in equal.items()] or None
+            frame = pd.read_parquet(path, columns=wanted, filters=filters)
+        return frame[list(columns)].reset_index(drop=True)
+
+    def last_step(self, scenario: str) -> int | None:
+        """The index of the final step of a scenario's runs (None without successful runs)."""
+        steps = self.read("alliance", ["step"], scenario=scenario)["step"]
+        return None if steps.empty else int(steps.max())
+
+    def final_alignment(self, scenario: str) -> pd.DataFrame:
+        """Mean alignment weights at the final step over runs, one row per member."""
+        last = self.last_step(scenario)
+        cols = _weight_columns(self.poles(scenario))
+        if last is None:
+            return pd.DataFrame(columns=self.poles(scenario))
+        frame = self.read("timeseries", ["member", *cols], scenario=scenario, where={"step": last})
+        mean = frame.groupby("member", sort=False)[cols].mean()
+        mean.columns = self.poles(scenario)
+        return mean
+
+
+_TEXT_COLUMNS = frozenset({"scenario", "member", "status", "status_final", "error"})
+
+
+def _read_csv_where(path: Path, columns: list[str], equal: dict[str, Any]) -> pd.DataFrame:
+    """Columns of a CSV table, keeping only rows where each column equals the given value."""
+    parts = []
+    text = {c: str for c in columns if c in _TEXT_COLUMNS}  # a scenario named "2" stays "2"
+    reader = pd.read_csv(
+        path,
+        usecols=columns,
+        dtype=text,
+        keep_default_na=False,
+        na_values=[""],
+        chunksize=500_000,
+    )
+    for chunk in reader:
+        mask = np.ones(len(chunk), dtype=bool)
+        for col, value in equal.items():
+            mask &= (chunk[col] == value).to_numpy()
+        parts.append(chunk[mask])
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _weight_columns(poles: Sequence[str]) -> list[str]:
+    """The timeseries columns of the alignment weights (``w_russia`` for pole ``Russia``)."""
+    return [f"w_{p.lower()}" for p in poles]
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure helpers
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """The house style, applied only while a figure is built and saved."""
+    with mpl.rc_context(_STYLE):
+        yield
+
+
+def _styled(build: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Build a figure in the house style (rc settings are read when artists are made)."""
+
+    @functools.wraps(build)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        with _style():
+            return build(*args, **kwargs)
+
+    return wrapper
+
+
+def _check_format(fmt: str) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    return fmt
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe version of a scenario name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "scenario"
+
+
+def _out_dir(results: Results, out_dir: str | Path | None) -> Path:
+    out = Path(out_dir) if out_dir is not None else results.root / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _save(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
+    """Save a figure as ``out/stem.fmt`` and release it."""
+    path = out / f"{stem}.{fmt}"
+    with _style():
+        fig.savefig(path, dpi=_DPI, metadata=_METADATA[fmt])
+    fig.clear()
+    return path
+
+
+def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
+    """(rows, columns) of a grid of small multiples for ``n`` panels."""
+    cols = min(n, max_cols) if n > 0 else 1
+    return max(1, math.ceil(n / cols)), cols
+
+
+def _small_multiples(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n`` panels sharing both axes; spare grid cells are hidden."""
+    rows, cols = _grid(n)
+    fig = Figure(figsize=(width * cols + 0.8, height * rows + 1.3), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.07, hspace=0.06)  # keep end and start years apart
+    grid = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes[:n]):
+        # shared axes hide inner tick labels; keep x labels under panels with none below
+        if i + cols >= n:
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel("year")
+    return fig, axes[:n]
+
+
+def _no_data(ax: Axes, text: str = "no successful runs") -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
+
+
+def _year_axis(ax: Axes, start: float, end: float) -> None:
+    """Years on x: the simulated span, ticks on round years (every 1, 2, 5, 10... years)."""
+    span = max(end - start, 1.0)
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 6), 100)
+    ax.set_xlim(start, end)
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%d"))
+
+
+def _pole_patches(colours: dict[str, str]) -> list[Patch]:
+    """Legend entries for filled areas of each pole's colour."""
+    return [Patch(facecolor=c, label=p) for p, c in colours.items()]
+
+
+def _title(fig: Figure, title: str, subtitle: str) -> None:
+    """A two-part figure title, each part wrapped to the figure's width."""
+    width = max(30, int(fig.get_figwidth() * 10.5))  # characters of 12 pt text per line
+    text = "\n".join(textwrap.fill(part, width) for part in (title, subtitle))
+    fig.suptitle(text, fontsize=12)
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage: one decimal below 10% unless whole (2.5%, 45%, 100%)."""
+    pct = 100 * share
+    return f"{pct:.0f}%" if pct >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Fan charts of alignment
+
+
+def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -> pd.DataFrame:
+    """Quantiles over runs of each member's weights, indexed by (member, year, quantile)."""
+    cols = _weight_columns(results.poles(scenario))
+    frame = results.read("timeseries", ["member", "year", *cols], scenario=scenario)
+    if frame.empty:
+        return frame
+    return frame.groupby(["member", "year"])[cols].quantile(list(qs)).sort_index()
+
+
+@_styled
+def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
+    res = Results.open(results)
+    poles, members = res.poles(scenario), res.members(scenario)
+    lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
+    quant = _alignment_quantiles(res, scenario, lows_highs)
+    fig, axes = _small_multiples(len(members))
+    for ax, member in zip(axes, members, strict=True):
+        ax.set_title(member)
+        if quant.empty or member not in quant.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        q = quant.xs(member, level="member")
+        years = q.xs(0.5, level=-1).index.to_numpy()
+        for pole, col in zip(poles, _weight_columns(poles), strict=True):
+            colour = res.colours[pole]
+            for lo, hi, alpha in _FAN_BANDS:
+                ax.fill_between(
+                    years,
+                    q.xs(lo, level=-1)[col],
+                    q.xs(hi, level=-1)[col],
+                    color=colour,
+                    alpha=alpha,
+                    lw=0,
+                )
+            ax.plot(years, q.xs(0.5, level=-1)[col], color=colour, lw=1.6, label=pole)
+    for ax in axes:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("alignment weight (share)")
+    handles = [Line2D([], [], color=res.colours[p], lw=2, label=f"{p} (median)") for p in poles]
+    handles += [
+        Patch(facecolor="0.3", alpha=alpha, label=f"{round((hi - lo) * 100)}% of runs")
+        for lo, hi, alpha in reversed(_FAN_BANDS)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    _title(
+        fig,
+        f"Alignment toward each pole over time: {scenario}",
+        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%",
+    )
+    return fig
+
+
+def plot_fan_charts(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one alignment fan chart per scenario (``alignment_fan_<scenario>.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    paths = []
+    for name in res.scenarios:
+        fig = fan_chart_figure(res, name)
+        paths.append(_save(fig, out, f"alignment_fan_{_slug(name)}", fmt))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Cohesion over time
+
+
+@_styled
+def cohesion_figure(results: str | Path | Results) -> Figure:
+    """Alliance cohesion over time, scenarios overlaid: median and 90% band across runs."""
+    res = Results.open(results)
+    fig = Figure(figsize=(9, 5.6), layout="constrained")
+    ax = fig.subplots()
+    styles = scenario_colours(res.scenarios)
+    drawn = 0
+    for name in res.scenarios:
+        data = res.read("alliance", ["year", "cohesion"], scenario=name)
+        if data.empty:
+            continue
+        drawn += 1
+        q = data.groupby("year")["cohesion"].quantile([0.05, 0.5, 0.95]).unstack()
+        colour, dash = styles[name]
+        ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.15, lw=0)
+        ax.plot(
+            q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=f"{name} (n = {res.n_ok(name)})"
+        )
+    if not drawn:
+        _no_data(ax)
+    else:
+        fig.legend(
+            title="scenario: median line (shading: 90% of runs)",
+            loc="outside lower center",
+            ncols=min(3, len(res.scenarios)),
+            frameon=False,
+            handlelength=3.5,
+        )
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(max(0.0, lo), min(1.0, hi))
+    _year_axis(ax, *res.full_span)
+    ax.set_xlabel("year")
+    ax.set_ylabel("cohesion index (0-1)")
+    _title(
+        fig,
+        "Alliance cohesion over time",
+        f"{res.runs_label()}; line: median across runs, shading: 90% of runs",
+    )
+    return fig
+
+
+def plot_cohesion(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the cohesion figure (``cohesion.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = cohesion_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "cohesion", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. End-of-run outcomes
+
+
+OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
+    ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
+    ("n_active_final", "Active members at the end", "members (count)"),
+    ("response_rate", "Requests for help answered", "share of requests (0-1)"),
+    ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
+)
+"""(runs column, panel title, y label) of the outcome figure's panels."""
+
+
+def _box_strip(
+    ax: Axes, values: list[np.ndarray], styles: list[tuple[str, str]], rng: np.random.Generator
+) -> None:
+    """Box plots with the runs drawn as jittered dots (at most a few hundred per box)."""
+    positions = np.arange(1, len(values) + 1)
+    keep = [i for i, v in enumerate(values) if len(v)]
+    if keep:
+        ax.boxplot(
+            [values[i] for i in keep],
+            positions=positions[keep],
+            widths=0.55,
+            showfliers=False,
+            medianprops={"color": "black", "lw": 1.6},
+            boxprops={"color": "0.25"},
+            whiskerprops={"color": "0.25"},
+            capprops={"color": "0.25"},
+        )
+    for i, v in enumerate(values):
+        if not len(v):
+            ax.text(positions[i], 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
+            continue
+        shown = rng.choice(v, _MAX_STRIP_POINTS, replace=False) if len(v) > _MAX_STRIP_POINTS else v
+        x = positions[i] + rng.uniform(-0.18, 0.18, len(shown))
+        ax.scatter(x, shown, s=9, color=styles[i][0], alpha=0.55, lw=0, zorder=3)
+
+
+@_styled
+def outcomes_figure(results: str | Path | Results) -> Figure:
+    """Distributions of end-of-run outcomes per scenario, as box plots with the runs as dots."""
+    res = Results.open(results)
+    runs = res.read("runs", ["scenario", "status", *(c for c, _, _ in OUTCOME_PANELS)])
+    runs = runs[runs["status"] == "ok"]
+    names = res.scenarios
+    styles = scenario_colours(names)
+    width = min(14.0, max(8.0, 1.0 * len(names) + 4.0))
+    fig = Figure(figsize=(width, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True, squeeze=False).ravel()
+    rng = np.random.default_rng(0)
+    long_names = max((len(n) for n in names), default=0) * len(names) > 45
+    for ax, (col, title, ylabel) in zip(axes, OUTCOME_PANELS, strict=True):
+        values = [
+            runs.loc[runs["scenario"] == n, col].astype(float).dropna().to_numpy() for n in names
+        ]
+        _box_strip(ax, values, [styles[n] for n in names], rng)
+        dropped = int(runs[col].isna().sum())
+        why = "without requests" if col == "response_rate" else "without a value"
+        ax.set_title(title + (f"\n({dropped} runs {why} left out)" if dropped else ""))
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="x", visible=False)
+        if col.startswith("n_"):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        rotate = {"rotation": 25, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
+        ax.set_xticks(np.arange(1, len(names) + 1), names, **rotate)
+        ax.xaxis.set_tick_params(labelbottom=True)
+    fig.supxlabel("scenario")
+    _title(
+        fig,
+        "End-of-run outcomes by scenario",
+        f"{res.runs_label()}; box: median and quartiles, whiskers: 1.5 IQR, dots: runs",
+    )
+    return fig
+
+
+def plot_outcomes(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the end-of-run outcome distributions (``outcomes.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = outcomes_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "outcomes", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Exit heat map
+
+
+def exit_shares(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Share of runs in which each member ends frozen or withdrawn, and ends withdrawn.
+
+    Both tables have members as rows and scenarios as columns (NaN where a scenario has no
+    such member or no successful runs).
+    """
+    res = Results.open(results)
+    members = res.read("members", ["scenario", "member", "status_final"])
+    status = members["status_final"]
+    members = members.assign(
+        out=status.isin(["frozen", "withdrawn"]).astype(float),
+        withdrawn=status.eq("withdrawn").astype(float),
+    )
+    shares = members.groupby(["member", "scenario"])[["out", "withdrawn"]].mean()
+    order = {"index": res.all_members, "columns": res.scenarios}
+    out = shares["out"].unstack("scenario").reindex(**order)
+    withdrawn = shares["withdrawn"].unstack("scenario").reindex(**order)
+    return out, withdrawn
+
+
+def _member_label(results: Results, member: str) -> str:
+    """A member's name, with its starting status if it does not start active."""
+    starts = {
+        results.contents(s)["members"][member].get("status", "active")
+        for s in results.scenarios
+        if member in results.members(s)
+    }
+    starts.discard("active")
+    if not starts:
+        return member
+    return f"{member}\n({'/'.join(sorted(_STATUS_LABELS.get(x, x) for x in starts))} at start)"
+
+
+@_styled
+def exit_heatmap_figure(results: str | Path | Results) -> Figure:
+    """Heat map (member x scenario) of the share of runs a member ends frozen or withdrawn."""
+    res = Results.open(results)
+    out, withdrawn = exit_shares(res)
+    n_rows, n_cols = out.shape
+    fig = Figure(
+        figsize=(max(7.0, 1.25 * n_cols + 3.2), max(4.0, 0.7 * n_rows + 2.4)), layout="constrained"
+    )
+    ax = fig.subplots()
+    cmap = mpl.colormaps["YlOrBr"].with_extremes(bad="0.92")
+    image = ax.imshow(
+        np.ma.masked_invalid(out.to_numpy(dtype=float)),
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+    )
+    for (i, j), value in np.ndenumerate(out.to_numpy(dtype=float)):
+        if np.isnan(value):
+            ax.text(j, i, "n/a", ha="center", va="center", color="0.4")
+            continue
+        text = _percent(value)
+        w = withdrawn.iat[i, j]
+        if w > 0:
+            text += f"\n(withdrawn {_percent(w)})"
+        ax.text(j, i, text, ha="center", va="center", color=_text_colour(cmap(value)))
+    rotate = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if n_cols > 3 else {}
+    ax.set_xticks(range(n_cols), out.columns, **rotate)
+    ax.set_yticks(range(n_rows), [_member_label(res, m) for m in out.index])
+    ax.grid(False)
+    ax.set_xlabel("scenario")
+    ax.set_ylabel("member")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = fig.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0))
+    bar.set_label("share of runs frozen or withdrawn at the end (%)")
+    ends = sorted({res.span(s)[1] for s in res.scenarios})
+    end = f"{ends[0]:g}" if len(ends) == 1 else "the end year"
+    _title(
+        fig,
+        f"Share of runs in which a member ends frozen or withdrawn ({end})",
+        f"{res.runs_label()}; counted by the status at the end of each run, not by whether it ever left",
+    )
+    return fig
+
+
+def plot_exit_heatmap(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the exit heat map (``exit_heatmap.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = exit_heatmap_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "exit_heatmap", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Relations network
+
+
+def _signed_graph(relations: dict[str, dict[str, float]], nodes: Iterable[str]) -> nx.Graph:
+    """The undirected signed relations network of a scenario's manifest entry."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    for a, ties in relations.items():
+        for b, weight in ties.items():
+            g.add_edge(a, b, weight=float(weight))
+    return g
+
+
+def modal_status(results: Results, scenario: str) -> pd.Series:
+    """Each member's most common final status over runs (ties broken by the order of statuses)."""
+    frame = results.read("members", ["member", "status_final"], scenario=scenario)
+    if frame.empty:
+        return pd.Series(dtype=object)
+    counts = frame.groupby("member")["status_final"].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=[s for s in STATUS_MARKERS if s in counts.columns])
+    return counts.idxmax(axis=1)
+
+
+def _layout(nodes: Sequence[str], leader: str | None) -> dict[str, np.ndarray]:
+    """A deterministic circular layout, clockwise from the top, the leader first."""
+    order = [leader, *(n for n in nodes if n != leader)] if leader in nodes else list(nodes)
+    if len(order) == 1:
+        return {order[0]: np.zeros(2)}
+    step = 2 * math.pi / len(order)
+    return {
+        n: np.array([math.cos(math.pi / 2 - i * step), math.sin(math.pi / 2 - i * step)])
+        for i, n in enumerate(order)
+    }
+
+
+@_styled
+def network_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Relations network: node colour is the dominant pole of the mean final alignment, node
+    shape the most common final status, edges solid for positive and dashed for negative ties."""
+    res = Results.open(results)
+    spec = res.contents(scenario)
+    g = _signed_graph(spec.get("relations", {}), res.members(scenario))
+    pos = _layout(list(g.nodes), spec.get("alliance", {}).get("leader"))
+    align = res.final_alignment(scenario)
+    status = modal_status(res, scenario)
+    fig = Figure(figsize=(8, 8), layout="constrained")
+    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    labels: list[np.ndarray] = []  # where the weight labels went, to keep them apart
+    for a, b, data in g.edges(data=True):
+        _draw_tie(ax, pos[a], pos[b], data["weight"], labels)
+    for node in g.nodes:
+        _draw_node(ax, node, pos[node], align, status, res.colours)
+        _label_node(ax, node, pos, align)
+    xy = np.array(list(pos.values()))
+    ax.set_xlim(xy[:, 0].min() - 0.6, xy[:, 0].max() + 0.6)
+    ax.set_ylim(xy[:, 1].min() - 0.35, xy[:, 1].max() + 0.35)
+    _network_legends(key, res.poles(scenario), res.colours, status)
+    _title(
+        fig,
+        f"Relations network and final alignment: {scenario}",
+        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
+        "shape: most common final status, caption: that pole's mean final weight",
+    )
+    return fig
+
+
+def _draw_tie(
+    ax: Axes, a: np.ndarray, b: np.ndarray, weight: float, labels: list[np.ndarray]
+) -> None:
+    """One relation: solid green if positive, dashed grey if negative, width by |weight|.
+
+    Its weight is written on it, at the middle unless another label is there already
+    (chords across the circle all meet at its centre), then further along.
+    """
+    positive = weight >= 0
+    ax.plot(
+        [a[0], b[0]],
+        [a[1], b[1]],
+        color=TIE_POSITIVE if positive else TIE_NEGATIVE,
+        ls="-" if positive else (0, (4, 2.5)),
+        lw=0.8 + 5 * abs(weight),
+        alpha=0.85,
+        solid_capstyle="round",
+        zorder=1,
+    )
+    a, b = np.asarray(a), np.asarray(b)
+    spots = [a + t * (b - a) for t in (0.5, 0.35, 0.65, 0.25, 0.75)]
+    at = next((p for p in spots if all(np.linalg.norm(p - q) > 0.2 for q in labels)), spots[0])
+    labels.append(at)
+    ax.text(
+        at[0],
+        at[1],
+        f"{weight:+.1f}",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        color="0.15",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "lw": 0.5},
+        zorder=2,
+    )
+
+
+def _draw_node(
+    ax: Axes,
+    node: str,
+    xy: np.ndarray,
+    align: pd.DataFrame,
+    status: pd.Series,
+    colours: dict[str, str],
+) -> None:
+    """A member: filled with its dominant pole's colour, shaped by its modal final status."""
+    pole = _dominant_pole(align, node)
+    ax.scatter(
+        [xy[0]],
+        [xy[1]],
+        s=900,
+        marker=STATUS_MARKERS.get(status.get(node, "unknown"), "o"),
+        c=[colours[pole] if pole else "0.85"],
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=3,
+    )
+
+
+def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
+    """The pole with the largest mean final weight of a member (None without data)."""
+    if node not in align.index or not align.loc[node].notna().any():
+        return None
+    return str(align.loc[node].idxmax())
+
+
+def _label_node(ax: Axes, node: str, pos: dict[str, np.ndarray], align: pd.DataFrame) -> None:
+    """A member's caption (name, dominant pole and its weight), outside the circle of nodes."""
+    pole = _dominant_pole(align, node)
+    caption = f"{node}\n{pole} {align.loc[node, pole]:.0%}" if pole else f"{node}\n(no data)"
+    outward = np.asarray(pos[node], dtype=float)
+    norm = float(np.linalg.norm(outward))
+    dx, dy = (outward / norm) if norm > 1e-9 else (0.0, -1.0)
+    ax.annotate(
+        caption,
+        pos[node],
+        xytext=(24 * dx, 24 * dy),
+        textcoords="offset points",
+        ha=_anchor(dx, "left", "right"),
+        va=_anchor(dy, "bottom", "top"),
+        fontsize=9,
+        zorder=4,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+
+
+def _anchor(component: float, positive: str, negative: str) -> str:
+    """Text alignment for a caption offset along one axis by ``component`` (a unit vector's)."""
+    return positive if component > 0.35 else negative if component < -0.35 else "center"
+
+
+def _network_legends(
+    key: Axes, poles: list[str], colours: dict[str, str], status: pd.Series
+) -> None:
+    """Legends for pole colours, status shapes and tie styles, side by side in ``key``."""
+    key.set_axis_off()
+    pole_handles = [
+        Line2D([], [], marker="o", ls="", ms=9, mfc=colours[p], mec="black", label=p) for p in poles
+    ]
+    status_handles = [
+        Line2D([], [], marker=m, ls="", ms=9, mfc="white", mec="black", label=_STATUS_LABELS[s])
+        for s, m in STATUS_MARKERS.items()
+        if s in set(status)
+    ] or [Line2D([], [], marker="o", ls="", ms=9, mfc="0.85", mec="black", label="no runs")]
+    tie_handles = [
+        Line2D([], [], color=TIE_POSITIVE, lw=2.5, label="positive tie"),
+        Line2D([], [], color=TIE_NEGATIVE, lw=2.5, ls=(0, (4, 2.5)), label="negative tie"),
+    ]
+    spec = [
+        (pole_handles, "dominant pole (fill)"),
+        (status_handles, "most common final\nstatus (shape)"),
+        (tie_handles, "relation (width: |weight|,\nlabel: weight)"),
+    ]
+    for i, (handles, title) in enumerate(spec):
+        legend = key.legend(
+            handles=handles,
+            title=title,
+            loc="upper center",
+            bbox_to_anchor=((i + 0.5) / 3, 1.0),
+            ncols=2 if len(handles) > 2 else 1,
+            frameon=False,
+        )
+        key.add_artist(legend)
+
+
+def plot_networks(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one relations-network snapshot per scenario (``network_<scenario>.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    paths = []
+    for name in res.scenarios:
+        fig = network_figure(res, name)
+        paths.append(_save(fig, out, f"network_{_slug(name)}", fmt))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Mean alignment composition
+
+
+@_styled
+def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Mean alignment composition over time as stacked areas, one panel per member."""
+    res = Results.open(results)
+    poles, members = res.poles(scenario), res.members(scenario)
+    cols = _weight_columns(poles)
+    frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
+    mean = frame.groupby(["member", "year"], sort=False)[cols].mean()
+    fig, axes = _small_multiples(len(members))
+    for ax, member in zip(axes, members, strict=True):
+        ax.set_title(member)
+        if mean.empty or member not in mean.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        m = mean.xs(member, level="member").sort_index()
+        ax.stackplot(
+            m.index.to_numpy(),
+            m.to_numpy().T,
+            colors=[res.colours[p] for p in poles],
+            labels=poles,
+            lw=0,
+        )
+        ax.grid(False)
+    for ax in axes:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("mean alignment weight (share)")
+    fig.legend(
+        handles=_pole_patches({p: res.colours[p] for p in poles}),
+        loc="outside lower center",
+        ncols=len(poles),
+        frameon=False,
+    )
+    _title(
+        fig,
+        f"Mean alignment composition over time: {scenario}",
+        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs",
+    )
+    return fig
+
+
+def plot_compositions(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one stacked-area composition figure per scenario (``alignment_stack_<scenario>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    paths = []
+    for name in res.scenarios:
+        fig = composition_figure(res, name)
+        paths.append(_save(fig, out, f"alignment_stack_{_slug(name)}", fmt))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# All figures
+
+
+def plot_all(
+    results_dir: str | Path, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Draw every figure of a results folder into ``out_dir`` (default ``results_dir/figures``).
+
+    Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
+    together, then per scenario the alignment fan chart, stacked composition and network.
+    """
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    paths = [
+        plot_cohesion(res, out, fmt),
+        plot_outcomes(res, out, fmt),
+        plot_exit_heatmap(res, out, fmt),
+    ]
+    paths += plot_fan_charts(res, out, fmt)
+    paths += plot_compositions(res, out, fmt)
+    paths += plot_networks(res, out, fmt)
+    return paths
