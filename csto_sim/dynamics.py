@@ -36,10 +36,11 @@ def normalise(w: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
 
 
 def move_toward(w: np.ndarray, target: np.ndarray, share: np.ndarray | float) -> np.ndarray:
-    """Move ``w`` a ``share`` of the way to ``target`` (a convex combination; share in [0, 1])."""
-    share = np.asarray(share, dtype=float)
-    if share.ndim and share.ndim < w.ndim:
-        share = share[..., None]
+    """Move ``w`` a ``share`` of the way to ``target`` (a convex combination; share in [0, 1]).
+
+    ``share`` broadcasts against ``w`` by numpy's rules: for alignments pass one share per
+    member with a trailing axis (``share[..., None]``).
+    """
     return w + share * (target - w)
 
 
@@ -52,24 +53,27 @@ def pole_target(strength: np.ndarray, offers: np.ndarray, w: np.ndarray) -> np.n
     return normalise(offers * strength, w)
 
 
-def anti(w: np.ndarray) -> np.ndarray:
-    """The complement of an alignment on the simplex: where a hostile partner pushes a member."""
-    n = w.shape[-1]
-    return (1.0 - w) / (n - 1)
+def repel(w: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Where a hostile partner pushes a member: ``w`` reflected away from ``other``, kept on the simplex.
+
+    The point ``2 w - other``, clipped at zero and renormalised: it lies farther from the
+    partner than ``w`` does, so moving toward it widens the gap between rivals.
+    """
+    return normalise(np.clip(2.0 * w - other, 0.0, None), w)
 
 
 def social_target(w: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where partners on the signed relations network pull each member, and the total tie strength.
 
     Friendly ties (positive) pull toward the partner's alignment, hostile ties (negative)
-    toward its complement. ``ties`` is ``(members, members)``. Returns the target
-    ``(..., members, poles)`` and ``(members,)`` sum of absolute tie weights.
+    push away from it (:func:`repel`). ``ties`` is ``(members, members)``. Returns the
+    target ``(..., members, poles)`` and ``(members,)`` sum of absolute tie weights.
     """
     pos = np.clip(ties, 0.0, None)
     neg = np.clip(-ties, 0.0, None)
     strength = pos.sum(axis=-1) + neg.sum(axis=-1)
     pulled = (pos[:, :, None] * w[..., None, :, :]).sum(axis=-2)
-    pushed = (neg[:, :, None] * anti(w)[..., None, :, :]).sum(axis=-2)
+    pushed = (neg[:, :, None] * repel(w[..., :, None, :], w[..., None, :, :])).sum(axis=-2)
     safe = np.where(strength > 0, strength, 1.0)[:, None]
     target = np.where(strength[:, None] > 0, (pulled + pushed) / safe, w)
     return target, strength
@@ -124,14 +128,11 @@ def alignment_shock(
     toward = np.clip(shift_answered * answered, 0.0, 1.0)
     away = np.clip(shift_ignored * ignored, 0.0, 1.0)
     total = toward + away
-    scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
+    scale = 1.0 / np.maximum(total, 1.0)
     toward, away = toward * scale, away * scale
     leader = np.zeros(w.shape[-1])
     leader[leader_pole] = 1.0
-    target_mix = toward[..., None] * leader + away[..., None] * away_from(w, leader_pole)
-    safe = np.where(total > 0, toward + away, 1.0)[..., None]
-    target = np.where((toward + away)[..., None] > 0, target_mix / safe, w)
-    return move_toward(w, target, toward + away)
+    return w + toward[..., None] * (leader - w) + away[..., None] * (away_from(w, leader_pole) - w)
 
 
 def commitment_anchor(

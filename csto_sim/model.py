@@ -129,7 +129,9 @@ class CSTOModel(mesa.Model):
             self.running = False
             return
         inp, p, t = self.inputs, self.params, self.t
-        joins = inp.accession[t] & (self.status != dynamics.ACTIVE)
+        joins = inp.accession[t] & (
+            (self.status == dynamics.NON_MEMBER) | (self.status == dynamics.WITHDRAWN)
+        )
         self.status[joins] = dynamics.ACTIVE
 
         ev = step_events(inp, self.noise, t)
