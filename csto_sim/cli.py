@@ -136,6 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--no-plots", action="store_true", help="skip the figures")
 
+    validate = sub.add_parser(
+        "validate",
+        help="score the 2002-2024 hindcast against the CSTO's history",
+        description="Run the hindcast (built from the data shipped with the package, or --scenario) "
+        "--runs times and score the historical patterns: the share of runs that reproduce each. "
+        "Exit 0 when every gating pattern passes, 1 otherwise.",
+    )
+    validate.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="a hindcast scenario file (default: the built-in one)",
+    )
+    ensemble_options(validate, 200)
+
     plot = sub.add_parser(
         "plot",
         help="redraw the figures of a results folder",
@@ -168,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, argv)
         if args.command == "compare":
             return _compare(args, argv)
+        if args.command == "validate":
+            return _validate(args, argv)
         if args.command == "plot":
             return _plot(args.results, args.plot_format)
     except ResultsError as exc:
@@ -263,6 +280,28 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
         print(report)
         print(f"Results, report.md, summary.csv and figures in {out}/")
     return _failed(result)
+
+
+def _validate(args: argparse.Namespace, argv: list[str]) -> int:
+    from .history import hindcast_scenario
+    from .scenario import scenario_from_data
+    from .validate import format_table, load_tables, score
+
+    if args.scenario is not None:
+        scenario = load_scenario(args.scenario)
+    else:
+        scenario = scenario_from_data(hindcast_scenario(), "csto_sim/history.py")
+    out = args.out or Path("results") / "validate"
+    result = _ensemble(args, argv, [scenario], out)
+    table = score(load_tables(out))
+    table.to_csv(out / "validation.csv", index=False)
+    text = format_table(table)
+    (out / "validation.txt").write_text(text + "\n")
+    print(text)
+    print(f"Results and validation table in {out}/")
+    if result.failed:
+        return _failed(result)
+    return EXIT_OK if table.loc[table["gating"], "passed"].all() else EXIT_FAILED
 
 
 def _plot(root: Path, fmt: str, quiet: bool = False) -> int:

@@ -44,7 +44,7 @@ def P(default: Any, unit: str, meaning: str, low: float, high: float) -> Any:
         default=default,
         description=meaning,
         json_schema_extra={"unit": unit, "range": [low, high]},
-        **_bounds(unit),
+        **({} if isinstance(default, dict) else _bounds(unit)),
     )
 
 

@@ -380,11 +380,20 @@ def load_scenario(path: str | Path) -> Scenario:
     data, origin = _resolve(path, ())
     data.setdefault("name", path.stem)
     data.setdefault("source", str(path))
+    return scenario_from_data(data, path, origin)
+
+
+def scenario_from_data(
+    data: dict[str, Any], source: str | Path, origin: dict | None = None
+) -> Scenario:
+    """Validate scenario data built in code (``source`` names it in error messages)."""
+    source = Path(source)
+    data = {"name": source.stem, "source": str(source)} | data
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _pydantic_error(exc, origin, path) from None
-    _cross_check(scenario, origin, path)
+        raise _pydantic_error(exc, origin or {}, source) from None
+    _cross_check(scenario, origin or {}, source)
     return scenario
 
 
