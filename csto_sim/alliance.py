@@ -7,9 +7,14 @@ replicas at once go through the same code.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .dynamics import sigmoid
+from .dynamics import ACTIVE, sigmoid
+
+if TYPE_CHECKING:
+    from .events import Inputs, StepEvents
 
 
 def effective_fit(
@@ -102,7 +107,7 @@ def expected_response(
         capacity,
         w_leader[..., None],
         stake[..., None],
-        funded[..., None] if np.ndim(funded) else funded,
+        np.asarray(funded)[..., None, None],
         p,
     )
     return (kind_weights * prob).sum(axis=-1)
@@ -123,3 +128,58 @@ def bilateral_probability(
 def funded_budget(budget_share: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Share of the alliance budget still paid: the budget shares of the active members."""
     return np.clip((budget_share * active).sum(axis=-1), 0.0, 1.0)
+
+
+def response_chance(
+    inp: Inputs, t: int, ev: StepEvents, status: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """The response probability of every (member, kind) event this step, ``(..., M, K)``.
+
+    Works out each term from the scenario's inputs and the current state: whether the
+    counterpart is an active member, its affinity to the leader, the charter fit (reduced
+    outside a member's territory), the funded budget, the requester's alignment and stake.
+    """
+    p = inp.params
+    has_cp = ev.counterpart >= 0
+    cp_member = np.where(has_cp, inp.counterpart_is_member[ev.counterpart], -1)
+    active = status == ACTIVE
+    flat = np.clip(cp_member, 0, None).reshape(*cp_member.shape[:-2], -1)
+    cp_active = np.take_along_axis(active, flat, axis=-1).reshape(cp_member.shape)
+    both_members = (cp_member >= 0) & cp_active
+    affinity = np.where(has_cp, inp.affinity[ev.counterpart], 0.0)
+    fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
+    funded = funded_budget(inp.budget_share, active)
+    return response_probability(
+        ev.severity,
+        fit,
+        inp.internal,
+        both_members.astype(float),
+        affinity,
+        inp.capacity[t],
+        w[..., inp.leader_pole, None],
+        inp.stake[:, None],
+        np.asarray(funded)[..., None, None],
+        p,
+    )
+
+
+def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each member's expected chance of an answer to its typical threat, ``(..., M)``."""
+    return expected_response(
+        inp.kind_weights,
+        inp.fit,
+        inp.internal,
+        inp.option_member_share,
+        inp.option_affinity,
+        inp.capacity[t],
+        w[..., inp.leader_pole],
+        inp.stake,
+        funded_budget(inp.budget_share, status == ACTIVE),
+        inp.severity_mean,
+        inp.params,
+    )
+
+
+def bilateral_chance(inp: Inputs, t: int, w: np.ndarray) -> np.ndarray:
+    """Each member's chance this step of direct help from a pole, ``(..., M)``."""
+    return bilateral_probability(w, inp.offers[t], inp.strength[t], inp.params["bilateral_help"])

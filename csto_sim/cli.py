@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="table format (default parquet)",
         )
         p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+        p.add_argument(
+            "--engine",
+            choices=["batch", "agents"],
+            default="batch",
+            help="batch: replicas advanced together as arrays (default, fast); agents: one Mesa model "
+            "per run (the reference); both give the same results",
+        )
 
     run = sub.add_parser(
         "run",
@@ -231,6 +238,7 @@ def _ensemble(args: argparse.Namespace, argv: list[str], scenarios: list, out: P
         fmt=args.format,
         progress=False if args.quiet else None,
         command=shlex.join(["csto-sim", *argv]),
+        engine=args.engine,
     )
 
 

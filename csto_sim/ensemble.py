@@ -35,14 +35,30 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import outcomes
-from .events import run_seed
+from .batched import run_batch
+from .events import Inputs, run_seed
 from .model import CSTOModel
+from .parameters import THREAT_KINDS
 from .results import read_table
 from .scenario import STATUSES, Scenario, load_scenario
 
 TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
 """Tables of a results folder: one row per run, per (run, step, member), per event,
 per (run, member) and per (run, step)."""
+
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "year",
+    "label",
+    "kind",
+    "member",
+    "counterpart",
+    "severity",
+    "requested",
+    "responded",
+    "helped",
+)
+"""Columns of the events table after ``scenario`` and ``run``."""
 
 
 class ResultsExistError(Exception):
@@ -54,107 +70,171 @@ class ResumeMismatchError(Exception):
 
 
 def simulate(scenario: Scenario, run: int, seed: int) -> dict[str, pd.DataFrame]:
-    """One run of a scenario as tidy tables; an exception becomes a run with ``status = error``."""
+    """One run of a scenario with the Mesa model, as tidy tables.
+
+    An exception becomes a run with ``status = error`` and its message.
+    """
     seed_i = run_seed(seed, run)
     try:
         model = CSTOModel(scenario, run=run, rng=seed_i, collect=False)
         model.run_model()
     except Exception as exc:  # a failed run is recorded, the ensemble goes on
-        message = f"{type(exc).__name__}: {exc}"
-        row = {
-            "scenario": scenario.name,
-            "run": run,
-            "seed": seed_i,
+        return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}
+    h = model.history
+    history = outcomes.History(h.w[None], h.c[None], h.b[None], h.status[None])
+    return tables_from(scenario.name, model.inputs, [run], [seed_i], history, model.events)
+
+
+def error_rows(
+    name: str, runs: Sequence[int], seeds: Sequence[int], exc: Exception
+) -> pd.DataFrame:
+    """Rows of the runs table for runs that raised."""
+    message = f"{type(exc).__name__}: {exc}"
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": list(runs),
+            "seed": list(seeds),
             "status": "error",
             "error": message,
         }
-        return {"runs": pd.DataFrame([row])}
-    return tables_of(model, scenario.name)
+    )
 
 
-def tables_of(model: CSTOModel, name: str) -> dict[str, pd.DataFrame]:
-    """The output tables of a finished model run."""
-    inp, h = model.inputs, model.history
-    T1, M = h.c.shape
-    ids = {"scenario": name, "run": model.run, "seed": model.seed}
+def tables_from(
+    name: str,
+    inp: Inputs,
+    runs: Sequence[int],
+    seeds: Sequence[int],
+    h: outcomes.History,
+    record: dict[str, list[np.ndarray]],
+) -> dict[str, pd.DataFrame]:
+    """The output tables of finished runs: ``h`` has a leading runs axis, ``record`` events.
+
+    Both engines (the Mesa agents and the batched arrays) end here, so their outputs have
+    one definition.
+    """
+    R, T1, M = h.status.shape
+    run_ids = np.asarray(runs, dtype=np.int32)
+    seed_ids = np.asarray(seeds, dtype=np.int64)
     status_names = np.array(STATUSES, dtype=object)
+    members = np.array(inp.members, dtype=object)
     ts = pd.DataFrame(
         {
             "scenario": name,
-            "run": np.int32(model.run),
-            "seed": np.int64(model.seed),
-            "step": np.repeat(np.arange(T1, dtype=np.int32), M),
-            "year": np.repeat(inp.years, M),
-            "member": np.tile(np.array(inp.members, dtype=object), T1),
+            "run": np.repeat(run_ids, T1 * M),
+            "seed": np.repeat(seed_ids, T1 * M),
+            "step": np.tile(np.repeat(np.arange(T1, dtype=np.int32), M), R),
+            "year": np.tile(np.repeat(inp.years, M), R),
+            "member": np.tile(members, R * T1),
             "status": status_names[h.status.reshape(-1)],
             "commitment": h.c.reshape(-1),
             "trust": h.b.reshape(-1),
-            **{f"w_{p.lower()}": h.w[:, :, j].reshape(-1) for j, p in enumerate(inp.poles)},
+            **{f"w_{p.lower()}": h.w[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
         }
     )
-    min_active = int(model.params["collapse_min_active"])
-    coh = outcomes.cohesion(h.w, h.status, inp.leader, inp.leader_pole)
+    min_active = int(inp.params["collapse_min_active"])
     alliance = pd.DataFrame(
         {
             "scenario": name,
-            "run": np.int32(model.run),
-            "step": np.arange(T1, dtype=np.int32),
-            "year": inp.years,
-            "cohesion": coh,
-            "n_active": (h.status == 1).sum(axis=1),
-            "n_blocs": outcomes.n_blocs(h.w, h.status),
-            "collapsed": outcomes.collapsed(h.status, inp.leader, min_active),
+            "run": np.repeat(run_ids, T1),
+            "step": np.tile(np.arange(T1, dtype=np.int32), R),
+            "year": np.tile(inp.years, R),
+            "cohesion": outcomes.cohesion(h.w, h.status, inp.leader, inp.leader_pole).reshape(-1),
+            "n_active": (h.status == 1).sum(axis=-1).reshape(-1),
+            "n_blocs": outcomes.n_blocs(h.w, h.status).reshape(-1),
+            "collapsed": outcomes.collapsed(h.status, inp.leader, min_active).reshape(-1),
         }
     )
-    ev = pd.DataFrame(model.event_log, columns=EVENT_COLUMNS)
-    ev.insert(0, "run", np.int32(model.run))
-    ev.insert(0, "scenario", name)
-    summary = outcomes.run_summary(
-        h, inp.years, model.event_log, inp.leader, inp.leader_pole, min_active
-    )
-    runs = pd.DataFrame([ids | {"status": "ok", "error": ""} | summary])
-    members = pd.DataFrame(
+    ev = outcomes.concat_events(record)
+    pos = ev["run"].astype(int)
+    cp = ev["counterpart"].astype(int)
+    counterparts = np.array([*inp.counterparts, ""], dtype=object)
+    events = pd.DataFrame(
         {
             "scenario": name,
-            "run": np.int32(model.run),
-            "member": inp.members,
-            "status_final": status_names[h.status[-1]],
-            "frozen_year": _first_year(h.status == 2, inp.years),
-            "withdrawn_year": _first_year(h.status == 3, inp.years),
-            "exit_year": _first_year((h.status == 2) | (h.status == 3), inp.years),
+            "run": run_ids[pos],
+            "year": inp.years[ev["step"].astype(int)],
+            "label": ev["label"].astype(object),
+            "kind": np.array(THREAT_KINDS, dtype=object)[ev["kind"].astype(int)],
+            "member": members[ev["member"].astype(int)],
+            "counterpart": counterparts[cp],
+            "severity": ev["severity"].astype(float),
+            "requested": ev["requested"].astype(bool),
+            "responded": ev["responded"].astype(bool),
+            "helped": ev["helped"].astype(bool),
         }
     )
-    return {"runs": runs, "timeseries": ts, "events": ev, "members": members, "alliance": alliance}
-
-
-EVENT_COLUMNS = [
-    "year",
-    "label",
-    "kind",
-    "member",
-    "counterpart",
-    "severity",
-    "requested",
-    "responded",
-    "helped",
-]
+    summary = outcomes.summarise(
+        h.w, h.status, ev, inp.years, inp.leader, inp.leader_pole, min_active
+    )
+    runs_table = pd.DataFrame(
+        {"scenario": name, "run": run_ids, "seed": seed_ids, "status": "ok", "error": ""} | summary
+    )
+    member_table = pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.repeat(run_ids, M),
+            "member": np.tile(members, R),
+            "status_final": status_names[h.status[:, -1].reshape(-1)],
+            "frozen_year": _first_year(h.status == 2, inp.years).reshape(-1),
+            "withdrawn_year": _first_year(h.status == 3, inp.years).reshape(-1),
+            "exit_year": _first_year((h.status == 2) | (h.status == 3), inp.years).reshape(-1),
+        }
+    )
+    return {
+        "runs": runs_table,
+        "timeseries": ts,
+        "events": events,
+        "members": member_table,
+        "alliance": alliance,
+    }
 
 
 def _first_year(mask: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """For each member (column), the first year the mask holds after the start, else NaN."""
-    hit = mask[1:]
-    first = hit.argmax(axis=0)
-    return np.where(hit.any(axis=0), years[1:][first], np.nan)
+    """For each run and member, the first year the mask holds after the start, else NaN."""
+    hit = mask[:, 1:]
+    first = hit.argmax(axis=1)
+    return np.where(hit.any(axis=1), years[1:][first], np.nan)
 
 
-def run_chunk(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[str, pd.DataFrame]:
-    """Several runs of one scenario, concatenated (the unit of work sent to an executor)."""
-    parts = [simulate(scenario, r, seed) for r in runs]
+ENGINES: tuple[str, ...] = ("batch", "agents")
+"""How runs are computed: many replicas at once as arrays (default), or one Mesa model per run."""
+
+
+def simulate_batch(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[str, pd.DataFrame]:
+    """Several runs of a scenario with the batched engine, as tidy tables.
+
+    If the batch raises, each run is retried alone so that only the failing ones are
+    recorded with ``status = error``.
+    """
+    seeds = [run_seed(seed, r) for r in runs]
+    try:
+        inp, history, record = run_batch(scenario, seeds)
+    except Exception as exc:
+        if len(runs) == 1:
+            return {"runs": error_rows(scenario.name, runs, seeds, exc)}
+        return _concat([simulate_batch(scenario, [r], seed) for r in runs])
+    return tables_from(scenario.name, inp, runs, seeds, history, record)
+
+
+def _concat(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     return {
         t: pd.concat([p[t] for p in parts if t in p], ignore_index=True)
         for t in TABLES
         if any(t in p for p in parts)
     }
+
+
+def run_chunk(
+    scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
+) -> dict[str, pd.DataFrame]:
+    """Several runs of one scenario, concatenated (the unit of work sent to an executor)."""
+    if engine == "batch":
+        return simulate_batch(scenario, list(runs), seed)
+    if engine == "agents":
+        return _concat([simulate(scenario, r, seed) for r in runs])
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
 @dataclass
@@ -166,7 +246,7 @@ class Ensemble:
     seed: int
     command: str = ""
     chunk_size: int = 25
-    engine: str = "agents"
+    engine: str = "batch"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
@@ -434,20 +514,25 @@ def run_ensemble(
     progress: bool | None = None,
     command: str = "",
     on_chunk: Callable[[int], None] | None = None,
+    engine: str = "batch",
 ) -> Outcome:
     """Run every scenario ``runs`` times, saving chunks as they finish, and assemble the tables.
 
     ``seed`` defaults to the first scenario's seed and is shared by all scenarios. With
     ``executor`` (any ``concurrent.futures.Executor``, a Dask client's included) the runs
     go there; otherwise ``workers`` local processes (default: all cores; 1 runs in-process).
+    ``engine`` is ``"batch"`` (replicas advanced together as arrays) or ``"agents"`` (one
+    Mesa model per run); both give the same results.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     specs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ; got {names}")
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
-    ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size)
+    ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size, engine=engine)
     store = Store(out, fmt)
     store.prepare(ensemble, resume, overwrite)
     done = store.done() if resume else set()
@@ -463,7 +548,7 @@ def run_ensemble(
     try:
         if executor is None:
             for si, chunk in plan:
-                store.write_chunk(names[si], chunk, run_chunk(specs[si], chunk, seed))
+                store.write_chunk(names[si], chunk, run_chunk(specs[si], chunk, seed, engine))
                 finished += len(chunk)
                 bar.update(len(chunk))
                 if on_chunk:
@@ -475,7 +560,10 @@ def run_ensemble(
             while queue or pending:
                 while queue and len(pending) < limit:
                     si, chunk = queue.pop(0)
-                    pending[executor.submit(run_chunk, specs[si], chunk, seed)] = (si, chunk)
+                    pending[executor.submit(run_chunk, specs[si], chunk, seed, engine)] = (
+                        si,
+                        chunk,
+                    )
                 ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for fut in ready:
                     si, chunk = pending.pop(fut)

@@ -77,9 +77,10 @@ class Inputs:
     offers: np.ndarray  # (T, M, P) offers in [0, 1]
     accession: np.ndarray  # (T, M) bool: member joins at this step
     p_event: np.ndarray  # (M, K) probability of an event of each kind per step
-    options: list[
-        list[np.ndarray]
-    ]  # [member][kind] -> counterpart indices a random event may involve
+    option_table: (
+        np.ndarray
+    )  # (M, K, O) counterpart indices a random event may involve, padded with -1
+    option_count: np.ndarray  # (M, K) how many of them there are
     affinity: np.ndarray  # (C,) leader affinity of each counterpart (0 for members)
     kind_weights: np.ndarray  # (M, K) share of each kind in a member's hazard (uniform if none)
     option_member_share: (
@@ -157,6 +158,10 @@ def compile_inputs(s: Scenario) -> Inputs:
             ties[i, j] = ties[j, i] = w
 
     rates = np.zeros((M, K))
+    option_table: (
+        np.ndarray
+    )  # (M, K, O) counterpart indices a random event may involve, padded with -1
+    option_count: np.ndarray  # (M, K) how many of them there are
     options: list[list[np.ndarray]] = []
     for i, m in enumerate(members):
         spec = s.members[m]
@@ -176,6 +181,11 @@ def compile_inputs(s: Scenario) -> Inputs:
                 row.append(external)
         options.append(row)
     p_event = dynamics.rate_to_share(rates, dt)
+    option_count = np.array([[o.size for o in row] for row in options], dtype=int)
+    option_table = np.full((M, K, max(1, int(option_count.max()))), -1, dtype=int)
+    for i, row in enumerate(options):
+        for k, o in enumerate(row):
+            option_table[i, k, : o.size] = o
     kind_weights = dynamics.normalise(rates, np.full(K, 1.0 / K))
     member_share = np.array(
         [[float((is_member[o] >= 0).mean()) if o.size else 0.0 for o in row] for row in options]
@@ -223,7 +233,8 @@ def compile_inputs(s: Scenario) -> Inputs:
         offers=offers,
         accession=accession,
         p_event=p_event,
-        options=options,
+        option_table=option_table,
+        option_count=option_count,
         affinity=affinity,
         kind_weights=kind_weights,
         option_member_share=member_share,
@@ -276,36 +287,43 @@ def draw_noise(inputs: Inputs, seed: int) -> Noise:
     )
 
 
+def stack_noise(noises: list[Noise]) -> Noise:
+    """Several runs' draws stacked on a leading replicas axis (each run keeps its own streams)."""
+    return Noise(*(np.stack([getattr(n, f) for n in noises]) for f in Noise.__dataclass_fields__))
+
+
 @dataclass
 class StepEvents:
-    """The threat events of one step as (members, kinds) arrays."""
+    """The threat events of one step as ``(..., members, kinds)`` arrays (leading axes: replicas)."""
 
     occur: np.ndarray  # bool
     severity: np.ndarray
-    counterpart: np.ndarray  # int, -1 for none
+    counterpart: np.ndarray  # int index into Inputs.counterparts, -1 for none
     territorial: np.ndarray  # bool
-    label: np.ndarray  # object: scripted id or ""
+    label: np.ndarray  # (members, kinds) object: scripted id or "" (the same in every replica)
 
 
 def step_events(inputs: Inputs, noise: Noise, t: int) -> StepEvents:
-    """The threat events striking members in step ``t``: random draws, then scripted ones on top."""
-    occur = noise.occur[t] < inputs.p_event
-    severity = noise.severity[t] ** inputs.severity_exponent
-    M, K = occur.shape
-    counterpart = np.full((M, K), -1, dtype=int)
-    for i in range(M):
-        for k in range(K):
-            opts = inputs.options[i][k]
-            if occur[i, k] and opts.size:
-                counterpart[i, k] = opts[
-                    min(int(noise.counterpart[t, i, k] * opts.size), opts.size - 1)
-                ]
-    territorial = np.ones((M, K), dtype=bool)
+    """The threat events striking members in step ``t``: random draws, then scripted ones on top.
+
+    ``noise`` holds one run's draws ``(T, M, K)`` or a batch's ``(R, T, M, K)``; the result
+    has the same leading axes.
+    """
+    occur = noise.occur[..., t, :, :] < inputs.p_event
+    severity = noise.severity[..., t, :, :] ** inputs.severity_exponent
+    M, K = inputs.option_count.shape
+    count = inputs.option_count
+    pick = np.minimum(
+        (noise.counterpart[..., t, :, :] * count).astype(int), np.maximum(count - 1, 0)
+    )
+    chosen = inputs.option_table[np.arange(M)[:, None], np.arange(K)[None, :], pick]
+    counterpart = np.where(occur & (count > 0), chosen, -1)
+    territorial = np.ones(occur.shape, dtype=bool)
     label = np.full((M, K), "", dtype=object)
     for e in inputs.scripted.get(t, []):
-        occur[e.member, e.kind] = True
-        severity[e.member, e.kind] = e.severity
-        counterpart[e.member, e.kind] = e.counterpart
-        territorial[e.member, e.kind] = e.territorial
+        occur[..., e.member, e.kind] = True
+        severity[..., e.member, e.kind] = e.severity
+        counterpart[..., e.member, e.kind] = e.counterpart
+        territorial[..., e.member, e.kind] = e.territorial
         label[e.member, e.kind] = e.label
     return StepEvents(occur, severity, counterpart, territorial, label)

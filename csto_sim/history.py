@@ -230,10 +230,18 @@ def pole_strength() -> dict[str, list[list[float]]]:
     }
 
 
+OFFER_SCALE = 0.6
+"""The largest 2002 offer to a member; the headroom above it lets recorded shifts raise offers."""
+
+
 def equilibrium_offers(alignment: dict[str, float]) -> dict[str, float]:
-    """Offers that make the 2002 alignment the target of the poles' pull (all strengths are 1 in 2002)."""
+    """Offers that make the 2002 alignment the target of the poles' pull (all strengths are 1 in 2002).
+
+    ``offer_p = OFFER_SCALE * w_p / max_q w_q``: proportional to the alignment, so the
+    strength-weighted offers point exactly at it.
+    """
     top = max(alignment.values())
-    return {p: round(w / top, 4) for p, w in alignment.items() if w > 0}
+    return {p: round(OFFER_SCALE * w / top, 4) for p, w in alignment.items() if w > 0}
 
 
 def scripted_events() -> dict[str, dict[str, Any]]:

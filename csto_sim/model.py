@@ -90,10 +90,10 @@ class CSTOModel(mesa.Model):
         for i, name in enumerate(self.inputs.members):
             MemberState(self, i, name)
         self.members: list[MemberState] = sorted(self.agents, key=lambda a: a.index)
-        T = self.inputs.n_steps
-        self.history = outcomes.History.empty(T, self.w.shape)
+        self.history = outcomes.History.empty(self.inputs.n_steps, self.w.shape)
         self.history.record(0, self.w, self.c, self.b, self.status)
-        self.event_log: list[dict[str, Any]] = []
+        self.events = outcomes.empty_events()
+        self.requests = self.responses = 0
         self.datacollector = None
         if collect:
             reporters = {
@@ -101,11 +101,11 @@ class CSTOModel(mesa.Model):
             }
             self.datacollector = mesa.DataCollector(
                 model_reporters={
-                    "year": lambda m: float(m.inputs.years[m.t]),
-                    "cohesion": lambda m: float(m.cohesion),
+                    "year": "year",
+                    "cohesion": "cohesion",
                     "n_active": lambda m: int((m.status == dynamics.ACTIVE).sum()),
-                    "requests": lambda m: sum(e["requested"] for e in m.event_log),
-                    "responses": lambda m: sum(e["responded"] for e in m.event_log),
+                    "requests": "requests",
+                    "responses": "responses",
                 },
                 agent_reporters={"member": "name", "status": "status", "commitment": "commitment"}
                 | reporters,
@@ -136,9 +136,17 @@ class CSTOModel(mesa.Model):
 
         ev = step_events(inp, self.noise, t)
         requested = np.stack([a.decide_requests(ev) for a in self.members])
-        responded = requested & self._respond(ev) & (self.status[inp.leader] == dynamics.ACTIVE)
-        helped = ev.occur & ~responded & (self.noise.bilateral[t] < self._bilateral()[:, None])
-        self._log(ev, requested, responded, helped)
+        responded = (
+            requested
+            & (self.noise.response[t] < alliance.response_chance(inp, t, ev, self.status, self.w))
+            & (self.status[inp.leader] == dynamics.ACTIVE)
+        )
+        helped = (
+            ev.occur
+            & ~responded
+            & (self.noise.bilateral[t] < alliance.bilateral_chance(inp, t, self.w)[:, None])
+        )
+        self._record(ev, requested, responded, helped)
 
         answered = (ev.severity * responded).sum(axis=-1)
         ignored = (ev.severity * (requested & ~responded)).sum(axis=-1)
@@ -164,7 +172,7 @@ class CSTOModel(mesa.Model):
         )
 
         social, tie_strength = dynamics.social_target(self.w, inp.influence)
-        expected = self.expected_response()
+        expected = alliance.expected_chance(inp, t, self.status, self.w)
         for a in self.members:
             a.drift(social[a.index], tie_strength[a.index], expected[a.index])
         for a in self.members:
@@ -177,73 +185,46 @@ class CSTOModel(mesa.Model):
         if self.t >= inp.n_steps:
             self.running = False
 
-    def _respond(self, ev) -> np.ndarray:
-        """Whether the alliance would answer each (member, kind) request this step."""
-        inp, p, t = self.inputs, self.params, self.t
-        cp = ev.counterpart
-        has_cp = cp >= 0
-        cp_member = np.where(has_cp, inp.counterpart_is_member[cp], -1)
-        both_members = (cp_member >= 0) & (
-            self.status[np.clip(cp_member, 0, None)] == dynamics.ACTIVE
-        )
-        affinity = np.where(has_cp, inp.affinity[cp], 0.0)
-        fit = alliance.effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
-        funded = alliance.funded_budget(inp.budget_share, self.status == dynamics.ACTIVE)
-        prob = alliance.response_probability(
-            ev.severity,
-            fit,
-            inp.internal,
-            both_members.astype(float),
-            affinity,
-            inp.capacity[t],
-            self.w[:, inp.leader_pole, None],
-            inp.stake[:, None],
-            funded,
-            p,
-        )
-        return self.noise.response[t] < prob
+    def _record(self, ev, requested, responded, helped) -> None:
+        """Append this step's threat events to the event record."""
+        i, k = np.nonzero(ev.occur)
+        self.requests += int(requested.sum())
+        self.responses += int(responded.sum())
+        for name, values in (
+            ("run", np.zeros(i.size, dtype=int)),
+            ("step", np.full(i.size, self.t)),
+            ("member", i),
+            ("kind", k),
+            ("severity", ev.severity[i, k]),
+            ("counterpart", ev.counterpart[i, k]),
+            ("requested", requested[i, k]),
+            ("responded", responded[i, k]),
+            ("helped", helped[i, k]),
+            ("label", ev.label[i, k]),
+        ):
+            self.events[name].append(values)
 
-    def expected_response(self) -> np.ndarray:
-        """Each member's expected chance of an answer to its typical threat (trust drifts toward it)."""
-        inp, t = self.inputs, self.t
-        return alliance.expected_response(
-            inp.kind_weights,
-            inp.fit,
-            inp.internal,
-            inp.option_member_share,
-            inp.option_affinity,
-            inp.capacity[t],
-            self.w[:, inp.leader_pole],
-            inp.stake,
-            alliance.funded_budget(inp.budget_share, self.status == dynamics.ACTIVE),
-            inp.severity_mean,
-            self.params,
-        )
-
-    def _bilateral(self) -> np.ndarray:
-        """Each member's chance this step of direct help from a pole."""
-        inp, t = self.inputs, self.t
-        return alliance.bilateral_probability(
-            self.w, inp.offers[t], inp.strength[t], self.params["bilateral_help"]
-        )
-
-    def _log(self, ev, requested, responded, helped) -> None:
-        year = float(self.inputs.years[self.t])
-        for i, k in zip(*np.nonzero(ev.occur), strict=True):
-            cp = ev.counterpart[i, k]
-            self.event_log.append(
-                {
-                    "year": year,
-                    "label": ev.label[i, k],
-                    "kind": THREAT_KINDS[k],
-                    "member": self.inputs.members[i],
-                    "counterpart": self.inputs.counterparts[cp] if cp >= 0 else "",
-                    "severity": float(ev.severity[i, k]),
-                    "requested": bool(requested[i, k]),
-                    "responded": bool(responded[i, k]),
-                    "helped": bool(helped[i, k]),
-                }
-            )
+    @property
+    def event_log(self) -> list[dict[str, Any]]:
+        """The threat events so far, one dict each (year, label, kind, member, counterpart, ...)."""
+        ev = outcomes.concat_events(self.events)
+        inp = self.inputs
+        return [
+            {
+                "year": float(inp.years[int(ev["step"][n])]),
+                "label": ev["label"][n],
+                "kind": THREAT_KINDS[int(ev["kind"][n])],
+                "member": inp.members[int(ev["member"][n])],
+                "counterpart": inp.counterparts[int(ev["counterpart"][n])]
+                if ev["counterpart"][n] >= 0
+                else "",
+                "severity": float(ev["severity"][n]),
+                "requested": bool(ev["requested"][n]),
+                "responded": bool(ev["responded"][n]),
+                "helped": bool(ev["helped"][n]),
+            }
+            for n in range(len(ev["step"]))
+        ]
 
     def run_model(self) -> None:
         """Run to the scenario's end."""

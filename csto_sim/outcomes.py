@@ -7,7 +7,6 @@ members axis, so a single run's history and a batch of replicas use the same def
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -16,29 +15,31 @@ from .dynamics import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
 
 @dataclass
 class History:
-    """The state of one run at every step (step 0 is the initial state)."""
+    """The state of one or more runs at every step (step 0 is the initial state)."""
 
-    w: np.ndarray  # (T+1, M, P)
-    c: np.ndarray  # (T+1, M)
-    b: np.ndarray  # (T+1, M)
-    status: np.ndarray  # (T+1, M)
+    w: np.ndarray  # ([R,] T+1, M, P)
+    c: np.ndarray  # ([R,] T+1, M)
+    b: np.ndarray  # ([R,] T+1, M)
+    status: np.ndarray  # ([R,] T+1, M)
 
     @classmethod
-    def empty(cls, n_steps: int, shape: tuple[int, int]) -> History:
-        """Room for ``n_steps`` steps of ``shape`` = (members, poles)."""
+    def empty(cls, n_steps: int, shape: tuple[int, int], replicas: int | None = None) -> History:
+        """Room for ``n_steps`` steps of ``shape`` = (members, poles), for one run or ``replicas``."""
         m, p = shape
+        lead = () if replicas is None else (replicas,)
         return cls(
-            w=np.zeros((n_steps + 1, m, p)),
-            c=np.zeros((n_steps + 1, m)),
-            b=np.zeros((n_steps + 1, m)),
-            status=np.zeros((n_steps + 1, m), dtype=np.int8),
+            w=np.zeros((*lead, n_steps + 1, m, p)),
+            c=np.zeros((*lead, n_steps + 1, m)),
+            b=np.zeros((*lead, n_steps + 1, m)),
+            status=np.zeros((*lead, n_steps + 1, m), dtype=np.int8),
         )
 
     def record(
         self, t: int, w: np.ndarray, c: np.ndarray, b: np.ndarray, status: np.ndarray
     ) -> None:
         """Store the state after step ``t``."""
-        self.w[t], self.c[t], self.b[t], self.status[t] = w, c, b, status
+        self.w[..., t, :, :], self.c[..., t, :], self.b[..., t, :] = w, c, b
+        self.status[..., t, :] = status
 
 
 def cohesion(w: np.ndarray, status: np.ndarray, leader: int, leader_pole: int) -> np.ndarray:
@@ -83,39 +84,79 @@ def collapsed(status: np.ndarray, leader: int, min_active: int) -> np.ndarray:
     return others.sum(axis=-1) < min_active
 
 
-def run_summary(
-    history: History,
+EVENT_FIELDS: tuple[str, ...] = (
+    "run",
+    "step",
+    "member",
+    "kind",
+    "severity",
+    "counterpart",
+    "requested",
+    "responded",
+    "helped",
+    "label",
+)
+"""Arrays of an event record: one entry per threat event (``run`` is the position in the batch)."""
+
+
+def empty_events() -> dict[str, list[np.ndarray]]:
+    """An event record to append each step's arrays to."""
+    return {f: [] for f in EVENT_FIELDS}
+
+
+def concat_events(record: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """The record's per-step arrays joined, sorted by run (stable: steps stay in order)."""
+    ev = {f: np.concatenate(v) if v else np.array([]) for f, v in record.items()}
+    order = np.argsort(ev["run"].astype(int), kind="stable")
+    return {f: v[order] for f, v in ev.items()}
+
+
+def summarise(
+    w: np.ndarray,
+    status: np.ndarray,
+    events: dict[str, np.ndarray],
     years: np.ndarray,
-    events: list[dict[str, Any]],
     leader: int,
     leader_pole: int,
     min_active: int,
-) -> dict[str, Any]:
-    """One run's outcome figures (the columns of ``runs.parquet``)."""
-    coh = cohesion(history.w, history.status, leader, leader_pole)
-    gone = collapsed(history.status, leader, min_active)
-    final = history.status[-1]
-    first = int(np.argmax(gone)) if gone.any() else -1
-    requests = sum(e["requested"] for e in events)
-    responses = sum(e["responded"] for e in events)
-    severity = float(sum(e["severity"] for e in events))
-    not_alliance = float(sum(e["severity"] for e in events if not e["responded"]))
-    not_anyone = float(sum(e["severity"] for e in events if not (e["responded"] or e["helped"])))
+) -> dict[str, np.ndarray]:
+    """Outcome figures of each run (the columns of ``runs.parquet``), as arrays over runs.
+
+    ``w`` is ``(R, T+1, M, P)`` and ``status`` ``(R, T+1, M)``; ``events`` an event record.
+    """
+    R = status.shape[0]
+    coh = cohesion(w, status, leader, leader_pole)
+    gone = collapsed(status, leader, min_active)
+    final = status[:, -1]
+    first = np.argmax(gone, axis=1)
+    run = events["run"].astype(int)
+    sev = events["severity"].astype(float)
+    req = events["requested"].astype(bool)
+    resp = events["responded"].astype(bool)
+    helped = events["helped"].astype(bool)
+
+    def per_run(weights):
+        return np.bincount(run, weights=weights, minlength=R)[:R]
+
+    requests = per_run(req.astype(float)).astype(int)
+    responses = per_run(resp.astype(float)).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(requests > 0, responses / np.maximum(requests, 1), np.nan)
     return {
-        "cohesion_final": float(coh[-1]),
-        "cohesion_mean": float(coh.mean()),
-        "n_active_final": int((final == ACTIVE).sum()),
-        "n_frozen_final": int((final == FROZEN).sum()),
-        "n_withdrawn_final": int((final == WITHDRAWN).sum()),
-        "n_blocs_final": int(n_blocs(history.w[-1], final)),
-        "collapsed": bool(gone.any()),
-        "collapse_year": float(years[first]) if first >= 0 else float("nan"),
-        "events": len(events),
-        "requests": int(requests),
-        "responses": int(responses),
-        "refusals": int(requests - responses),
-        "response_rate": responses / requests if requests else float("nan"),
-        "severity_total": severity,
-        "alliance_unanswered_severity": not_alliance,
-        "unanswered_severity": not_anyone,
+        "cohesion_final": coh[:, -1],
+        "cohesion_mean": coh.mean(axis=1),
+        "n_active_final": (final == ACTIVE).sum(axis=1),
+        "n_frozen_final": (final == FROZEN).sum(axis=1),
+        "n_withdrawn_final": (final == WITHDRAWN).sum(axis=1),
+        "n_blocs_final": n_blocs(w[:, -1], final),
+        "collapsed": gone.any(axis=1),
+        "collapse_year": np.where(gone.any(axis=1), years[first], np.nan),
+        "events": np.bincount(run, minlength=R)[:R],
+        "requests": requests,
+        "responses": responses,
+        "refusals": requests - responses,
+        "response_rate": rate,
+        "severity_total": per_run(sev),
+        "alliance_unanswered_severity": per_run(np.where(resp, 0.0, sev)),
+        "unanswered_severity": per_run(np.where(resp | helped, 0.0, sev)),
     }

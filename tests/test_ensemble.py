@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csto_sim import ensemble
+from csto_sim import batched, ensemble, load_scenario
 from csto_sim.cli import main
-from csto_sim.ensemble import chunk_plan, run_ensemble
+from csto_sim.ensemble import chunk_plan, run_chunk, run_ensemble
+from csto_sim.events import run_seed
 from csto_sim.model import CSTOModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,26 +166,56 @@ def test_common_random_numbers_share_events_across_scenarios(tmp_path):
     pd.testing.assert_frame_equal(by["baseline"], by["russia_weakened"])
 
 
-def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["agents", "batch"])
+def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch, engine):
     good = tmp_path / "good"
-    run_ensemble([BASELINE], runs=6, out=good, workers=1, progress=False)
-    original = CSTOModel.step
+    run_ensemble([BASELINE], runs=6, out=good, workers=1, progress=False, engine=engine)
+    bad_seed = run_seed(load_scenario(BASELINE).seed, 3)
+    if engine == "agents":
+        original = CSTOModel.step
 
-    def broken(self):
-        if self.run == 3 and self.t == 5:
-            raise RuntimeError("injected failure")
-        original(self)
+        def broken(self):
+            if self.run == 3 and self.t == 5:
+                raise RuntimeError("injected failure")
+            original(self)
 
-    monkeypatch.setattr(CSTOModel, "step", broken)
+        monkeypatch.setattr(CSTOModel, "step", broken)
+    else:
+        original = batched.draw_noise
+
+        def broken(inputs, seed):
+            if seed == bad_seed:
+                raise RuntimeError("injected failure")
+            return original(inputs, seed)
+
+        monkeypatch.setattr(batched, "draw_noise", broken)
     bad = tmp_path / "bad"
-    result = run_ensemble([BASELINE], runs=6, out=bad, workers=1, progress=False)
+    result = run_ensemble([BASELINE], runs=6, out=bad, workers=1, progress=False, engine=engine)
     assert result.failed == 1
     runs = pd.read_parquet(bad / "runs.parquet")
     failed = runs[runs["status"] == "error"]
     assert list(failed["run"]) == [3] and "injected failure" in failed["error"].iloc[0]
-    ok_good = pd.read_parquet(good / "timeseries.parquet").query("run != 3").reset_index(drop=True)
-    ok_bad = pd.read_parquet(bad / "timeseries.parquet").reset_index(drop=True)
-    pd.testing.assert_frame_equal(ok_good, ok_bad)
+    for table in ("timeseries", "events"):
+        ok_good = (
+            pd.read_parquet(good / f"{table}.parquet").query("run != 3").reset_index(drop=True)
+        )
+        ok_bad = pd.read_parquet(bad / f"{table}.parquet").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ok_good, ok_bad)
+
+
+@pytest.mark.parametrize("scenario", [BASELINE, ROOT / "scenarios" / "hindcast_2002_2024.toml"])
+def test_batched_engine_gives_the_agent_engine_results_exactly(scenario):
+    spec = load_scenario(scenario)
+    agents = run_chunk(spec, range(12), 11, engine="agents")
+    batch = run_chunk(spec, range(12), 11, engine="batch")
+    split = [
+        run_chunk(spec, range(0, 5), 11, engine="batch"),
+        run_chunk(spec, range(5, 12), 11, engine="batch"),
+    ]
+    for table in agents:
+        pd.testing.assert_frame_equal(agents[table], batch[table], check_exact=True, obj=table)
+        halves = pd.concat([part[table] for part in split], ignore_index=True)
+        pd.testing.assert_frame_equal(batch[table], halves, check_exact=True, obj=table)
 
 
 def test_existing_results_need_resume_or_overwrite(tmp_path, capsys):

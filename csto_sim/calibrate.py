@@ -1,0 +1,199 @@
+"""Calibration against history: search the behavioural parameters to fit the hindcast patterns.
+
+The objective is :func:`csto_sim.validate.pattern_score` (mean distance of the gating
+patterns from what history says, with a penalty for missing a threshold) over a hindcast
+ensemble with common seeds. The search uses optuna's TPE sampler with its trials stored in
+SQLite, so an interrupted search resumes where it stopped. The defaults are the first trial,
+so the result either improves on them or shows they are at the optimum found.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .ensemble import TABLES, run_chunk
+from .history import hindcast_scenario
+from .parameters import Parameters, parameter_table
+from .scenario import Scenario, scenario_from_data
+from .validate import pattern_score, score
+
+SEARCHED: tuple[str, ...] = (
+    "request_base",
+    "request_severity",
+    "request_trust",
+    "response_base",
+    "response_fit",
+    "response_internal",
+    "response_affinity",
+    "response_capacity",
+    "response_alignment",
+    "response_stake",
+    "response_severity",
+    "commitment_loss_ignored",
+    "observer_weight",
+    "trust_learning",
+    "pole_pull_rate",
+    "commitment_rate",
+    "commitment_alignment_weight",
+    "trust_drift_rate",
+    "freeze_threshold",
+    "leave_threshold",
+    "exit_cost_weight",
+    "decision_rate",
+)
+"""Parameters the calibration searches, each over its plausible range from ``parameters.py``."""
+
+STUDY = "hindcast"
+
+
+def ranges(names: tuple[str, ...] = SEARCHED) -> dict[str, tuple[float, float]]:
+    """The plausible range of each named parameter."""
+    table = {r["name"]: (float(r["low"]), float(r["high"])) for r in parameter_table()}
+    return {n: table[n] for n in names}
+
+
+def hindcast(params: dict[str, Any] | None = None, base: dict[str, Any] | None = None) -> Scenario:
+    """The built-in hindcast with some behavioural parameters set."""
+    data = dict(base or hindcast_scenario())
+    data["parameters"] = Parameters.model_validate(
+        data.get("parameters", {}) | (params or {})
+    ).model_dump()
+    return scenario_from_data(data, "csto_sim/history.py")
+
+
+def evaluate(
+    params: dict[str, Any], runs: int = 100, seed: int = 2002, base: dict | None = None
+) -> pd.DataFrame:
+    """The validation table of a hindcast ensemble with these parameters (computed in memory)."""
+    tables = run_chunk(hindcast(params, base), range(runs), seed)
+    return score({t: tables.get(t, pd.DataFrame()) for t in TABLES})
+
+
+def _objective(runs: int, seed: int, base: dict):
+    def objective(trial) -> float:
+        params = {n: trial.suggest_float(n, lo, hi) for n, (lo, hi) in ranges().items()}
+        if params["leave_threshold"] >= params["freeze_threshold"]:
+            params["leave_threshold"] = params["freeze_threshold"] * 0.6
+        table = evaluate(params, runs, seed, base)
+        for _, row in table.iterrows():
+            trial.set_user_attr(f"share_{row['id']}", float(row["share"]))
+        trial.set_user_attr("passed", bool(table.loc[table["gating"], "passed"].all()))
+        return pattern_score(table)
+
+    return objective
+
+
+def _storage(out: Path) -> str:
+    return f"sqlite:///{(out / 'study.db').resolve()}"
+
+
+def _worker(out: Path, n_trials: int, runs: int, seed: int, sampler_seed: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(
+        study_name=STUDY,
+        storage=_storage(out),
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+    )
+    study.optimize(_objective(runs, seed, hindcast_scenario()), n_trials=n_trials)
+
+
+def calibrate(
+    trials: int,
+    out: str | Path,
+    runs: int = 100,
+    seed: int = 2002,
+    workers: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run (or resume) the search until ``trials`` trials are complete; returns the trials table."""
+    import optuna
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=STUDY, storage=_storage(out), direction="minimize", load_if_exists=True
+    )
+    if not study.trials:
+        defaults = Parameters().model_dump()
+        study.enqueue_trial({n: float(defaults[n]) for n in SEARCHED})
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    for t in study.trials:
+        if t.state == optuna.trial.TrialState.RUNNING:
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    remaining = max(0, trials - done)
+    if remaining:
+        shares = [remaining // workers + (i < remaining % workers) for i in range(workers)]
+        if workers == 1:
+            _worker(out, remaining, runs, seed, sampler_seed=done)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            procs = [
+                ctx.Process(target=_worker, args=(out, n, runs, seed, done + i))
+                for i, n in enumerate(shares)
+                if n
+            ]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join()
+    return trials_table(out)
+
+
+def trials_table(out: str | Path) -> pd.DataFrame:
+    """All complete trials: parameters, pattern shares and score, best first."""
+    import optuna
+
+    study = optuna.load_study(study_name=STUDY, storage=_storage(Path(out)))
+    rows = []
+    for t in study.trials:
+        if t.state != optuna.trial.TrialState.COMPLETE:
+            continue
+        rows.append({"trial": t.number, "score": t.value, **t.params, **t.user_attrs})
+    return pd.DataFrame(rows).sort_values("score", kind="stable").reset_index(drop=True)
+
+
+def identifiability(table: pd.DataFrame, top: float = 0.05) -> pd.DataFrame:
+    """How well history pins each parameter down: its range among the best ``top`` share of trials.
+
+    ``width`` is that range as a share of the searched range: near 1, the patterns do not
+    constrain the parameter; near 0, they pin it down.
+    """
+    n = max(1, int(np.ceil(len(table) * top)))
+    best = table.head(n)
+    rows = []
+    for name, (lo, hi) in ranges().items():
+        values = best[name]
+        rows.append(
+            {
+                "parameter": name,
+                "best": float(table[name].iloc[0]),
+                "top_min": float(values.min()),
+                "top_max": float(values.max()),
+                "searched_low": lo,
+                "searched_high": hi,
+                "width": float((values.max() - values.min()) / (hi - lo)) if hi > lo else 0.0,
+                "trials_in_top": n,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def best_fragment(table: pd.DataFrame) -> str:
+    """The best parameters as a scenario fragment (``[parameters]``) other scenarios can extend."""
+    import tomli_w
+
+    best = table.iloc[0]
+    params = {n: round(float(best[n]), 4) for n in SEARCHED}
+    header = (
+        f"# Best parameters of a hindcast calibration: trial {int(best['trial'])}, "
+        f"pattern score {best['score']:.4f} (0 is a perfect fit).\n"
+    )
+    return header + tomli_w.dumps({"parameters": params})
