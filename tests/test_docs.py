@@ -1,0 +1,305 @@
+"""The documentation tells the truth about the code.
+
+- ``docs/ODD.md``: its parameter table (between the ``parameter-table`` markers) lists every
+  behavioural parameter of :class:`csto_sim.parameters.Parameters` with its current default,
+  unit, meaning, plausible range and source. Defaults are recalibrated from time to time;
+  when they change, a failing test prints the regenerated table to paste into ``docs/ODD.md``
+  (or run ``python tests/test_docs.py --write`` to replace it in place).
+- ``README.md``: every column its results-folder table names exists in a real results
+  folder (and every column of a real folder is named there), and every ``csto-sim``
+  subcommand is documented.
+- ``docs/ARCHITECTURE.md``: no module imports a package module its dependency table does
+  not allow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+README = ROOT / "README.md"
+START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
+
+CALIBRATED = "calibrated against the 2002-2024 hindcast (docs/calibration.md)"
+JUDGEMENT = "judgement"
+COLUMNS = ("name", "default", "unit", "meaning", "plausible range", "source")
+
+
+# --- the parameter table: generated from the code ------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A default as the table writes it: ``f"{v:g}"`` for numbers, ``kind: value; ...`` for tables."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parameter_rows() -> list[dict[str, str]]:
+    """The rows of the ODD's parameter table, from ``parameter_table()`` and the calibration's SEARCHED."""
+    from csto_sim.calibrate import SEARCHED
+    from csto_sim.parameters import parameter_table
+
+    return [
+        {
+            "name": row["name"],
+            "default": format_value(row["default"]),
+            "unit": row["unit"],
+            "meaning": row["meaning"],
+            "plausible range": f"[{format_value(row['low'])}, {format_value(row['high'])}]",
+            "source": CALIBRATED if row["name"] in SEARCHED else JUDGEMENT,
+        }
+        for row in parameter_table()
+    ]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def parameter_table_markdown() -> str:
+    """The parameter table as Markdown, exactly as it belongs between the markers in docs/ODD.md."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in parameter_rows():
+        cells = [f"`{row['name']}`"] + [_cell(row[c]) for c in COLUMNS[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def documented_rows(text: str) -> dict[str, dict[str, str]]:
+    """The parameter table between the markers of an ODD text, by parameter name."""
+    assert START in text and END in text, f"docs/ODD.md lacks the markers {START} ... {END}"
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    rows: dict[str, dict[str, str]] = {}
+    for line in block.strip().splitlines():
+        line = line.strip()
+        if not line.startswith("|") or set(line) <= set("|-: "):
+            continue
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if cells[0] == COLUMNS[0]:
+            continue
+        row = dict(zip(COLUMNS, cells, strict=False))
+        rows[row["name"].strip("`")] = row
+    return rows
+
+
+def _fail_with_table(problem: str) -> None:
+    pytest.fail(
+        f"{problem}\n\nRegenerated table for docs/ODD.md (paste it between {START} and {END}, "
+        f"or run `python tests/test_docs.py --write`):\n\n{parameter_table_markdown()}\n",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def odd_rows() -> dict[str, dict[str, str]]:
+    return documented_rows(ODD.read_text(encoding="utf-8"))
+
+
+def test_parameter_table_lists_every_parameter(odd_rows):
+    expected = [r["name"] for r in parameter_rows()]
+    missing = [n for n in expected if n not in odd_rows]
+    unknown = [n for n in odd_rows if n not in expected]
+    if missing or unknown:
+        _fail_with_table(
+            f"docs/ODD.md parameter table: missing {missing or 'none'}; "
+            f"not parameters (any more) {unknown or 'none'}"
+        )
+
+
+def test_parameter_table_defaults_are_current(odd_rows):
+    stale = [
+        f"{r['name']}: table says {odd_rows[r['name']]['default']!r}, code says {r['default']!r}"
+        for r in parameter_rows()
+        if r["name"] in odd_rows and odd_rows[r["name"]].get("default") != r["default"]
+    ]
+    if stale:
+        _fail_with_table("docs/ODD.md parameter table: stale defaults:\n  " + "\n  ".join(stale))
+
+
+def test_parameter_table_units_meanings_ranges_and_sources_are_current(odd_rows):
+    stale = [
+        f"{r['name']}.{col}: table says {odd_rows[r['name']].get(col)!r}, code says {r[col]!r}"
+        for r in parameter_rows()
+        if r["name"] in odd_rows
+        for col in COLUMNS[2:]
+        if odd_rows[r["name"]].get(col) != r[col]
+    ]
+    if stale:
+        _fail_with_table("docs/ODD.md parameter table: stale cells:\n  " + "\n  ".join(stale))
+
+
+def test_format_value_follows_the_documented_convention():
+    assert format_value(0.25) == "0.25"
+    assert format_value(-6.0) == "-6"
+    assert format_value(2) == "2"
+    assert format_value({"a": 1.0, "b": 0.35}) == "a: 1; b: 0.35"
+
+
+# --- README: the results folder and the commands --------------------------------------------
+
+
+def readme_results_table() -> dict[str, list[str] | None]:
+    """File -> the columns the README's "Results folder" table names (None when it names none)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Results folder", 1)[1].split("\n## ", 1)[0]
+    files: dict[str, list[str] | None] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not re.fullmatch(r"`[^`]+`", cells[0]):
+            continue
+        columns = re.fullmatch(r"`([^`]+)`", cells[2])
+        files[cells[0].strip("`")] = (
+            [c.strip() for c in columns.group(1).split(",")] if columns else None
+        )
+    assert files, "README.md: no table found under '## Results folder'"
+    return files
+
+
+@pytest.fixture(scope="module")
+def results_folder(tmp_path_factory) -> Path:
+    from csto_sim.ensemble import run_ensemble
+
+    out = tmp_path_factory.mktemp("docs") / "r"
+    run_ensemble([ROOT / "scenarios" / "baseline.toml"], runs=2, out=out, workers=1, progress=False)
+    return out
+
+
+def _real_columns(folder: Path, file: str) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(folder / file).names)
+
+
+def test_readme_results_columns_exist_in_a_real_results_folder(results_folder):
+    problems = []
+    for file, columns in readme_results_table().items():
+        if not (results_folder / file).exists():
+            problems.append(f"{file}: no such file in a results folder")
+            continue
+        if columns is None:
+            continue
+        real = _real_columns(results_folder, file)
+        absent = [c for c in columns if c not in real]
+        if absent:
+            problems.append(f"{file}: README names {absent}, the file has {real}")
+    assert not problems, "README.md results-folder table:\n  " + "\n  ".join(problems)
+
+
+def test_every_results_column_is_in_the_readme(results_folder):
+    documented = readme_results_table()
+    problems = []
+    for path in sorted(results_folder.glob("*.parquet")):
+        if path.name not in documented:
+            problems.append(f"{path.name}: not in the README's results-folder table")
+            continue
+        extra = [
+            c
+            for c in _real_columns(results_folder, path.name)
+            if c not in (documented[path.name] or [])
+        ]
+        if extra:
+            problems.append(f"{path.name}: columns {extra} are not in the README")
+    assert not problems, "README.md results-folder table:\n  " + "\n  ".join(problems)
+
+
+def test_every_subcommand_is_in_the_readme():
+    from csto_sim.cli import build_parser
+
+    parser = build_parser()
+    commands = [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+    assert commands
+    text = README.read_text(encoding="utf-8")
+    missing = [c for c in commands if not re.search(rf"csto-sim {re.escape(c)}\b", text)]
+    assert not missing, f"README.md does not document the subcommands {missing}"
+
+
+# --- ARCHITECTURE: the dependency direction --------------------------------------------------
+
+
+def documented_imports() -> dict[str, set[str]]:
+    """Module -> the package modules it may import, from the table in docs/ARCHITECTURE.md."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text.split("## Dependency direction", 1)[1].split("\n## ", 1)[0]
+    allowed: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        module = re.fullmatch(r"`(\w+)\.py`", cells[0]) if cells else None
+        if module and len(cells) >= 2:
+            allowed[module.group(1)] = set(re.findall(r"`(\w+)`", cells[1]))
+    assert allowed, "docs/ARCHITECTURE.md: no dependency table under '## Dependency direction'"
+    return allowed
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Package modules a module imports at run time (imports under ``if TYPE_CHECKING`` excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for b in node.body for n in ast.walk(b))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip or not isinstance(node, ast.ImportFrom) or node.level != 1:
+            continue
+        if node.module:
+            found.add(node.module.split(".")[0])
+        else:
+            found.update(a.name for a in node.names if a.name != "__version__")
+    found.discard("__init__")
+    return found
+
+
+def test_modules_import_only_what_the_architecture_allows():
+    allowed = documented_imports()
+    package = ROOT / "csto_sim"
+    problems = []
+    for path in sorted(package.glob("*.py")):
+        name = path.stem
+        if name == "__init__":
+            continue
+        if name not in allowed:
+            problems.append(f"{name}.py is not in the table")
+            continue
+        extra = runtime_imports(path) - allowed[name]
+        if extra:
+            problems.append(f"{name}.py imports {sorted(extra)}, allowed {sorted(allowed[name])}")
+    assert not problems, "docs/ARCHITECTURE.md dependency table:\n  " + "\n  ".join(problems)
+
+
+# --- regenerate ------------------------------------------------------------------------------
+
+
+def write_table(path: Path = ODD) -> None:
+    """Replace the parameter table between the markers in docs/ODD.md with the regenerated one."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{START}\n{parameter_table_markdown()}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if "--write" in sys.argv[1:]:
+        write_table()
+        print(f"rewrote the parameter table in {ODD}")
+    else:
+        print(parameter_table_markdown())
