@@ -50,9 +50,12 @@ class MemberState(mesa.Agent):
         return STATUSES[int(self.model.status[self.index])]
 
     def decide_requests(self, ev: StepEvents) -> np.ndarray:
-        """Which of this step's threats (one per kind) the member brings to the alliance."""
+        """Which of this step's threats (one per kind) the member brings to the alliance.
+
+        Only active members ask, and not the leader: the alliance's answer is the leader's.
+        """
         m, i, t = self.model, self.index, self.model.t
-        if m.status[i] != dynamics.ACTIVE:
+        if m.status[i] != dynamics.ACTIVE or i == m.inputs.leader:
             return np.zeros(ev.occur.shape[1], dtype=bool)
         fit = alliance.effective_fit(
             m.inputs.fit, ev.territorial[i], m.params["extraterritorial_fit"]

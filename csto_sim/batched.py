@@ -40,6 +40,7 @@ def run_batch(
     commit_share = dynamics.rate_to_share(p["commitment_rate"], dt)
     act_share = dynamics.rate_to_share(p["decision_rate"], dt)
     L = inp.leader_pole
+    asking = np.arange(len(inp.members)) != inp.leader  # the leader does not ask its own alliance
 
     for t in range(T):
         joins = inp.accession[t] & (
@@ -51,7 +52,9 @@ def run_batch(
         fit = alliance.effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
         asked = alliance.request_probability(ev.severity, b[..., None], fit, p)
         requested = (
-            (status == dynamics.ACTIVE)[..., None] & ev.occur & (noise.request[:, t] < asked)
+            (asking & (status == dynamics.ACTIVE))[..., None]
+            & ev.occur
+            & (noise.request[:, t] < asked)
         )
         responded = (
             requested

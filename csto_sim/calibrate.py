@@ -76,9 +76,12 @@ def evaluate(
 
 def _objective(runs: int, seed: int, base: dict):
     def objective(trial) -> float:
-        params = {n: trial.suggest_float(n, lo, hi) for n, (lo, hi) in ranges().items()}
-        if params["leave_threshold"] >= params["freeze_threshold"]:
-            params["leave_threshold"] = params["freeze_threshold"] * 0.6
+        params: dict[str, float] = {}
+        for n, (lo, hi) in ranges().items():
+            if n == "leave_threshold":  # leaving needs a lower commitment than freezing
+                hi = min(hi, params["freeze_threshold"])
+                lo = min(lo, hi)
+            params[n] = trial.suggest_float(n, lo, hi)
         table = evaluate(params, runs, seed, base)
         for _, row in table.iterrows():
             trial.set_user_attr(f"share_{row['id']}", float(row["share"]))

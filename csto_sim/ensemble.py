@@ -177,9 +177,9 @@ def tables_from(
             "run": np.repeat(run_ids, M),
             "member": np.tile(members, R),
             "status_final": status_names[h.status[:, -1].reshape(-1)],
-            "frozen_year": _first_year(h.status == 2, inp.years).reshape(-1),
-            "withdrawn_year": _first_year(h.status == 3, inp.years).reshape(-1),
-            "exit_year": _first_year((h.status == 2) | (h.status == 3), inp.years).reshape(-1),
+            "frozen_year": _first_entry(h.status == 2, inp.years).reshape(-1),
+            "withdrawn_year": _first_entry(h.status == 3, inp.years).reshape(-1),
+            "exit_year": _first_entry((h.status == 2) | (h.status == 3), inp.years).reshape(-1),
         }
     )
     return {
@@ -191,9 +191,12 @@ def tables_from(
     }
 
 
-def _first_year(mask: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """For each run and member, the first year the mask holds after the start, else NaN."""
-    hit = mask[:, 1:]
+def _first_entry(mask: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """For each run and member, the first year the mask starts to hold (a transition), else NaN.
+
+    A member already frozen at the start has not frozen; it counts once it withdraws.
+    """
+    hit = mask[:, 1:] & ~mask[:, :-1]
     first = hit.argmax(axis=1)
     return np.where(hit.any(axis=1), years[1:][first], np.nan)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import tomli_w
 
-from .parameters import KIND_ALIASES, THREAT_KINDS, Parameters
+from .parameters import KIND_ALIASES, THREAT_KINDS
 
 POLES: dict[str, str] = {"Russia": "Russia", "EU": "EU27", "China": "China", "Turkey": "Turkey"}
 """Model pole -> the name of that pole in the data files (trade, arms, capability)."""
@@ -277,16 +277,12 @@ def scripted_events() -> dict[str, dict[str, Any]]:
 def hindcast_scenario() -> dict[str, Any]:
     """The hindcast scenario as TOML-ready data."""
     cinc = capability(2002)
-    params = Parameters()
     members: dict[str, Any] = {}
     accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
     for m in members_in_data():
         w = initial_alignment(m)
         trust = JUDGEMENT["trust"]
-        anchor = (
-            params.commitment_alignment_weight * w[JUDGEMENT["leader"]]
-            + (1 - params.commitment_alignment_weight) * trust
-        )
+        anchor = 0.5 * w[JUDGEMENT["leader"]] + 0.5 * trust  # starts midway between the two
         spec: dict[str, Any] = {
             "status": "non_member" if m in accessions else "active",
             "alignment": w,

@@ -46,7 +46,7 @@ def cohesion(w: np.ndarray, status: np.ndarray, leader: int, leader_pole: int) -
     """How aligned the active members are with the leader's pole and with each other, in [0, 1].
 
     The mean of (a) the active non-leader members' mean weight on the leader's pole and
-    (b) one minus the mean pairwise total-variation distance between active members'
+    (b) one minus the mean total-variation distance over pairs of distinct active members'
     alignments, scaled by the share of the (non-leader) members that are active.
     """
     active = status == ACTIVE
@@ -61,7 +61,7 @@ def cohesion(w: np.ndarray, status: np.ndarray, leader: int, leader_pole: int) -
             n_others > 0, (w[..., leader_pole] * others).sum(axis=-1) / np.maximum(n_others, 1), 0.0
         )
     tv = 0.5 * np.abs(w[..., :, None, :] - w[..., None, :, :]).sum(axis=-1)
-    pair = active[..., :, None] & active[..., None, :]
+    pair = active[..., :, None] & active[..., None, :] & ~np.eye(active.shape[-1], dtype=bool)
     n_pairs = pair.sum(axis=(-1, -2))
     mean_tv = np.where(n_pairs > 0, (tv * pair).sum(axis=(-1, -2)) / np.maximum(n_pairs, 1), 0.0)
     return (n_others / n_eligible) * (0.5 * toward + 0.5 * (1.0 - mean_tv))

@@ -121,7 +121,7 @@ class Parameters(BaseModel):
     bilateral_help: float = P(
         0.6,
         "probability per unit attraction",
-        "chance that the member's most attractive pole helps when the alliance does not",
+        "scale of the chance that some pole (the leader too, bilaterally) helps when the alliance does not",
         0,
         1,
     )
@@ -182,7 +182,11 @@ class Parameters(BaseModel):
         1,
     )
     trust_drift_rate: float = P(
-        0.15, "1/year", "speed at which trust drifts toward the leader's available capacity", 0, 1
+        0.15,
+        "1/year",
+        "speed at which trust drifts toward the member's expected chance of an answer",
+        0,
+        1,
     )
     distraction_halflife: float = P(
         3.0, "years", "half-life of the leader's capacity tied up by a war elsewhere", 0.5, 10
@@ -233,7 +237,7 @@ class Parameters(BaseModel):
             }
         ),
         "share",
-        "how well the charter (Articles 4 and 8) fits a threat of each kind",
+        "how well the charter (collective defence, Articles 4 and 7; transnational threats, Article 8) fits a threat of each kind",
         0,
         1,
     )
@@ -265,7 +269,7 @@ class Parameters(BaseModel):
     extraterritorial_fit: float = P(
         0.3,
         "share",
-        "charter fit of an event outside a member's recognised territory, as share",
+        "multiplier on charter fit for an event outside a member's recognised territory",
         0,
         1,
     )
@@ -273,7 +277,10 @@ class Parameters(BaseModel):
     @field_validator("charter_fit", "internal_affairs", "severity_mean", mode="before")
     @classmethod
     def _fill_kinds(cls, value: Any, info: Any) -> Any:
-        """Complete a per-kind table with defaults, rejecting unknown kinds and values outside [0, 1]."""
+        """Complete a per-kind table with defaults, rejecting unknown kinds and values out of range.
+
+        Mean severities must lie in [0.05, 0.95] (the severity distribution degenerates at 0 and 1).
+        """
         if not isinstance(value, dict):
             return value
         unknown = [k for k in value if k not in THREAT_KINDS]
@@ -281,11 +288,12 @@ class Parameters(BaseModel):
             raise ValueError(
                 f"unknown threat kind {unknown[0]!r}; known: {', '.join(THREAT_KINDS)}"
             )
+        low, high = (0.05, 0.95) if info.field_name == "severity_mean" else (0.0, 1.0)
         for k, v in value.items():
             if not isinstance(v, int | float) or isinstance(v, bool):
                 raise ValueError(f"{k}: expected a number, got {v!r}")
-            if not 0.0 <= float(v) <= 1.0:
-                raise ValueError(f"{k}: {v} is outside [0, 1]")
+            if not low <= float(v) <= high:
+                raise ValueError(f"{k}: {v} is outside [{low:g}, {high:g}]")
         default = cls.model_fields[info.field_name].default
         return default | {k: float(v) for k, v in value.items()}
 

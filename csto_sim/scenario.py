@@ -406,6 +406,11 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
     members, poles = s.member_names, s.pole_names
     if s.time.end <= s.time.start:
         fail(("time", "end"), f"end {s.time.end:g} is not after start {s.time.start:g}")
+    if abs(s.n_steps * s.time.step - (s.time.end - s.time.start)) > 1e-9:
+        fail(
+            ("time", "step"),
+            f"the span {s.time.start:g}-{s.time.end:g} is not a whole number of steps of {s.time.step:g}",
+        )
     if s.alliance.leader not in members:
         fail(
             ("alliance", "leader"),
