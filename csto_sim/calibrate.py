@@ -49,6 +49,8 @@ SEARCHED: tuple[str, ...] = (
 """Parameters the calibration searches, each over its plausible range from ``parameters.py``."""
 
 STUDY = "hindcast"
+INVALID = 10.0
+"""Score of a parameter set that breaks a constraint (worse than any real score, which is at most 3)."""
 
 
 def ranges(names: tuple[str, ...] = SEARCHED) -> dict[str, tuple[float, float]]:
@@ -76,12 +78,10 @@ def evaluate(
 
 def _objective(runs: int, seed: int, base: dict):
     def objective(trial) -> float:
-        params: dict[str, float] = {}
-        for n, (lo, hi) in ranges().items():
-            if n == "leave_threshold":  # leaving needs a lower commitment than freezing
-                hi = min(hi, params["freeze_threshold"])
-                lo = min(lo, hi)
-            params[n] = trial.suggest_float(n, lo, hi)
+        params = {n: trial.suggest_float(n, lo, hi) for n, (lo, hi) in ranges().items()}
+        if params["leave_threshold"] >= params["freeze_threshold"]:
+            trial.set_user_attr("invalid", "leave_threshold must be below freeze_threshold")
+            return INVALID
         table = evaluate(params, runs, seed, base)
         for _, row in table.iterrows():
             trial.set_user_attr(f"share_{row['id']}", float(row["share"]))
@@ -95,14 +95,32 @@ def _storage(out: Path) -> str:
     return f"sqlite:///{(out / 'study.db').resolve()}"
 
 
-def _worker(out: Path, n_trials: int, runs: int, seed: int, sampler_seed: int) -> None:
+SAMPLERS: tuple[str, ...] = ("tpe", "cmaes")
+"""optuna samplers: TPE (global, the default) or CMA-ES started at the defaults (local; needs cmaes)."""
+
+
+def _sampler(name: str, seed: int):
+    import optuna
+
+    if name == "cmaes":
+        defaults = Parameters().model_dump()
+        x0 = {n: float(defaults[n]) for n in SEARCHED}
+        return optuna.samplers.CmaEsSampler(
+            x0=x0, sigma0=0.1, seed=seed, warn_independent_sampling=False
+        )
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+
+
+def _worker(
+    out: Path, n_trials: int, runs: int, seed: int, sampler_seed: int, sampler: str = "tpe"
+) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(
-        study_name=STUDY,
-        storage=_storage(out),
-        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        study_name=STUDY, storage=_storage(out), sampler=_sampler(sampler, sampler_seed)
     )
     study.optimize(_objective(runs, seed, hindcast_scenario()), n_trials=n_trials)
 
@@ -113,7 +131,7 @@ def calibrate(
     runs: int = 100,
     seed: int = 2002,
     workers: int = 1,
-    progress: bool = False,
+    sampler: str = "tpe",
 ) -> pd.DataFrame:
     """Run (or resume) the search until ``trials`` trials are complete; returns the trials table."""
     import optuna
@@ -135,11 +153,11 @@ def calibrate(
     if remaining:
         shares = [remaining // workers + (i < remaining % workers) for i in range(workers)]
         if workers == 1:
-            _worker(out, remaining, runs, seed, sampler_seed=done)
+            _worker(out, remaining, runs, seed, done, sampler)
         else:
             ctx = multiprocessing.get_context("spawn")
             procs = [
-                ctx.Process(target=_worker, args=(out, n, runs, seed, done + i))
+                ctx.Process(target=_worker, args=(out, n, runs, seed, done + i, sampler))
                 for i, n in enumerate(shares)
                 if n
             ]
@@ -155,11 +173,13 @@ def trials_table(out: str | Path) -> pd.DataFrame:
     import optuna
 
     study = optuna.load_study(study_name=STUDY, storage=_storage(Path(out)))
-    rows = []
-    for t in study.trials:
-        if t.state != optuna.trial.TrialState.COMPLETE:
-            continue
-        rows.append({"trial": t.number, "score": t.value, **t.params, **t.user_attrs})
+    rows = [
+        {"trial": t.number, "score": t.value, **t.params, **t.user_attrs}
+        for t in study.trials
+        if t.state == optuna.trial.TrialState.COMPLETE
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["trial", "score", *SEARCHED])
     return pd.DataFrame(rows).sort_values("score", kind="stable").reset_index(drop=True)
 
 

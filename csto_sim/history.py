@@ -63,10 +63,10 @@ JUDGEMENT: dict[str, Any] = {
     },  # Russia pays about half (CSTO budget decisions)
     "leverage": {  # bases, remittances and energy dependence on Russia around 2002-2005
         "Russia": 0.0,
-        "Belarus": 0.8,  # gas and oil, Union State
+        "Belarus": 0.9,  # gas and oil, Union State
         "Kazakhstan": 0.6,  # Baikonur, pipelines, trade
-        "Kyrgyzstan": 0.7,  # Kant air base (2003), remittances
-        "Tajikistan": 0.8,  # 201st base, remittances
+        "Kyrgyzstan": 0.85,  # Kant air base (2003), remittances (a quarter to a third of GDP)
+        "Tajikistan": 0.9,  # 201st base, remittances (a third to nearly half of GDP)
         "Armenia": 0.7,  # 102nd base, gas, security against Azerbaijan
         "Uzbekistan": 0.2,  # no Russian base, own gas, closed economy
     },

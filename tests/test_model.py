@@ -133,6 +133,10 @@ def ignored_strike_scenario(baseline, commitment: float, leverage: float):
         response_severity=0.0,
         # commitment stays where the refusal put it; members act quickly on thresholds
         commitment_rate=0.0,
+        commitment_loss_ignored=0.35,
+        freeze_threshold=0.3,
+        leave_threshold=0.18,
+        rejoin_margin=0.15,
         decision_rate=4.0,
         exit_cost_weight=0.6,
     )
