@@ -23,6 +23,7 @@ from .ensemble import (
 from .report import format_run_summary, write_report
 from .results import ResultsError
 from .scenario import ScenarioError, load_scenario
+from .sensitivity import SensitivityError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -106,6 +107,29 @@ def build_parser() -> argparse.ArgumentParser:
             "per run (the reference); both give the same results",
         )
 
+    def analysis_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's)")
+        p.add_argument("--out", type=Path, default=None, help="results folder")
+        p.add_argument(
+            "--workers",
+            type=_positive,
+            default=None,
+            help="local worker processes (default: all cores)",
+        )
+        p.add_argument(
+            "--dask",
+            metavar="ADDRESS",
+            default=None,
+            help="run on Dask: 'local' or tcp://host:port",
+        )
+        p.add_argument(
+            "--resume", action="store_true", help="continue an interrupted analysis in --out"
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--plot-format", choices=["png", "svg", "pdf"], default="png", help="figure format"
+        )
+
     run = sub.add_parser(
         "run",
         help="run one scenario many times and summarise it",
@@ -168,6 +192,93 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot-format", choices=["png", "svg", "pdf"], default="png", help="figure format"
     )
 
+    sens = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis of a scenario's outcomes (SALib)",
+        description="Sample the factors (behavioural parameters and Russia's post-war strength, "
+        "as multiplier leader_strength) with a Sobol' or Morris design, run each point for --replicas "
+        "runs with common seeds, and write indices.csv and a bar chart to --out. "
+        "Needs the analysis extra: pip install 'csto-sim[analysis]'.",
+    )
+    sens.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    sens.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    sens.add_argument(
+        "--samples", type=_positive, default=256, help="base sample size N (default 256)"
+    )
+    sens.add_argument(
+        "--params",
+        nargs="+",
+        metavar="NAME[=LOW:HIGH]",
+        default=None,
+        help="factors and ranges (default: leader_strength and nine behavioural parameters, "
+        "each over its plausible range from parameters.py)",
+    )
+    sens.add_argument(
+        "--outcome",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="outcomes: p_collapse, cohesion_final, n_active_final, unanswered_severity (default: all)",
+    )
+    sens.add_argument(
+        "--replicas", type=_positive, default=20, help="runs per sample point (default 20)"
+    )
+    analysis_options(sens)
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="search the behavioural parameters to fit the hindcast's historical patterns (optuna)",
+        description="Search the behavioural parameters that best reproduce the validation patterns "
+        "(scored as distances from history) with optuna; trials are stored in DIR/study.db so an "
+        "interrupted search resumes. Writes best.toml (a [parameters] fragment other scenarios can "
+        "extend), trials.csv, identifiability.csv and a plot. Needs the analysis extra.",
+    )
+    cal.add_argument("--trials", type=_positive, default=200, help="trials in all (default 200)")
+    cal.add_argument(
+        "--runs", type=_positive, default=200, help="hindcast runs per trial (default 200)"
+    )
+    cal.add_argument(
+        "--sampler", choices=["tpe", "cmaes"], default="tpe", help="optuna sampler (default tpe)"
+    )
+    cal.add_argument(
+        "--seed", type=_seed, default=2002, help="ensemble seed of every trial (default 2002)"
+    )
+    cal.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: results/calibrate)"
+    )
+    cal.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="parallel trial processes (default: all cores)",
+    )
+
+    disc = sub.add_parser(
+        "discover",
+        help="scenario discovery: where in parameter space an outcome becomes likely (PRIM)",
+        description="Sample the factors with a Latin hypercube, run each point for --replicas runs, and "
+        "find boxes of inputs where the outcome is likely with PRIM; prints each box's coverage and "
+        "density and writes boxes.csv. Needs the analysis extra.",
+    )
+    disc.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    disc.add_argument(
+        "--outcome", default="collapsed", help="collapsed, or exit:MEMBER (default collapsed)"
+    )
+    disc.add_argument("--samples", type=_positive, default=400, help="sample points (default 400)")
+    disc.add_argument(
+        "--params", nargs="+", metavar="NAME[=LOW:HIGH]", default=None, help="factors and ranges"
+    )
+    disc.add_argument(
+        "--replicas", type=_positive, default=20, help="runs per sample point (default 20)"
+    )
+    disc.add_argument(
+        "--interest",
+        type=float,
+        default=0.5,
+        help="a point is a case when the outcome's probability is at least this",
+    )
+    analysis_options(disc)
+
     check = sub.add_parser(
         "check",
         help="validate scenario files without running them",
@@ -194,6 +305,21 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args, argv)
         if args.command == "plot":
             return _plot(args.results, args.plot_format)
+        if args.command == "sensitivity":
+            return _sensitivity(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
+        if args.command == "discover":
+            return _discover(args)
+    except SensitivityError as exc:
+        print(f"csto-sim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as exc:
+        print(
+            f"csto-sim: {exc.name or exc}: not installed; pip install 'csto-sim[analysis]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except ResultsError as exc:
         print(f"csto-sim: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -310,6 +436,114 @@ def _validate(args: argparse.Namespace, argv: list[str]) -> int:
     if result.failed:
         return _failed(result)
     return EXIT_OK if table.loc[table["gating"], "passed"].all() else EXIT_FAILED
+
+
+def _bar(total: int, quiet: bool):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, disable=quiet or not sys.stderr.isatty(), unit="point", file=sys.stderr)
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return bar, update
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .plots import plot_sensitivity
+    from .sensitivity import Design, parse_factors, sensitivity
+
+    scenario = load_scenario(args.scenario)
+    factors = parse_factors(args.params)
+    out = args.out or Path("results") / f"sensitivity-{scenario.name}"
+    points = len(Design.make(factors, args.method, args.samples, 0).X)
+    bar, update = _bar(points, args.quiet)
+    with bar, dask_executor(args.dask, args.workers) as executor:
+        table = sensitivity(
+            scenario,
+            out,
+            method=args.method,
+            samples=args.samples,
+            factors=factors,
+            outcomes=args.outcome,
+            replicas=args.replicas,
+            seed=args.seed,
+            workers=args.workers,
+            executor=executor,
+            resume=args.resume,
+            progress=update,
+        )
+    plot_sensitivity(out, fmt=args.plot_format)
+    wide = table.pivot_table(index=["outcome", "factor"], columns="index", values="value").round(3)
+    print(wide.to_string())
+    print(f"{points} sample points x {args.replicas} runs; indices.csv and figures in {out}/")
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import best_fragment, calibrate, identifiability
+    from .plots import plot_identifiability
+
+    out = args.out or Path("results") / "calibrate"
+    table = calibrate(
+        args.trials,
+        out,
+        runs=args.runs,
+        seed=args.seed,
+        workers=args.workers or 1,
+        sampler=args.sampler,
+    )
+    table.to_csv(out / "trials.csv", index=False)
+    ident = identifiability(table)
+    ident.to_csv(out / "identifiability.csv", index=False)
+    (out / "best.toml").write_text(best_fragment(table))
+    plot_identifiability(out)
+    default = table[table["trial"] == 0]
+    print(
+        f"{len(table)} trials; best pattern score {table['score'].iloc[0]:.4f} (trial {int(table['trial'].iloc[0])})"
+    )
+    if len(default):
+        print(f"the defaults (trial 0) score {float(default['score'].iloc[0]):.4f}")
+    print(
+        ident[["parameter", "best", "top_min", "top_max", "width"]].round(3).to_string(index=False)
+    )
+    print(f'best parameters in {out / "best.toml"} (use: extends = "{out / "best.toml"}")')
+    return EXIT_OK
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from .discover import discover, format_boxes, outcome_column
+    from .sensitivity import parse_factors
+
+    scenario = load_scenario(args.scenario)
+    factors = parse_factors(args.params)
+    outcome_column(args.outcome, scenario.member_names)
+    out = args.out or Path("results") / f"discover-{scenario.name}"
+    bar, update = _bar(args.samples, args.quiet)
+    with bar, dask_executor(args.dask, args.workers) as executor:
+        boxes = discover(
+            scenario,
+            out,
+            outcome=args.outcome,
+            samples=args.samples,
+            factors=factors,
+            replicas=args.replicas,
+            interest=args.interest,
+            seed=args.seed,
+            workers=args.workers,
+            executor=executor,
+            resume=args.resume,
+            progress=update,
+        )
+    import pandas as pd
+
+    points = pd.read_parquet(out / "points.parquet")
+    column = outcome_column(args.outcome, scenario.member_names)
+    cases = int((points[column] >= args.interest).sum())
+    print(f"Outcome {args.outcome} (probability >= {args.interest:g} over {args.replicas} runs):")
+    print(format_boxes(boxes, cases, len(points)))
+    print(f"boxes.csv and points.parquet in {out}/")
+    return EXIT_OK
 
 
 def _plot(root: Path, fmt: str, quiet: bool = False) -> int:

@@ -182,7 +182,7 @@ class Parameters(BaseModel):
         0.999,
         "share",
         "anchor of commitment: weight of alignment with the leader (rest: trust)",
-        0,
+        0.3,
         1,
     )
     trust_drift_rate: float = P(
@@ -197,10 +197,14 @@ class Parameters(BaseModel):
     )
     # --- membership ---
     freeze_threshold: float = P(
-        0.423, "commitment", "an active member below this (less its exit cost) may freeze", 0, 1
+        0.423, "commitment", "an active member below this (less its exit cost) may freeze", 0.2, 0.7
     )
     leave_threshold: float = P(
-        0.19, "commitment", "a frozen member below this (less its exit cost) may withdraw", 0, 1
+        0.19,
+        "commitment",
+        "a frozen member below this (less its exit cost) may withdraw",
+        0.05,
+        0.4,
     )
     rejoin_margin: float = P(
         0.15,

@@ -15,6 +15,7 @@ colour-blind safe Okabe-Ito palette).
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import textwrap
@@ -1045,3 +1046,121 @@ def plot_all(
     paths += plot_compositions(res, out, fmt)
     paths += plot_networks(res, out, fmt)
     return paths
+
+
+_INDEX_LABELS = {
+    "S1": "first-order (S1)",
+    "ST": "total (ST)",
+    "mu_star": "mean absolute effect (mu*)",
+    "sigma": "spread of effects (sigma)",
+}
+
+
+@_styled
+def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
+    """Bar charts of sensitivity indices with confidence intervals, one panel per outcome."""
+    outcomes = list(dict.fromkeys(indices["outcome"]))
+    kinds = list(dict.fromkeys(indices["index"]))
+    factors = list(dict.fromkeys(indices["factor"]))
+    fig = Figure(
+        figsize=(
+            6.0 * min(len(outcomes), 2),
+            0.38 * len(factors) * math.ceil(len(outcomes) / 2) + 2.2,
+        ),
+        layout="constrained",
+    )
+    axes = fig.subplots(math.ceil(len(outcomes) / 2), min(len(outcomes), 2), squeeze=False).ravel()
+    colours = ["#0072B2", "#E69F00"]
+    height = 0.8 / len(kinds)
+    y = np.arange(len(factors))
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        sub = indices[indices["outcome"] == outcome]
+        for j, kind in enumerate(kinds):
+            rows = sub[sub["index"] == kind].set_index("factor").reindex(factors)
+            err = rows["conf"].fillna(0.0).to_numpy()
+            ax.barh(
+                y + (j - (len(kinds) - 1) / 2) * height,
+                rows["value"].to_numpy(),
+                height=height,
+                xerr=err,
+                color=colours[j % 2],
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+                label=_INDEX_LABELS.get(kind, kind),
+            )
+        ax.set_yticks(y, factors)
+        ax.invert_yaxis()
+        ax.axvline(0, color="#555555", linewidth=0.6)
+        ax.set_title(outcome)
+        ax.set_xlabel(
+            "index (share of output variance)" if "S1" in kinds else "effect (outcome units)"
+        )
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=len(kinds),
+        title="index (bars: 95% confidence)",
+    )
+    _title(fig, title, "factors on the left; bars: estimate, whiskers: 95% confidence interval")
+    return fig
+
+
+def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
+    """Draw ``indices.csv`` of a sensitivity folder into ``figures/sensitivity.FMT``."""
+    out = Path(out)
+    fmt = _check_format(fmt)
+    indices = pd.read_csv(out / "indices.csv")
+    info = json.loads((out / "sensitivity.json").read_text())
+    title = (
+        f"Sensitivity of outcomes: {info['scenario']} ({info['method']}, "
+        f"{info['points']} points x {info['replicas']} runs)"
+    )
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return _save(sensitivity_figure(indices, title), target, "sensitivity", fmt)
+
+
+@_styled
+def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
+    """Each parameter's searched range, the range of the best trials, and the best value."""
+    fig = Figure(figsize=(7.5, 0.32 * len(ident) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(ident))
+    ax.barh(y, 1.0, left=0.0, color="#DDDDDD", label="searched range")
+    span = (ident["searched_high"] - ident["searched_low"]).replace(0, 1.0)
+    low = (ident["top_min"] - ident["searched_low"]) / span
+    high = (ident["top_max"] - ident["searched_low"]) / span
+    best = (ident["best"] - ident["searched_low"]) / span
+    ax.barh(
+        y,
+        high - low,
+        left=low,
+        color="#56B4E9",
+        label=f"best {int(ident['trials_in_top'].iloc[0])} trials",
+    )
+    ax.plot(best, y, "D", color="#D55E00", label="best trial")
+    ax.set_yticks(y, ident["parameter"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("position within the searched range (0 = low end, 1 = high end)")
+    fig.legend(loc="outside lower center", ncols=3)
+    _title(
+        fig,
+        f"How well history pins the parameters down ({len(trials)} trials)",
+        "narrow blue bars: the historical patterns constrain the parameter; wide: they do not",
+    )
+    return fig
+
+
+def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
+    """Draw ``identifiability.csv`` of a calibration folder into ``figures/identifiability.FMT``."""
+    out = Path(out)
+    fmt = _check_format(fmt)
+    trials = pd.read_csv(out / "trials.csv")
+    ident = pd.read_csv(out / "identifiability.csv")
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return _save(identifiability_figure(trials, ident), target, "identifiability", fmt)

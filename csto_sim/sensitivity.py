@@ -152,7 +152,7 @@ class Design:
     def make(
         cls, factors: dict[str, tuple[float, float]], method: str, samples: int, seed: int
     ) -> Design:
-        """Sample a Sobol' (Saltelli scheme, first and total order) or Morris design."""
+        """Sample a Sobol' (first and total order), Morris or Latin-hypercube design."""
         problem = {
             "num_vars": len(factors),
             "names": list(factors),
@@ -166,6 +166,10 @@ class Design:
             from SALib.sample import morris
 
             X = morris.sample(problem, samples, num_levels=4, seed=seed)
+        elif method == "latin":
+            from SALib.sample import latin
+
+            X = latin.sample(problem, samples, seed=seed)
         else:
             raise SensitivityError(f"--method: unknown method {method!r}; choose sobol or morris")
         return cls(method, problem, X)
