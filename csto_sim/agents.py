@@ -89,7 +89,9 @@ class MemberState(mesa.Agent):
     def reconsider_membership(self) -> None:
         """Freeze, withdraw or return when commitment, less the cost of leaving, crosses a threshold."""
         m, i, t, p = self.model, self.index, self.model.t, self.model.params
-        cost = dynamics.exit_cost(m.inputs.leverage[i], m.inputs.capacity[t], p["exit_cost_weight"])
+        cost = dynamics.exit_cost(
+            m.inputs.leverage[i], m.inputs.leader_strength[t], p["exit_cost_weight"]
+        )
         m.status[i] = dynamics.membership_transition(
             m.status[i],
             m.c[i],

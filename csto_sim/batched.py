@@ -97,7 +97,7 @@ def run_batch(
         anchor = dynamics.commitment_anchor(w[..., L], b, p["commitment_alignment_weight"])
         c = dynamics.move_toward(c, anchor, commit_share)
 
-        cost = dynamics.exit_cost(inp.leverage, inp.capacity[t], p["exit_cost_weight"])
+        cost = dynamics.exit_cost(inp.leverage, inp.leader_strength[t], p["exit_cost_weight"])
         status = dynamics.membership_transition(
             status,
             c,

@@ -96,18 +96,14 @@ def _storage(out: Path) -> str:
 
 
 SAMPLERS: tuple[str, ...] = ("tpe", "cmaes")
-"""optuna samplers: TPE (global, the default) or CMA-ES started at the defaults (local; needs cmaes)."""
+"""optuna samplers: TPE (the default) or CMA-ES (needs cmaes); both start with the defaults as trial 0."""
 
 
 def _sampler(name: str, seed: int):
     import optuna
 
     if name == "cmaes":
-        defaults = Parameters().model_dump()
-        x0 = {n: float(defaults[n]) for n in SEARCHED}
-        return optuna.samplers.CmaEsSampler(
-            x0=x0, sigma0=0.1, seed=seed, warn_independent_sampling=False
-        )
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")

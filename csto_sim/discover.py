@@ -57,7 +57,11 @@ class _Evaluator:
 
 
 def find_boxes(
-    x: pd.DataFrame, y: np.ndarray, threshold: float = 0.5, max_boxes: int = 3, min_density: float = 0.5
+    x: pd.DataFrame,
+    y: np.ndarray,
+    threshold: float = 0.5,
+    max_boxes: int = 3,
+    min_density: float = 0.5,
 ) -> pd.DataFrame:
     """PRIM boxes for the cases ``y`` (booleans): one row per restricted factor of each box."""
     import prim
@@ -92,7 +96,17 @@ def find_boxes(
             )
     return pd.DataFrame(
         rows,
-        columns=["box", "coverage", "density", "mass", "factor", "low", "high", "searched_low", "searched_high"],
+        columns=[
+            "box",
+            "coverage",
+            "density",
+            "mass",
+            "factor",
+            "low",
+            "high",
+            "searched_low",
+            "searched_high",
+        ],
     )
 
 
@@ -130,15 +144,23 @@ def discover(
     }
     path = out / "discovery.json"
     if path.exists() and not resume:
-        raise SensitivityError(f"--out: {out} already holds a discovery; pass --resume or choose another --out")
+        raise SensitivityError(
+            f"--out: {out} already holds a discovery; pass --resume or choose another --out"
+        )
     if path.exists() and json.loads(path.read_text()) != manifest:
-        raise SensitivityError(f"--out: {out} holds a discovery with other settings; choose another --out")
+        raise SensitivityError(
+            f"--out: {out} holds a discovery with other settings; choose another --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2))
     evaluate = _Evaluator(scenario, design.problem["names"], replicas, seed)
-    points = run_points(design, evaluate, out, workers or default_workers(), executor, progress=progress)
+    points = run_points(
+        design, evaluate, out, workers or default_workers(), executor, progress=progress
+    )
     x = pd.DataFrame(design.X, columns=design.problem["names"])
-    pd.concat([x, points.drop(columns="point")], axis=1).to_parquet(out / "points.parquet", index=False)
+    pd.concat([x, points.drop(columns="point")], axis=1).to_parquet(
+        out / "points.parquet", index=False
+    )
     y = points[column].to_numpy() >= interest
     boxes = find_boxes(x, y)
     boxes.insert(0, "outcome", outcome)

@@ -142,9 +142,13 @@ def commitment_anchor(
     return alignment_weight * w_leader + (1.0 - alignment_weight) * trust
 
 
-def exit_cost(leverage: np.ndarray, capacity: float | np.ndarray, weight: float) -> np.ndarray:
-    """How far the leader's leverage lowers a member's freeze and leave thresholds."""
-    return weight * leverage * np.clip(capacity, 0.0, 1.0)
+def exit_cost(leverage: np.ndarray, strength: float | np.ndarray, weight: float) -> np.ndarray:
+    """How far the leader's leverage lowers a member's freeze and leave thresholds.
+
+    Leverage (bases, remittances, energy) works through the leader's strength, not through
+    the forces it has free: a war elsewhere does not release a member from its dependence.
+    """
+    return weight * leverage * np.clip(strength, 0.0, 1.0)
 
 
 def membership_transition(

@@ -74,6 +74,7 @@ class Inputs:
         np.ndarray
     )  # (T, P) pole strength; the leader pole's is the leader's available capacity
     capacity: np.ndarray  # (T,) leader's available capacity (strength less distraction)
+    leader_strength: np.ndarray  # (T,) leader's strength (its pole's), whatever it is tied down by
     offers: np.ndarray  # (T, M, P) offers in [0, 1]
     accession: np.ndarray  # (T, M) bool: member joins at this step
     p_event: np.ndarray  # (M, K) probability of an event of each kind per step
@@ -126,7 +127,8 @@ def compile_inputs(s: Scenario) -> Inputs:
                 level = min(1.0, level + e.severity)
         distraction[t] = level
         level = float(dynamics.decay(level, pr.distraction_halflife, dt))
-    capacity = strength[:, leader_pole] * (1.0 - distraction)
+    leader_strength = strength[:, leader_pole].copy()
+    capacity = leader_strength * (1.0 - distraction)
     strength = strength.copy()
     strength[:, leader_pole] = capacity
 
@@ -230,6 +232,7 @@ def compile_inputs(s: Scenario) -> Inputs:
         years=years,
         strength=strength,
         capacity=capacity,
+        leader_strength=leader_strength,
         offers=offers,
         accession=accession,
         p_event=p_event,

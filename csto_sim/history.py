@@ -84,6 +84,10 @@ JUDGEMENT: dict[str, Any] = {
         "Ukraine": 0.0,
         "Afghanistan": 0.1,
     },
+    "reexport_discount": {  # data caveat: China's trade with these is inflated by re-exports
+        "Kyrgyzstan": 0.5,
+        "Tajikistan": 0.5,
+    },
     "hazards": {  # background random events per year; the major ones are scripted
         "default": {"cyber_attack": 0.03, "sabotage": 0.02},
         "Russia": {
@@ -143,7 +147,8 @@ def members_in_data() -> list[str]:
 def alignment_components(member: str) -> dict[str, dict[str, float] | None]:
     """The three data components of a member's 2002 alignment, each normalised over the poles.
 
-    trade: shares of the member's trade with each pole; arms: shares of its 1992-2001 arms
+    trade: shares of the member's trade with each pole (China's discounted where the data's
+    caveat says re-exports inflate it); arms: shares of its 1992-2001 arms
     imports from each pole (None if it imported none); un: UN voting agreement with each pole
     minus agreement with the baseline voter, floored at zero.
     """
@@ -153,6 +158,7 @@ def alignment_components(member: str) -> dict[str, dict[str, float] | None]:
             for pole, key in POLES.items():
                 if row["partner"] == key:
                     trade[pole] = float(row["share"])
+    trade["China"] *= JUDGEMENT["reexport_discount"].get(member, 1.0)
     arms = {p: 0.0 for p in POLES}
     for row in _rows("arms_import_shares_1992_2001.csv"):
         if row["member"] == member:
@@ -324,7 +330,8 @@ HEADER = """\
 # 2002 alignments: trade shares (CoW Dyadic Trade v4.0), arms-import shares 1992-2001 (SIPRI)
 # and UN General Assembly voting agreement relative to the United States (Voeten et al.),
 # weighted 0.4 / 0.4 / 0.2 (csto_sim/history.py: initial_alignment). Pole strengths: CINC
-# (CoW National Material Capabilities v6) normalised to 2002. Capability: CINC 2002. Offers:
+# (CoW National Material Capabilities v6) normalised to 2002. China's trade with Kyrgyzstan and
+# Tajikistan is halved (re-exports, see csto_sim/data/README.md). Capability: CINC 2002. Offers:
 # those that make 2002 an equilibrium. Scripted events: the role=input rows of
 # events_2002_2024.csv with the severities and offer shifts of hindcast_judgements.csv.
 # Suspensions, freezes, requests and responses are left to the model.

@@ -59,57 +59,57 @@ class Parameters(BaseModel):
 
     # --- the member's request decision (logistic) ---
     request_base: float = P(
-        -1.866, "logit", "intercept of a struck member's request decision", -4, 1
+        -1.493, "logit", "intercept of a struck member's request decision", -4, 1
     )
     request_severity: float = P(
-        1.256,
+        2.57,
         "logit per unit severity",
         "graver threats are more likely to be brought to the alliance",
         0,
         6,
     )
     request_trust: float = P(
-        3.395, "logit per unit trust", "members ask when they expect the alliance to answer", 0, 6
+        3.8, "logit per unit trust", "members ask when they expect the alliance to answer", 0, 6
     )
     request_fit: float = P(
         1.5, "logit per unit charter fit", "members ask for what the charter is written for", 0, 4
     )
     # --- the alliance's response decision (logistic) ---
     response_base: float = P(
-        -7.504, "logit", "intercept of the alliance's response decision", -9, -2
+        -8.035, "logit", "intercept of the alliance's response decision", -9, -2
     )
     response_fit: float = P(
-        4.449, "logit per unit charter fit", "the alliance acts on threats its charter covers", 0, 6
+        2.884, "logit per unit charter fit", "the alliance acts on threats its charter covers", 0, 6
     )
     response_internal: float = P(
-        0.299, "logit", "reluctance to act in a member's internal affairs", 0, 5
+        0.205, "logit", "reluctance to act in a member's internal affairs", 0, 5
     )
     response_both_members: float = P(
         6.0, "logit", "reluctance to take sides between two active members", 0, 8
     )
     response_affinity: float = P(
-        3.321,
+        4.782,
         "logit per unit affinity",
         "reluctance to act against an adversary friendly to the leader",
         0,
         6,
     )
     response_capacity: float = P(
-        1.995,
+        2.234,
         "logit per unit capacity",
         "a leader with more available capacity answers more (can and will)",
         0,
         6,
     )
     response_alignment: float = P(
-        2.973,
+        3.406,
         "logit per unit weight",
         "the leader answers requesters aligned with its pole",
         0,
         5,
     )
     response_stake: float = P(
-        3.29,
+        5.071,
         "logit per unit stake",
         "the leader answers members whose capability is large (their stake)",
         0,
@@ -119,7 +119,7 @@ class Parameters(BaseModel):
         1.0, "logit per unit budget", "a funded budget makes action possible", 0, 3
     )
     response_severity: float = P(
-        0.758, "logit per unit severity", "graver threats draw more response", 0, 4
+        0.893, "logit per unit severity", "graver threats draw more response", 0, 4
     )
     # --- help from outside the alliance ---
     bilateral_help: float = P(
@@ -138,17 +138,17 @@ class Parameters(BaseModel):
         1,
     )
     commitment_loss_ignored: float = P(
-        0.367,
+        0.376,
         "share per unit severity",
         "an ignored request lowers the requester's commitment",
         0,
         1,
     )
     observer_weight: float = P(
-        0.189, "share", "how strongly other members feel a response or refusal they watch", 0, 1
+        0.063, "share", "how strongly other members feel a response or refusal they watch", 0, 1
     )
     trust_learning: float = P(
-        0.525, "share per unit severity", "weight of one observed outcome on a member's trust", 0, 1
+        0.436, "share per unit severity", "weight of one observed outcome on a member's trust", 0, 1
     )
     alignment_shift_answered: float = P(
         0.08,
@@ -166,7 +166,7 @@ class Parameters(BaseModel):
     )
     # --- continuous drift ---
     pole_pull_rate: float = P(
-        0.445,
+        0.457,
         "1/year",
         "speed at which alignment moves toward the poles' offers times strength",
         0,
@@ -176,17 +176,17 @@ class Parameters(BaseModel):
         0.08, "1/year", "speed of influence along the relations network (signed ties)", 0, 0.5
     )
     commitment_rate: float = P(
-        0.393, "1/year", "speed at which commitment moves toward its anchor", 0, 1
+        0.531, "1/year", "speed at which commitment moves toward its anchor", 0, 1
     )
     commitment_alignment_weight: float = P(
-        0.999,
+        0.924,
         "share",
         "anchor of commitment: weight of alignment with the leader (rest: trust)",
         0.3,
         1,
     )
     trust_drift_rate: float = P(
-        0.076,
+        0.149,
         "1/year",
         "speed at which trust drifts toward the member's expected chance of an answer",
         0,
@@ -197,10 +197,10 @@ class Parameters(BaseModel):
     )
     # --- membership ---
     freeze_threshold: float = P(
-        0.423, "commitment", "an active member below this (less its exit cost) may freeze", 0.2, 0.7
+        0.474, "commitment", "an active member below this (less its exit cost) may freeze", 0.2, 0.7
     )
     leave_threshold: float = P(
-        0.19,
+        0.192,
         "commitment",
         "a frozen member below this (less its exit cost) may withdraw",
         0.05,
@@ -214,14 +214,14 @@ class Parameters(BaseModel):
         0.5,
     )
     exit_cost_weight: float = P(
-        0.51,
+        0.501,
         "commitment per unit leverage",
         "the leader's leverage (bases, remittances, energy) lowers the thresholds",
         0,
         0.6,
     )
     decision_rate: float = P(
-        2.163, "1/year", "rate at which a member past a threshold acts on it", 0.1, 4
+        3.148, "1/year", "rate at which a member past a threshold acts on it", 0.1, 4
     )
     collapse_min_active: int = P(
         2,
