@@ -9,14 +9,13 @@ so the result either improves on them or shows they are at the optimum found.
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .ensemble import TABLES, run_chunk
+from .ensemble import TABLES, process_context, run_chunk
 from .history import hindcast_scenario
 from .parameters import Parameters, parameter_table
 from .scenario import Scenario, scenario_from_data
@@ -151,7 +150,7 @@ def calibrate(
         if workers == 1:
             _worker(out, remaining, runs, seed, done, sampler)
         else:
-            ctx = multiprocessing.get_context("spawn")
+            ctx = process_context()
             procs = [
                 ctx.Process(target=_worker, args=(out, n, runs, seed, done + i, sampler))
                 for i, n in enumerate(shares)

@@ -73,7 +73,9 @@ def social_target(w: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, np.ndarr
     neg = np.clip(-ties, 0.0, None)
     strength = pos.sum(axis=-1) + neg.sum(axis=-1)
     pulled = (pos[:, :, None] * w[..., None, :, :]).sum(axis=-2)
-    pushed = (neg[:, :, None] * repel(w[..., :, None, :], w[..., None, :, :])).sum(axis=-2)
+    pushed = np.zeros_like(w)
+    for i, j in zip(*np.nonzero(neg), strict=True):  # rivalries are few: only their pairs
+        pushed[..., i, :] += neg[i, j] * repel(w[..., i, :], w[..., j, :])
     safe = np.where(strength > 0, strength, 1.0)[:, None]
     target = np.where(strength[:, None] > 0, (pulled + pushed) / safe, w)
     return target, strength

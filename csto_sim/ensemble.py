@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from . import outcomes
@@ -93,8 +94,8 @@ def error_rows(
     return pd.DataFrame(
         {
             "scenario": name,
-            "run": list(runs),
-            "seed": list(seeds),
+            "run": np.asarray(runs, dtype=np.int32),
+            "seed": np.asarray(seeds, dtype=np.int64),
             "status": "error",
             "error": message,
         }
@@ -134,13 +135,14 @@ def tables_from(
         }
     )
     min_active = int(inp.params["collapse_min_active"])
+    coh = outcomes.cohesion(h.w, h.status, inp.leader, inp.leader_pole)
     alliance = pd.DataFrame(
         {
             "scenario": name,
             "run": np.repeat(run_ids, T1),
             "step": np.tile(np.arange(T1, dtype=np.int32), R),
             "year": np.tile(inp.years, R),
-            "cohesion": outcomes.cohesion(h.w, h.status, inp.leader, inp.leader_pole).reshape(-1),
+            "cohesion": coh.reshape(-1),
             "n_active": (h.status == 1).sum(axis=-1).reshape(-1),
             "n_blocs": outcomes.n_blocs(h.w, h.status).reshape(-1),
             "collapsed": outcomes.collapsed(h.status, inp.leader, min_active).reshape(-1),
@@ -166,7 +168,7 @@ def tables_from(
         }
     )
     summary = outcomes.summarise(
-        h.w, h.status, ev, inp.years, inp.leader, inp.leader_pole, min_active
+        h.w, h.status, ev, inp.years, inp.leader, inp.leader_pole, min_active, coh
     )
     runs_table = pd.DataFrame(
         {"scenario": name, "run": run_ids, "seed": seed_ids, "status": "ok", "error": ""} | summary
@@ -238,6 +240,13 @@ def run_chunk(
     if engine == "agents":
         return _concat([simulate(scenario, r, seed) for r in runs])
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def run_and_save(
+    store: Store, scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
+) -> None:
+    """Run a chunk and save it into the results folder (in a local worker process)."""
+    store.write_chunk(scenario.name, runs, run_chunk(scenario, runs, seed, engine))
 
 
 @dataclass
@@ -354,7 +363,11 @@ class Store:
         _atomic_write_parquet(tables["runs"], self.chunks / "runs" / f"{stem}.parquet")
 
     def assemble(self, order: Sequence[str]) -> None:
-        """Write the final tables from the chunks, sorted by scenario (in ``order``) and run."""
+        """Write the final tables from the chunks, by scenario (in ``order``) and run.
+
+        Chunks hold ascending, non-overlapping runs (``chunk_plan``), so concatenating them in
+        order of scenario and first run gives the final order; they are streamed one at a time.
+        """
         rank = {n: i for i, n in enumerate(order)}
         complete = {p.name for p in (self.chunks / "runs").glob("*.parquet")}
         for t in TABLES:
@@ -363,33 +376,35 @@ class Store:
             target = self.root / f"{t}.{self.fmt}"
             tmp = target.with_suffix(target.suffix + ".tmp")
             tmp.unlink(missing_ok=True)
-            writer = None
-            schema = None
-            try:
+            if not paths:
+                frame = _empty(t)
+                frame.to_parquet(tmp, index=False) if self.fmt == "parquet" else frame.to_csv(
+                    tmp, index=False
+                )
+                os.replace(tmp, target)
+                continue
+            schemas = [pq.read_schema(p).remove_metadata() for p in paths]
+            schema = pa.unify_schemas(schemas, promote_options="permissive")
+            writer_cls = pq.ParquetWriter if self.fmt == "parquet" else pa_csv.CSVWriter
+            with writer_cls(tmp, schema) as writer:
                 for p in paths:
-                    frame = pq.read_table(p).to_pandas()
-                    frame = frame.sort_values(["run"], kind="stable")
-                    if self.fmt == "csv":
-                        frame.to_csv(tmp, mode="a", header=writer is None, index=False)
-                        writer = True
-                        continue
-                    table = pa.Table.from_pandas(frame, preserve_index=False)
-                    if writer is None:
-                        schema = table.schema
-                        writer = pq.ParquetWriter(tmp, schema)
-                    writer.write_table(table.cast(schema))
-                if writer is None:
-                    _empty(t).to_parquet(tmp, index=False) if self.fmt == "parquet" else _empty(
-                        t
-                    ).to_csv(tmp, index=False)
-            finally:
-                if writer not in (None, True):
-                    writer.close()
+                    writer.write_table(_conform(pq.read_table(p), schema))
             os.replace(tmp, target)
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A final table of the results folder."""
         return read_table(self.root, table, columns)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A chunk's table with the columns of ``schema`` (missing ones as nulls), in its order."""
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _empty(table: str) -> pd.DataFrame:
@@ -402,7 +417,7 @@ def _empty(table: str) -> pd.DataFrame:
 
 def _atomic_write_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
+    frame.to_parquet(tmp, index=False, compression="lz4")  # a chunk is read back once: fast codec
     os.replace(tmp, path)
 
 
@@ -431,7 +446,20 @@ def chunk_plan(
 
 def default_chunk_size(runs: int) -> int:
     """Runs per chunk: a function of the ensemble size only (never of the worker count)."""
-    return max(5, min(50, runs // 8))
+    return max(5, min(250, runs // 8))
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """A start method for worker processes, without changing the global one.
+
+    forkserver where the platform has it (workers fork from a server that has already
+    imported the model, so they start fast and never inherit threads), spawn elsewhere.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["csto_sim.ensemble"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def default_workers() -> int:
@@ -545,7 +573,7 @@ def run_ensemble(
     bar = _progress(total, len(done), progress)
     own_pool = None
     if executor is None and workers > 1 and len(plan) > 1:
-        own_pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        own_pool = ProcessPoolExecutor(workers, mp_context=process_context())
         executor = own_pool
     finished = len(done)
     try:
@@ -563,14 +591,17 @@ def run_ensemble(
             while queue or pending:
                 while queue and len(pending) < limit:
                     si, chunk = queue.pop(0)
-                    pending[executor.submit(run_chunk, specs[si], chunk, seed, engine)] = (
-                        si,
-                        chunk,
-                    )
+                    if own_pool is not None:  # local workers share the disk: they save chunks
+                        job = executor.submit(run_and_save, store, specs[si], chunk, seed, engine)
+                    else:  # a cluster may not: results come back to be saved here
+                        job = executor.submit(run_chunk, specs[si], chunk, seed, engine)
+                    pending[job] = (si, chunk)
                 ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for fut in ready:
                     si, chunk = pending.pop(fut)
-                    store.write_chunk(names[si], chunk, fut.result())
+                    tables = fut.result()
+                    if tables is not None:
+                        store.write_chunk(names[si], chunk, tables)
                     finished += len(chunk)
                     bar.update(len(chunk))
                     if on_chunk:

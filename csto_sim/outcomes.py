@@ -119,13 +119,15 @@ def summarise(
     leader: int,
     leader_pole: int,
     min_active: int,
+    coh: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Outcome figures of each run (the columns of ``runs.parquet``), as arrays over runs.
 
-    ``w`` is ``(R, T+1, M, P)`` and ``status`` ``(R, T+1, M)``; ``events`` an event record.
+    ``w`` is ``(R, T+1, M, P)`` and ``status`` ``(R, T+1, M)``; ``events`` an event record;
+    ``coh`` the cohesion ``(R, T+1)`` if already computed.
     """
     R = status.shape[0]
-    coh = cohesion(w, status, leader, leader_pole)
+    coh = cohesion(w, status, leader, leader_pole) if coh is None else coh
     gone = collapsed(status, leader, min_active)
     final = status[:, -1]
     first = np.argmax(gone, axis=1)

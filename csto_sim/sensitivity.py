@@ -14,13 +14,12 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .ensemble import default_workers, run_chunk
+from .ensemble import default_workers, process_context, run_chunk
 from .parameters import parameter_table
 from .scenario import Pole, Scenario
 
@@ -238,7 +237,7 @@ def run_points(
     done = n - sum(b - a for a, b in todo)
     own = None
     if executor is None and workers > 1 and len(todo) > 1:
-        own = executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        own = executor = ProcessPoolExecutor(workers, mp_context=process_context())
     try:
         if executor is None:
             for block in todo:
