@@ -11,7 +11,6 @@ it that are cases of interest).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -19,9 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .ensemble import default_workers, run_chunk
+from .ensemble import default_workers
 from .scenario import Scenario
-from .sensitivity import Design, SensitivityError, factor_ranges, run_points, variant
+from .sensitivity import (
+    Design,
+    PointEvaluator,
+    SensitivityError,
+    factor_ranges,
+    prepare_folder,
+    run_points,
+)
 
 
 def outcome_column(outcome: str, members: Sequence[str]) -> str:
@@ -35,25 +41,6 @@ def outcome_column(outcome: str, members: Sequence[str]) -> str:
         f"--outcome: unknown outcome {outcome!r}; use 'collapsed' or 'exit:MEMBER' "
         f"with MEMBER one of {', '.join(members)}"
     )
-
-
-class _Evaluator:
-    """Probability of collapse and of each member's exit at sample points (picklable)."""
-
-    def __init__(self, scenario: Scenario, names: list[str], replicas: int, seed: int):
-        self.scenario, self.names, self.replicas, self.seed = scenario, names, replicas, seed
-
-    def __call__(self, X: np.ndarray) -> list[dict[str, float]]:
-        out = []
-        for row in X:
-            spec = variant(self.scenario, dict(zip(self.names, map(float, row), strict=True)))
-            tables = run_chunk(spec, range(self.replicas), self.seed)
-            runs, members = tables["runs"], tables["members"]
-            point = {"p_collapse": float(runs["collapsed"].mean())}
-            exits = members.assign(out=members["exit_year"].notna()).groupby("member")["out"].mean()
-            point |= {f"p_exit_{m}": float(exits.get(m, 0.0)) for m in spec.member_names}
-            out.append(point)
-        return out
 
 
 def find_boxes(
@@ -142,18 +129,8 @@ def discover(
         "replicas": replicas,
         "seed": seed,
     }
-    path = out / "discovery.json"
-    if path.exists() and not resume:
-        raise SensitivityError(
-            f"--out: {out} already holds a discovery; pass --resume or choose another --out"
-        )
-    if path.exists() and json.loads(path.read_text()) != manifest:
-        raise SensitivityError(
-            f"--out: {out} holds a discovery with other settings; choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2))
-    evaluate = _Evaluator(scenario, design.problem["names"], replicas, seed)
+    prepare_folder(out, "discovery.json", manifest, resume, "a discovery")
+    evaluate = PointEvaluator(scenario, design.problem["names"], replicas, seed)
     points = run_points(
         design, evaluate, out, workers or default_workers(), executor, progress=progress
     )

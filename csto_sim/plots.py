@@ -401,6 +401,19 @@ def _save(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
     return path
 
 
+def _per_scenario(
+    results_dir: str | Path | Results,
+    out_dir: str | Path | None,
+    fmt: str,
+    figure: Callable[[Results, str], Figure],
+    stem: str,
+) -> list[Path]:
+    """Save ``figure(results, scenario)`` for every scenario as ``<stem>_<scenario>.<fmt>``."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    return [_save(figure(res, name), out, f"{stem}_{_slug(name)}", fmt) for name in res.scenarios]
+
+
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     """(rows, columns) of a grid of small multiples for ``n`` panels."""
     cols = min(n, max_cols) if n > 0 else 1
@@ -517,13 +530,7 @@ def plot_fan_charts(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> list[Path]:
     """Save one alignment fan chart per scenario (``alignment_fan_<scenario>.<fmt>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
-    out = _out_dir(res, out_dir)
-    paths = []
-    for name in res.scenarios:
-        fig = fan_chart_figure(res, name)
-        paths.append(_save(fig, out, f"alignment_fan_{_slug(name)}", fmt))
-    return paths
+    return _per_scenario(results_dir, out_dir, fmt, fan_chart_figure, "alignment_fan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -956,13 +963,7 @@ def plot_networks(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> list[Path]:
     """Save one relations-network snapshot per scenario (``network_<scenario>.<fmt>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
-    out = _out_dir(res, out_dir)
-    paths = []
-    for name in res.scenarios:
-        fig = network_figure(res, name)
-        paths.append(_save(fig, out, f"network_{_slug(name)}", fmt))
-    return paths
+    return _per_scenario(results_dir, out_dir, fmt, network_figure, "network")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1014,13 +1015,7 @@ def plot_compositions(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> list[Path]:
     """Save one stacked-area composition figure per scenario (``alignment_stack_<scenario>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
-    out = _out_dir(res, out_dir)
-    paths = []
-    for name in res.scenarios:
-        fig = composition_figure(res, name)
-        paths.append(_save(fig, out, f"alignment_stack_{_slug(name)}", fmt))
-    return paths
+    return _per_scenario(results_dir, out_dir, fmt, composition_figure, "alignment_stack")
 
 
 # ---------------------------------------------------------------------------------------------

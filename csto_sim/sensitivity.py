@@ -117,15 +117,20 @@ def variant(scenario: Scenario, values: dict[str, float]) -> Scenario:
 
 
 def point_outcomes(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
-    """Outcome figures of one sample point from its runs table."""
-    runs = tables["runs"]
+    """Outcome figures of one sample point: the means of ``OUTCOMES`` over its successful runs,
+    and each member's probability of freezing or withdrawing (``p_exit_<member>``)."""
+    runs, members = tables["runs"], tables["members"]
     ok = runs[runs["status"] == "ok"]
-    return {
+    point = {
         "p_collapse": float(ok["collapsed"].mean()),
         "cohesion_final": float(ok["cohesion_final"].mean()),
         "n_active_final": float(ok["n_active_final"].mean()),
         "unanswered_severity": float(ok["unanswered_severity"].mean()),
     }
+    exits = (
+        members.assign(out=members["exit_year"].notna()).groupby("member", sort=False)["out"].mean()
+    )
+    return point | {f"p_exit_{m}": float(v) for m, v in exits.items()}
 
 
 def evaluate_points(
@@ -262,7 +267,7 @@ def run_points(
     return pd.concat(frames, ignore_index=True).sort_values("point").reset_index(drop=True)
 
 
-class _Evaluator:
+class PointEvaluator:
     """A picklable function from sample rows to outcomes, for worker processes."""
 
     def __init__(self, scenario: Scenario, names: list[str], replicas: int, seed: int):
@@ -307,21 +312,11 @@ def sensitivity(
         "seed": seed,
         "points": len(design.X),
     }
-    path = out / "sensitivity.json"
-    if path.exists() and not resume:
-        raise SensitivityError(
-            f"--out: {out} already holds an analysis; pass --resume or choose another --out"
-        )
-    if path.exists() and json.loads(path.read_text()) != manifest:
-        raise SensitivityError(
-            f"--out: {out} holds an analysis with other settings; choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2))
+    prepare_folder(out, "sensitivity.json", manifest, resume, "an analysis")
     pd.DataFrame(design.X, columns=design.problem["names"]).to_parquet(
         out / "design.parquet", index=False
     )
-    evaluate = _Evaluator(scenario, design.problem["names"], replicas, seed)
+    evaluate = PointEvaluator(scenario, design.problem["names"], replicas, seed)
     points = run_points(
         design, evaluate, out, workers or default_workers(), executor, progress=progress
     )
@@ -329,6 +324,21 @@ def sensitivity(
     table = indices_table(design, points, outcomes)
     table.to_csv(out / "indices.csv", index=False)
     return table
+
+
+def prepare_folder(out: Path, name: str, manifest: dict, resume: bool, what: str) -> None:
+    """Create an analysis folder with its manifest, or check that it can be resumed."""
+    path = out / name
+    if path.exists() and not resume:
+        raise SensitivityError(
+            f"--out: {out} already holds {what}; pass --resume or choose another --out"
+        )
+    if path.exists() and json.loads(path.read_text()) != manifest:
+        raise SensitivityError(
+            f"--out: {out} holds {what} with other settings; choose another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2))
 
 
 def indices_table(design: Design, points: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
