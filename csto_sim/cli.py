@@ -279,6 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analysis_options(disc)
 
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="open the interactive dashboard of one model run (needs the viz extra)",
+        description="Start the Solara dashboard (csto_sim/app.py) in the browser: choose a scenario, "
+        "move the parameter sliders, reset and step one run. Needs: pip install 'csto-sim[viz]'.",
+    )
+    dashboard.add_argument(
+        "--host", default="localhost", help="host to listen on (default localhost)"
+    )
+    dashboard.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
+
     check = sub.add_parser(
         "check",
         help="validate scenario files without running them",
@@ -305,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args, argv)
         if args.command == "plot":
             return _plot(args.results, args.plot_format)
+        if args.command == "dashboard":
+            return _dashboard(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "calibrate":
@@ -544,6 +557,34 @@ def _discover(args: argparse.Namespace) -> int:
     print(format_boxes(boxes, cases, len(points)))
     print(f"boxes.csv and points.parquet in {out}/")
     return EXIT_OK
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        print(
+            "csto-sim: dashboard: solara is not installed; pip install 'csto-sim[viz]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    app = Path(__file__).with_name("app.py")
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
 
 
 def _plot(root: Path, fmt: str, quiet: bool = False) -> int:
