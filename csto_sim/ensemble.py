@@ -40,6 +40,7 @@ from .batched import run_batch
 from .events import Inputs, run_seed
 from .model import CSTOModel
 from .parameters import THREAT_KINDS
+from .report import comparison, write_report
 from .results import read_table
 from .scenario import STATUSES, Scenario, load_scenario
 
@@ -631,3 +632,23 @@ def _progress(total: int, initial: int, show: bool | None):
     return tqdm(
         total=total, initial=initial, disable=not show, unit="run", desc="runs", file=sys.stderr
     )
+
+
+def compare(
+    scenarios: Iterable[Scenario | str | Path],
+    runs: int,
+    out: str | Path,
+    reference: str | None = None,
+    horizon: float = 2030.0,
+    **options: Any,
+) -> dict[str, pd.DataFrame]:
+    """Run scenarios with common random numbers and return the comparison tables.
+
+    The same as ``csto-sim compare`` without the figures: runs the ensemble (``options`` go
+    to :func:`run_ensemble`, for example ``executor=`` or ``workers=``), writes ``report.md``
+    and ``summary.csv`` into ``out`` and returns the tables (``outcomes``, ``exits``,
+    ``collapse``, ``responses``, ``paired``) as DataFrames.
+    """
+    run_ensemble(scenarios, runs, out, **options)
+    write_report(out, reference, horizon)
+    return comparison(out, reference, horizon)

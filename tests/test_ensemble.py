@@ -276,3 +276,16 @@ def test_chunk_plan_blocks_do_not_depend_on_what_is_done():
         (1, [4, 5, 6, 7]),
         (1, [8, 9]),
     ]
+
+
+def test_compare_api_returns_the_report_tables(tmp_path):
+    from csto_sim import compare
+
+    tables = compare([BASELINE, WEAK], runs=6, out=tmp_path / "c", workers=1, progress=False)
+    assert {"outcomes", "exits", "collapse", "responses", "paired"} <= set(tables)
+    paired = tables["paired"]
+    assert (
+        set(paired["scenario"]) == {"russia_weakened"}
+        and (paired["ci_low"] <= paired["ci_high"]).all()
+    )
+    assert (tmp_path / "c" / "report.md").exists() and (tmp_path / "c" / "summary.csv").exists()
