@@ -18,6 +18,7 @@ from .ensemble import (
     ResultsExistError,
     ResumeMismatchError,
     dask_executor,
+    default_workers,
     run_ensemble,
 )
 from .report import format_run_summary, write_report
@@ -503,7 +504,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         out,
         runs=args.runs,
         seed=args.seed,
-        workers=args.workers or 1,
+        workers=args.workers or default_workers(),
         sampler=args.sampler,
     )
     table.to_csv(out / "trials.csv", index=False)
