@@ -297,30 +297,38 @@ class Store:
         self.fmt = fmt
         self.chunks = self.root / "chunks"
 
-    def prepare(self, ensemble: Ensemble, resume: bool, overwrite: bool) -> None:
-        """Create the folder, or check that it can be resumed with the same inputs."""
+    def prepare(self, ensemble: Ensemble, resume: bool, overwrite: bool) -> bool:
+        """Create the folder, or check that its runs can be kept; returns whether to keep them.
+
+        A folder made with the same scenarios, seed, runs, chunking and engine is continued
+        (its finished runs are not recomputed), so rerunning a command is safe and gives the
+        same tables. A folder made with other settings is replaced only with ``overwrite``.
+        """
         manifest = self.root / "manifest.json"
-        if manifest.exists() and not (resume or overwrite):
-            raise ResultsExistError(
-                f"{self.root} already holds results: pass --resume to continue them "
-                "or --overwrite to replace them"
-            )
+        keep = False
         if manifest.exists() and overwrite and not resume:
             self._clear()
-        if manifest.exists() and resume:
+        elif manifest.exists():
             old = json.loads(manifest.read_text())
             new = ensemble.manifest()
-            same = all(old.get(k) == new[k] for k in ("seed", "runs", "chunk_size", "engine"))
-            if not same or [s["sha256"] for s in old["scenarios"]] != [
-                s["sha256"] for s in new["scenarios"]
-            ]:
+            same = all(old.get(k) == new[k] for k in ("seed", "runs", "chunk_size", "engine")) and [
+                s["sha256"] for s in old["scenarios"]
+            ] == [s["sha256"] for s in new["scenarios"]]
+            if not same and resume:
                 raise ResumeMismatchError(
                     f"{self.root} holds results of other scenarios, runs or seed; resume with "
                     "the same scenario files, --runs and --seed, or choose another --out"
                 )
+            if not same:
+                raise ResultsExistError(
+                    f"{self.root} already holds results of other scenarios, runs or seed: "
+                    "pass --overwrite to replace them or choose another --out"
+                )
+            keep = True
         for t in TABLES:
             (self.chunks / t).mkdir(parents=True, exist_ok=True)
         _atomic_write_text(manifest, json.dumps(ensemble.manifest(), indent=2, default=str))
+        return keep
 
     def _clear(self) -> None:
         if self.chunks.exists():
@@ -566,8 +574,7 @@ def run_ensemble(
     size = chunk_size or default_chunk_size(runs)
     ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size, engine=engine)
     store = Store(out, fmt)
-    store.prepare(ensemble, resume, overwrite)
-    done = store.done() if resume else set()
+    done = store.done() if store.prepare(ensemble, resume, overwrite) else set()
     workers = workers or default_workers()
     plan = chunk_plan(names, runs, done, size)
     total = runs * len(specs)

@@ -218,15 +218,21 @@ def test_batched_engine_gives_the_agent_engine_results_exactly(scenario):
         pd.testing.assert_frame_equal(batch[table], halves, check_exact=True, obj=table)
 
 
-def test_existing_results_need_resume_or_overwrite(tmp_path, capsys):
+def test_rerun_keeps_finished_runs_and_other_settings_need_overwrite(tmp_path, capsys):
     out = tmp_path / "r"
-    args = ["run", str(BASELINE), "--runs", "2", "--workers", "1", "--quiet", "--out", str(out)]
+    args = ["run", str(BASELINE), "--runs", "4", "--workers", "1", "--quiet", "--out", str(out)]
     assert main(args) == 0
-    assert main(args) == 2
+    first = _tables(out)
+    assert main(args) == 0  # the same command again: nothing recomputed, the same tables
+    for name, frame in _tables(out).items():
+        pd.testing.assert_frame_equal(first[name], frame, check_exact=True)
+    other = [*args[:3], "5", *args[4:]]
+    assert main(other) == 2  # other runs: refused without --overwrite
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--resume" in err[0] and str(out) in err[0]
-    assert main([*args, "--overwrite"]) == 0
-    assert main([*args[:3], "5", *args[4:], "--resume"]) == 2  # other --runs cannot resume
+    assert len(err) == 1 and "--overwrite" in err[0] and str(out) in err[0]
+    assert main([*other, "--resume"]) == 2  # and cannot be resumed
+    assert main([*other, "--overwrite"]) == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == 5
 
 
 def _cli(*args: str) -> list[str]:
