@@ -40,7 +40,7 @@ from .batched import run_batch
 from .events import Inputs, run_seed
 from .model import CSTOModel
 from .parameters import THREAT_KINDS
-from .report import comparison, write_report
+from .report import HORIZON, comparison, write_report
 from .results import read_table
 from .scenario import STATUSES, Scenario, load_scenario
 
@@ -646,7 +646,7 @@ def compare(
     runs: int,
     out: str | Path,
     reference: str | None = None,
-    horizon: float = 2030.0,
+    horizon: float = HORIZON,
     **options: Any,
 ) -> dict[str, pd.DataFrame]:
     """Run scenarios with common random numbers and return the comparison tables.

@@ -96,6 +96,9 @@ def format_run_summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+HORIZON = 2030.0
+"""The intermediate year of the comparison report (exits and collapse "by 2030")."""
+
 PAIRED_FIGURES: tuple[str, ...] = (
     "cohesion_final",
     "n_active_final",
@@ -204,7 +207,7 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 
 
 def comparison(
-    root: str | Path, reference: str | None = None, horizon: float = 2030.0
+    root: str | Path, reference: str | None = None, horizon: float = HORIZON
 ) -> dict[str, pd.DataFrame]:
     """The comparison tables of a results folder (outcomes, exits, collapse, responses, paired differences)."""
     runs = read_table(root, "runs")
@@ -252,7 +255,7 @@ def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[["scenario", "figure", "statistic", "value"]]
 
 
-def write_report(root: str | Path, reference: str | None = None, horizon: float = 2030.0) -> str:
+def write_report(root: str | Path, reference: str | None = None, horizon: float = HORIZON) -> str:
     """Write ``report.md`` and ``summary.csv`` into a results folder and return the report text."""
     root = Path(root)
     tables = comparison(root, reference, horizon)
