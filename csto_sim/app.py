@@ -34,23 +34,14 @@ from mesa.visualization import Slider, SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
 from csto_sim.model import CSTOModel
-from csto_sim.parameters import parameter_table
+from csto_sim.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.plots import STATUS_MARKERS, pole_colours
 from csto_sim.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "baseline"
 """The scenario the dashboard opens with (a file stem in the scenarios folder)."""
 
-TUNED: tuple[str, ...] = (
-    "response_base",
-    "response_capacity",
-    "response_stake",
-    "commitment_alignment_weight",
-    "freeze_threshold",
-    "exit_cost_weight",
-    "pole_pull_rate",
-    "alignment_shift_ignored",
-)
+TUNED: tuple[str, ...] = MAIN_PARAMETERS
 """The behavioural parameters that get a slider (the others keep the scenario's values)."""
 
 FIGSIZE = (7.0, 4.0)

@@ -306,6 +306,19 @@ class Parameters(BaseModel):
         return default | {k: float(v) for k, v in value.items()}
 
 
+MAIN_PARAMETERS: tuple[str, ...] = (
+    "response_base",
+    "response_capacity",
+    "response_stake",
+    "commitment_alignment_weight",
+    "freeze_threshold",
+    "exit_cost_weight",
+    "pole_pull_rate",
+    "alignment_shift_ignored",
+)
+"""The behavioural parameters users tune first (dashboard sliders, default sensitivity factors)."""
+
+
 def parameter_table() -> list[dict[str, Any]]:
     """Rows (name, default, unit, meaning, low, high) for every behavioural parameter."""
     rows = []

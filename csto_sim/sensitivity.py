@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .ensemble import default_workers, process_context, run_chunk
-from .parameters import parameter_table
+from .parameters import MAIN_PARAMETERS, parameter_table
 from .scenario import Pole, Scenario
 
 DRIVERS: dict[str, tuple[float, float, str]] = {
@@ -32,18 +32,7 @@ DRIVERS: dict[str, tuple[float, float, str]] = {
 }
 """Scenario drivers that can be varied like parameters: name -> (low, high, meaning)."""
 
-DEFAULT_FACTORS: tuple[str, ...] = (
-    "leader_strength",
-    "response_base",
-    "response_capacity",
-    "response_stake",
-    "commitment_alignment_weight",
-    "freeze_threshold",
-    "exit_cost_weight",
-    "pole_pull_rate",
-    "alignment_shift_ignored",
-    "trust_drift_rate",
-)
+DEFAULT_FACTORS: tuple[str, ...] = ("leader_strength", *MAIN_PARAMETERS, "trust_drift_rate")
 """Factors analysed when none are named: Russia's strength and the main behavioural parameters."""
 
 OUTCOMES: dict[str, str] = {
