@@ -100,24 +100,6 @@ def load_named(name: str) -> Scenario:
     return _load(str(path), path.stat().st_mtime)
 
 
-def scale_leader_strength(scenario: Scenario, factor: float) -> Scenario:
-    """A copy of the scenario whose leader pole's strength series is multiplied by ``factor``."""
-    if factor < 0:
-        raise ValueError(f"leader strength factor must be >= 0, got {factor}")
-    if factor == 1.0:
-        return scenario
-    name = scenario.alliance.leader_pole
-    pole = scenario.poles[name]
-    series = pole.strength
-    scaled = (
-        series * factor
-        if isinstance(series, int | float)
-        else [[year, value * factor] for year, value in series]
-    )
-    poles = dict(scenario.poles) | {name: pole.model_copy(update={"strength": scaled})}
-    return scenario.model_copy(update={"poles": poles})
-
-
 # ---------------------------------------------------------------------------------------------
 # The model as the dashboard builds it
 
@@ -163,7 +145,7 @@ class DashboardModel(CSTOModel):
             "alignment_shift_ignored": alignment_shift_ignored,
         }
         params = {k: float(v) for k, v in given.items() if v is not None}
-        spec = scale_leader_strength(load_named(scenario_name), float(leader_strength))
+        spec = load_named(scenario_name).with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
             rng = int(rng) if rng.strip() else None
         super().__init__(scenario=spec, run=int(run), rng=rng, collect=True, **params)

@@ -207,6 +207,19 @@ class Scenario(_Strict):
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_leader_strength(self, factor: float) -> Scenario:
+        """A copy whose leader pole's strength series is multiplied by ``factor`` (>= 0)."""
+        if factor < 0:
+            raise ValueError(f"leader strength factor must be >= 0, got {factor}")
+        name = self.alliance.leader_pole
+        series = self.poles[name].strength
+        scaled = (
+            series * factor
+            if isinstance(series, int | float)
+            else [[y, v * factor] for y, v in series]
+        )
+        return self.model_copy(update={"poles": self.poles | {name: Pole(strength=scaled)}})
+
     def with_parameters(self, **values: Any) -> Scenario:
         """A copy with some behavioural parameters changed (validated)."""
         params = Parameters.model_validate(self.parameters.model_dump() | values)

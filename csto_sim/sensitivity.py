@@ -21,7 +21,7 @@ import pandas as pd
 
 from .ensemble import default_workers, process_context, run_chunk
 from .parameters import MAIN_PARAMETERS, parameter_table
-from .scenario import Pole, Scenario
+from .scenario import Scenario
 
 DRIVERS: dict[str, tuple[float, float, str]] = {
     "leader_strength": (
@@ -97,11 +97,7 @@ def variant(scenario: Scenario, values: dict[str, float]) -> Scenario:
         params["collapse_min_active"] = int(round(params["collapse_min_active"]))
     spec = scenario.with_parameters(**params) if params else scenario
     if "leader_strength" in values:
-        pole = spec.alliance.leader_pole
-        series = spec.poles[pole].strength
-        k = values["leader_strength"]
-        scaled = series * k if isinstance(series, int | float) else [[y, v * k] for y, v in series]
-        spec = spec.model_copy(update={"poles": spec.poles | {pole: Pole(strength=scaled)}})
+        spec = spec.with_leader_strength(values["leader_strength"])
     return spec
 
 

@@ -168,20 +168,6 @@ def test_parameters_and_seed_reach_the_model():
         app.DashboardModel(scenario_name="no_such_scenario")
 
 
-def test_scale_leader_strength():
-    base = load_scenario(BASELINE)
-    assert app.scale_leader_strength(base, 1.0) is base
-    flat = base.model_copy(
-        update={
-            "poles": dict(base.poles)
-            | {"Russia": base.poles["Russia"].model_copy(update={"strength": 0.8})}
-        }
-    )
-    assert app.scale_leader_strength(flat, 0.5).poles["Russia"].strength == pytest.approx(0.4)
-    with pytest.raises(ValueError):
-        app.scale_leader_strength(base, -1.0)
-
-
 def test_network_is_coloured_by_dominant_pole_and_outlined_by_status():
     model = app.DashboardModel()  # Armenia starts frozen in the baseline file
     for steps in (0, 8):

@@ -53,13 +53,7 @@ def write_variant(tmp_path: Path, name: str, text: str) -> Path:
 
 def scaled_leader(scenario, factor: float):
     """The scenario with the leader pole's strength multiplied by ``factor`` at every point."""
-    pole = scenario.alliance.leader_pole
-    series = scenario.poles[pole].strength
-    if isinstance(series, int | float):
-        strength = series * factor
-    else:
-        strength = [[year, value * factor] for year, value in series]
-    return scenario.model_copy(update={"poles": scenario.poles | {pole: Pole(strength=strength)}})
+    return scenario.with_leader_strength(factor)
 
 
 def response_totals(scenario, runs: range) -> tuple[int, int, list[float]]:
@@ -363,3 +357,16 @@ def test_every_scenario_runs_to_the_end(path):
         assert 0.0 <= model.cohesion <= 1.0
         frame = model.datacollector.get_model_vars_dataframe()
         assert len(frame) == model.t + 1
+
+
+def test_with_leader_strength_scales_only_the_leader_pole(baseline):
+    half = baseline.with_leader_strength(0.5)
+    for (y0, v0), (y1, v1) in zip(
+        baseline.poles["Russia"].strength, half.poles["Russia"].strength, strict=True
+    ):
+        assert y0 == y1 and v1 == pytest.approx(0.5 * v0)
+    assert half.poles["China"] == baseline.poles["China"]
+    flat = baseline.model_copy(update={"poles": baseline.poles | {"Russia": Pole(strength=0.8)}})
+    assert flat.with_leader_strength(0.5).poles["Russia"].strength == pytest.approx(0.4)
+    with pytest.raises(ValueError):
+        baseline.with_leader_strength(-1.0)
