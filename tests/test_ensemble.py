@@ -295,3 +295,20 @@ def test_compare_api_returns_the_report_tables(tmp_path):
         and (paired["ci_low"] <= paired["ci_high"]).all()
     )
     assert (tmp_path / "c" / "report.md").exists() and (tmp_path / "c" / "summary.csv").exists()
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    out = tmp_path / "interrupted"
+    cmd = _cli("compare", str(BASELINE), str(WEAK), "--runs", "400", "--workers", "1", "--engine", "agents",
+               "--no-plots", "--quiet", "--out", str(out))  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    chunks = out / "chunks" / "runs"
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(chunks.glob("*.parquet")):
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "--resume" in err and "runs are saved" in err
+    saved = len(list(chunks.glob("*.parquet")))
+    assert 1 <= saved < 16
