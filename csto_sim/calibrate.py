@@ -17,7 +17,7 @@ import pandas as pd
 
 from .ensemble import TABLES, process_context, run_chunk
 from .history import hindcast_scenario
-from .parameters import Parameters, parameter_table
+from .parameters import Parameters, plausible_ranges
 from .scenario import Scenario, scenario_from_data
 from .validate import pattern_score, score
 
@@ -54,7 +54,7 @@ INVALID = 10.0
 
 def ranges(names: tuple[str, ...] = SEARCHED) -> dict[str, tuple[float, float]]:
     """The plausible range of each named parameter."""
-    table = {r["name"]: (float(r["low"]), float(r["high"])) for r in parameter_table()}
+    table = plausible_ranges()
     return {n: table[n] for n in names}
 
 

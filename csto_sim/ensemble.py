@@ -24,7 +24,7 @@ from concurrent.futures import (
     wait,
 )
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -260,7 +260,6 @@ class Ensemble:
     command: str = ""
     chunk_size: int = 25
     engine: str = "batch"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         """The manifest written beside the results: inputs, seeds and versions."""
@@ -286,7 +285,7 @@ class Ensemble:
                 {"name": s.name, "file": s.source, "sha256": s.digest(), "contents": s.to_dict()}
                 for s in self.scenarios
             ],
-        } | self.extra
+        }
 
 
 class Store:

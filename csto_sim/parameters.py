@@ -337,6 +337,10 @@ def parameter_table() -> list[dict[str, Any]]:
     return rows
 
 
-def scalar_parameters() -> list[str]:
-    """Names of the numeric (non-table) parameters, the ones a sensitivity analysis can vary."""
-    return [n for n, f in Parameters.model_fields.items() if f.annotation in (float, int)]
+def plausible_ranges() -> dict[str, tuple[float, float]]:
+    """The plausible range of every numeric (non-table) parameter: what analyses vary it over."""
+    return {
+        r["name"]: (float(r["low"]), float(r["high"]))
+        for r in parameter_table()
+        if not isinstance(r["default"], dict)
+    }

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .ensemble import default_workers, process_context, run_chunk
-from .parameters import MAIN_PARAMETERS, parameter_table
+from .parameters import MAIN_PARAMETERS, plausible_ranges
 from .scenario import Scenario
 
 DRIVERS: dict[str, tuple[float, float, str]] = {
@@ -50,11 +50,7 @@ class SensitivityError(Exception):
 
 def factor_ranges(names: Sequence[str] = DEFAULT_FACTORS) -> dict[str, tuple[float, float]]:
     """Default range of each factor: drivers from ``DRIVERS``, parameters from ``parameters.py``."""
-    table = {
-        r["name"]: (float(r["low"]), float(r["high"]))
-        for r in parameter_table()
-        if not isinstance(r["default"], dict)
-    }
+    table = plausible_ranges()
     out = {}
     for n in names:
         if n in DRIVERS:
