@@ -68,23 +68,7 @@ def run_batch(
         )
         _record(record, t, ev, requested, responded, helped)
 
-        answered = (ev.severity * responded).sum(axis=-1)
-        ignored = (ev.severity * (requested & ~responded)).sum(axis=-1)
-        watching = (status == dynamics.ACTIVE) | (status == dynamics.FROZEN)
-        c, b = dynamics.event_feedback(
-            c,
-            b,
-            answered,
-            ignored,
-            watching,
-            p["commitment_gain_answered"],
-            p["commitment_loss_ignored"],
-            p["trust_learning"],
-            p["observer_weight"],
-        )
-        w = dynamics.alignment_shock(
-            w, answered, ignored, L, p["alignment_shift_answered"], p["alignment_shift_ignored"]
-        )
+        c, b, w = dynamics.after_requests(c, b, w, status, ev.severity, requested, responded, L, p)
 
         social, tie_strength = dynamics.social_target(w, inp.influence)
         expected = alliance.expected_chance(inp, t, status, w)

@@ -137,6 +137,47 @@ def alignment_shock(
     return w + toward[..., None] * (leader - w) + away[..., None] * (away_from(w, leader_pole) - w)
 
 
+def after_requests(
+    c: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray,
+    status: np.ndarray,
+    severity: np.ndarray,
+    requested: np.ndarray,
+    responded: np.ndarray,
+    leader_pole: int,
+    p: dict,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Commitment, trust and alignment after a step's requests, ``(..., members, kinds)`` events.
+
+    Each member's answered and ignored severities feed :func:`event_feedback` (felt by the
+    requester, watched by every member inside the alliance) and :func:`alignment_shock`.
+    """
+    answered = (severity * responded).sum(axis=-1)
+    ignored = (severity * (requested & ~responded)).sum(axis=-1)
+    watching = (status == ACTIVE) | (status == FROZEN)
+    c, b = event_feedback(
+        c,
+        b,
+        answered,
+        ignored,
+        watching,
+        p["commitment_gain_answered"],
+        p["commitment_loss_ignored"],
+        p["trust_learning"],
+        p["observer_weight"],
+    )
+    w = alignment_shock(
+        w,
+        answered,
+        ignored,
+        leader_pole,
+        p["alignment_shift_answered"],
+        p["alignment_shift_ignored"],
+    )
+    return c, b, w
+
+
 def commitment_anchor(
     w_leader: np.ndarray, trust: np.ndarray, alignment_weight: float
 ) -> np.ndarray:

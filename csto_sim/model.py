@@ -148,27 +148,16 @@ class CSTOModel(mesa.Model):
         )
         self._record(ev, requested, responded, helped)
 
-        answered = (ev.severity * responded).sum(axis=-1)
-        ignored = (ev.severity * (requested & ~responded)).sum(axis=-1)
-        watching = (self.status == dynamics.ACTIVE) | (self.status == dynamics.FROZEN)
-        self.c, self.b = dynamics.event_feedback(
+        self.c, self.b, self.w = dynamics.after_requests(
             self.c,
             self.b,
-            answered,
-            ignored,
-            watching,
-            p["commitment_gain_answered"],
-            p["commitment_loss_ignored"],
-            p["trust_learning"],
-            p["observer_weight"],
-        )
-        self.w = dynamics.alignment_shock(
             self.w,
-            answered,
-            ignored,
+            self.status,
+            ev.severity,
+            requested,
+            responded,
             inp.leader_pole,
-            p["alignment_shift_answered"],
-            p["alignment_shift_ignored"],
+            p,
         )
 
         social, tie_strength = dynamics.social_target(self.w, inp.influence)

@@ -92,40 +92,9 @@ def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
 
 
 def test_csv_format_writes_the_same_tables(tmp_path):
-    assert (
-        main(
-            [
-                "run",
-                str(BASELINE),
-                "--runs",
-                "3",
-                "--workers",
-                "1",
-                "--quiet",
-                "--format",
-                "csv",
-                "--out",
-                str(tmp_path / "csv"),
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "run",
-                str(BASELINE),
-                "--runs",
-                "3",
-                "--workers",
-                "1",
-                "--quiet",
-                "--out",
-                str(tmp_path / "pq"),
-            ]
-        )
-        == 0
-    )
+    args = ["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet"]
+    assert main([*args, "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
+    assert main([*args, "--out", str(tmp_path / "pq")]) == 0
     a = pd.read_csv(tmp_path / "csv" / "runs.csv")
     b = pd.read_parquet(tmp_path / "pq" / "runs.parquet")
     pd.testing.assert_series_equal(a["cohesion_final"], b["cohesion_final"])
