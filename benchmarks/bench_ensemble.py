@@ -59,7 +59,7 @@ def bench_batch_run(scenario: Path, runs: int) -> float:
 
 def bench_runner(scenario: Path, runs: int, workers: int, **options) -> float:
     """Seconds for the csto-sim runner, all tables written to a temporary folder."""
-    from csto_sim.ensemble import run_ensemble
+    from csto_sim.experiments.ensemble import run_ensemble
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -74,8 +74,8 @@ def bench_runner(scenario: Path, runs: int, workers: int, **options) -> float:
 def bench_bare(scenario: Path, runs: int, chunk: int = 50) -> float:
     """Seconds for the batched arithmetic alone (no tables, no files), ``chunk`` runs at a time."""
     from csto_sim import load_scenario
-    from csto_sim.batched import run_batch
-    from csto_sim.events import run_seed
+    from csto_sim.core.batch import run_batch
+    from csto_sim.core.inputs import run_seed
 
     spec = load_scenario(scenario)
     start = time.perf_counter()
@@ -86,7 +86,7 @@ def bench_bare(scenario: Path, runs: int, chunk: int = 50) -> float:
 
 def flat_memory(scenario: Path, runs: int, workers: int) -> None:
     """Run a long ensemble (batched engine) and show that peak memory does not grow with it."""
-    from csto_sim.ensemble import run_ensemble
+    from csto_sim.experiments.ensemble import run_ensemble
 
     with tempfile.TemporaryDirectory() as tmp:
         marks: list[tuple[int, float]] = []

@@ -1,0 +1,1 @@
+"""The Mesa model (``CSTOModel``) and its agents (``MemberState``)."""

@@ -1,0 +1,84 @@
+"""Member states as Mesa agents.
+
+A :class:`MemberState` is a view on its row of the model's state arrays (alignment,
+commitment, trust, status): the arrays stay the single source of truth. Each agent makes
+its own decisions (whether to ask the alliance, how to drift, whether to stay) by calling
+the step's phase functions in :mod:`csto_sim.core.step` on its own row, the same functions
+the batched engine calls on every row at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from csto_sim.core import step
+from csto_sim.core.vocabulary import STATUSES
+
+if TYPE_CHECKING:
+    from csto_sim.abm.model import CSTOModel
+    from csto_sim.core.events import StepEvents
+    from csto_sim.core.randomness import Noise
+
+
+class MemberState(mesa.Agent):
+    """A member state of the alliance (or a candidate before its accession)."""
+
+    def __init__(self, model: CSTOModel, index: int, name: str):
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    @property
+    def alignment(self) -> np.ndarray:
+        """Weights toward each pole (on the simplex), in the scenario's pole order."""
+        return self.model.state.w[self.index]
+
+    @property
+    def commitment(self) -> float:
+        """Commitment to the alliance in [0, 1]."""
+        return float(self.model.state.c[self.index])
+
+    @property
+    def trust(self) -> float:
+        """Belief in [0, 1] that the alliance answers a request."""
+        return float(self.model.state.b[self.index])
+
+    @property
+    def status(self) -> str:
+        """Membership status: active, frozen, withdrawn or non_member."""
+        return STATUSES[int(self.model.state.status[self.index])]
+
+    def decide_requests(self, ev: StepEvents, u: Noise) -> np.ndarray:
+        """Which of this step's threats (one per kind) the member brings to the alliance."""
+        m = self.model
+        return step.request_decisions(m.inputs, ev, m.state, u, self.index)
+
+    def drift(self, t: int, pull: step.Pull) -> None:
+        """Between events: pulled by the poles' offers and by partners; commitment and trust settle."""
+        step.drift(self.model.inputs, t, self.model.state, pull, self.index)
+
+    def reconsider_membership(self, t: int, u: Noise) -> None:
+        """Freeze, withdraw or return when commitment, less the cost of leaving, crosses a threshold."""
+        step.reconsider(self.model.inputs, t, self.model.state, u, self.index)
+
+
+class EachAgent:
+    """The members' decisions in a step, made by each agent on its own row (``step.Members``)."""
+
+    def __init__(self, agents: Sequence[MemberState]):
+        self.agents = agents
+
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
+        return np.stack([a.decide_requests(ev, u) for a in self.agents])
+
+    def drift(self, t: int, pull: step.Pull) -> None:
+        for a in self.agents:
+            a.drift(t, pull)
+
+    def reconsider(self, t: int, u: Noise) -> None:
+        for a in self.agents:
+            a.reconsider_membership(t, u)

@@ -1,0 +1,203 @@
+"""``CSTOModel``: the Mesa model of one scenario run.
+
+It holds the compiled inputs, the run's random draws and the members' state arrays, and
+creates one :class:`~csto_sim.abm.agents.MemberState` agent per member. Its ``step()`` is
+:func:`csto_sim.core.step.advance` with the agents making the members' decisions on their
+own rows; the state is recorded after every step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from csto_sim.abm.agents import EachAgent, MemberState
+from csto_sim.core import metrics
+from csto_sim.core.events import concat_events, empty_events
+from csto_sim.core.inputs import Inputs, inputs_for
+from csto_sim.core.randomness import Noise, draw_noise, run_seed
+from csto_sim.core.scenario import Scenario, load_scenario
+from csto_sim.core.state import State, Trajectory
+from csto_sim.core.step import advance
+from csto_sim.core.vocabulary import ACTIVE, STATUSES, THREAT_KINDS
+
+
+def relations_graph(scenario: Scenario) -> nx.Graph:
+    """The signed, weighted relations network between members (networkx)."""
+    g = nx.Graph()
+    g.add_nodes_from(scenario.member_names)
+    for a, row in scenario.relations.items():
+        for b, w in row.items():
+            g.add_edge(a, b, weight=w, sign=1 if w >= 0 else -1)
+    return g
+
+
+class CSTOModel(mesa.Model):
+    """The alliance-cohesion model of one scenario run.
+
+    Args:
+        scenario: a :class:`Scenario` or the path of a scenario file.
+        run: the run index; with the scenario's seed it determines the run's seed.
+        rng: an integer seed that replaces the derived run seed (Mesa convention).
+        collect: keep a Mesa ``DataCollector`` (needed by ``mesa.batch_run``).
+        **parameters: behavioural parameters overriding the scenario's (for sweeps).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        run: int = 0,
+        rng: Any = None,
+        collect: bool = True,
+        **parameters: Any,
+    ):
+        spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if parameters:
+            spec = spec.with_parameters(**parameters)
+        if rng is None:
+            seed = run_seed(spec.seed, run)
+        elif isinstance(rng, int | np.integer):
+            seed = int(rng)
+        else:
+            seed = int(np.random.default_rng(rng).integers(2**32))
+        super().__init__(rng=seed)
+        self.spec = spec
+        self.run = run
+        self.seed = seed
+        self.inputs: Inputs = inputs_for(spec)
+        self.noise: Noise = draw_noise(self.inputs.noise_shape, seed)
+        self.params = self.inputs.params
+        self.relations = relations_graph(spec)
+        self.t = 0
+        inp = self.inputs
+        self.state = State.initial(inp.w0, inp.c0, inp.b0, inp.status0)
+        for i, name in enumerate(inp.members):
+            MemberState(self, i, name)
+        self.members: list[MemberState] = sorted(self.agents, key=lambda a: a.index)
+        self.trajectory = Trajectory.empty(inp.n_steps, inp.w0.shape)
+        self.trajectory.record(0, self.state)
+        self.events = empty_events()
+        self.requests = self.responses = 0
+        self.datacollector = None
+        if collect:
+            reporters = {
+                f"w_{p.lower()}": _weight_reporter(j) for j, p in enumerate(self.inputs.poles)
+            }
+            self.datacollector = mesa.DataCollector(
+                model_reporters={
+                    "year": "year",
+                    "cohesion": "cohesion",
+                    "n_active": lambda m: int((m.state.status == ACTIVE).sum()),
+                    "requests": "requests",
+                    "responses": "responses",
+                },
+                agent_reporters={"member": "name", "status": "status", "commitment": "commitment"}
+                | reporters,
+            )
+            self.datacollector.collect(self)
+
+    @property
+    def year(self) -> float:
+        """The current decimal year."""
+        return float(self.inputs.years[self.t])
+
+    @property
+    def cohesion(self) -> float:
+        """Cohesion of the alliance now (see :func:`csto_sim.core.metrics.cohesion`)."""
+        inp, st = self.inputs, self.state
+        return float(metrics.cohesion(st.w, st.status, inp.leader, inp.leader_pole))
+
+    @property
+    def w(self) -> np.ndarray:
+        """Alignment weights ``(members, poles)`` (the state's array, not a copy)."""
+        return self.state.w
+
+    @property
+    def c(self) -> np.ndarray:
+        """Commitment ``(members,)``."""
+        return self.state.c
+
+    @property
+    def b(self) -> np.ndarray:
+        """Trust ``(members,)``."""
+        return self.state.b
+
+    @property
+    def status(self) -> np.ndarray:
+        """Status codes ``(members,)`` (``vocabulary.Status``)."""
+        return self.state.status
+
+    def step(self) -> None:
+        """Advance the model by one step; the agents make the members' decisions."""
+        if self.t >= self.inputs.n_steps:
+            self.running = False
+            return
+        requested, responded = advance(
+            self.inputs,
+            self.t,
+            self.state,
+            self.noise.at(self.t),
+            EachAgent(self.members),
+            self.events,
+        )
+        self.requests += int(requested.sum())
+        self.responses += int(responded.sum())
+        self.t += 1
+        self.trajectory.record(self.t, self.state)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        if self.t >= self.inputs.n_steps:
+            self.running = False
+
+    @property
+    def event_log(self) -> list[dict[str, Any]]:
+        """The threat events so far, one dict each (year, label, kind, member, counterpart, ...)."""
+        ev = concat_events(self.events)
+        inp = self.inputs
+        return [
+            {
+                "year": float(inp.years[int(ev["step"][n])]),
+                "label": ev["label"][n],
+                "kind": THREAT_KINDS[int(ev["kind"][n])],
+                "member": inp.members[int(ev["member"][n])],
+                "counterpart": inp.counterparts[int(ev["counterpart"][n])]
+                if ev["counterpart"][n] >= 0
+                else "",
+                "severity": float(ev["severity"][n]),
+                "requested": bool(ev["requested"][n]),
+                "responded": bool(ev["responded"][n]),
+                "helped": bool(ev["helped"][n]),
+            }
+            for n in range(len(ev["step"]))
+        ]
+
+    def run_model(self) -> None:
+        """Run to the scenario's end."""
+        while self.running:
+            self.step()
+
+    def member_table(self) -> list[dict[str, Any]]:
+        """Each member's current state, for display."""
+        return [
+            {
+                "member": a.name,
+                "status": a.status,
+                "commitment": a.commitment,
+                "trust": a.trust,
+                **{
+                    f"w_{p.lower()}": float(a.alignment[j]) for j, p in enumerate(self.inputs.poles)
+                },
+            }
+            for a in self.members
+        ]
+
+
+def _weight_reporter(j: int):
+    return lambda agent: float(agent.alignment[j])
+
+
+__all__ = ["CSTOModel", "STATUSES", "relations_graph"]

@@ -1,0 +1,1 @@
+"""Reading results for conclusions: comparison reports, sensitivity analysis, scenario discovery."""

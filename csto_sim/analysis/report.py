@@ -1,0 +1,324 @@
+"""Statistics of a results folder: tables that read only the saved results, never the model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core.scenario import Scenario
+from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.results import ResultsError, read_manifest, read_table
+
+OUTCOME_FIGURES: tuple[str, ...] = (
+    "cohesion_final",
+    "n_active_final",
+    "requests",
+    "responses",
+    "response_rate",
+    "unanswered_severity",
+    "alliance_unanswered_severity",
+)
+"""Per-run outcome figures summarised in every report."""
+
+
+def member_status_table(members: pd.DataFrame) -> pd.DataFrame:
+    """Share of runs in which each member ends active, frozen, withdrawn or outside, per scenario."""
+    counts = (
+        members.groupby(["scenario", "member"], sort=False)["status_final"]
+        .value_counts(normalize=True)
+        .unstack(fill_value=0.0)
+    )
+    for col in ("active", "frozen", "withdrawn", "non_member"):
+        if col not in counts:
+            counts[col] = 0.0
+    return counts[["active", "frozen", "withdrawn", "non_member"]].reset_index()
+
+
+def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean, median and 5-95% range of the outcome figures per scenario (successful runs only)."""
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for name, group in ok.groupby("scenario", sort=False):
+        for fig in OUTCOME_FIGURES:
+            values = group[fig].astype(float).dropna()
+            rows.append(
+                {
+                    "scenario": name,
+                    "figure": fig,
+                    "mean": values.mean(),
+                    "median": values.median(),
+                    "p05": values.quantile(0.05) if len(values) else np.nan,
+                    "p95": values.quantile(0.95) if len(values) else np.nan,
+                }
+            )
+        rows.append(
+            {
+                "scenario": name,
+                "figure": "collapsed",
+                "mean": group["collapsed"].astype(float).mean(),
+                "median": np.nan,
+                "p05": np.nan,
+                "p95": np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_run_summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
+    """The short text summary printed after ``csto-sim run``."""
+    lines = []
+    status = member_status_table(members)
+    outcomes = outcome_table(runs)
+    for name in runs["scenario"].unique():
+        n = int((runs["scenario"] == name).sum())
+        failed = int(((runs["scenario"] == name) & (runs["status"] == "error")).sum())
+        lines.append(f"Scenario {name}: {n} runs" + (f" ({failed} failed)" if failed else ""))
+        table = status[status["scenario"] == name].drop(columns="scenario").set_index("member")
+        lines.append("  share of runs ending in each status:")
+        lines.extend(
+            "    " + row
+            for row in (table * 100)
+            .round(0)
+            .astype(int)
+            .astype(str)
+            .add("%")
+            .to_string()
+            .splitlines()
+        )
+        fig = outcomes[outcomes["scenario"] == name].set_index("figure")
+        lines.append("  outcome figures (mean, median, 5-95% range over runs):")
+        for f in OUTCOME_FIGURES:
+            r = fig.loc[f]
+            lines.append(
+                f"    {f:<30} {r['mean']:8.3f} {r['median']:8.3f}   [{r['p05']:.3f}, {r['p95']:.3f}]"
+            )
+        lines.append(f"    {'collapse probability':<30} {fig.loc['collapsed', 'mean']:8.3f}")
+    return "\n".join(lines)
+
+
+HORIZON = 2030.0
+"""The intermediate year of the comparison report (exits and collapse "by 2030")."""
+
+PAIRED_FIGURES: tuple[str, ...] = (
+    "cohesion_final",
+    "n_active_final",
+    "collapsed",
+    "response_rate",
+    "unanswered_severity",
+    "alliance_unanswered_severity",
+)
+"""Outcome figures compared run by run against the reference scenario."""
+
+
+def exit_probabilities(members: pd.DataFrame, years: dict[str, float]) -> pd.DataFrame:
+    """Probability that each member has frozen or withdrawn by each named year, per scenario.
+
+    ``years`` maps a column label to a decimal year (for example ``{"by_2030": 2030.0}``);
+    a member counts once its first exit (freeze or withdrawal) happened before that year.
+    """
+    rows = []
+    for (name, member), group in members.groupby(["scenario", "member"], sort=False):
+        row = {"scenario": name, "member": member}
+        for label, year in years.items():
+            row[label] = float((group["exit_year"] < year).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def collapse_probabilities(runs: pd.DataFrame, years: dict[str, float]) -> pd.DataFrame:
+    """Probability that the alliance has collapsed before each named year, per scenario."""
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for name, group in ok.groupby("scenario", sort=False):
+        row = {"scenario": name}
+        for label, year in years.items():
+            row[label] = float((group["collapse_year"] < year).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paired_differences(
+    runs: pd.DataFrame,
+    reference: str,
+    figures: tuple[str, ...] = PAIRED_FIGURES,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Mean difference to the reference scenario, run by run, with 95% bootstrap intervals.
+
+    Runs with the same index share their random draws (common random numbers), so the
+    paired difference removes the noise the scenarios share. The table also gives the
+    standard deviation of the paired and of the unpaired differences, which shows how
+    much variance the pairing removes.
+    """
+    ok = runs[runs["status"] == "ok"]
+    ref = ok[ok["scenario"] == reference].set_index("run")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in ok["scenario"].unique():
+        if name == reference:
+            continue
+        other = ok[ok["scenario"] == name].set_index("run")
+        common = ref.index.intersection(other.index)
+        if common.empty:
+            continue
+        draws = rng.integers(0, len(common), size=(n_boot, len(common)))
+        for fig in figures:
+            a = other.loc[common, fig].astype(float).to_numpy()
+            b = ref.loc[common, fig].astype(float).to_numpy()
+            d = a - b
+            keep = np.isfinite(d)
+            if not keep.any():
+                continue
+            d_boot = np.nanmean(np.where(keep[draws], d[draws], np.nan), axis=1)
+            unpaired = np.nanstd(a) ** 2 + np.nanstd(b) ** 2
+            rows.append(
+                {
+                    "scenario": name,
+                    "reference": reference,
+                    "figure": fig,
+                    "mean_difference": float(d[keep].mean()),
+                    "ci_low": float(np.nanquantile(d_boot, 0.025)),
+                    "ci_high": float(np.nanquantile(d_boot, 0.975)),
+                    "sd_paired": float(d[keep].std()),
+                    "sd_unpaired": float(np.sqrt(unpaired)),
+                    "runs": int(keep.sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
+    """Requests, responses and the pooled response rate per scenario."""
+    ok = runs[runs["status"] == "ok"]
+    out = ok.groupby("scenario", sort=False)[["requests", "responses"]].sum().reset_index()
+    out["response_rate"] = out["responses"] / out["requests"].where(out["requests"] > 0)
+    return out
+
+
+def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table (no extra dependency)."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison(
+    root: str | Path, reference: str | None = None, horizon: float = HORIZON
+) -> dict[str, pd.DataFrame]:
+    """The comparison tables of a results folder (outcomes, exits, collapse, responses, paired differences)."""
+    runs = read_table(root, "runs")
+    members = read_table(root, "members")
+    manifest = read_manifest(root)
+    names = [s["name"] for s in manifest["scenarios"]]
+    reference = reference or names[0]
+    if reference not in names:
+        raise ResultsError(
+            f"--reference: no scenario named {reference!r} in {root} (have: {', '.join(names)})"
+        )
+    end = max(s["contents"]["time"]["end"] for s in manifest["scenarios"])
+    years = {f"by_{horizon:g}": horizon, "by_end": end + 1e-9}
+    return {
+        "outcomes": outcome_table(runs),
+        "exits": exit_probabilities(members, years),
+        "collapse": collapse_probabilities(runs, years),
+        "responses": response_rates(runs),
+        "paired": paired_differences(runs, reference),
+    }
+
+
+def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """All comparison figures as one tidy table (scenario, figure, statistic, value) for summary.csv."""
+    parts = []
+    out = tables["outcomes"].melt(id_vars=["scenario", "figure"], var_name="statistic")
+    parts.append(out)
+    ex = tables["exits"].melt(id_vars=["scenario", "member"], var_name="statistic")
+    ex["figure"] = "p_exit_" + ex.pop("member")
+    parts.append(ex)
+    col = tables["collapse"].melt(id_vars=["scenario"], var_name="statistic")
+    col["figure"] = "p_collapse"
+    parts.append(col)
+    resp = tables["responses"].melt(id_vars=["scenario"], var_name="figure")
+    resp["statistic"] = "total"
+    parts.append(resp)
+    if len(tables["paired"]):
+        pr = (
+            tables["paired"]
+            .drop(columns=["reference", "runs"])
+            .melt(id_vars=["scenario", "figure"], var_name="statistic")
+        )
+        pr["statistic"] = "paired_" + pr["statistic"]
+        parts.append(pr)
+    return pd.concat(parts, ignore_index=True)[["scenario", "figure", "statistic", "value"]]
+
+
+def write_report(root: str | Path, reference: str | None = None, horizon: float = HORIZON) -> str:
+    """Write ``report.md`` and ``summary.csv`` into a results folder and return the report text."""
+    root = Path(root)
+    tables = comparison(root, reference, horizon)
+    manifest = read_manifest(root)
+    reference = reference or manifest["scenarios"][0]["name"]
+    runs = read_table(root, "runs", ["scenario", "status"])
+    failed = int((runs["status"] == "error").sum())
+    text = [
+        "# csto-sim comparison report",
+        "",
+        f"Scenarios: {', '.join(s['name'] for s in manifest['scenarios'])}; {manifest['runs']} runs each, "
+        f"seed {manifest['seed']} (run i of every scenario shares its random draws)."
+        + (f" {failed} runs failed and are left out." if failed else ""),
+        "",
+        "## Outcome figures per scenario (over runs)",
+        "",
+        _markdown(tables["outcomes"]),
+        "",
+        f"## Probability that a member has frozen or withdrawn (by {horizon:g} and by the end year)",
+        "",
+        _markdown(tables["exits"]),
+        "",
+        "## Probability of collapse (fewer than the minimum of active members besides the leader)",
+        "",
+        _markdown(tables["collapse"]),
+        "",
+        "## Requests and responses (pooled over runs)",
+        "",
+        _markdown(tables["responses"]),
+        "",
+        f"## Paired differences against {reference} (95% bootstrap intervals)",
+        "",
+        "Each run is compared with the reference run of the same index (common random numbers). "
+        "`sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
+        "",
+        _markdown(tables["paired"]) if len(tables["paired"]) else "(only one scenario)",
+        "",
+    ]
+    report = "\n".join(text)
+    (root / "report.md").write_text(report)
+    summary_frame(tables).to_csv(root / "summary.csv", index=False)
+    return report
+
+
+def compare(
+    scenarios: Iterable[Scenario | str | Path],
+    runs: int,
+    out: str | Path,
+    reference: str | None = None,
+    horizon: float = HORIZON,
+    **options: Any,
+) -> dict[str, pd.DataFrame]:
+    """Run scenarios with common random numbers and return the comparison tables.
+
+    The same as ``csto-sim compare`` without the figures: runs the ensemble (``options`` go
+    to :func:`~csto_sim.experiments.ensemble.run_ensemble`, for example ``executor=`` or
+    ``workers=``), writes ``report.md`` and ``summary.csv`` into ``out`` and returns the
+    tables (``outcomes``, ``exits``, ``collapse``, ``responses``, ``paired``) as DataFrames.
+    """
+    run_ensemble(scenarios, runs, out, **options)
+    write_report(out, reference, horizon)
+    return comparison(out, reference, horizon)

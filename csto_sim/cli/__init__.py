@@ -1,0 +1,79 @@
+"""The ``csto-sim`` command line: one module per command, each with its parser and its action.
+
+User errors (a bad scenario file, a bad option, a results folder in the way) print one line
+naming the file and key or option and exit with code 2, never a traceback; an interrupted
+ensemble exits 130 with the command that resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from csto_sim import __version__
+from csto_sim.cli import (
+    calibrate,
+    check,
+    compare,
+    dashboard,
+    discover,
+    plot,
+    run,
+    sensitivity,
+    validate,
+)
+from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Parser, say, usage_message
+from csto_sim.experiments.ensemble import Interrupted
+
+COMMANDS = {
+    "run": run,
+    "compare": compare,
+    "validate": validate,
+    "plot": plot,
+    "sensitivity": sensitivity,
+    "calibrate": calibrate,
+    "discover": discover,
+    "dashboard": dashboard,
+    "check": check,
+}
+"""Every command and its module (``add_parser(sub)`` and ``run(args, argv)``), in help order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (what ``--help`` shows)."""
+    parser = Parser(
+        prog="csto-sim",
+        description="Agent-based model of alliance cohesion in the CSTO: run scenario files many "
+        "times and compare their fragmentation outcomes.",
+    )
+    parser.add_argument("--version", action="version", version=f"csto-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for module in COMMANDS.values():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``csto-sim`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args, argv)
+    except Interrupted as exc:
+        resume = "" if "--resume" in argv else " --resume"
+        say(
+            f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
+            f"Continue with: csto-sim {shlex.join(argv)}{resume}"
+        )
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        message = usage_message(exc)
+        if message is None:
+            raise
+        say(message)
+        return EXIT_USAGE
+
+
+__all__ = ["COMMANDS", "build_parser", "main"]

@@ -1,0 +1,31 @@
+"""``csto-sim check``: validate scenario files without running them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csto_sim.cli.common import EXIT_OK
+from csto_sim.core.scenario import load_scenario
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="validate scenario files without running them",
+        description="Load and validate each SCENARIO (with its extends chain); exit 2 at the "
+        "first problem.",
+    )
+    p.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
+    )
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    for path in args.scenarios:
+        s = load_scenario(path)
+        print(
+            f"{path}: ok ({s.name}: {len(s.members)} members, {s.time.start:g}-{s.time.end:g}, "
+            f"{len(s.events)} scripted events)"
+        )
+    return EXIT_OK

@@ -1,0 +1,234 @@
+"""What the commands share: exit codes, option types and groups, and turning library errors
+into one line naming the option at fault."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from csto_sim.analysis.sensitivity import AnalysisError, factor_ranges
+from csto_sim.core.scenario import ScenarioError
+from csto_sim.experiments.engines import ENGINES, EngineError
+from csto_sim.experiments.ensemble import EnsembleError, EnsembleResult, run_ensemble
+from csto_sim.experiments.executors import DaskUnavailable
+from csto_sim.experiments.results import ResultsError
+from csto_sim.experiments.store import ResultsExistError, ResumeMismatchError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+FLAGS: dict[str, str] = {
+    "factors": "--params",
+    "outcomes": "--outcome",
+    "outcome": "--outcome",
+    "method": "--method",
+}
+"""The option behind each library argument an :class:`AnalysisError` can name."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def whole(text: str) -> int:
+    """A whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive(text: str) -> int:
+    """A whole number >= 1."""
+    value = whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A whole number >= 0."""
+    value = whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
+    """Options of every command that runs an ensemble."""
+    p.add_argument(
+        "--runs",
+        type=positive,
+        default=default_runs,
+        help=f"runs per scenario (default {default_runs})",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed,
+        default=None,
+        help="ensemble seed; run i of every scenario gets the same derived seed "
+        "(default: the first scenario's seed)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="results folder (default: results/NAME)")
+    workers_option(p)
+    p.add_argument(
+        "--resume", action="store_true", help="continue an interrupted ensemble in --out"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    p.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="table format (default parquet)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        default="batch",
+        help="batch: replicas advanced together as arrays (default, fast); agents: one Mesa model "
+        "per run (the reference); both give the same results",
+    )
+
+
+def workers_option(p: argparse.ArgumentParser) -> None:
+    """``--workers``."""
+    p.add_argument(
+        "--workers",
+        type=positive,
+        default=None,
+        help="local worker processes (default: all cores; 1 runs in-process)",
+    )
+
+
+def dask_option(p: argparse.ArgumentParser) -> None:
+    """``--dask``."""
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses an existing "
+        "scheduler (needs the dask extra: pip install 'csto-sim[dask]')",
+    )
+
+
+def plot_format_option(p: argparse.ArgumentParser) -> None:
+    """``--plot-format``."""
+    p.add_argument(
+        "--plot-format",
+        choices=["png", "svg", "pdf"],
+        default="png",
+        help="figure format (default png)",
+    )
+
+
+def analysis_options(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that evaluate sampled points (sensitivity, discover)."""
+    p.add_argument(
+        "--params",
+        nargs="+",
+        metavar="NAME[=LOW:HIGH]",
+        default=None,
+        help="factors and ranges (default: leader_strength and nine behavioural parameters, "
+        "each over its plausible range from parameters.py)",
+    )
+    p.add_argument(
+        "--replicas", type=positive, default=20, help="runs per sample point (default 20)"
+    )
+    p.add_argument("--seed", type=seed, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--out", type=Path, default=None, help="results folder")
+    workers_option(p)
+    dask_option(p)
+    p.add_argument(
+        "--resume", action="store_true", help="continue an interrupted analysis in --out"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    plot_format_option(p)
+
+
+def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
+    """Factors from ``NAME`` or ``NAME=LOW:HIGH`` strings (default ranges where none is given)."""
+    if not specs:
+        return factor_ranges()
+    out: dict[str, tuple[float, float]] = {}
+    for spec in specs:
+        name, _, rng = spec.partition("=")
+        if not rng:
+            out.update(factor_ranges([name]))
+            continue
+        try:
+            low, high = (float(x) for x in rng.split(":"))
+        except ValueError:
+            raise AnalysisError(
+                "factors", f"{spec!r}: expected NAME=LOW:HIGH with numbers"
+            ) from None
+        out[name] = (low, high)
+    return out
+
+
+def run_from_args(
+    args: argparse.Namespace, argv: list[str], scenarios: list, out: Path, executor=None
+) -> EnsembleResult:
+    """Run an ensemble with the shared ensemble options."""
+    return run_ensemble(
+        scenarios,
+        runs=args.runs,
+        out=out,
+        seed=args.seed,
+        workers=args.workers,
+        executor=executor,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        fmt=args.format,
+        progress=False if args.quiet else None,
+        command=shlex.join(["csto-sim", *argv]),
+        engine=args.engine,
+    )
+
+
+def failed(result: EnsembleResult) -> int:
+    """Exit code of an ensemble: 1 (with a message) if any run failed."""
+    if result.failed:
+        say(f"{result.failed} of {result.total} runs failed (see runs table, status = error)")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def progress_bar(total: int, quiet: bool):
+    """A progress bar and a ``progress(done, total)`` callback that moves it."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, disable=quiet or not sys.stderr.isatty(), unit="point", file=sys.stderr)
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return bar, update
+
+
+def say(message: str) -> None:
+    """One line on standard error, prefixed with the program's name."""
+    print(f"csto-sim: {message}", file=sys.stderr)
+
+
+def usage_message(exc: BaseException) -> str | None:
+    """The one-line message of a user error, naming the option at fault; None for other errors."""
+    if isinstance(exc, AnalysisError):
+        return f"{FLAGS.get(exc.argument, exc.argument)}: {exc}"
+    if isinstance(exc, ResultsExistError):
+        return f"--out: {exc} (--overwrite replaces them)"
+    if isinstance(exc, ResumeMismatchError):
+        return f"--out: {exc} (scenario files, --runs and --seed), or choose another --out"
+    if isinstance(exc, DaskUnavailable):
+        return f"--dask: {exc}"
+    if isinstance(exc, EngineError):
+        return f"--engine: {exc}"
+    if isinstance(exc, ScenarioError | ResultsError | EnsembleError):
+        return str(exc)
+    if isinstance(exc, ImportError):
+        return f"{exc.name or exc}: not installed; pip install 'csto-sim[analysis]'"
+    return None

@@ -1,0 +1,61 @@
+"""``csto-sim compare``: several scenarios with common random numbers, a report and figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csto_sim.analysis.report import write_report
+from csto_sim.cli.common import (
+    EXIT_USAGE,
+    dask_option,
+    ensemble_options,
+    failed,
+    plot_format_option,
+    run_from_args,
+    say,
+)
+from csto_sim.cli.plot import draw
+from csto_sim.core.scenario import load_scenario
+from csto_sim.experiments.executors import dask_executor
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="run several scenarios with common random numbers and compare them",
+        description="Run every SCENARIO --runs times (run i of every scenario shares its seed), "
+        "write the tables, report.md, summary.csv and figures to --out, and print the report.",
+    )
+    p.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
+    )
+    ensemble_options(p, 200)
+    dask_option(p)
+    p.add_argument(
+        "--reference", default=None, help="scenario name to compare against (default: the first)"
+    )
+    plot_format_option(p)
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        say(f"scenarios: two files share the name {dupes[0]!r}; give each a distinct name")
+        return EXIT_USAGE
+    if args.reference is not None and args.reference not in names:
+        say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")
+        return EXIT_USAGE
+    out = args.out or Path("results") / "compare"
+    with dask_executor(args.dask, args.workers) as executor:
+        result = run_from_args(args, argv, scenarios, out, executor)
+    report = write_report(out, args.reference)
+    if not args.no_plots:
+        draw(out, args.plot_format, quiet=True)
+    if not args.quiet:
+        print(report)
+        print(f"Results, report.md, summary.csv and figures in {out}/")
+    return failed(result)

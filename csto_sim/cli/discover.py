@@ -1,0 +1,65 @@
+"""``csto-sim discover``: PRIM boxes of inputs where an outcome is likely."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csto_sim.cli.common import EXIT_OK, analysis_options, parse_factors, positive, progress_bar
+from csto_sim.core.scenario import load_scenario
+from csto_sim.experiments.executors import dask_executor
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "discover",
+        help="scenario discovery: where in parameter space an outcome becomes likely (PRIM)",
+        description="Sample the factors with a Latin hypercube, run each point for --replicas "
+        "runs, and find boxes of inputs where the outcome is likely with PRIM; prints each box's "
+        "coverage and density and writes boxes.csv. Needs the analysis extra.",
+    )
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    p.add_argument(
+        "--outcome", default="collapsed", help="collapsed, or exit:MEMBER (default collapsed)"
+    )
+    p.add_argument("--samples", type=positive, default=400, help="sample points (default 400)")
+    p.add_argument(
+        "--interest",
+        type=float,
+        default=0.5,
+        help="a point is a case when the outcome's probability is at least this",
+    )
+    analysis_options(p)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from csto_sim.analysis.discovery import discover, format_boxes, outcome_column
+
+    scenario = load_scenario(args.scenario)
+    factors = parse_factors(args.params)
+    column = outcome_column(args.outcome, scenario.member_names)
+    out = args.out or Path("results") / f"discover-{scenario.name}"
+    bar, update = progress_bar(args.samples, args.quiet)
+    with bar, dask_executor(args.dask, args.workers) as executor:
+        boxes = discover(
+            scenario,
+            out,
+            outcome=args.outcome,
+            samples=args.samples,
+            factors=factors,
+            replicas=args.replicas,
+            interest=args.interest,
+            seed=args.seed,
+            workers=args.workers,
+            executor=executor,
+            resume=args.resume,
+            progress=update,
+        )
+    import pandas as pd
+
+    points = pd.read_parquet(out / "points.parquet")
+    cases = int((points[column] >= args.interest).sum())
+    print(f"Outcome {args.outcome} (probability >= {args.interest:g} over {args.replicas} runs):")
+    print(format_boxes(boxes, cases, len(points)))
+    print(f"boxes.csv and points.parquet in {out}/")
+    return EXIT_OK

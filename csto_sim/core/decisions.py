@@ -1,0 +1,187 @@
+"""The two decisions around a threat: does the struck member ask, and does the alliance answer.
+
+Both are logistic in a few interpretable terms (see ``docs/ODD.md``). The functions are
+pure and broadcast over any leading axes, so one member's row, all members, or many
+replicas at once go through the same code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from csto_sim.core.rules import sigmoid
+from csto_sim.core.vocabulary import ACTIVE
+
+if TYPE_CHECKING:
+    from csto_sim.core.events import StepEvents
+    from csto_sim.core.inputs import Inputs
+
+
+def effective_fit(
+    fit: np.ndarray, territorial: np.ndarray, extraterritorial_fit: float
+) -> np.ndarray:
+    """Charter fit of an event, reduced when it happens outside the member's recognised territory."""
+    return fit * np.where(territorial, 1.0, extraterritorial_fit)
+
+
+def request_probability(
+    severity: np.ndarray,
+    trust: np.ndarray,
+    fit: np.ndarray,
+    p: dict,
+) -> np.ndarray:
+    """Chance that a struck active member asks the alliance for help.
+
+    Graver threats, more trust that the alliance will answer, and a better charter fit
+    all make a request more likely.
+    """
+    x = (
+        p["request_base"]
+        + p["request_severity"] * severity
+        + p["request_trust"] * trust
+        + p["request_fit"] * fit
+    )
+    return sigmoid(x)
+
+
+def response_probability(
+    severity: np.ndarray,
+    fit: np.ndarray,
+    internal: np.ndarray,
+    counterpart_member: np.ndarray,
+    affinity: np.ndarray,
+    capacity: np.ndarray | float,
+    w_leader: np.ndarray,
+    stake: np.ndarray,
+    funded: np.ndarray | float,
+    p: dict,
+) -> np.ndarray:
+    """Chance that the alliance answers a request, given the threat and the state of the alliance.
+
+    The alliance acts when its leader can (available capacity, a funded budget) and will
+    (the charter fits, it is not a member's internal affair, it need not take sides between
+    two members, the adversary is not the leader's friend, the requester is aligned with the
+    leader's pole and matters to it).
+    """
+    x = (
+        p["response_base"]
+        + p["response_fit"] * fit
+        - p["response_internal"] * internal
+        - p["response_both_members"] * counterpart_member
+        - p["response_affinity"] * affinity
+        + p["response_capacity"] * capacity
+        + p["response_alignment"] * w_leader
+        + p["response_stake"] * stake
+        + p["response_budget"] * funded
+        + p["response_severity"] * severity
+    )
+    return sigmoid(x)
+
+
+def expected_response(
+    kind_weights: np.ndarray,
+    fit: np.ndarray,
+    internal: np.ndarray,
+    member_share: np.ndarray,
+    affinity: np.ndarray,
+    capacity: np.ndarray | float,
+    w_leader: np.ndarray,
+    stake: np.ndarray,
+    funded: np.ndarray | float,
+    severity: np.ndarray,
+    p: dict,
+) -> np.ndarray:
+    """Each member's expected chance that the alliance would answer the threats it typically faces.
+
+    The response probability of a typical event of each kind (mean severity, the usual
+    counterpart) averaged with the member's hazard weights ``(members, kinds)``. Trust
+    drifts toward it: members read the alliance's will from its leader's state and their own
+    exposure, not only from events.
+    """
+    prob = response_probability(
+        severity,
+        fit,
+        internal,
+        member_share,
+        affinity,
+        capacity,
+        w_leader[..., None],
+        stake[..., None],
+        np.asarray(funded)[..., None, None],
+        p,
+    )
+    return (kind_weights * prob).sum(axis=-1)
+
+
+def bilateral_probability(
+    w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float
+) -> np.ndarray:
+    """Chance that some pole helps a member directly: its alignment-weighted attraction to the poles.
+
+    ``strength`` is made relative to the strongest pole so the chance lies in [0, scale].
+    """
+    top = strength.max(axis=-1, keepdims=True)
+    rel = strength / np.where(top > 0, top, 1.0)
+    return scale * np.clip((w * offers * rel).sum(axis=-1), 0.0, 1.0)
+
+
+def funded_budget(budget_share: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Share of the alliance budget still paid: the budget shares of the active members."""
+    return np.clip((budget_share * active).sum(axis=-1), 0.0, 1.0)
+
+
+def response_chance(
+    inp: Inputs, t: int, ev: StepEvents, status: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """The response probability of every (member, kind) event this step, ``(..., M, K)``.
+
+    Works out each term from the scenario's inputs and the current state: whether the
+    counterpart is an active member, its affinity to the leader, the charter fit (reduced
+    outside a member's territory), the funded budget, the requester's alignment and stake.
+    """
+    p = inp.params
+    has_cp = ev.counterpart >= 0
+    cp_member = np.where(has_cp, inp.counterpart_is_member[ev.counterpart], -1)
+    active = status == ACTIVE
+    flat = np.clip(cp_member, 0, None).reshape(*cp_member.shape[:-2], -1)
+    cp_active = np.take_along_axis(active, flat, axis=-1).reshape(cp_member.shape)
+    both_members = (cp_member >= 0) & cp_active
+    affinity = np.where(has_cp, inp.affinity[ev.counterpart], 0.0)
+    fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
+    funded = funded_budget(inp.budget_share, active)
+    return response_probability(
+        ev.severity,
+        fit,
+        inp.internal,
+        both_members.astype(float),
+        affinity,
+        inp.capacity[t],
+        w[..., inp.leader_pole, None],
+        inp.stake[:, None],
+        np.asarray(funded)[..., None, None],
+        p,
+    )
+
+
+def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each member's expected chance of an answer to its typical threat, ``(..., M)``."""
+    return expected_response(
+        inp.kind_weights,
+        inp.fit,
+        inp.internal,
+        inp.option_member_share,
+        inp.option_affinity,
+        inp.capacity[t],
+        w[..., inp.leader_pole],
+        inp.stake,
+        funded_budget(inp.budget_share, status == ACTIVE),
+        inp.severity_mean,
+        inp.params,
+    )
+
+
+def bilateral_chance(inp: Inputs, t: int, w: np.ndarray) -> np.ndarray:
+    """Each member's chance this step of direct help from a pole, ``(..., M)``."""
+    return bilateral_probability(w, inp.offers[t], inp.strength[t], inp.params["bilateral_help"])

@@ -1,0 +1,359 @@
+"""A scenario compiled to the arrays every run of it shares.
+
+``compile_inputs`` turns a validated scenario into deterministic inputs indexed by step,
+member, pole and kind: pole strengths and offers, the leader's available capacity,
+accessions, hazard probabilities and counterpart candidates, scripted threats, the charter
+terms by kind, the relations network in matrix form, the initial state, and the per-step
+shares of every rate. A step only indexes these arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from csto_sim.core import rules
+from csto_sim.core.scenario import Scenario
+from csto_sim.core.vocabulary import (
+    INTRA_ALLIANCE_KIND,
+    KINDS_WITHOUT_COUNTERPART,
+    STATUSES,
+    THREAT_KINDS,
+)
+
+
+def series_at(value, years: np.ndarray) -> np.ndarray:
+    """A scenario time series (number or [year, value] pairs) at the given years (linear, flat ends)."""
+    if isinstance(value, int | float):
+        return np.full(years.shape, float(value))
+    xs = np.array([p[0] for p in value], dtype=float)
+    ys = np.array([p[1] for p in value], dtype=float)
+    return np.interp(years, xs, ys)
+
+
+@dataclass(frozen=True)
+class ScriptedThreat:
+    """A scripted threat event placed on its step."""
+
+    step: int
+    member: int
+    kind: int
+    severity: float
+    counterpart: int
+    territorial: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Per-step shares of the relaxation rates (``rules.rate_to_share`` of each rate and the step)."""
+
+    pole_pull: np.ndarray  # () alignment toward the poles' target
+    network: np.ndarray  # (M,) alignment toward partners, scaled by each member's tie strength
+    trust: np.ndarray  # () trust toward the expected response
+    commitment: np.ndarray  # () commitment toward its anchor
+    decision: np.ndarray  # () chance to act on a membership decision
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run needs from its scenario, as arrays indexed by step, member, pole, kind."""
+
+    members: list[str]
+    poles: list[str]
+    counterparts: list[str]
+    leader: int
+    leader_pole: int
+    n_steps: int
+    dt: float
+    years: np.ndarray  # (T+1,) decimal year at the start of each step and at the end
+    strength: np.ndarray  # (T, P) pole strength; the leader pole's is the leader's capacity
+    capacity: np.ndarray  # (T,) leader's available capacity (strength less distraction)
+    leader_strength: np.ndarray  # (T,) leader's strength (its pole's), whatever it is tied down by
+    offers: np.ndarray  # (T, M, P) offers in [0, 1]
+    accession: np.ndarray  # (T, M) bool: member joins at this step
+    p_event: np.ndarray  # (M, K) probability of an event of each kind per step
+    option_table: np.ndarray  # (M, K, O) counterparts a random event may involve, padded with -1
+    option_count: np.ndarray  # (M, K) how many of them there are
+    affinity: np.ndarray  # (C,) leader affinity of each counterpart (0 for members)
+    kind_weights: np.ndarray  # (M, K) share of each kind in a member's hazard (uniform if none)
+    option_member_share: np.ndarray  # (M, K) share of a random event's counterparts that are members
+    option_affinity: np.ndarray  # (M, K) mean leader affinity of a random event's counterparts
+    counterpart_is_member: np.ndarray  # (C,) index of the member, or -1
+    scripted: dict[int, list[ScriptedThreat]]  # step -> events
+    fit: np.ndarray  # (K,) charter fit
+    internal: np.ndarray  # (K,) internal-affairs share
+    severity_mean: np.ndarray  # (K,) mean severity of a random event
+    severity_exponent: np.ndarray  # (K,) u**e has mean severity_mean
+    stake: np.ndarray  # (M,) capability relative to the largest non-leader member
+    budget_share: np.ndarray  # (M,)
+    leverage: np.ndarray  # (M,)
+    ties: np.ndarray  # (M, M) signed relation weights
+    influence: np.ndarray  # (M, M) ties scaled by the partner's share of the pair's capability
+    shares: Shares  # per-step shares of the rates
+    w0: np.ndarray  # (M, P)
+    c0: np.ndarray  # (M,)
+    b0: np.ndarray  # (M,)
+    status0: np.ndarray  # (M,) int codes
+    params: dict = field(default_factory=dict)
+
+    @property
+    def noise_shape(self) -> tuple[int, int, int]:
+        """The shape of a run's random draws: (steps, members, kinds)."""
+        return (self.n_steps, len(self.members), len(THREAT_KINDS))
+
+
+def compile_inputs(s: Scenario) -> Inputs:
+    """Turn a validated scenario into the arrays every run of it shares."""
+    members, poles = s.member_names, s.pole_names
+    dt = s.time.step
+    years = s.time.start + dt * np.arange(s.n_steps + 1)
+    pr = s.parameters
+    leader, leader_pole = members.index(s.alliance.leader), poles.index(s.alliance.leader_pole)
+    strength, capacity, leader_strength = pole_strengths(s, years, leader_pole)
+    offers, accession = offers_and_accessions(s, years)
+    counterparts, affinity, is_member = counterpart_table(s)
+    ties = tie_matrix(s)
+    hazards = hazard_options(s, ties, counterparts, is_member, affinity, dt)
+    stake, influence = capability_terms(s, leader, ties)
+    mean_sev = np.array([pr.severity_mean[k] for k in THREAT_KINDS])
+    return Inputs(
+        members=members,
+        poles=poles,
+        counterparts=counterparts,
+        leader=leader,
+        leader_pole=leader_pole,
+        n_steps=s.n_steps,
+        dt=dt,
+        years=years,
+        strength=strength,
+        capacity=capacity,
+        leader_strength=leader_strength,
+        offers=offers,
+        accession=accession,
+        **hazards,
+        affinity=affinity,
+        counterpart_is_member=is_member,
+        scripted=scripted_threats(s, years, counterparts),
+        fit=np.array([pr.charter_fit[k] for k in THREAT_KINDS]),
+        internal=np.array([pr.internal_affairs[k] for k in THREAT_KINDS]),
+        severity_mean=mean_sev,
+        severity_exponent=(1.0 - mean_sev) / mean_sev,
+        stake=stake,
+        budget_share=np.array([s.members[m].budget_share for m in members]),
+        leverage=np.array([s.members[m].leverage for m in members]),
+        ties=ties,
+        influence=influence,
+        shares=rate_shares(pr.model_dump(), influence, dt),
+        w0=np.array([[s.members[m].alignment.get(p, 0.0) for p in poles] for m in members]),
+        c0=np.array([s.members[m].commitment for m in members]),
+        b0=np.array([s.members[m].trust for m in members]),
+        status0=np.array([STATUSES.index(s.members[m].status) for m in members]),
+        params=pr.model_dump(),
+    )
+
+
+def step_of(years: np.ndarray, year: float) -> int:
+    """The step in which a dated event falls (the last step starting at or before it)."""
+    return int(np.searchsorted(years, year, side="right") - 1)
+
+
+def distraction_path(s: Scenario, years: np.ndarray) -> np.ndarray:
+    """The share of the leader's capacity tied down elsewhere in each step ``(T,)``.
+
+    It starts at the scenario's ``leader_distraction``, jumps by the severity of each
+    scripted ``war_elsewhere`` (capped at 1) and decays with ``distraction_halflife``.
+    """
+    T, dt = len(years) - 1, s.time.step
+    wars = [e for e in s.events.values() if e.kind == "war_elsewhere"]
+    level = s.alliance.leader_distraction
+    out = np.zeros(T)
+    for t in range(T):
+        for e in wars:
+            if years[t] <= e.year < years[t + 1]:
+                level = min(1.0, level + e.severity)
+        out[t] = level
+        level = float(rules.decay(level, s.parameters.distraction_halflife, dt))
+    return out
+
+
+def pole_strengths(
+    s: Scenario, years: np.ndarray, leader_pole: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pole strengths ``(T, P)`` (the leader pole's replaced by its capacity), capacity, leader strength."""
+    mid = years[:-1]
+    strength = np.stack([series_at(s.poles[p].strength, mid) for p in s.pole_names], axis=1)
+    leader_strength = strength[:, leader_pole].copy()
+    capacity = leader_strength * (1.0 - distraction_path(s, years))
+    strength = strength.copy()
+    strength[:, leader_pole] = capacity
+    return strength, capacity, leader_strength
+
+
+def offers_and_accessions(s: Scenario, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pole's offer to each member by step ``(T, M, P)`` with scripted pole shifts, and accessions ``(T, M)``."""
+    members, poles = s.member_names, s.pole_names
+    T, M, P = len(years) - 1, len(members), len(poles)
+    offers = np.zeros((T, M, P))
+    for i, m in enumerate(members):
+        for p, series in s.members[m].offers.items():
+            offers[:, i, poles.index(p)] = series_at(series, years[:-1])
+    accession = np.zeros((T, M), dtype=bool)
+    for e in sorted(s.events.values(), key=lambda e: e.year):
+        t = step_of(years, e.year)
+        if e.kind == "pole_shift":
+            rows = [members.index(e.member)] if e.member else list(range(M))
+            j = poles.index(e.pole)
+            for i in rows:
+                offers[t:, i, j] = np.clip(offers[t:, i, j] + e.offer_change, 0.0, 1.0)
+        elif e.kind == "accession":
+            accession[t, members.index(e.member)] = True
+    return offers, accession
+
+
+def counterpart_table(s: Scenario) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every possible counterpart (members, then outside actors), its leader affinity and member index (or -1)."""
+    members = s.member_names
+    counterparts = members + [a for a in s.actors if a not in members]
+    affinity = np.array(
+        [0.0 if c in members else s.actors[c].leader_affinity for c in counterparts]
+    )
+    is_member = np.array([members.index(c) if c in members else -1 for c in counterparts])
+    return counterparts, affinity, is_member
+
+
+def tie_matrix(s: Scenario) -> np.ndarray:
+    """The signed relations network as a symmetric ``(M, M)`` matrix."""
+    members = s.member_names
+    ties = np.zeros((len(members), len(members)))
+    for a, row in s.relations.items():
+        for b, w in row.items():
+            i, j = members.index(a), members.index(b)
+            ties[i, j] = ties[j, i] = w
+    return ties
+
+
+def event_options(s: Scenario, ties: np.ndarray, counterparts: list[str]) -> list[list[np.ndarray]]:
+    """For each member and kind, the counterparts a random event may involve.
+
+    Clashes between members involve a member it has a hostile tie with; kinds without a
+    counterpart involve none; every other kind involves one of the member's adversaries.
+    """
+    options = []
+    for i, m in enumerate(s.member_names):
+        hostile = np.flatnonzero(ties[i] < 0).astype(int)
+        external = np.array([counterparts.index(a) for a in s.members[m].adversaries], dtype=int)
+        row = []
+        for kind in THREAT_KINDS:
+            if kind == INTRA_ALLIANCE_KIND:
+                row.append(hostile)
+            elif kind in KINDS_WITHOUT_COUNTERPART:
+                row.append(np.array([], dtype=int))
+            else:
+                row.append(external)
+        options.append(row)
+    return options
+
+
+def hazard_options(
+    s: Scenario,
+    ties: np.ndarray,
+    counterparts: list[str],
+    is_member: np.ndarray,
+    affinity: np.ndarray,
+    dt: float,
+) -> dict[str, np.ndarray]:
+    """Per-step event probabilities ``(M, K)``, the padded counterpart table and its summaries.
+
+    A clash between members cannot happen to a member without a hostile tie.
+    """
+    options = event_options(s, ties, counterparts)
+    rates = np.array(
+        [[(s.hazards | s.members[m].hazards).get(k, 0.0) for k in THREAT_KINDS] for m in s.member_names]
+    )
+    count = np.array([[o.size for o in row] for row in options], dtype=int)
+    rates = np.where(
+        (np.array(THREAT_KINDS) == INTRA_ALLIANCE_KIND)[None, :] & (count == 0), 0.0, rates
+    )
+    table = np.full((*count.shape, max(1, int(count.max()))), -1, dtype=int)
+    for i, row in enumerate(options):
+        for k, o in enumerate(row):
+            table[i, k, : o.size] = o
+    K = len(THREAT_KINDS)
+    return {
+        "p_event": rules.rate_to_share(rates, dt),
+        "option_table": table,
+        "option_count": count,
+        "kind_weights": rules.normalise(rates, np.full(K, 1.0 / K)),
+        "option_member_share": np.array(
+            [[float((is_member[o] >= 0).mean()) if o.size else 0.0 for o in r] for r in options]
+        ),
+        "option_affinity": np.array(
+            [[float(affinity[o].mean()) if o.size else 0.0 for o in r] for r in options]
+        ),
+    }
+
+
+def scripted_threats(
+    s: Scenario, years: np.ndarray, counterparts: list[str]
+) -> dict[int, list[ScriptedThreat]]:
+    """The scripted threat events, by the step they fall in."""
+    members = s.member_names
+    scripted: dict[int, list[ScriptedThreat]] = {}
+    for label, e in s.events.items():
+        if e.kind not in THREAT_KINDS:
+            continue
+        t = step_of(years, e.year)
+        scripted.setdefault(t, []).append(
+            ScriptedThreat(
+                step=t,
+                member=members.index(e.member),
+                kind=THREAT_KINDS.index(e.kind),
+                severity=e.severity,
+                counterpart=counterparts.index(e.counterpart) if e.counterpart else -1,
+                territorial=e.territorial,
+                label=label,
+            )
+        )
+    return scripted
+
+
+def capability_terms(s: Scenario, leader: int, ties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The leader's stake in each member ``(M,)`` and the partners' influence ``(M, M)``.
+
+    Stake is capability relative to the largest non-leader member; influence is a tie
+    scaled by the partner's share of the pair's capability.
+    """
+    capability = np.array([s.members[m].capability for m in s.member_names])
+    pair = capability[:, None] + capability[None, :]
+    partner_share = np.where(pair > 0, capability[None, :] / np.where(pair > 0, pair, 1.0), 0.5)
+    others = np.delete(capability, leader)
+    top = others.max() if others.size and others.max() > 0 else 1.0
+    return np.clip(capability / top, 0.0, 1.0), ties * partner_share
+
+
+def rate_shares(p: dict, influence: np.ndarray, dt: float) -> Shares:
+    """The per-step shares of the model's relaxation rates."""
+    return Shares(
+        pole_pull=rules.rate_to_share(p["pole_pull_rate"], dt),
+        network=rules.rate_to_share(p["network_rate"] * rules.tie_strength(influence), dt),
+        trust=rules.rate_to_share(p["trust_drift_rate"], dt),
+        commitment=rules.rate_to_share(p["commitment_rate"], dt),
+        decision=rules.rate_to_share(p["decision_rate"], dt),
+    )
+
+
+_CACHE: dict[int, tuple[Scenario, Inputs]] = {}
+
+
+def inputs_for(scenario: Scenario) -> Inputs:
+    """The compiled inputs of a scenario, cached while the same scenario object is in use."""
+    hit = _CACHE.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        return hit[1]
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    compiled = compile_inputs(scenario)
+    _CACHE[id(scenario)] = (scenario, compiled)
+    return compiled

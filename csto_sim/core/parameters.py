@@ -1,0 +1,333 @@
+"""The behavioural parameters: every one with its default, unit, meaning and plausible range.
+
+This module is the single place where a parameter is defined. Scenario files override
+values under ``[parameters]``; the ODD protocol's parameter table, the sensitivity
+analysis and the calibration read names, units and ranges from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from csto_sim.core.vocabulary import THREAT_KINDS
+
+
+def _bounds(unit: str) -> dict[str, float]:
+    """Hard validity bounds implied by a unit (the plausible range is narrower and advisory)."""
+    if unit.startswith(("share", "probability", "commitment")):
+        return {"ge": 0.0, "le": 1.0}
+    if unit in ("1/year", "members") or unit.startswith("logit per"):
+        return {"ge": 0}
+    if unit == "years":
+        return {"gt": 0.0}
+    return {}
+
+
+def P(default: Any, unit: str, meaning: str, low: float, high: float) -> Any:
+    """Declare a parameter: its default, unit, one-line meaning and plausible range."""
+    return Field(
+        default=default,
+        description=meaning,
+        json_schema_extra={"unit": unit, "range": [low, high]},
+        **({} if isinstance(default, dict) else _bounds(unit)),
+    )
+
+
+def _per_kind(values: dict[str, float]) -> dict[str, float]:
+    return {k: values[k] for k in THREAT_KINDS}
+
+
+class Parameters(BaseModel):
+    """Behavioural parameters of the model; units are given per parameter."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+
+    # --- the member's request decision (logistic) ---
+    request_base: float = P(
+        -1.493, "logit", "intercept of a struck member's request decision", -4, 1
+    )
+    request_severity: float = P(
+        2.57,
+        "logit per unit severity",
+        "graver threats are more likely to be brought to the alliance",
+        0,
+        6,
+    )
+    request_trust: float = P(
+        3.8, "logit per unit trust", "members ask when they expect the alliance to answer", 0, 6
+    )
+    request_fit: float = P(
+        1.5, "logit per unit charter fit", "members ask for what the charter is written for", 0, 4
+    )
+    # --- the alliance's response decision (logistic) ---
+    response_base: float = P(
+        -8.035, "logit", "intercept of the alliance's response decision", -9, -2
+    )
+    response_fit: float = P(
+        2.884, "logit per unit charter fit", "the alliance acts on threats its charter covers", 0, 6
+    )
+    response_internal: float = P(
+        0.205, "logit", "reluctance to act in a member's internal affairs", 0, 5
+    )
+    response_both_members: float = P(
+        6.0, "logit", "reluctance to take sides between two active members", 0, 8
+    )
+    response_affinity: float = P(
+        4.782,
+        "logit per unit affinity",
+        "reluctance to act against an adversary friendly to the leader",
+        0,
+        6,
+    )
+    response_capacity: float = P(
+        2.234,
+        "logit per unit capacity",
+        "a leader with more available capacity answers more (can and will)",
+        0,
+        6,
+    )
+    response_alignment: float = P(
+        3.406,
+        "logit per unit weight",
+        "the leader answers requesters aligned with its pole",
+        0,
+        5,
+    )
+    response_stake: float = P(
+        5.071,
+        "logit per unit stake",
+        "the leader answers members whose capability is large (their stake)",
+        0,
+        8,
+    )
+    response_budget: float = P(
+        1.0, "logit per unit budget", "a funded budget makes action possible", 0, 3
+    )
+    response_severity: float = P(
+        0.893, "logit per unit severity", "graver threats draw more response", 0, 4
+    )
+    # --- help from outside the alliance ---
+    bilateral_help: float = P(
+        0.6,
+        "probability per unit attraction",
+        "scale of the chance that some pole (the leader too, bilaterally) helps when the alliance does not",
+        0,
+        1,
+    )
+    # --- feedback from answered and ignored requests ---
+    commitment_gain_answered: float = P(
+        0.3,
+        "share of gap per unit severity",
+        "an answered request raises the requester's commitment",
+        0,
+        1,
+    )
+    commitment_loss_ignored: float = P(
+        0.376,
+        "share per unit severity",
+        "an ignored request lowers the requester's commitment",
+        0,
+        1,
+    )
+    observer_weight: float = P(
+        0.063, "share", "how strongly other members feel a response or refusal they watch", 0, 1
+    )
+    trust_learning: float = P(
+        0.436, "share per unit severity", "weight of one observed outcome on a member's trust", 0, 1
+    )
+    alignment_shift_answered: float = P(
+        0.08,
+        "share per unit severity",
+        "an answered request pulls alignment toward the leader's pole",
+        0,
+        0.5,
+    )
+    alignment_shift_ignored: float = P(
+        0.3,
+        "share per unit severity",
+        "an ignored request pushes alignment away from the leader's pole",
+        0,
+        0.5,
+    )
+    # --- continuous drift ---
+    pole_pull_rate: float = P(
+        0.457,
+        "1/year",
+        "speed at which alignment moves toward the poles' offers times strength",
+        0,
+        0.5,
+    )
+    network_rate: float = P(
+        0.08, "1/year", "speed of influence along the relations network (signed ties)", 0, 0.5
+    )
+    commitment_rate: float = P(
+        0.531, "1/year", "speed at which commitment moves toward its anchor", 0, 1
+    )
+    commitment_alignment_weight: float = P(
+        0.924,
+        "share",
+        "anchor of commitment: weight of alignment with the leader (rest: trust)",
+        0.3,
+        1,
+    )
+    trust_drift_rate: float = P(
+        0.149,
+        "1/year",
+        "speed at which trust drifts toward the member's expected chance of an answer",
+        0,
+        1,
+    )
+    distraction_halflife: float = P(
+        3.0, "years", "half-life of the leader's capacity tied up by a war elsewhere", 0.5, 10
+    )
+    # --- membership ---
+    freeze_threshold: float = P(
+        0.474, "commitment", "an active member below this (less its exit cost) may freeze", 0.2, 0.7
+    )
+    leave_threshold: float = P(
+        0.192,
+        "commitment",
+        "a frozen member below this (less its exit cost) may withdraw",
+        0.05,
+        0.4,
+    )
+    rejoin_margin: float = P(
+        0.15,
+        "commitment",
+        "hysteresis: a frozen member returns only above freeze threshold plus this",
+        0,
+        0.5,
+    )
+    exit_cost_weight: float = P(
+        0.501,
+        "commitment per unit leverage",
+        "the leader's leverage (bases, remittances, energy) lowers the thresholds",
+        0,
+        0.6,
+    )
+    decision_rate: float = P(
+        3.148, "1/year", "rate at which a member past a threshold acts on it", 0.1, 4
+    )
+    collapse_min_active: int = P(
+        2,
+        "members",
+        "the alliance collapses when fewer members than this, besides the leader, are active",
+        1,
+        5,
+    )
+    # --- by kind of threat ---
+    charter_fit: dict[str, float] = P(
+        _per_kind(
+            {
+                "interstate_war": 1.0,
+                "incursion": 0.9,
+                "border_clash": 0.6,
+                "terrorism_spillover": 0.7,
+                "sabotage": 0.4,
+                "cyber_attack": 0.3,
+                "internal_unrest": 0.5,
+                "intra_alliance_clash": 0.3,
+            }
+        ),
+        "share",
+        "how well the charter (collective defence, Articles 4 and 7; transnational threats, Article 8) fits a threat of each kind",
+        0,
+        1,
+    )
+    internal_affairs: dict[str, float] = P(
+        _per_kind({k: 0.0 for k in THREAT_KINDS} | {"internal_unrest": 1.0}),
+        "share",
+        "how much a threat of each kind counts as a member's internal affair",
+        0,
+        1,
+    )
+    severity_mean: dict[str, float] = P(
+        _per_kind(
+            {
+                "interstate_war": 0.8,
+                "incursion": 0.6,
+                "border_clash": 0.35,
+                "terrorism_spillover": 0.4,
+                "sabotage": 0.3,
+                "cyber_attack": 0.2,
+                "internal_unrest": 0.45,
+                "intra_alliance_clash": 0.45,
+            }
+        ),
+        "severity",
+        "mean severity of a random threat event of each kind",
+        0.05,
+        0.95,
+    )
+    extraterritorial_fit: float = P(
+        0.3,
+        "share",
+        "multiplier on charter fit for an event outside a member's recognised territory",
+        0,
+        1,
+    )
+
+    @field_validator("charter_fit", "internal_affairs", "severity_mean", mode="before")
+    @classmethod
+    def _fill_kinds(cls, value: Any, info: Any) -> Any:
+        """Complete a per-kind table with defaults, rejecting unknown kinds and values out of range.
+
+        Mean severities must lie in [0.05, 0.95] (the severity distribution degenerates at 0 and 1).
+        """
+        if not isinstance(value, dict):
+            return value
+        unknown = [k for k in value if k not in THREAT_KINDS]
+        if unknown:
+            raise ValueError(
+                f"unknown threat kind {unknown[0]!r}; known: {', '.join(THREAT_KINDS)}"
+            )
+        low, high = (0.05, 0.95) if info.field_name == "severity_mean" else (0.0, 1.0)
+        for k, v in value.items():
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                raise ValueError(f"{k}: expected a number, got {v!r}")
+            if not low <= float(v) <= high:
+                raise ValueError(f"{k}: {v} is outside [{low:g}, {high:g}]")
+        default = cls.model_fields[info.field_name].default
+        return default | {k: float(v) for k, v in value.items()}
+
+
+MAIN_PARAMETERS: tuple[str, ...] = (
+    "response_base",
+    "response_capacity",
+    "response_stake",
+    "commitment_alignment_weight",
+    "freeze_threshold",
+    "exit_cost_weight",
+    "pole_pull_rate",
+    "alignment_shift_ignored",
+)
+"""The behavioural parameters users tune first (dashboard sliders, default sensitivity factors)."""
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Rows (name, default, unit, meaning, low, high) for every behavioural parameter."""
+    rows = []
+    for name, field in Parameters.model_fields.items():
+        extra = field.json_schema_extra or {}
+        rows.append(
+            {
+                "name": name,
+                "default": field.default,
+                "unit": extra["unit"],
+                "meaning": field.description,
+                "low": extra["range"][0],
+                "high": extra["range"][1],
+            }
+        )
+    return rows
+
+
+def plausible_ranges() -> dict[str, tuple[float, float]]:
+    """The plausible range of every numeric (non-table) parameter: what analyses vary it over."""
+    return {
+        r["name"]: (float(r["low"]), float(r["high"]))
+        for r in parameter_table()
+        if not isinstance(r["default"], dict)
+    }

@@ -1,0 +1,76 @@
+"""Seeds and random streams: every random number of a run, drawn before it starts.
+
+A run's seed depends on the ensemble seed and the run index only; from it one generator
+per purpose draws the run's uniforms, indexed by step, member and kind, so that two
+scenarios with the same hazard rates see the same threat events (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+STREAMS: tuple[str, ...] = ("events", "decisions", "membership")
+"""Purposes of the random streams; each run's stream i is SeedSequence(run_seed, spawn_key=(i,))."""
+
+
+def run_seed(seed: int, run: int) -> int:
+    """The seed of run ``run`` of an ensemble with root ``seed``; the same for every scenario."""
+    return int(np.random.SeedSequence(seed, spawn_key=(run,)).generate_state(1, np.uint32)[0])
+
+
+def streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for each purpose, derived from a run's seed."""
+    return {
+        name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
+        for i, name in enumerate(STREAMS)
+    }
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Uniform draws in [0, 1) by step (T), member (M) and kind (K), with optional leading axes.
+
+    One run's draws are ``(T, M, K)``; a batch's ``(R, T, M, K)`` (see :func:`stack_noise`).
+    :meth:`at` gives one step's draws with the leading axes kept.
+    """
+
+    occur: np.ndarray  # (..., T, M, K) whether an event strikes
+    severity: np.ndarray  # (..., T, M, K) its severity (through the kind's distribution)
+    counterpart: np.ndarray  # (..., T, M, K) which counterpart it involves
+    request: np.ndarray  # (..., T, M, K) the member's request decision
+    response: np.ndarray  # (..., T, M, K) the alliance's response decision
+    bilateral: np.ndarray  # (..., T, M, K) whether a pole helps bilaterally
+    membership: np.ndarray  # (..., T, M) membership decisions
+
+    def at(self, t: int) -> Noise:
+        """The draws of step ``t``: ``(..., M, K)`` and ``(..., M)`` for membership."""
+        return Noise(
+            *(
+                getattr(self, f.name)[..., t, :, :]
+                if f.name != "membership"
+                else self.membership[..., t, :]
+                for f in fields(self)
+            )
+        )
+
+
+def draw_noise(shape: tuple[int, int, int], seed: int) -> Noise:
+    """Draw a run's random numbers ``(steps, members, kinds)`` from its seed, one stream per purpose."""
+    g = streams(seed)
+    ev, de = g["events"], g["decisions"]
+    return Noise(
+        occur=ev.random(shape),
+        severity=ev.random(shape),
+        counterpart=ev.random(shape),
+        request=de.random(shape),
+        response=de.random(shape),
+        bilateral=de.random(shape),
+        membership=g["membership"].random(shape[:2]),
+    )
+
+
+def stack_noise(noises: list[Noise]) -> Noise:
+    """Several runs' draws stacked on a leading replicas axis (each run keeps its own streams)."""
+    return Noise(*(np.stack([getattr(n, f.name) for n in noises]) for f in fields(Noise)))

@@ -1,0 +1,188 @@
+"""The model's update rules: small pure functions on numpy arrays.
+
+Shapes: ``w`` is ``(..., members, poles)`` (or one member's ``(poles,)`` row), ``c``
+(commitment), ``b`` (trust) and ``status`` are ``(..., members)``. Any leading axes (for
+example replicas) broadcast, so the Mesa agents and a batched engine share one definition.
+Every rule that moves alignment is a convex combination with a point of the simplex, so
+weights stay non-negative and sum to one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, WITHDRAWN
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, used for every yes/no decision probability."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def rate_to_share(rate: float | np.ndarray, dt: float) -> np.ndarray:
+    """Share of a gap closed in a step of ``dt`` years by a relaxation at ``rate`` per year."""
+    return 1.0 - np.exp(-np.asarray(rate, dtype=float) * dt)
+
+
+def normalise(w: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
+    """Scale non-negative rows to sum to one; rows summing to zero take ``fallback`` (or stay zero)."""
+    total = w.sum(axis=-1, keepdims=True)
+    safe = np.where(total > 0, total, 1.0)
+    out = w / safe
+    if fallback is not None:
+        out = np.where(total > 0, out, fallback)
+    return out
+
+
+def move_toward(w: np.ndarray, target: np.ndarray, share: np.ndarray | float) -> np.ndarray:
+    """Move ``w`` a ``share`` of the way to ``target`` (a convex combination; share in [0, 1]).
+
+    ``share`` broadcasts against ``w`` by numpy's rules: for alignments pass one share per
+    member with a trailing axis (``share[..., None]``).
+    """
+    return w + share * (target - w)
+
+
+def pole_target(strength: np.ndarray, offers: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Where the poles' offers pull each member: offers weighted by pole strength, normalised.
+
+    ``strength`` must broadcast against ``offers`` (poles on the last axis). A member with no
+    offer from any pole is pulled nowhere (its target is its own alignment).
+    """
+    return normalise(offers * strength, w)
+
+
+def repel(w: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Where a hostile partner pushes a member: ``w`` reflected away from ``other``, kept on the simplex.
+
+    The point ``2 w - other``, clipped at zero and renormalised: it lies farther from the
+    partner than ``w`` does, so moving toward it widens the gap between rivals.
+    """
+    return normalise(np.clip(2.0 * w - other, 0.0, None), w)
+
+
+def tie_strength(ties: np.ndarray) -> np.ndarray:
+    """Each member's total tie strength on the signed network: the sum of absolute tie weights."""
+    return np.clip(ties, 0.0, None).sum(axis=-1) + np.clip(-ties, 0.0, None).sum(axis=-1)
+
+
+def social_target(w: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """Where partners on the signed relations network pull each member ``(..., members, poles)``.
+
+    Friendly ties (positive) pull toward the partner's alignment, hostile ties (negative)
+    push away from it (:func:`repel`), each in proportion to its weight. ``ties`` is
+    ``(members, members)``; a member without ties is pulled nowhere (its own alignment).
+    """
+    pos = np.clip(ties, 0.0, None)
+    neg = np.clip(-ties, 0.0, None)
+    strength = tie_strength(ties)
+    pulled = (pos[:, :, None] * w[..., None, :, :]).sum(axis=-2)
+    pushed = np.zeros_like(w)
+    for i, j in zip(*np.nonzero(neg), strict=True):  # rivalries are few: only their pairs
+        pushed[..., i, :] += neg[i, j] * repel(w[..., i, :], w[..., j, :])
+    safe = np.where(strength > 0, strength, 1.0)[:, None]
+    return np.where(strength[:, None] > 0, (pulled + pushed) / safe, w)
+
+
+def away_from(w: np.ndarray, pole: int) -> np.ndarray:
+    """The alignment with the given pole's weight removed and the rest renormalised."""
+    keep = np.ones(w.shape[-1])
+    keep[pole] = 0.0
+    return normalise(w * keep, keep / keep.sum())
+
+
+def event_feedback(
+    c: np.ndarray,
+    b: np.ndarray,
+    answered: np.ndarray,
+    ignored: np.ndarray,
+    watching: np.ndarray,
+    gain: float,
+    loss: float,
+    learning: float,
+    observer_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Commitment and trust after a step's requests, felt by the requester and watched by all.
+
+    ``answered`` and ``ignored`` are ``(..., members)`` sums of the severities of the member's
+    own answered and ignored requests this step. A member's own outcomes count fully, others'
+    with ``observer_weight``; only ``watching`` members (in the alliance) update.
+    An answered request closes a share of the gap to full commitment, an ignored one removes a
+    share of what is left; trust moves toward 1 for answers and toward 0 for refusals.
+    """
+    seen_ans = answered + observer_weight * (answered.sum(axis=-1, keepdims=True) - answered)
+    seen_ign = ignored + observer_weight * (ignored.sum(axis=-1, keepdims=True) - ignored)
+    up = np.clip(gain * seen_ans, 0.0, 1.0)
+    down = np.clip(loss * seen_ign, 0.0, 1.0)
+    new_c = np.clip(c + up * (1.0 - c) - down * c, 0.0, 1.0)
+    t_up = np.clip(learning * seen_ans, 0.0, 1.0)
+    t_down = np.clip(learning * seen_ign, 0.0, 1.0)
+    new_b = np.clip(b + t_up * (1.0 - b) - t_down * b, 0.0, 1.0)
+    return np.where(watching, new_c, c), np.where(watching, new_b, b)
+
+
+def alignment_shock(
+    w: np.ndarray,
+    answered: np.ndarray,
+    ignored: np.ndarray,
+    leader_pole: int,
+    shift_answered: float,
+    shift_ignored: float,
+) -> np.ndarray:
+    """A requester's alignment after its requests: toward the leader's pole if answered, away if not."""
+    toward = np.clip(shift_answered * answered, 0.0, 1.0)
+    away = np.clip(shift_ignored * ignored, 0.0, 1.0)
+    total = toward + away
+    scale = 1.0 / np.maximum(total, 1.0)
+    toward, away = toward * scale, away * scale
+    leader = np.zeros(w.shape[-1])
+    leader[leader_pole] = 1.0
+    return w + toward[..., None] * (leader - w) + away[..., None] * (away_from(w, leader_pole) - w)
+
+
+def commitment_anchor(
+    w_leader: np.ndarray, trust: np.ndarray, alignment_weight: float
+) -> np.ndarray:
+    """The commitment a member settles at: alignment with the leader's pole and trust, mixed."""
+    return alignment_weight * w_leader + (1.0 - alignment_weight) * trust
+
+
+def exit_cost(leverage: np.ndarray, strength: float | np.ndarray, weight: float) -> np.ndarray:
+    """How far the leader's leverage lowers a member's freeze and leave thresholds.
+
+    Leverage (bases, remittances, energy) works through the leader's strength, not through
+    the forces it has free: a war elsewhere does not release a member from its dependence.
+    """
+    return weight * leverage * np.clip(strength, 0.0, 1.0)
+
+
+def membership_transition(
+    status: np.ndarray,
+    c: np.ndarray,
+    cost: np.ndarray,
+    u: np.ndarray,
+    act_share: float,
+    freeze_threshold: float,
+    leave_threshold: float,
+    rejoin_margin: float,
+) -> np.ndarray:
+    """New statuses: freeze, withdraw or return when commitment crosses thresholds (with hysteresis).
+
+    An active member whose commitment is below ``freeze_threshold - cost`` freezes with
+    probability ``act_share`` this step (``u`` is its uniform draw); a frozen member returns
+    above ``freeze_threshold + rejoin_margin`` (the leader's leverage deters leaving, it does
+    not make a member want to return) and withdraws below ``leave_threshold - cost``.
+    Withdrawn and non-members stay as they are.
+    """
+    acts = u < act_share
+    freeze = (status == ACTIVE) & (c < freeze_threshold - cost) & acts
+    rejoin = (status == FROZEN) & (c > freeze_threshold + rejoin_margin) & acts
+    leave = (status == FROZEN) & (c < leave_threshold - cost) & acts
+    out = np.where(freeze, FROZEN, status)
+    out = np.where(rejoin, ACTIVE, out)
+    return np.where(leave, WITHDRAWN, out)
+
+
+def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:
+    """Exponential decay over ``dt`` years with the given half-life in years."""
+    return np.asarray(value) * 0.5 ** (dt / halflife)

@@ -1,0 +1,537 @@
+"""Scenario files: the TOML schema, ``extends`` resolution and validation with clear errors.
+
+A scenario names the simulated span, the members and their starting state, the poles
+and their strength and offers over time, the relations network, hazard rates, scripted
+events and behavioural parameters. Every problem is reported as a :class:`ScenarioError`
+naming the file and the key path, so the command line can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+)
+
+from csto_sim.core.parameters import Parameters
+from csto_sim.core.vocabulary import EVENT_KINDS, KIND_ALIASES, THREAT_KINDS
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+Series = float | list[Pair]
+"""A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
+
+ATOMIC_TABLES: frozenset[str] = frozenset({"alignment"})
+"""Tables that a file extending another replaces whole instead of merging key by key
+(an alignment must sum to one, so mixing a child's weights with its base's makes no sense)."""
+
+
+class ScenarioError(Exception):
+    """A problem in a scenario file: which file, which key, what is wrong."""
+
+    def __init__(self, file: str | Path, key: str, message: str):
+        self.file, self.key, self.message = str(file), key, message
+        super().__init__(f"{self.file}: {key}: {message}" if key else f"{self.file}: {message}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TimeSpan(_Strict):
+    """The simulated span in decimal years and the length of a step."""
+
+    start: float
+    end: float
+    step: float = Field(0.25, gt=0, le=1.0)
+
+
+class Alliance(_Strict):
+    """Which member leads the alliance and which pole is its own."""
+
+    leader: str
+    leader_pole: str
+    leader_distraction: Unit = 0.0
+
+
+class Pole(_Strict):
+    """An outside power: its strength over time (relative index, leader pole = the leader's strength)."""
+
+    strength: Series
+
+    @field_validator("strength")
+    @classmethod
+    def _check(cls, v: Series) -> Series:
+        return _check_series(v, low=0.0, high=math.inf)
+
+
+class Member(_Strict):
+    """A member state's starting state and attributes."""
+
+    alignment: dict[str, float]
+    commitment: Unit
+    trust: Unit = 0.5
+    status: Literal["active", "frozen", "withdrawn", "non_member"] = "active"
+    capability: float = Field(ge=0.0)
+    budget_share: Unit = 0.0
+    leverage: Unit = 0.0
+    adversaries: list[str] = []
+    offers: dict[str, Series] = {}
+    hazards: dict[str, float] = {}
+
+    @field_validator("alignment")
+    @classmethod
+    def _simplex(cls, v: dict[str, float]) -> dict[str, float]:
+        for pole, w in v.items():
+            if not isinstance(w, int | float) or isinstance(w, bool):
+                raise ValueError(f"weight of {pole} is not a number")
+            if w < 0:
+                raise ValueError(f"weight of {pole} is negative ({w:g})")
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"weights sum to {total:g}, expected 1")
+        return v
+
+    @field_validator("offers")
+    @classmethod
+    def _offers(cls, v: dict[str, Series]) -> dict[str, Series]:
+        for pole, series in v.items():
+            try:
+                _check_series(series, low=0.0, high=1.0)
+            except ValueError as exc:
+                raise ValueError(f"{pole}: {exc}") from None
+        return v
+
+    @field_validator("hazards")
+    @classmethod
+    def _hazards(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_hazards(v)
+
+
+class Actor(_Strict):
+    """A non-member adversary: how friendly it is to the alliance leader."""
+
+    leader_affinity: Unit = 0.0
+
+
+class Event(_Strict):
+    """A scripted, dated event."""
+
+    date: dt.date | float
+    kind: str
+    member: str = ""
+    counterpart: str = ""
+    severity: Unit = 0.5
+    territorial: StrictBool = True
+    pole: str = ""
+    offer_change: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    source: str = ""
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        v = KIND_ALIASES.get(v, v)
+        if v not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {v!r}{_did_you_mean(v, EVENT_KINDS)}")
+        return v
+
+    @property
+    def year(self) -> float:
+        """The event's date as a decimal year."""
+        return decimal_year(self.date)
+
+
+class Scenario(_Strict):
+    """A validated scenario, defaults filled and ``extends`` resolved."""
+
+    name: str
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    time: TimeSpan
+    alliance: Alliance
+    poles: dict[str, Pole]
+    members: dict[str, Member]
+    relations: dict[str, dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]]] = {}
+    actors: dict[str, Actor] = {}
+    hazards: dict[str, float] = {}
+    events: dict[str, Event] = {}
+    parameters: Parameters = Parameters()
+    source: str = ""
+
+    @field_validator("hazards")
+    @classmethod
+    def _hazards(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_hazards(v)
+
+    @property
+    def member_names(self) -> list[str]:
+        """Members in file order: the order of every members axis."""
+        return list(self.members)
+
+    @property
+    def pole_names(self) -> list[str]:
+        """Poles in file order: the order of every poles axis."""
+        return list(self.poles)
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps between start and end."""
+        return int(round((self.time.end - self.time.start) / self.time.step))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as plain data (JSON-compatible)."""
+        return json.loads(self.model_dump_json())
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario's canonical JSON: what the results were made from."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_leader_strength(self, factor: float) -> Scenario:
+        """A copy whose leader pole's strength series is multiplied by ``factor`` (>= 0)."""
+        if factor < 0:
+            raise ValueError(f"leader strength factor must be >= 0, got {factor}")
+        name = self.alliance.leader_pole
+        series = self.poles[name].strength
+        scaled = (
+            series * factor
+            if isinstance(series, int | float)
+            else [[y, v * factor] for y, v in series]
+        )
+        return self.model_copy(update={"poles": self.poles | {name: Pole(strength=scaled)}})
+
+    def with_parameters(self, **values: Any) -> Scenario:
+        """A copy with some behavioural parameters changed (validated)."""
+        params = Parameters.model_validate(self.parameters.model_dump() | values)
+        return self.model_copy(update={"parameters": params})
+
+    def with_factors(self, values: Mapping[str, Any]) -> Scenario:
+        """A copy with factor values applied: drivers (:data:`DRIVERS`) transform the inputs,
+        every other name is a behavioural parameter.
+
+        Numbers may be numpy scalars; a whole-number parameter takes an integer-valued float
+        (``3.0``). Unknown names and invalid values raise ``ValueError``.
+        """
+        params = {}
+        for name, value in values.items():
+            if name in DRIVERS:
+                continue
+            if name not in Parameters.model_fields:
+                known = [*DRIVERS, *Parameters.model_fields]
+                raise ValueError(f"unknown factor {name!r}{_did_you_mean(name, known)}")
+            params[name] = _coerce(name, value)
+        try:
+            spec = self.with_parameters(**params) if params else self
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ValueError(f"{_format_loc(err['loc'])}: {err['msg']}") from None
+        if "leader_strength" in values:
+            spec = spec.with_leader_strength(float(values["leader_strength"]))
+        return spec
+
+
+DRIVERS: dict[str, tuple[float, float, str]] = {
+    "leader_strength": (
+        0.5,
+        1.5,
+        "multiplier on the leader pole's strength series (Russia's post-war strength)",
+    ),
+}
+"""Scenario drivers that can be varied like parameters: name -> (low, high, meaning)."""
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A factor value as the plain Python type its parameter has."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if Parameters.model_fields[name].annotation is int and isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{name}: expected a whole number, got {value}")
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value) if Parameters.model_fields[name].annotation is float else value
+    return value
+
+
+def decimal_year(value: dt.date | float) -> float:
+    """A date or decimal year as a decimal year (2022-01-05 -> 2022.011)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        start = dt.date(value.year, 1, 1)
+        days = (dt.date(value.year + 1, 1, 1) - start).days
+        return value.year + (value - start).days / days
+    return float(value)
+
+
+def _check_series(v: Series, low: float, high: float) -> Series:
+    values = [v] if isinstance(v, int | float) else [val for _, val in v]
+    if not isinstance(v, int | float):
+        if not v:
+            raise ValueError("a time series needs at least one [year, value] pair")
+        years = [y for y, _ in v]
+        if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+            raise ValueError("years of a time series must increase")
+    for val in values:
+        if not low <= val <= high:
+            bound = f"[{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}"
+            raise ValueError(f"value {val:g} outside {bound}")
+    return v
+
+
+def _check_hazards(v: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for kind, rate in v.items():
+        kind = KIND_ALIASES.get(kind, kind)
+        if kind not in THREAT_KINDS:
+            raise ValueError(f"unknown threat kind {kind!r}{_did_you_mean(kind, THREAT_KINDS)}")
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or rate < 0:
+            raise ValueError(f"{kind}: hazard rate must be a number >= 0 events per year")
+        out[kind] = float(rate)
+    return out
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, "", "is a directory, expected a .toml file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, "", f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", f"TOML syntax error: {exc}") from None
+
+
+def _merge(base: dict, over: dict, origin: dict, file: Path, prefix: tuple = ()) -> dict:
+    """Deep-merge ``over`` onto ``base`` (tables merge key by key, anything else replaces)."""
+    out = dict(base)
+    for key, value in over.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ATOMIC_TABLES:
+            out[key] = _merge(out[key], value, origin, file, path)
+        else:
+            out[key] = value
+            for p in [p for p in origin if p[: len(path)] == path]:
+                del origin[p]
+        origin[path] = file
+    return out
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+    """Read a file and its ``extends`` chain; returns merged data and the file each key came from."""
+    raw = _read_toml(path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, _origins(raw, path)
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", "expected a file name (string)")
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in chain or parent_path == path.resolve():
+        cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent_path))
+        raise ScenarioError(path, "extends", f"circular extends ({cycle})")
+    if not parent_path.exists():
+        raise ScenarioError(path, "extends", f"extended file {parent!r} does not exist")
+    base, origin = _resolve(parent_path, (*chain, path.resolve()))
+    merged = _merge(base, raw, origin, path)
+    return merged, origin
+
+
+def _origins(data: dict, file: Path, prefix=()) -> dict:
+    out = {}
+    for key, value in data.items():
+        out[(*prefix, key)] = file
+        if isinstance(value, dict):
+            out.update(_origins(value, file, (*prefix, key)))
+    return out
+
+
+def _file_for(loc: tuple, origin: dict, default: Path) -> Path:
+    for n in range(len(loc), 0, -1):
+        if tuple(loc[:n]) in origin:
+            return origin[tuple(loc[:n])]
+    return default
+
+
+def _format_loc(loc: tuple) -> str:
+    parts = [str(p) for p in loc if not str(p).startswith(("function-", "tuple[", "list["))]
+    # A union's branch tag ("float", "date") comes last, after the field (poles.X.strength,
+    # members.X.offers.Y, inputs.X.date); drop only that one, not a field called "date".
+    if len(parts) >= 4 and parts[-1] in ("float", "int", "date", "constrained-float"):
+        parts.pop()
+    return ".".join(parts)
+
+
+def _pydantic_error(exc: ValidationError, origin: dict, path: Path) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        model = _model_at(loc[:-1])
+        fields = list(model.model_fields) if model else []
+        msg = f"unknown key{_did_you_mean(key, fields)}"
+    elif err["type"] == "missing":
+        msg = "missing required key"
+    elif "input" in err and err["type"].endswith(("_type", "_parsing", "_than", "_than_equal")):
+        msg = f"{msg} (got {err['input']!r})"
+    return ScenarioError(_file_for(loc, origin, path), _format_loc(loc), msg)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model a location points into, to suggest the key meant."""
+    model: type[BaseModel] = Scenario
+    mapping_of = {
+        ("poles",): Pole,
+        ("members",): Member,
+        ("actors",): Actor,
+        ("events",): Event,
+    }
+    i = 0
+    while i < len(loc):
+        key = str(loc[i])
+        field = model.model_fields.get(key)
+        if field is None:
+            return None
+        if model is Scenario and (key,) in mapping_of:
+            if i + 1 >= len(loc):
+                return None
+            model, i = mapping_of[(key,)], i + 2
+            continue
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model, i = ann, i + 1
+            continue
+        return None
+    return model
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file; raise ScenarioError on any problem."""
+    path = Path(path)
+    data, origin = _resolve(path, ())
+    data.setdefault("name", path.stem)
+    data.setdefault("source", str(path))
+    return scenario_from_data(data, path, origin)
+
+
+def scenario_from_data(
+    data: dict[str, Any], source: str | Path, origin: dict | None = None
+) -> Scenario:
+    """Validate scenario data built in code (``source`` names it in error messages)."""
+    source = Path(source)
+    data = {"name": source.stem, "source": str(source)} | data
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, origin or {}, source) from None
+    _cross_check(scenario, origin or {}, source)
+    return scenario
+
+
+def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
+    """Checks that span several sections: names that must exist, dates inside the span."""
+
+    def fail(loc: tuple, msg: str) -> None:
+        raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
+
+    members, poles = s.member_names, s.pole_names
+    if s.time.end <= s.time.start:
+        fail(("time", "end"), f"end {s.time.end:g} is not after start {s.time.start:g}")
+    if abs(s.n_steps * s.time.step - (s.time.end - s.time.start)) > 1e-9:
+        fail(
+            ("time", "step"),
+            f"the span {s.time.start:g}-{s.time.end:g} is not a whole number of steps of {s.time.step:g}",
+        )
+    if s.alliance.leader not in members:
+        fail(
+            ("alliance", "leader"),
+            f"unknown member {s.alliance.leader!r}{_did_you_mean(s.alliance.leader, members)}",
+        )
+    if s.alliance.leader_pole not in poles:
+        fail(
+            ("alliance", "leader_pole"),
+            f"unknown pole {s.alliance.leader_pole!r}{_did_you_mean(s.alliance.leader_pole, poles)}",
+        )
+    for name, m in s.members.items():
+        for pole in m.alignment:
+            if pole not in poles:
+                fail(
+                    ("members", name, "alignment", pole),
+                    f"unknown pole{_did_you_mean(pole, poles)}",
+                )
+        for pole in m.offers:
+            if pole not in poles:
+                fail(("members", name, "offers", pole), f"unknown pole{_did_you_mean(pole, poles)}")
+        for actor in m.adversaries:
+            if actor not in s.actors and actor not in members:
+                known = list(s.actors) + members
+                fail(
+                    ("members", name, "adversaries"),
+                    f"unknown actor {actor!r}{_did_you_mean(actor, known)}",
+                )
+    for a, ties in s.relations.items():
+        if a not in members:
+            fail(("relations", a), f"unknown member{_did_you_mean(a, members)}")
+        for b, w in ties.items():
+            if b not in members:
+                fail(("relations", a, b), f"unknown member{_did_you_mean(b, members)}")
+            if b == a:
+                fail(("relations", a, b), "a member cannot have a tie to itself")
+            other = s.relations.get(b, {}).get(a)
+            if other is not None and other != w:
+                fail(
+                    ("relations", a, b),
+                    f"tie given twice with different weights ({w:g} and {other:g})",
+                )
+    for eid, ev in s.events.items():
+        loc = ("events", eid)
+        if not s.time.start <= ev.year < s.time.end:
+            fail(
+                (*loc, "date"),
+                f"{ev.date} is outside the simulated span {s.time.start:g}-{s.time.end:g}",
+            )
+        if ev.member and ev.member not in members:
+            fail(
+                (*loc, "member"), f"unknown member {ev.member!r}{_did_you_mean(ev.member, members)}"
+            )
+        if ev.kind in THREAT_KINDS and not ev.member:
+            fail((*loc, "member"), f"a {ev.kind} event needs the member it strikes")
+        if ev.kind == "accession" and not ev.member:
+            fail((*loc, "member"), "an accession needs the member that joins")
+        if ev.kind == "intra_alliance_clash" and ev.counterpart not in members:
+            fail(
+                (*loc, "counterpart"),
+                f"unknown member {ev.counterpart!r}{_did_you_mean(ev.counterpart, members)}",
+            )
+        if ev.kind == "pole_shift" and ev.pole not in poles:
+            fail((*loc, "pole"), f"unknown pole {ev.pole!r}{_did_you_mean(ev.pole, poles)}")
+        if ev.counterpart and ev.counterpart not in s.actors and ev.counterpart not in members:
+            known = list(s.actors) + members
+            fail(
+                (*loc, "counterpart"),
+                f"unknown actor {ev.counterpart!r}{_did_you_mean(ev.counterpart, known)}",
+            )

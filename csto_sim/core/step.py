@@ -1,0 +1,199 @@
+"""The model's step, written once for both engines.
+
+A step: scripted accessions; threat events strike; struck members decide whether to ask;
+the alliance decides whether to answer, and poles may help bilaterally; the events are
+recorded; members learn from the answers; alignment, trust and commitment drift; members
+reconsider their membership.
+
+Each phase is a function of the compiled inputs and a :class:`~csto_sim.core.state.State`
+whose arrays may have leading axes (replicas). The members' own decisions (requests,
+drift, membership) take ``who``, an index on the members axis: the batched engine passes
+every member at once (``ALL``), a Mesa agent its own row. :func:`advance` runs the phases
+in order and asks a :class:`Members` object to make the members' decisions, so the order
+of the step exists once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from csto_sim.core import decisions, rules
+from csto_sim.core.events import StepEvents, record_events, step_events
+from csto_sim.core.inputs import Inputs
+from csto_sim.core.randomness import Noise
+from csto_sim.core.state import State
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
+
+ALL = slice(None)
+"""``who`` for every member at once."""
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What pulls each member between events: its partners' alignments and the expected answer."""
+
+    social: np.ndarray  # (..., M, P) where partners on the relations network pull it
+    expected: np.ndarray  # (..., M) its expected chance of an answer to its typical threat
+
+
+class Members(Protocol):
+    """Who makes the members' decisions in a step: every member at once, or each agent on its row."""
+
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
+        """Which of this step's threats each member brings to the alliance ``(..., M, K)``."""
+
+    def drift(self, t: int, pull: Pull) -> None:
+        """Move each member's alignment, trust and commitment (writes the state)."""
+
+    def reconsider(self, t: int, u: Noise) -> None:
+        """Each member's membership decision (writes the state)."""
+
+
+def accede(inp: Inputs, t: int, state: State) -> None:
+    """Scripted accessions of this step: non-members and former members join."""
+    joins = inp.accession[t] & ((state.status == NON_MEMBER) | (state.status == WITHDRAWN))
+    state.status = np.where(joins, ACTIVE, state.status)
+
+
+def request_decisions(
+    inp: Inputs, ev: StepEvents, state: State, u: Noise, who=ALL
+) -> np.ndarray:
+    """Which of this step's threats (one per kind) members ``who`` bring to the alliance.
+
+    Only active members ask, and not the leader: the alliance's answer is the leader's.
+    """
+    p = inp.params
+    fit = decisions.effective_fit(inp.fit, ev.territorial[..., who, :], p["extraterritorial_fit"])
+    prob = decisions.request_probability(
+        ev.severity[..., who, :], state.b[..., who, None], fit, p
+    )
+    can_ask = (state.status[..., who] == ACTIVE) & (np.arange(len(inp.members))[who] != inp.leader)
+    return can_ask[..., None] & ev.occur[..., who, :] & (u.request[..., who, :] < prob)
+
+
+def answer(
+    inp: Inputs, t: int, ev: StepEvents, state: State, requested: np.ndarray, u: Noise
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which requests the alliance answers (only while its leader is active), and which threats
+    a pole helps with bilaterally instead; both ``(..., M, K)``."""
+    leader_active = (state.status[..., inp.leader] == ACTIVE)[..., None, None]
+    chance = decisions.response_chance(inp, t, ev, state.status, state.w)
+    responded = requested & (u.response < chance) & leader_active
+    helped = (
+        ev.occur
+        & ~responded
+        & (u.bilateral < decisions.bilateral_chance(inp, t, state.w)[..., None])
+    )
+    return responded, helped
+
+
+def learn(
+    inp: Inputs, ev: StepEvents, state: State, requested: np.ndarray, responded: np.ndarray
+) -> None:
+    """Commitment, trust and alignment after the step's requests.
+
+    Each member's answered and ignored severities feed :func:`rules.event_feedback` (felt by
+    the requester, watched by every member inside the alliance) and :func:`rules.alignment_shock`.
+    """
+    p = inp.params
+    answered = (ev.severity * responded).sum(axis=-1)
+    ignored = (ev.severity * (requested & ~responded)).sum(axis=-1)
+    watching = (state.status == ACTIVE) | (state.status == FROZEN)
+    state.c, state.b = rules.event_feedback(
+        state.c,
+        state.b,
+        answered,
+        ignored,
+        watching,
+        p["commitment_gain_answered"],
+        p["commitment_loss_ignored"],
+        p["trust_learning"],
+        p["observer_weight"],
+    )
+    state.w = rules.alignment_shock(
+        state.w,
+        answered,
+        ignored,
+        inp.leader_pole,
+        p["alignment_shift_answered"],
+        p["alignment_shift_ignored"],
+    )
+
+
+def pulls(inp: Inputs, t: int, state: State) -> Pull:
+    """What pulls every member this step, computed from the state before anyone drifts."""
+    return Pull(
+        social=rules.social_target(state.w, inp.influence),
+        expected=decisions.expected_chance(inp, t, state.status, state.w),
+    )
+
+
+def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
+    """Members ``who`` between events: pulled by the poles' offers and by partners; trust
+    and commitment settle toward the expected answer and the commitment anchor."""
+    sh, L = inp.shares, inp.leader_pole
+    w = state.w[..., who, :]
+    w = rules.move_toward(w, rules.pole_target(inp.strength[t], inp.offers[t, who], w), sh.pole_pull)
+    w = rules.move_toward(w, pull.social[..., who, :], sh.network[who][..., None])
+    b = rules.move_toward(state.b[..., who], pull.expected[..., who], sh.trust)
+    anchor = rules.commitment_anchor(w[..., L], b, inp.params["commitment_alignment_weight"])
+    c = rules.move_toward(state.c[..., who], anchor, sh.commitment)
+    state.w[..., who, :], state.b[..., who], state.c[..., who] = w, b, c
+
+
+def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
+    """Members ``who`` freeze, withdraw or return when commitment, less the cost of leaving,
+    crosses a threshold."""
+    p = inp.params
+    cost = rules.exit_cost(inp.leverage[who], inp.leader_strength[t], p["exit_cost_weight"])
+    state.status[..., who] = rules.membership_transition(
+        state.status[..., who],
+        state.c[..., who],
+        cost,
+        u.membership[..., who],
+        inp.shares.decision,
+        p["freeze_threshold"],
+        p["leave_threshold"],
+        p["rejoin_margin"],
+    )
+
+
+class AllMembers:
+    """Every member (of every replica) decides at once, on whole arrays: the batched engine."""
+
+    def __init__(self, inp: Inputs, state: State):
+        self.inp, self.state = inp, state
+
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
+        return request_decisions(self.inp, ev, self.state, u)
+
+    def drift(self, t: int, pull: Pull) -> None:
+        drift(self.inp, t, self.state, pull)
+
+    def reconsider(self, t: int, u: Noise) -> None:
+        reconsider(self.inp, t, self.state, u)
+
+
+def advance(
+    inp: Inputs,
+    t: int,
+    state: State,
+    u: Noise,
+    members: Members,
+    record: dict[str, list[np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Advance ``state`` by step ``t`` (``u``: the step's draws); appends the step's events to
+    ``record`` and returns the requests and answers ``(..., M, K)``."""
+    accede(inp, t, state)
+    ev = step_events(inp, u, t)
+    requested = members.requests(t, ev, u)
+    responded, helped = answer(inp, t, ev, state, requested, u)
+    record_events(record, t, ev, requested, responded, helped)
+    learn(inp, ev, state, requested, responded)
+    pull = pulls(inp, t, state)
+    members.drift(t, pull)
+    members.reconsider(t, u)
+    return requested, responded

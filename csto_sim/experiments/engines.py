@@ -1,0 +1,72 @@
+"""The two engines behind every experiment: the batched arrays and the Mesa agents.
+
+``run_chunk`` is the unit of work sent to an executor: several runs of one scenario,
+computed by either engine, returned as the tables of :mod:`csto_sim.experiments.tables`.
+Both engines give the same tables run by run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from csto_sim.abm.model import CSTOModel
+from csto_sim.core.batch import run_batch
+from csto_sim.core.randomness import run_seed
+from csto_sim.core.scenario import Scenario
+from csto_sim.experiments.tables import concat_tables, error_rows, tables_from
+
+ENGINES: tuple[str, ...] = ("batch", "agents")
+"""How runs are computed: many replicas at once as arrays (default), or one Mesa model per run."""
+
+
+class EngineError(ValueError):
+    """An engine name that does not exist."""
+
+
+def check_engine(engine: str) -> str:
+    """The engine name, or an :class:`EngineError` naming the choices."""
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return engine
+
+
+def simulate_agents(scenario: Scenario, run: int, seed: int) -> dict[str, pd.DataFrame]:
+    """One run of a scenario with the Mesa model, as tidy tables.
+
+    An exception becomes a run with ``status = error`` and its message.
+    """
+    seed_i = run_seed(seed, run)
+    try:
+        model = CSTOModel(scenario, run=run, rng=seed_i, collect=False)
+        model.run_model()
+    except Exception as exc:  # a failed run is recorded, the ensemble goes on
+        return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}
+    trajectory = model.trajectory.with_runs_axis()
+    return tables_from(scenario.name, model.inputs, [run], [seed_i], trajectory, model.events)
+
+
+def simulate_batch(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[str, pd.DataFrame]:
+    """Several runs of a scenario with the batched engine, as tidy tables.
+
+    If the batch raises, each run is retried alone so that only the failing ones are
+    recorded with ``status = error``.
+    """
+    seeds = [run_seed(seed, r) for r in runs]
+    try:
+        inp, trajectory, record = run_batch(scenario, seeds)
+    except Exception as exc:
+        if len(runs) == 1:
+            return {"runs": error_rows(scenario.name, runs, seeds, exc)}
+        return concat_tables([simulate_batch(scenario, [r], seed) for r in runs])
+    return tables_from(scenario.name, inp, runs, seeds, trajectory, record)
+
+
+def run_chunk(
+    scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
+) -> dict[str, pd.DataFrame]:
+    """Several runs of one scenario, concatenated (the unit of work sent to an executor)."""
+    if check_engine(engine) == "batch":
+        return simulate_batch(scenario, list(runs), seed)
+    return concat_tables([simulate_agents(scenario, r, seed) for r in runs])

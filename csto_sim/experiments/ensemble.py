@@ -1,0 +1,264 @@
+"""Ensembles: many runs of one or more scenarios, on any executor, saved as they finish.
+
+Run ``i`` of every scenario gets the same seed (common random numbers), derived from the
+ensemble seed and ``i`` alone, so results do not depend on the executor, the number of
+workers or the chunking. With an output folder each finished chunk of runs is saved
+(:class:`~csto_sim.experiments.store.Store`), an interrupted ensemble resumes from what is
+there, and the final tables are assembled chunk by chunk; without one the tables are
+returned in memory.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import BrokenExecutor, Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core.scenario import Scenario, load_scenario
+from csto_sim.experiments.engines import check_engine, run_chunk
+from csto_sim.experiments.executors import run_jobs, worker_pool
+from csto_sim.experiments.store import Store
+from csto_sim.experiments.tables import TABLES, concat_tables, empty_table
+
+
+class EnsembleError(ValueError):
+    """Scenarios that cannot form one ensemble (for example two with the same name)."""
+
+
+class Interrupted(Exception):
+    """The ensemble stopped early (Ctrl-C, a dead worker) after saving what had finished."""
+
+    def __init__(self, out: Path | None, done: int, total: int, reason: str = "interrupted"):
+        self.out, self.done, self.total, self.reason = out, done, total, reason
+        where = f"; saved in {out}" if out is not None else ""
+        super().__init__(f"{reason} after {done} of {total} runs{where}")
+
+
+@dataclass
+class Ensemble:
+    """What to run: scenarios, how many runs each, the ensemble seed, chunking and engine."""
+
+    scenarios: list[Scenario]
+    runs: int
+    seed: int
+    command: str = ""
+    chunk_size: int = 25
+    engine: str = "batch"
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.scenarios]
+
+    def plan(self, done: set[tuple[str, int]] = frozenset()) -> list[tuple[int, list[int]]]:
+        """The chunks still to run (see :func:`chunk_plan`)."""
+        return chunk_plan(self.names, self.runs, done, self.chunk_size)
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest written beside the results: inputs, seeds, versions, and the identity
+        that a resumed ensemble must share."""
+        import mesa
+
+        from csto_sim import __version__
+
+        return {
+            "package": "csto-sim",
+            "version": __version__,
+            "python": platform.python_version(),
+            "mesa": mesa.__version__,
+            "numpy": np.__version__,
+            "command": self.command,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": self.seed,
+            "runs": self.runs,
+            "chunk_size": self.chunk_size,
+            "engine": self.engine,
+            "seeds": "run i has seed SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0], "
+            "the same for every scenario (common random numbers)",
+            "scenarios": [
+                {"name": s.name, "file": s.source, "sha256": s.digest(), "contents": s.to_dict()}
+                for s in self.scenarios
+            ],
+            "identity": {
+                "seed": self.seed,
+                "runs": self.runs,
+                "chunk_size": self.chunk_size,
+                "engine": self.engine,
+                "scenarios": [s.digest() for s in self.scenarios],
+            },
+        }
+
+
+def chunk_plan(
+    names: Sequence[str], runs: int, done: set[tuple[str, int]], size: int
+) -> list[tuple[int, list[int]]]:
+    """Chunks of pending runs: (scenario index, run indices) within fixed blocks of ``size`` runs.
+
+    Blocks do not depend on the workers, so chunks never overlap and the assembled tables
+    come out in the same order however the work was spread or resumed.
+    """
+    plan = []
+    for si, name in enumerate(names):
+        for start in range(0, runs, size):
+            pending = [r for r in range(start, min(start + size, runs)) if (name, r) not in done]
+            if pending:
+                plan.append((si, pending))
+    return plan
+
+
+def default_chunk_size(runs: int) -> int:
+    """Runs per chunk: a function of the ensemble size only (never of the worker count)."""
+    return max(5, min(250, runs // 8))
+
+
+def ensemble_store(root: str | Path, fmt: str = "parquet") -> Store:
+    """The store of an ensemble's results folder (the ``runs`` table marks complete chunks)."""
+    return Store(root, TABLES, fmt, empty=empty_table)
+
+
+def chunk_stem(name: str, runs: Sequence[int]) -> str:
+    """The file stem of a chunk: scenario name and run range."""
+    return f"{name}__{min(runs):07d}-{max(runs):07d}"
+
+
+def saved_runs(store: Store) -> set[tuple[str, int]]:
+    """(scenario, run) pairs whose chunks are complete in a store."""
+    import pyarrow.parquet as pq
+
+    out: set[tuple[str, int]] = set()
+    for path in store.complete():
+        table = pq.read_table(path, columns=["scenario", "run"])
+        out.update(
+            zip(table.column("scenario").to_pylist(), table.column("run").to_pylist(), strict=True)
+        )
+    return out
+
+
+def run_and_save(
+    store: Store, scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
+) -> None:
+    """Run a chunk and save it into the results folder (in a local worker process)."""
+    store.write_chunk(chunk_stem(scenario.name, runs), run_chunk(scenario, runs, seed, engine))
+
+
+@dataclass
+class EnsembleResult:
+    """What an ensemble produced: where (or the tables in memory), how many runs, how many failed."""
+
+    out: Path | None
+    total: int
+    done: int
+    failed: int
+    fmt: str = "parquet"
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A table of the ensemble as a DataFrame."""
+        if self.out is None:
+            frame = self.tables.get(table, empty_table(table))
+            return frame if columns is None else frame[columns]
+        return ensemble_store(self.out, self.fmt).read(table, columns)
+
+
+def load_all(scenarios: Iterable[Scenario | str | Path]) -> list[Scenario]:
+    """Scenarios from objects or files; their names must differ."""
+    specs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise EnsembleError(f"scenario names must differ; got {names}")
+    return specs
+
+
+def run_ensemble(
+    scenarios: Iterable[Scenario | str | Path],
+    runs: int,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    fmt: str = "parquet",
+    progress: bool | None = None,
+    command: str = "",
+    on_chunk: Callable[[int], None] | None = None,
+    engine: str = "batch",
+) -> EnsembleResult:
+    """Run every scenario ``runs`` times and return the results.
+
+    ``seed`` defaults to the first scenario's seed and is shared by all scenarios. With
+    ``out`` the runs are saved chunk by chunk into that folder (resumable) and the final
+    tables assembled there; without it they are returned in memory (``result.tables``).
+    With ``executor`` (any ``concurrent.futures.Executor``, a Dask client's included) the
+    runs go there; otherwise ``workers`` local processes (default: all cores; 1, a single
+    chunk, or a call from inside a daemonic worker runs in process). ``engine`` is
+    ``"batch"`` (replicas advanced together as arrays) or ``"agents"`` (one Mesa model per
+    run); both give the same results.
+    """
+    check_engine(engine)
+    specs = load_all(scenarios)
+    seed = specs[0].seed if seed is None else seed
+    size = chunk_size or default_chunk_size(runs)
+    ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size, engine=engine)
+    store = None if out is None else ensemble_store(out, fmt)
+    done: set[tuple[str, int]] = set()
+    if store is not None and store.prepare(ensemble.manifest(), resume, overwrite):
+        done = saved_runs(store)
+    plan = ensemble.plan(done)
+    total = runs * len(specs)
+    finished = len(done)
+    kept: dict[int, dict[str, pd.DataFrame]] = {}
+    bar = _progress(total, finished, progress)
+    try:
+        with worker_pool(workers, executor, jobs=len(plan)) as pool:
+            if pool.local and store is not None:  # local workers share the disk: they save
+                jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
+                results = run_jobs(run_and_save, jobs, pool)
+            else:
+                jobs = [(specs[si], chunk, seed, engine) for si, chunk in plan]
+                results = run_jobs(run_chunk, jobs, pool)
+            for n, tables in results:
+                si, chunk = plan[n]
+                if tables is not None and store is not None:
+                    store.write_chunk(chunk_stem(specs[si].name, chunk), tables)
+                elif tables is not None:
+                    kept[n] = tables
+                finished += len(chunk)
+                bar.update(len(chunk))
+                if on_chunk:
+                    on_chunk(finished)
+    except (KeyboardInterrupt, BrokenExecutor) as exc:
+        reason = "a worker process died" if isinstance(exc, BrokenExecutor) else "interrupted"
+        raise Interrupted(None if out is None else Path(out), finished, total, reason) from None
+    finally:
+        bar.close()
+    if store is None:
+        tables = concat_tables([kept[n] for n in sorted(kept)])
+        return _result(None, total, finished, fmt, tables)
+    rank = {name: i for i, name in enumerate(ensemble.names)}
+    store.assemble(order=lambda stem: (rank.get(stem.split("__")[0], len(rank)), stem))
+    return _result(Path(out), total, finished, fmt)
+
+
+def _result(out, total, finished, fmt, tables=None) -> EnsembleResult:
+    result = EnsembleResult(out, total, finished, 0, fmt, tables or {})
+    result.failed = int((result.read("runs", ["status"])["status"] == "error").sum())
+    return result
+
+
+def _progress(total: int, initial: int, show: bool | None):
+    from tqdm.auto import tqdm
+
+    if show is None:
+        show = sys.stderr.isatty()
+    return tqdm(
+        total=total, initial=initial, disable=not show, unit="run", desc="runs", file=sys.stderr
+    )

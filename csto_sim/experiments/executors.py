@@ -1,0 +1,132 @@
+"""One way to run jobs: in process, on local worker processes, or on any executor.
+
+Ensembles, sensitivity analysis, scenario discovery and calibration all run their work
+through :func:`worker_pool` and :func:`run_jobs`: a job is a tuple of arguments of one
+picklable function, results come back as jobs finish. Any ``concurrent.futures.Executor``
+works, a Dask client's included (:func:`dask_executor`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+
+def default_workers() -> int:
+    """All cores."""
+    return os.cpu_count() or 1
+
+
+def in_daemon() -> bool:
+    """Whether this is a daemonic process (a pool's worker), which may not start processes."""
+    return bool(multiprocessing.current_process().daemon)
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """A start method for worker processes, without changing the global one.
+
+    forkserver where the platform has it (workers fork from a server that has already
+    imported the model, so they start fast and never inherit threads), spawn elsewhere.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["csto_sim.experiments.engines"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+@dataclass
+class Pool:
+    """Where jobs run: ``executor`` None runs them here; ``local`` pools share this disk."""
+
+    executor: Executor | None
+    local: bool
+    in_flight: int
+
+
+@contextmanager
+def worker_pool(
+    workers: int | None = None, executor: Executor | None = None, jobs: int = 2
+) -> Iterator[Pool]:
+    """The pool jobs run on: ``executor`` if given, else ``workers`` local processes (default:
+    all cores). One worker, a single job, or a daemonic caller (a worker of someone else's
+    pool) runs in process. An own pool is shut down on exit, at once on an error."""
+    workers = workers or default_workers()
+    if executor is not None:
+        yield Pool(executor, local=False, in_flight=2 * workers)
+        return
+    if workers <= 1 or jobs <= 1 or in_daemon():
+        yield Pool(None, local=False, in_flight=1)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=process_context())
+    try:
+        yield Pool(pool, local=True, in_flight=2 * workers)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_jobs(
+    fn: Callable[..., Any], jobs: Sequence[tuple], pool: Pool
+) -> Iterator[tuple[int, Any]]:
+    """Run ``fn(*job)`` for every job on the pool; yields (job index, result) as jobs finish."""
+    if pool.executor is None:
+        for n, job in enumerate(jobs):
+            yield n, fn(*job)
+        return
+    pending: dict[Future, int] = {}
+    queue = list(enumerate(jobs))
+    while queue or pending:
+        while queue and len(pending) < pool.in_flight:
+            n, job = queue.pop(0)
+            pending[pool.executor.submit(fn, *job)] = n
+        ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for fut in ready:
+            yield pending.pop(fut), fut.result()
+
+
+class DaskUnavailable(Exception):
+    """Dask was asked for but is not installed or the scheduler cannot be reached."""
+
+
+@contextmanager
+def dask_executor(address: str | None, workers: int | None = None) -> Iterator[Executor | None]:
+    """A ``concurrent.futures`` executor on Dask: ``local`` starts a LocalCluster, else connect.
+
+    Yields ``None`` when ``address`` is ``None`` (the caller then uses local processes).
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskUnavailable("Dask is not installed; pip install 'csto-sim[dask]'") from None
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="10s")
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

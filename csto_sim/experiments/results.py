@@ -1,0 +1,213 @@
+"""Reading a results folder: the tables of the output contract and the manifest.
+
+Everything that reads results (reports, figures, the hindcast patterns, notebooks) goes
+through :func:`read_table` or :class:`Results`, so results made yesterday, on another
+machine or by a cluster read the same in Parquet or CSV, and text columns stay text (a
+scenario named ``2`` is the string ``"2"``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TEXT_COLUMNS: frozenset[str] = frozenset(
+    {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
+)
+"""Columns that hold text in every table: a CSV reader must not turn them into numbers."""
+
+
+class ResultsError(Exception):
+    """A results folder is missing or incomplete."""
+
+
+def table_path(root: str | Path, table: str) -> Path:
+    """The file of a table, Parquet or CSV, whichever the folder holds."""
+    root = Path(root)
+    for ext in ("parquet", "csv"):
+        path = root / f"{table}.{ext}"
+        if path.exists():
+            return path
+    raise ResultsError(
+        f"{root}: no {table}.parquet or {table}.csv (is this a csto-sim results folder?)"
+    )
+
+
+def read_table(
+    root: str | Path,
+    table: str,
+    columns: Sequence[str] | None = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A table of a results folder: only ``columns`` (all if None), only rows where each
+    column of ``where`` equals its value.
+
+    Parquet filters are pushed down to the reader and CSV is read in chunks, so only the
+    rows asked for are held in memory. Text columns are text in both formats (empty text
+    is ``""``); empty numbers are NaN.
+    """
+    equal = dict(where or {})
+    wanted = None if columns is None else list(dict.fromkeys([*columns, *equal]))
+    path = table_path(root, table)
+    if path.suffix == ".csv":
+        frame = _read_csv_where(path, wanted, equal)
+    else:
+        filters = [(k, "==", v) for k, v in equal.items()] or None
+        frame = pd.read_parquet(path, columns=wanted, filters=filters)
+    if columns is not None:
+        frame = frame[list(columns)]
+    return frame.reset_index(drop=True)
+
+
+def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:
+    """Columns of a CSV table, keeping only rows where each column equals the given value."""
+    header = pd.read_csv(path, nrows=0).columns
+    text = [c for c in header if c in TEXT_COLUMNS and (columns is None or c in columns)]
+    reader = pd.read_csv(
+        path,
+        usecols=columns,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=False,
+        na_values={c: [""] for c in header if c not in TEXT_COLUMNS},
+        chunksize=500_000,
+    )
+    parts = []
+    for chunk in reader:
+        mask = np.ones(len(chunk), dtype=bool)
+        for col, value in equal.items():
+            mask &= (chunk[col] == value).to_numpy()
+        parts.append(chunk[mask])
+    if not parts:
+        return pd.DataFrame(columns=columns if columns is not None else header)
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_manifest(root: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder."""
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise ResultsError(f"{root}: no manifest.json (is this a csto-sim results folder?)")
+    return json.loads(path.read_text())
+
+
+@dataclass
+class Results:
+    """A results folder opened for reading: the manifest and lazy, column-wise table reads."""
+
+    root: Path
+    manifest: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def open(cls, root: str | Path | Results) -> Results:
+        """Open a results folder (or pass an opened one through)."""
+        if isinstance(root, Results):
+            return root
+        root = Path(root)
+        return cls(root, read_manifest(root))
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in manifest order."""
+        return [s["name"] for s in self.manifest["scenarios"]]
+
+    def contents(self, scenario: str) -> dict[str, Any]:
+        """The resolved scenario specification saved in the manifest."""
+        for s in self.manifest["scenarios"]:
+            if s["name"] == scenario:
+                return s["contents"]
+        raise KeyError(f"no scenario {scenario!r} in {self.root}")
+
+    def poles(self, scenario: str) -> list[str]:
+        """A scenario's poles, in order."""
+        return list(self.contents(scenario)["poles"])
+
+    def members(self, scenario: str) -> list[str]:
+        """A scenario's members, in order."""
+        return list(self.contents(scenario)["members"])
+
+    @property
+    def all_poles(self) -> list[str]:
+        """Every pole of every scenario, in order of first appearance."""
+        return list(dict.fromkeys(p for s in self.scenarios for p in self.poles(s)))
+
+    @property
+    def all_members(self) -> list[str]:
+        """Every member of every scenario, in order of first appearance."""
+        return list(dict.fromkeys(m for s in self.scenarios for m in self.members(s)))
+
+    def span(self, scenario: str) -> tuple[float, float]:
+        """The first and last simulated years of a scenario."""
+        time = self.contents(scenario)["time"]
+        return float(time["start"]), float(time["end"])
+
+    @property
+    def full_span(self) -> tuple[float, float]:
+        """The years covered by any scenario."""
+        spans = [self.span(s) for s in self.scenarios]
+        return min(a for a, _ in spans), max(b for _, b in spans)
+
+    @functools.cached_property
+    def run_status(self) -> pd.DataFrame:
+        """Runs per scenario: ``ok`` and ``failed`` counts, indexed by scenario in manifest order."""
+        runs = self.read("runs", ["scenario", "status"])
+        ok = runs["status"].eq("ok").groupby(runs["scenario"]).sum()
+        total = runs.groupby("scenario").size()
+        table = pd.DataFrame({"ok": ok, "failed": total - ok})
+        return table.reindex(self.scenarios, fill_value=0).astype(int)
+
+    def n_ok(self, scenario: str) -> int:
+        """Number of successful runs of a scenario."""
+        return int(self.run_status.loc[scenario, "ok"])
+
+    def runs_label(self, scenario: str | None = None) -> str:
+        """``n = 40 runs`` (with failures, if any); for all scenarios when ``scenario`` is None."""
+        if scenario is not None:
+            ok, failed = self.run_status.loc[scenario, ["ok", "failed"]]
+            return f"n = {ok} runs" + (f", {failed} failed" if failed else "")
+        oks = set(self.run_status["ok"])
+        failed = int(self.run_status["failed"].sum())
+        tail = f", {failed} failed" if failed else ""
+        if len(oks) == 1:
+            return f"n = {oks.pop()} runs per scenario{tail}"
+        return f"n = {min(oks)}-{max(oks)} runs per scenario{tail}"
+
+    def read(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        scenario: str | None = None,
+        where: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Some columns of a table, optionally only one scenario's rows and rows where col == value."""
+        equal = dict(where or {})
+        if scenario is not None:
+            equal["scenario"] = scenario
+        return read_table(self.root, table, columns, equal)
+
+    def last_step(self, scenario: str) -> int | None:
+        """The index of the final step of a scenario's runs (None without successful runs)."""
+        steps = self.read("alliance", ["step"], scenario=scenario)["step"]
+        return None if steps.empty else int(steps.max())
+
+    def final_alignment(self, scenario: str) -> pd.DataFrame:
+        """Mean alignment weights at the final step over runs, one row per member."""
+        last = self.last_step(scenario)
+        cols = weight_columns(self.poles(scenario))
+        if last is None:
+            return pd.DataFrame(columns=self.poles(scenario))
+        frame = self.read("timeseries", ["member", *cols], scenario=scenario, where={"step": last})
+        mean = frame.groupby("member", sort=False)[cols].mean()
+        mean.columns = self.poles(scenario)
+        return mean
+
+
+def weight_columns(poles: Sequence[str]) -> list[str]:
+    """The timeseries columns of the alignment weights (``w_russia`` for pole ``Russia``)."""
+    return [f"w_{p.lower()}" for p in poles]

@@ -1,0 +1,179 @@
+"""The output tables of finished runs: one definition for both engines.
+
+Both engines end in :func:`tables_from`: a trajectory with a leading runs axis and an
+event record become the five tidy tables of the output contract (``runs``,
+``timeseries``, ``events``, ``members``, ``alliance``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core import metrics
+from csto_sim.core.events import concat_events
+from csto_sim.core.inputs import Inputs
+from csto_sim.core.state import Trajectory
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, STATUSES, THREAT_KINDS, WITHDRAWN
+
+TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
+"""Tables of a results folder: one row per run, per (run, step, member), per event,
+per (run, member) and per (run, step)."""
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "year",
+    "label",
+    "kind",
+    "member",
+    "counterpart",
+    "severity",
+    "requested",
+    "responded",
+    "helped",
+)
+"""Columns of the events table after ``scenario`` and ``run``."""
+
+
+def error_rows(
+    name: str, runs: Sequence[int], seeds: Sequence[int], exc: Exception
+) -> pd.DataFrame:
+    """Rows of the runs table for runs that raised."""
+    message = f"{type(exc).__name__}: {exc}"
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.asarray(runs, dtype=np.int32),
+            "seed": np.asarray(seeds, dtype=np.int64),
+            "status": "error",
+            "error": message,
+        }
+    )
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with no rows (the columns that are known without a run)."""
+    columns = {
+        "runs": ["scenario", "run", "seed", "status", "error"],
+        "events": ["scenario", "run", *EVENT_COLUMNS],
+    }.get(table, ["scenario", "run"])
+    return pd.DataFrame(columns=columns)
+
+
+def concat_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Several chunks' tables joined table by table (tables no chunk has are left out)."""
+    return {
+        t: pd.concat([p[t] for p in parts if t in p], ignore_index=True)
+        for t in TABLES
+        if any(t in p for p in parts)
+    }
+
+
+def tables_from(
+    name: str,
+    inp: Inputs,
+    runs: Sequence[int],
+    seeds: Sequence[int],
+    h: Trajectory,
+    record: dict[str, list[np.ndarray]],
+) -> dict[str, pd.DataFrame]:
+    """The output tables of finished runs: ``h`` has a leading runs axis, ``record`` events."""
+    run_ids = np.asarray(runs, dtype=np.int32)
+    seed_ids = np.asarray(seeds, dtype=np.int64)
+    min_active = int(inp.params["collapse_min_active"])
+    coh = metrics.cohesion(h.w, h.status, inp.leader, inp.leader_pole)
+    ev = concat_events(record)
+    summary = metrics.summarise(
+        h.w, h.status, ev, inp.years, inp.leader, inp.leader_pole, min_active, coh
+    )
+    return {
+        "runs": pd.DataFrame(
+            {"scenario": name, "run": run_ids, "seed": seed_ids, "status": "ok", "error": ""}
+            | summary
+        ),
+        "timeseries": _timeseries(name, inp, run_ids, seed_ids, h),
+        "events": _events(name, inp, run_ids, ev),
+        "members": _members(name, inp, run_ids, h),
+        "alliance": _alliance(name, inp, run_ids, h, coh, min_active),
+    }
+
+
+def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
+    R, T1, M = h.status.shape
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.repeat(run_ids, T1 * M),
+            "seed": np.repeat(seed_ids, T1 * M),
+            "step": np.tile(np.repeat(np.arange(T1, dtype=np.int32), M), R),
+            "year": np.tile(np.repeat(inp.years, M), R),
+            "member": np.tile(np.array(inp.members, dtype=object), R * T1),
+            "status": np.array(STATUSES, dtype=object)[h.status.reshape(-1)],
+            "commitment": h.c.reshape(-1),
+            "trust": h.b.reshape(-1),
+            **{f"w_{p.lower()}": h.w[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
+        }
+    )
+
+
+def _alliance(name, inp, run_ids, h: Trajectory, coh, min_active) -> pd.DataFrame:
+    R, T1, _ = h.status.shape
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.repeat(run_ids, T1),
+            "step": np.tile(np.arange(T1, dtype=np.int32), R),
+            "year": np.tile(inp.years, R),
+            "cohesion": coh.reshape(-1),
+            "n_active": (h.status == ACTIVE).sum(axis=-1).reshape(-1),
+            "n_blocs": metrics.n_blocs(h.w, h.status).reshape(-1),
+            "collapsed": metrics.collapsed(h.status, inp.leader, min_active).reshape(-1),
+        }
+    )
+
+
+def _events(name, inp, run_ids, ev: dict[str, np.ndarray]) -> pd.DataFrame:
+    counterparts = np.array([*inp.counterparts, ""], dtype=object)
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": run_ids[ev["run"].astype(int)],
+            "year": inp.years[ev["step"].astype(int)],
+            "label": ev["label"].astype(object),
+            "kind": np.array(THREAT_KINDS, dtype=object)[ev["kind"].astype(int)],
+            "member": np.array(inp.members, dtype=object)[ev["member"].astype(int)],
+            "counterpart": counterparts[ev["counterpart"].astype(int)],
+            "severity": ev["severity"].astype(float),
+            "requested": ev["requested"].astype(bool),
+            "responded": ev["responded"].astype(bool),
+            "helped": ev["helped"].astype(bool),
+        }
+    )
+
+
+def _members(name, inp, run_ids, h: Trajectory) -> pd.DataFrame:
+    R, _, M = h.status.shape
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "run": np.repeat(run_ids, M),
+            "member": np.tile(np.array(inp.members, dtype=object), R),
+            "status_final": np.array(STATUSES, dtype=object)[h.status[:, -1].reshape(-1)],
+            "frozen_year": _first_entry(h.status == FROZEN, inp.years).reshape(-1),
+            "withdrawn_year": _first_entry(h.status == WITHDRAWN, inp.years).reshape(-1),
+            "exit_year": _first_entry(
+                (h.status == FROZEN) | (h.status == WITHDRAWN), inp.years
+            ).reshape(-1),
+        }
+    )
+
+
+def _first_entry(mask: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """For each run and member, the first year the mask starts to hold (a transition), else NaN.
+
+    A member already frozen at the start has not frozen; it counts once it withdraws.
+    """
+    hit = mask[:, 1:] & ~mask[:, :-1]
+    first = hit.argmax(axis=1)
+    return np.where(hit.any(axis=1), years[1:][first], np.nan)

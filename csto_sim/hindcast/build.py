@@ -1,0 +1,350 @@
+"""The 2002-2024 hindcast scenario, built from the real data shipped in ``csto_sim/data``.
+
+Nothing here is typed by hand that the data can give: the members' alignments in 2002
+come from trade shares, arms-import shares and UN voting agreement by the formula in
+:func:`initial_alignment`; pole strengths over time are the capability index (CINC)
+normalised to 2002; members' capability is their CINC in 2002; the poles' offers are the
+ones that make 2002 an equilibrium; scripted events are the ``role=input`` rows of the
+event history, with the severities and offer shifts of ``hindcast_judgements.csv`` (each
+with its justification). Outcomes of the history (suspensions, freezes, requests,
+responses) are never scripted.
+
+Run ``python -m csto_sim.hindcast.build`` to print the scenario file (the bundled
+``scenarios/hindcast_2002_2024.toml`` is exactly that output; a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import sys
+from importlib import resources
+from typing import Any
+
+import tomli_w
+
+from csto_sim.core.vocabulary import KIND_ALIASES, THREAT_KINDS
+
+POLES: dict[str, str] = {"Russia": "Russia", "EU": "EU27", "China": "China", "Turkey": "Turkey"}
+"""Model pole -> the name of that pole in the data files (trade, arms, capability)."""
+
+UN_POLES: dict[str, list[str]] = {
+    "Russia": ["Russia"],
+    "EU": ["France", "Germany"],
+    "China": ["China"],
+    "Turkey": ["Turkey"],
+}
+"""Model pole -> the UN voters standing for it (the EU: mean of France and Germany)."""
+
+UN_BASELINE = "United States"
+"""UN agreement is used relative to agreement with this voter (everyone agrees with China)."""
+
+COMPONENT_WEIGHTS: dict[str, float] = {"trade": 0.4, "arms": 0.4, "un": 0.2}
+"""Weights of the three data components in a 2002 alignment (renormalised when one is missing)."""
+
+ARMS_FULL_WEIGHT_TIV = 100.0
+"""Arms imports below this many TIV (1992-2001) get proportionally less weight: the shares of
+a handful of deliveries (Uzbekistan: 8 TIV, Tajikistan: 27) say little about alignment."""
+
+START, END = 2002.0, 2025.0
+NOT_MODELLED = ("founding", "exercise_series", "recognition", "institution")
+"""Input rows of the event history that have no counterpart in the model (recorded, not simulated)."""
+
+HISTORY_OUTCOMES = ("suspension", "freeze", "defiance")
+
+# Settings with no data source, written down once with their reasons.
+JUDGEMENT: dict[str, Any] = {
+    "leader": "Russia",
+    "trust": 0.5,  # a neutral prior: in 2002 the alliance had no record of answering or refusing
+    "budget_share": {
+        "Russia": 0.5,
+        "default": 0.1,
+    },  # Russia pays about half (CSTO budget decisions)
+    "leverage": {  # bases, remittances and energy dependence on Russia around 2002-2005
+        "Russia": 0.0,
+        "Belarus": 0.9,  # gas and oil, Union State
+        "Kazakhstan": 0.6,  # Baikonur, pipelines, trade
+        "Kyrgyzstan": 0.85,  # Kant air base (2003), remittances (a quarter to a third of GDP)
+        "Tajikistan": 0.9,  # 201st base, remittances (a third to nearly half of GDP)
+        "Armenia": 0.7,  # 102nd base, gas, security against Azerbaijan
+        "Uzbekistan": 0.2,  # no Russian base, own gas, closed economy
+    },
+    "adversaries": {
+        "Kazakhstan": ["Afghan militants"],
+        "Kyrgyzstan": ["Afghan militants"],
+        "Tajikistan": ["Afghan militants"],
+        "Uzbekistan": ["Afghan militants"],
+        "Armenia": ["Azerbaijan"],
+    },
+    "actors": {
+        "Afghan militants": 0.1,  # Russia later talks to the Taliban, not to militants
+        "Azerbaijan": 0.5,  # Russia arms both sides; 2022 declaration of allied interaction
+        "Georgia": 0.0,
+        "Ukraine": 0.0,
+        "Afghanistan": 0.1,
+    },
+    "reexport_discount": {  # data caveat: China's trade with these is inflated by re-exports
+        "Kyrgyzstan": 0.5,
+        "Tajikistan": 0.5,
+    },
+    "hazards": {  # background random events per year; the major ones are scripted
+        "default": {"cyber_attack": 0.03, "sabotage": 0.02},
+        "Russia": {
+            "cyber_attack": 0.0,
+            "sabotage": 0.0,
+        },  # the leader does not ask the alliance it leads
+        "Kazakhstan": {"internal_unrest": 0.03, "terrorism_spillover": 0.03},
+        "Kyrgyzstan": {
+            "internal_unrest": 0.06,
+            "terrorism_spillover": 0.04,
+            "intra_alliance_clash": 0.12,
+        },
+        "Tajikistan": {
+            "internal_unrest": 0.03,
+            "terrorism_spillover": 0.1,
+            "intra_alliance_clash": 0.12,
+        },
+        "Uzbekistan": {"internal_unrest": 0.04, "terrorism_spillover": 0.08},
+        "Armenia": {"border_clash": 0.1},
+    },
+    "relations": {  # signed ties: institutions, bases, trade (+), border disputes (-)
+        "Russia": {
+            "Belarus": 0.8,
+            "Kazakhstan": 0.5,
+            "Kyrgyzstan": 0.4,
+            "Tajikistan": 0.4,
+            "Armenia": 0.5,
+            "Uzbekistan": 0.2,
+        },
+        "Kazakhstan": {"Kyrgyzstan": 0.3, "Uzbekistan": 0.2},
+        "Kyrgyzstan": {"Tajikistan": -0.4, "Uzbekistan": -0.2},
+        "Tajikistan": {"Uzbekistan": -0.3},
+        "Belarus": {"Kazakhstan": 0.1},
+    },
+}
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with resources.files("csto_sim").joinpath("data", name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _normalise(values: dict[str, float]) -> dict[str, float] | None:
+    total = sum(values.values())
+    return {k: v / total for k, v in values.items()} if total > 0 else None
+
+
+def members_in_data() -> list[str]:
+    """The members of the hindcast, in the order of the trade data."""
+    seen: list[str] = []
+    for row in _rows("trade_shares_2002.csv"):
+        if row["member"] not in seen:
+            seen.append(row["member"])
+    return [JUDGEMENT["leader"], *seen]
+
+
+def alignment_components(member: str) -> dict[str, dict[str, float] | None]:
+    """The three data components of a member's 2002 alignment, each normalised over the poles.
+
+    trade: shares of the member's trade with each pole (China's discounted where the data's
+    caveat says re-exports inflate it); arms: shares of its 1992-2001 arms
+    imports from each pole (None if it imported none); un: UN voting agreement with each pole
+    minus agreement with the baseline voter, floored at zero.
+    """
+    trade = {p: 0.0 for p in POLES}
+    for row in _rows("trade_shares_2002.csv"):
+        if row["member"] == member:
+            for pole, key in POLES.items():
+                if row["partner"] == key:
+                    trade[pole] = float(row["share"])
+    trade["China"] *= JUDGEMENT["reexport_discount"].get(member, 1.0)
+    arms = {p: 0.0 for p in POLES}
+    for row in _rows("arms_import_shares_1992_2001.csv"):
+        if row["member"] == member:
+            for pole, key in POLES.items():
+                if row["supplier"] == key:
+                    arms[pole] = float(row["share_pct"])
+    votes = {(r["member"], r["pole"]): float(r["agree"]) for r in _rows("unga_agreement_2002.csv")}
+    un: dict[str, float] = {}
+    if (member, UN_BASELINE) in votes:
+        base = votes[(member, UN_BASELINE)]
+        for pole, voters in UN_POLES.items():
+            agree = sum(votes[(member, v)] for v in voters) / len(voters)
+            un[pole] = max(agree - base, 0.0)
+    return {
+        "trade": _normalise(trade),
+        "arms": _normalise(arms),
+        "un": _normalise(un) if un else None,
+    }
+
+
+def arms_volume(member: str) -> float:
+    """A member's total major-arms imports 1992-2001 (SIPRI TIV; 0 if none recorded)."""
+    for row in _rows("arms_import_shares_1992_2001.csv"):
+        if row["member"] == member:
+            return float(row["total_tiv"])
+    return 0.0
+
+
+def component_weights(member: str) -> dict[str, float]:
+    """Weights of the data components for a member: the arms weight shrinks with few deliveries."""
+    weights = dict(COMPONENT_WEIGHTS)
+    weights["arms"] *= min(1.0, arms_volume(member) / ARMS_FULL_WEIGHT_TIV)
+    return weights
+
+
+def initial_alignment(member: str) -> dict[str, float]:
+    """A member's 2002 alignment: the weighted mean of its data components (rounded to 4 places).
+
+    ``w_p = sum_k a_k x_kp / sum_k a_k`` over the components k (trade, arms, UN votes) that
+    the data hold for the member, with ``a_k`` from :func:`component_weights`. For the
+    alliance leader, whose own trade and votes the data do not hold, the alignment is
+    entirely toward its own pole.
+    """
+    if member == JUDGEMENT["leader"]:
+        return {p: (1.0 if p == JUDGEMENT["leader"] else 0.0) for p in POLES}
+    parts = {k: v for k, v in alignment_components(member).items() if v is not None}
+    a = component_weights(member)
+    weight = sum(a[k] for k in parts)
+    w = {p: sum(a[k] * parts[k][p] for k in parts) / weight for p in POLES}
+    rounded = {p: round(v, 4) for p, v in w.items()}
+    top = max(rounded, key=rounded.get)
+    rounded[top] = round(rounded[top] + 1.0 - sum(rounded.values()), 4)
+    return rounded
+
+
+def capability(year: int = 2002) -> dict[str, float]:
+    """CINC of every pole and member in a year."""
+    for row in _rows("cinc_2000_2022.csv"):
+        if int(row["year"]) == year:
+            return {k: float(v) for k, v in row.items() if k != "year"}
+    raise KeyError(year)
+
+
+def pole_strength() -> dict[str, list[list[float]]]:
+    """Each pole's strength by year: its CINC divided by its 2002 CINC."""
+    rows = _rows("cinc_2000_2022.csv")
+    base = capability(2002)
+    return {
+        pole: [
+            [float(r["year"]), round(float(r[key]) / base[key], 4)]
+            for r in rows
+            if float(r["year"]) >= START
+        ]
+        for pole, key in POLES.items()
+    }
+
+
+OFFER_SCALE = 0.6
+"""The largest 2002 offer to a member; the headroom above it lets recorded shifts raise offers."""
+
+
+def equilibrium_offers(alignment: dict[str, float]) -> dict[str, float]:
+    """Offers that make the 2002 alignment the target of the poles' pull (all strengths are 1 in 2002).
+
+    ``offer_p = OFFER_SCALE * w_p / max_q w_q``: proportional to the alignment, so the
+    strength-weighted offers point exactly at it.
+    """
+    top = max(alignment.values())
+    return {p: round(OFFER_SCALE * w / top, 4) for p, w in alignment.items() if w > 0}
+
+
+def scripted_events() -> dict[str, dict[str, Any]]:
+    """The input rows of the event history as scenario events, with the judged severities and shifts."""
+    judged = {(r["date"], r["kind"], r["member"]): r for r in _rows("hindcast_judgements.csv")}
+    events: dict[str, dict[str, Any]] = {}
+    for row in _rows("events_2002_2024.csv"):
+        if row["role"] != "input" or row["kind"] in NOT_MODELLED:
+            continue
+        kind = KIND_ALIASES.get(row["kind"], row["kind"])
+        j = judged[(row["date"], kind, row["member"])]
+        ev: dict[str, Any] = {
+            "date": dt.date.fromisoformat(row["date"]),
+            "kind": kind,
+            "source": row["source"],
+        }
+        if row["member"]:
+            ev["member"] = row["member"]
+        if kind == "pole_shift":
+            ev["pole"] = row["counterpart"]
+            ev["offer_change"] = float(j["offer_change"])
+        elif kind == "war_elsewhere":
+            ev["severity"] = float(j["severity"])
+        elif kind in THREAT_KINDS:
+            ev["severity"] = float(j["severity"])
+            ev["territorial"] = j["territorial"] == "true"
+            if row["counterpart"]:
+                ev["counterpart"] = row["counterpart"]
+        events[f"{row['date']}_{kind}" + (f"_{row['member']}" if row["member"] else "")] = ev
+    return events
+
+
+def hindcast_scenario() -> dict[str, Any]:
+    """The hindcast scenario as TOML-ready data."""
+    cinc = capability(2002)
+    members: dict[str, Any] = {}
+    accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
+    for m in members_in_data():
+        w = initial_alignment(m)
+        trust = JUDGEMENT["trust"]
+        anchor = 0.5 * w[JUDGEMENT["leader"]] + 0.5 * trust  # starts midway between the two
+        spec: dict[str, Any] = {
+            "status": "non_member" if m in accessions else "active",
+            "alignment": w,
+            "commitment": round(anchor, 4),
+            "trust": trust,
+            "capability": cinc[m],
+            "budget_share": JUDGEMENT["budget_share"].get(m, JUDGEMENT["budget_share"]["default"]),
+            "leverage": JUDGEMENT["leverage"][m],
+            "offers": equilibrium_offers(w),
+        }
+        if m in JUDGEMENT["adversaries"]:
+            spec["adversaries"] = JUDGEMENT["adversaries"][m]
+        if m in JUDGEMENT["hazards"]:
+            spec["hazards"] = JUDGEMENT["hazards"][m]
+        members[m] = spec
+    events = scripted_events()
+    return {
+        "name": "hindcast_2002_2024",
+        "description": "History as the test: 2002 state from data, recorded input events to the end of 2024",
+        "seed": 2002,
+        "time": {"start": START, "end": END, "step": 0.25},
+        "alliance": {
+            "leader": JUDGEMENT["leader"],
+            "leader_pole": JUDGEMENT["leader"],
+            "leader_distraction": 0.0,
+        },
+        "poles": {p: {"strength": s} for p, s in pole_strength().items()},
+        "members": members,
+        "relations": JUDGEMENT["relations"],
+        "actors": {a: {"leader_affinity": v} for a, v in JUDGEMENT["actors"].items()},
+        "hazards": JUDGEMENT["hazards"]["default"],
+        "events": events,
+    }
+
+
+HEADER = """\
+# The 2002-2024 hindcast: generated by `python -m csto_sim.hindcast.build`; do not edit by hand.
+#
+# 2002 alignments: trade shares (CoW Dyadic Trade v4.0), arms-import shares 1992-2001 (SIPRI)
+# and UN General Assembly voting agreement relative to the United States (Voeten et al.),
+# weighted 0.4 / 0.4 / 0.2 (csto_sim/hindcast/build.py: initial_alignment). Pole strengths: CINC
+# (CoW National Material Capabilities v6) normalised to 2002. China's trade with Kyrgyzstan and
+# Tajikistan is halved (re-exports, see csto_sim/data/README.md). Capability: CINC 2002. Offers:
+# those that make 2002 an equilibrium. Scripted events: the role=input rows of
+# events_2002_2024.csv with the severities and offer shifts of hindcast_judgements.csv.
+# Suspensions, freezes, requests and responses are left to the model.
+
+"""
+
+
+def hindcast_toml() -> str:
+    """The text of ``scenarios/hindcast_2002_2024.toml``."""
+    text = tomli_w.dumps(hindcast_scenario())
+    pairs = re.compile(r"\[\n\s+([-\d.]+),\n\s+([-\d.]+),\n\s+\]")
+    return HEADER + pairs.sub(r"[\1, \2]", text)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(hindcast_toml())

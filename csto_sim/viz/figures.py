@@ -1,0 +1,993 @@
+"""Publication-quality figures of a results folder, read from the saved tables only.
+
+Nothing here runs the model: every figure is drawn from the tables of a results folder
+(``timeseries``, ``alliance``, ``runs``, ``members``, Parquet or CSV) and its
+``manifest.json``. Figures are built as :class:`matplotlib.figure.Figure` objects, without
+pyplot, so plotting leaves no global state behind and works the same in scripts, on a
+cluster and in notebooks (where a returned figure displays itself).
+
+Each ``*_figure`` function builds one figure and returns it; each ``plot_*`` function saves
+its figures and returns the paths; :func:`plot_all` writes every figure into
+``DIR/figures/``. Poles keep one colour in every figure (:data:`POLE_COLOURS`, the
+colour-blind safe Okabe-Ito palette).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
+
+from csto_sim.experiments.results import Results, weight_columns
+
+_P = ParamSpec("_P")
+
+__all__ = [
+    "FORMATS",
+    "POLE_COLOURS",
+    "STATUS_MARKERS",
+    "Results",
+    "cohesion_figure",
+    "composition_figure",
+    "exit_heatmap_figure",
+    "fan_chart_figure",
+    "network_figure",
+    "outcomes_figure",
+    "plot_all",
+    "plot_cohesion",
+    "plot_compositions",
+    "plot_exit_heatmap",
+    "plot_fan_charts",
+    "plot_networks",
+    "plot_outcomes",
+    "pole_colours",
+    "scenario_colours",
+]
+
+POLE_COLOURS: dict[str, str] = {
+    "Russia": "#D55E00",  # Okabe-Ito vermillion
+    "EU": "#0072B2",  # blue
+    "China": "#009E73",  # bluish green
+    "Turkey": "#CC79A7",  # reddish purple
+}
+"""The fixed colour of each pole in every figure (Okabe-Ito, colour-blind safe)."""
+
+_POLE_FALLBACK: tuple[str, ...] = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
+"""The rest of the Okabe-Ito palette, handed out in order to poles not in POLE_COLOURS."""
+
+_OVERFLOW_GREYS: tuple[str, ...] = ("#999999", "#666666", "#BBBBBB", "#444444")
+
+_SCENARIO_PALETTE: tuple[str, ...] = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#CC79A7",
+    "#0072B2",
+    "#D55E00",
+    "#F0E442",
+)
+"""Scenario colours (Okabe-Ito, black first), paired with the line styles below."""
+
+_SCENARIO_DASHES: tuple[Any, ...] = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
+STATUS_MARKERS: dict[str, str] = {
+    "active": "o",
+    "frozen": "s",
+    "withdrawn": "v",
+    "non_member": "D",
+}
+"""Marker of each membership status in the network figure."""
+
+_STATUS_LABELS: dict[str, str] = {
+    "active": "active",
+    "frozen": "frozen",
+    "withdrawn": "withdrawn",
+    "non_member": "not a member",
+}
+
+TIE_POSITIVE = "#117733"  # dark green (Tol), distinct from China's bluish green
+TIE_NEGATIVE = "#555555"  # dark grey, drawn dashed
+
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+"""File formats of the saved figures."""
+
+_DPI = 200
+_STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
+    "figure.titlesize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "svg.fonttype": "none",  # text stays text (editable) in SVG
+    "svg.hashsalt": "csto-sim",  # reproducible SVG ids
+    "pdf.fonttype": 42,  # embedded TrueType (editable) in PDF
+}
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None},
+}
+"""Drop creation dates so the same results give byte-identical SVG and PDF files."""
+
+_FAN_BANDS: tuple[tuple[float, float, float], ...] = ((0.05, 0.95, 0.15), (0.25, 0.75, 0.35))
+"""(lower quantile, upper quantile, opacity) of the shaded bands of a fan chart."""
+
+_MAX_STRIP_POINTS = 300
+"""At most this many runs per scenario are drawn as dots over a box plot."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Colours
+
+
+def pole_colours(poles: Iterable[str]) -> dict[str, str]:
+    """A colour for each pole: the fixed ones, then the rest of Okabe-Ito in order, then greys."""
+    colours: dict[str, str] = {}
+    spare = [c for c in _POLE_FALLBACK if c not in POLE_COLOURS.values()]
+    extra = 0
+    for pole in dict.fromkeys(poles):
+        if pole in POLE_COLOURS:
+            colours[pole] = POLE_COLOURS[pole]
+        elif extra < len(spare):
+            colours[pole] = spare[extra]
+            extra += 1
+        else:
+            colours[pole] = _OVERFLOW_GREYS[(extra - len(spare)) % len(_OVERFLOW_GREYS)]
+            extra += 1
+    return colours
+
+
+def scenario_colours(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """A (colour, line style) for each scenario, in order: black and solid first.
+
+    Colour and line style both change from one scenario to the next, so identical curves
+    drawn over each other stay visible and the lines tell apart without colour too.
+    """
+    return {
+        name: (
+            _SCENARIO_PALETTE[i % len(_SCENARIO_PALETTE)],
+            _SCENARIO_DASHES[i % len(_SCENARIO_DASHES)],
+        )
+        for i, name in enumerate(names)
+    }
+
+
+def _text_colour(background: Any) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    r, g, b = to_rgb(background)
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure helpers
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """The house style, applied only while a figure is built and saved."""
+    with mpl.rc_context(_STYLE):
+        yield
+
+
+def _styled(build: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Build a figure in the house style (rc settings are read when artists are made)."""
+
+    @functools.wraps(build)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        with _style():
+            return build(*args, **kwargs)
+
+    return wrapper
+
+
+def _check_format(fmt: str) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    return fmt
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe version of a scenario name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "scenario"
+
+
+def _out_dir(results: Results, out_dir: str | Path | None) -> Path:
+    out = Path(out_dir) if out_dir is not None else results.root / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _save(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
+    """Save a figure as ``out/stem.fmt`` and release it."""
+    path = out / f"{stem}.{fmt}"
+    with _style():
+        fig.savefig(path, dpi=_DPI, metadata=_METADATA[fmt])
+    fig.clear()
+    return path
+
+
+def _per_scenario(
+    results_dir: str | Path | Results,
+    out_dir: str | Path | None,
+    fmt: str,
+    figure: Callable[[Results, str], Figure],
+    stem: str,
+) -> list[Path]:
+    """Save ``figure(results, scenario)`` for every scenario as ``<stem>_<scenario>.<fmt>``."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    return [_save(figure(res, name), out, f"{stem}_{_slug(name)}", fmt) for name in res.scenarios]
+
+
+def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
+    """(rows, columns) of a grid of small multiples for ``n`` panels."""
+    cols = min(n, max_cols) if n > 0 else 1
+    return max(1, math.ceil(n / cols)), cols
+
+
+def _small_multiples(n: int, width: float = 3.6, height: float = 2.6) -> tuple[Figure, list[Axes]]:
+    """A figure with ``n`` panels sharing both axes; spare grid cells are hidden."""
+    rows, cols = _grid(n)
+    fig = Figure(figsize=(width * cols + 0.8, height * rows + 1.3), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.07, hspace=0.06)  # keep end and start years apart
+    grid = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes[:n]):
+        # shared axes hide inner tick labels; keep x labels under panels with none below
+        if i + cols >= n:
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel("year")
+    return fig, axes[:n]
+
+
+def _no_data(ax: Axes, text: str = "no successful runs") -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
+
+
+def _year_axis(ax: Axes, start: float, end: float) -> None:
+    """Years on x: the simulated span, ticks on round years (every 1, 2, 5, 10... years)."""
+    span = max(end - start, 1.0)
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 6), 100)
+    ax.set_xlim(start, end)
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%d"))
+
+
+def _pole_patches(colours: dict[str, str]) -> list[Patch]:
+    """Legend entries for filled areas of each pole's colour."""
+    return [Patch(facecolor=c, label=p) for p, c in colours.items()]
+
+
+def _title(fig: Figure, title: str, subtitle: str) -> None:
+    """A two-part figure title, each part wrapped to the figure's width."""
+    width = max(30, int(fig.get_figwidth() * 10.5))  # characters of 12 pt text per line
+    text = "\n".join(textwrap.fill(part, width) for part in (title, subtitle))
+    fig.suptitle(text, fontsize=12)
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage: one decimal below 10% unless whole (2.5%, 45%, 100%)."""
+    pct = 100 * share
+    return f"{pct:.0f}%" if pct >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Fan charts of alignment
+
+
+def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -> pd.DataFrame:
+    """Quantiles over runs of each member's weights, indexed by (member, year, quantile)."""
+    cols = weight_columns(results.poles(scenario))
+    frame = results.read("timeseries", ["member", "year", *cols], scenario=scenario)
+    if frame.empty:
+        return frame
+    return frame.groupby(["member", "year"])[cols].quantile(list(qs)).sort_index()
+
+
+@_styled
+def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
+    res = Results.open(results)
+    poles, members = res.poles(scenario), res.members(scenario)
+    lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
+    quant = _alignment_quantiles(res, scenario, lows_highs)
+    fig, axes = _small_multiples(len(members))
+    for ax, member in zip(axes, members, strict=True):
+        ax.set_title(member)
+        if quant.empty or member not in quant.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        q = quant.xs(member, level="member")
+        years = q.xs(0.5, level=-1).index.to_numpy()
+        for pole, col in zip(poles, weight_columns(poles), strict=True):
+            colour = pole_colours(res.all_poles)[pole]
+            for lo, hi, alpha in _FAN_BANDS:
+                ax.fill_between(
+                    years,
+                    q.xs(lo, level=-1)[col],
+                    q.xs(hi, level=-1)[col],
+                    color=colour,
+                    alpha=alpha,
+                    lw=0,
+                )
+            ax.plot(years, q.xs(0.5, level=-1)[col], color=colour, lw=1.6, label=pole)
+    for ax in axes:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("alignment weight (share)")
+    handles = [Line2D([], [], color=pole_colours(res.all_poles)[p], lw=2, label=f"{p} (median)") for p in poles]
+    handles += [
+        Patch(facecolor="0.3", alpha=alpha, label=f"{round((hi - lo) * 100)}% of runs")
+        for lo, hi, alpha in reversed(_FAN_BANDS)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    _title(
+        fig,
+        f"Alignment toward each pole over time: {scenario}",
+        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%",
+    )
+    return fig
+
+
+def plot_fan_charts(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one alignment fan chart per scenario (``alignment_fan_<scenario>.<fmt>``)."""
+    return _per_scenario(results_dir, out_dir, fmt, fan_chart_figure, "alignment_fan")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Cohesion over time
+
+
+@_styled
+def cohesion_figure(results: str | Path | Results) -> Figure:
+    """Alliance cohesion over time, scenarios overlaid: median and 90% band across runs."""
+    res = Results.open(results)
+    fig = Figure(figsize=(9, 5.6), layout="constrained")
+    ax = fig.subplots()
+    styles = scenario_colours(res.scenarios)
+    drawn = 0
+    for name in res.scenarios:
+        data = res.read("alliance", ["year", "cohesion"], scenario=name)
+        if data.empty:
+            continue
+        drawn += 1
+        q = data.groupby("year")["cohesion"].quantile([0.05, 0.5, 0.95]).unstack()
+        colour, dash = styles[name]
+        ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.15, lw=0)
+        ax.plot(
+            q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=f"{name} (n = {res.n_ok(name)})"
+        )
+    if not drawn:
+        _no_data(ax)
+    else:
+        fig.legend(
+            title="scenario: median line (shading: 90% of runs)",
+            loc="outside lower center",
+            ncols=min(3, len(res.scenarios)),
+            frameon=False,
+            handlelength=3.5,
+        )
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(max(0.0, lo), min(1.0, hi))
+    _year_axis(ax, *res.full_span)
+    ax.set_xlabel("year")
+    ax.set_ylabel("cohesion index (0-1)")
+    _title(
+        fig,
+        "Alliance cohesion over time",
+        f"{res.runs_label()}; line: median across runs, shading: 90% of runs",
+    )
+    return fig
+
+
+def plot_cohesion(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the cohesion figure (``cohesion.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = cohesion_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "cohesion", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. End-of-run outcomes
+
+
+OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
+    ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
+    ("n_active_final", "Active members at the end", "members (count)"),
+    ("response_rate", "Requests for help answered", "share of requests (0-1)"),
+    ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
+)
+"""(runs column, panel title, y label) of the outcome figure's panels."""
+
+
+def _box_strip(
+    ax: Axes, values: list[np.ndarray], styles: list[tuple[str, str]], rng: np.random.Generator
+) -> None:
+    """Box plots with the runs drawn as jittered dots (at most a few hundred per box)."""
+    positions = np.arange(1, len(values) + 1)
+    keep = [i for i, v in enumerate(values) if len(v)]
+    if keep:
+        ax.boxplot(
+            [values[i] for i in keep],
+            positions=positions[keep],
+            widths=0.55,
+            showfliers=False,
+            medianprops={"color": "black", "lw": 1.6},
+            boxprops={"color": "0.25"},
+            whiskerprops={"color": "0.25"},
+            capprops={"color": "0.25"},
+        )
+    for i, v in enumerate(values):
+        if not len(v):
+            ax.text(positions[i], 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
+            continue
+        shown = rng.choice(v, _MAX_STRIP_POINTS, replace=False) if len(v) > _MAX_STRIP_POINTS else v
+        x = positions[i] + rng.uniform(-0.18, 0.18, len(shown))
+        ax.scatter(x, shown, s=9, color=styles[i][0], alpha=0.55, lw=0, zorder=3)
+
+
+@_styled
+def outcomes_figure(results: str | Path | Results) -> Figure:
+    """Distributions of end-of-run outcomes per scenario, as box plots with the runs as dots."""
+    res = Results.open(results)
+    runs = res.read("runs", ["scenario", "status", *(c for c, _, _ in OUTCOME_PANELS)])
+    runs = runs[runs["status"] == "ok"]
+    names = res.scenarios
+    styles = scenario_colours(names)
+    width = min(14.0, max(8.0, 1.0 * len(names) + 4.0))
+    fig = Figure(figsize=(width, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True, squeeze=False).ravel()
+    rng = np.random.default_rng(0)
+    long_names = max((len(n) for n in names), default=0) * len(names) > 45
+    for ax, (col, title, ylabel) in zip(axes, OUTCOME_PANELS, strict=True):
+        values = [
+            runs.loc[runs["scenario"] == n, col].astype(float).dropna().to_numpy() for n in names
+        ]
+        _box_strip(ax, values, [styles[n] for n in names], rng)
+        dropped = int(runs[col].isna().sum())
+        why = "without requests" if col == "response_rate" else "without a value"
+        ax.set_title(title + (f"\n({dropped} runs {why} left out)" if dropped else ""))
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="x", visible=False)
+        if col.startswith("n_"):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        rotate = {"rotation": 25, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
+        ax.set_xticks(np.arange(1, len(names) + 1), names, **rotate)
+        ax.xaxis.set_tick_params(labelbottom=True)
+    fig.supxlabel("scenario")
+    _title(
+        fig,
+        "End-of-run outcomes by scenario",
+        f"{res.runs_label()}; box: median and quartiles, whiskers: 1.5 IQR, dots: runs",
+    )
+    return fig
+
+
+def plot_outcomes(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the end-of-run outcome distributions (``outcomes.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = outcomes_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "outcomes", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Exit heat map
+
+
+def exit_shares(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Share of runs in which each member ends frozen or withdrawn, and ends withdrawn.
+
+    Both tables have members as rows and scenarios as columns (NaN where a scenario has no
+    such member or no successful runs).
+    """
+    res = Results.open(results)
+    members = res.read("members", ["scenario", "member", "status_final"])
+    status = members["status_final"]
+    members = members.assign(
+        out=status.isin(["frozen", "withdrawn"]).astype(float),
+        withdrawn=status.eq("withdrawn").astype(float),
+    )
+    shares = members.groupby(["member", "scenario"])[["out", "withdrawn"]].mean()
+    order = {"index": res.all_members, "columns": res.scenarios}
+    out = shares["out"].unstack("scenario").reindex(**order)
+    withdrawn = shares["withdrawn"].unstack("scenario").reindex(**order)
+    return out, withdrawn
+
+
+def _member_label(results: Results, member: str) -> str:
+    """A member's name, with its starting status if it does not start active."""
+    starts = {
+        results.contents(s)["members"][member].get("status", "active")
+        for s in results.scenarios
+        if member in results.members(s)
+    }
+    starts.discard("active")
+    if not starts:
+        return member
+    return f"{member}\n({'/'.join(sorted(_STATUS_LABELS.get(x, x) for x in starts))} at start)"
+
+
+@_styled
+def exit_heatmap_figure(results: str | Path | Results) -> Figure:
+    """Heat map (member x scenario) of the share of runs a member ends frozen or withdrawn."""
+    res = Results.open(results)
+    out, withdrawn = exit_shares(res)
+    n_rows, n_cols = out.shape
+    fig = Figure(
+        figsize=(max(7.0, 1.25 * n_cols + 3.2), max(4.0, 0.7 * n_rows + 2.4)), layout="constrained"
+    )
+    ax = fig.subplots()
+    cmap = mpl.colormaps["YlOrBr"].with_extremes(bad="0.92")
+    image = ax.imshow(
+        np.ma.masked_invalid(out.to_numpy(dtype=float)),
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+    )
+    for (i, j), value in np.ndenumerate(out.to_numpy(dtype=float)):
+        if np.isnan(value):
+            ax.text(j, i, "n/a", ha="center", va="center", color="0.4")
+            continue
+        text = _percent(value)
+        w = withdrawn.iat[i, j]
+        if w > 0:
+            text += f"\n(withdrawn {_percent(w)})"
+        ax.text(j, i, text, ha="center", va="center", color=_text_colour(cmap(value)))
+    rotate = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if n_cols > 3 else {}
+    ax.set_xticks(range(n_cols), out.columns, **rotate)
+    ax.set_yticks(range(n_rows), [_member_label(res, m) for m in out.index])
+    ax.grid(False)
+    ax.set_xlabel("scenario")
+    ax.set_ylabel("member")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = fig.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0))
+    bar.set_label("share of runs frozen or withdrawn at the end (%)")
+    ends = sorted({res.span(s)[1] for s in res.scenarios})
+    end = f"{ends[0]:g}" if len(ends) == 1 else "the end year"
+    _title(
+        fig,
+        f"Share of runs in which a member ends frozen or withdrawn ({end})",
+        f"{res.runs_label()}; counted by the status at the end of each run, not by whether it ever left",
+    )
+    return fig
+
+
+def plot_exit_heatmap(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> Path:
+    """Save the exit heat map (``exit_heatmap.<fmt>``)."""
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    fig = exit_heatmap_figure(res)
+    return _save(fig, _out_dir(res, out_dir), "exit_heatmap", fmt)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Relations network
+
+
+def _signed_graph(relations: dict[str, dict[str, float]], nodes: Iterable[str]) -> nx.Graph:
+    """The undirected signed relations network of a scenario's manifest entry."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    for a, ties in relations.items():
+        for b, weight in ties.items():
+            g.add_edge(a, b, weight=float(weight))
+    return g
+
+
+def modal_status(results: Results, scenario: str) -> pd.Series:
+    """Each member's most common final status over runs (ties broken by the order of statuses)."""
+    frame = results.read("members", ["member", "status_final"], scenario=scenario)
+    if frame.empty:
+        return pd.Series(dtype=object)
+    counts = frame.groupby("member")["status_final"].value_counts().unstack(fill_value=0)
+    counts = counts.reindex(columns=[s for s in STATUS_MARKERS if s in counts.columns])
+    return counts.idxmax(axis=1)
+
+
+def _layout(nodes: Sequence[str], leader: str | None) -> dict[str, np.ndarray]:
+    """A deterministic circular layout, clockwise from the top, the leader first."""
+    order = [leader, *(n for n in nodes if n != leader)] if leader in nodes else list(nodes)
+    if len(order) == 1:
+        return {order[0]: np.zeros(2)}
+    step = 2 * math.pi / len(order)
+    return {
+        n: np.array([math.cos(math.pi / 2 - i * step), math.sin(math.pi / 2 - i * step)])
+        for i, n in enumerate(order)
+    }
+
+
+@_styled
+def network_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Relations network: node colour is the dominant pole of the mean final alignment, node
+    shape the most common final status, edges solid for positive and dashed for negative ties."""
+    res = Results.open(results)
+    spec = res.contents(scenario)
+    g = _signed_graph(spec.get("relations", {}), res.members(scenario))
+    pos = _layout(list(g.nodes), spec.get("alliance", {}).get("leader"))
+    align = res.final_alignment(scenario)
+    status = modal_status(res, scenario)
+    fig = Figure(figsize=(8, 8), layout="constrained")
+    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    labels: list[np.ndarray] = []  # where the weight labels went, to keep them apart
+    for a, b, data in g.edges(data=True):
+        _draw_tie(ax, pos[a], pos[b], data["weight"], labels)
+    for node in g.nodes:
+        _draw_node(ax, node, pos[node], align, status, res.colours)
+        _label_node(ax, node, pos, align)
+    xy = np.array(list(pos.values()))
+    ax.set_xlim(xy[:, 0].min() - 0.6, xy[:, 0].max() + 0.6)
+    ax.set_ylim(xy[:, 1].min() - 0.35, xy[:, 1].max() + 0.35)
+    _network_legends(key, res.poles(scenario), res.colours, status)
+    _title(
+        fig,
+        f"Relations network and final alignment: {scenario}",
+        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
+        "shape: most common final status, caption: that pole's mean final weight",
+    )
+    return fig
+
+
+def _draw_tie(
+    ax: Axes, a: np.ndarray, b: np.ndarray, weight: float, labels: list[np.ndarray]
+) -> None:
+    """One relation: solid green if positive, dashed grey if negative, width by |weight|.
+
+    Its weight is written on it, at the middle unless another label is there already
+    (chords across the circle all meet at its centre), then further along.
+    """
+    positive = weight >= 0
+    ax.plot(
+        [a[0], b[0]],
+        [a[1], b[1]],
+        color=TIE_POSITIVE if positive else TIE_NEGATIVE,
+        ls="-" if positive else (0, (4, 2.5)),
+        lw=0.8 + 5 * abs(weight),
+        alpha=0.85,
+        solid_capstyle="round",
+        zorder=1,
+    )
+    a, b = np.asarray(a), np.asarray(b)
+    spots = [a + t * (b - a) for t in (0.5, 0.35, 0.65, 0.25, 0.75)]
+    at = next((p for p in spots if all(np.linalg.norm(p - q) > 0.2 for q in labels)), spots[0])
+    labels.append(at)
+    ax.text(
+        at[0],
+        at[1],
+        f"{weight:+.1f}",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        color="0.15",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "lw": 0.5},
+        zorder=2,
+    )
+
+
+def _draw_node(
+    ax: Axes,
+    node: str,
+    xy: np.ndarray,
+    align: pd.DataFrame,
+    status: pd.Series,
+    colours: dict[str, str],
+) -> None:
+    """A member: filled with its dominant pole's colour, shaped by its modal final status."""
+    pole = _dominant_pole(align, node)
+    ax.scatter(
+        [xy[0]],
+        [xy[1]],
+        s=900,
+        marker=STATUS_MARKERS.get(status.get(node, "unknown"), "o"),
+        c=[colours[pole] if pole else "0.85"],
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=3,
+    )
+
+
+def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
+    """The pole with the largest mean final weight of a member (None without data)."""
+    if node not in align.index or not align.loc[node].notna().any():
+        return None
+    return str(align.loc[node].idxmax())
+
+
+def _label_node(ax: Axes, node: str, pos: dict[str, np.ndarray], align: pd.DataFrame) -> None:
+    """A member's caption (name, dominant pole and its weight), outside the circle of nodes."""
+    pole = _dominant_pole(align, node)
+    caption = f"{node}\n{pole} {align.loc[node, pole]:.0%}" if pole else f"{node}\n(no data)"
+    outward = np.asarray(pos[node], dtype=float)
+    norm = float(np.linalg.norm(outward))
+    dx, dy = (outward / norm) if norm > 1e-9 else (0.0, -1.0)
+    ax.annotate(
+        caption,
+        pos[node],
+        xytext=(24 * dx, 24 * dy),
+        textcoords="offset points",
+        ha=_anchor(dx, "left", "right"),
+        va=_anchor(dy, "bottom", "top"),
+        fontsize=9,
+        zorder=4,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+
+
+def _anchor(component: float, positive: str, negative: str) -> str:
+    """Text alignment for a caption offset along one axis by ``component`` (a unit vector's)."""
+    return positive if component > 0.35 else negative if component < -0.35 else "center"
+
+
+def _network_legends(
+    key: Axes, poles: list[str], colours: dict[str, str], status: pd.Series
+) -> None:
+    """Legends for pole colours, status shapes and tie styles, side by side in ``key``."""
+    key.set_axis_off()
+    pole_handles = [
+        Line2D([], [], marker="o", ls="", ms=9, mfc=colours[p], mec="black", label=p) for p in poles
+    ]
+    status_handles = [
+        Line2D([], [], marker=m, ls="", ms=9, mfc="white", mec="black", label=_STATUS_LABELS[s])
+        for s, m in STATUS_MARKERS.items()
+        if s in set(status)
+    ] or [Line2D([], [], marker="o", ls="", ms=9, mfc="0.85", mec="black", label="no runs")]
+    tie_handles = [
+        Line2D([], [], color=TIE_POSITIVE, lw=2.5, label="positive tie"),
+        Line2D([], [], color=TIE_NEGATIVE, lw=2.5, ls=(0, (4, 2.5)), label="negative tie"),
+    ]
+    spec = [
+        (pole_handles, "dominant pole (fill)"),
+        (status_handles, "most common final\nstatus (shape)"),
+        (tie_handles, "relation (width: |weight|,\nlabel: weight)"),
+    ]
+    for i, (handles, title) in enumerate(spec):
+        legend = key.legend(
+            handles=handles,
+            title=title,
+            loc="upper center",
+            bbox_to_anchor=((i + 0.5) / 3, 1.0),
+            ncols=2 if len(handles) > 2 else 1,
+            frameon=False,
+        )
+        key.add_artist(legend)
+
+
+def plot_networks(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one relations-network snapshot per scenario (``network_<scenario>.<fmt>``)."""
+    return _per_scenario(results_dir, out_dir, fmt, network_figure, "network")
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Mean alignment composition
+
+
+@_styled
+def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Mean alignment composition over time as stacked areas, one panel per member."""
+    res = Results.open(results)
+    poles, members = res.poles(scenario), res.members(scenario)
+    cols = weight_columns(poles)
+    frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
+    mean = frame.groupby(["member", "year"], sort=False)[cols].mean()
+    fig, axes = _small_multiples(len(members))
+    for ax, member in zip(axes, members, strict=True):
+        ax.set_title(member)
+        if mean.empty or member not in mean.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        m = mean.xs(member, level="member").sort_index()
+        ax.stackplot(
+            m.index.to_numpy(),
+            m.to_numpy().T,
+            colors=[pole_colours(res.all_poles)[p] for p in poles],
+            labels=poles,
+            lw=0,
+        )
+        ax.grid(False)
+    for ax in axes:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("mean alignment weight (share)")
+    fig.legend(
+        handles=_pole_patches({p: pole_colours(res.all_poles)[p] for p in poles}),
+        loc="outside lower center",
+        ncols=len(poles),
+        frameon=False,
+    )
+    _title(
+        fig,
+        f"Mean alignment composition over time: {scenario}",
+        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs",
+    )
+    return fig
+
+
+def plot_compositions(
+    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Save one stacked-area composition figure per scenario (``alignment_stack_<scenario>``)."""
+    return _per_scenario(results_dir, out_dir, fmt, composition_figure, "alignment_stack")
+
+
+# ---------------------------------------------------------------------------------------------
+# All figures
+
+
+def plot_all(
+    results_dir: str | Path, out_dir: str | Path | None = None, fmt: str = "png"
+) -> list[Path]:
+    """Draw every figure of a results folder into ``out_dir`` (default ``results_dir/figures``).
+
+    Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
+    together, then per scenario the alignment fan chart, stacked composition and network.
+    """
+    res, fmt = Results.open(results_dir), _check_format(fmt)
+    out = _out_dir(res, out_dir)
+    paths = [
+        plot_cohesion(res, out, fmt),
+        plot_outcomes(res, out, fmt),
+        plot_exit_heatmap(res, out, fmt),
+    ]
+    paths += plot_fan_charts(res, out, fmt)
+    paths += plot_compositions(res, out, fmt)
+    paths += plot_networks(res, out, fmt)
+    return paths
+
+
+_INDEX_LABELS = {
+    "S1": "first-order (S1)",
+    "ST": "total (ST)",
+    "mu_star": "mean absolute effect (mu*)",
+    "sigma": "spread of effects (sigma)",
+}
+
+
+@_styled
+def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
+    """Bar charts of sensitivity indices with confidence intervals, one panel per outcome."""
+    outcomes = list(dict.fromkeys(indices["outcome"]))
+    kinds = list(dict.fromkeys(indices["index"]))
+    factors = list(dict.fromkeys(indices["factor"]))
+    fig = Figure(
+        figsize=(
+            6.0 * min(len(outcomes), 2),
+            0.38 * len(factors) * math.ceil(len(outcomes) / 2) + 2.2,
+        ),
+        layout="constrained",
+    )
+    axes = fig.subplots(math.ceil(len(outcomes) / 2), min(len(outcomes), 2), squeeze=False).ravel()
+    colours = ["#0072B2", "#E69F00"]
+    height = 0.8 / len(kinds)
+    y = np.arange(len(factors))
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        sub = indices[indices["outcome"] == outcome]
+        for j, kind in enumerate(kinds):
+            rows = sub[sub["index"] == kind].set_index("factor").reindex(factors)
+            err = rows["conf"].fillna(0.0).to_numpy()
+            ax.barh(
+                y + (j - (len(kinds) - 1) / 2) * height,
+                rows["value"].to_numpy(),
+                height=height,
+                xerr=err,
+                color=colours[j % 2],
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+                label=_INDEX_LABELS.get(kind, kind),
+            )
+        ax.set_yticks(y, factors)
+        ax.invert_yaxis()
+        ax.axvline(0, color="#555555", linewidth=0.6)
+        ax.set_title(outcome)
+        ax.set_xlabel(
+            "index (share of output variance)" if "S1" in kinds else "effect (outcome units)"
+        )
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=len(kinds),
+        title="index (bars: 95% confidence)",
+    )
+    _title(fig, title, "factors on the left; bars: estimate, whiskers: 95% confidence interval")
+    return fig
+
+
+def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
+    """Draw ``indices.csv`` of a sensitivity folder into ``figures/sensitivity.FMT``."""
+    out = Path(out)
+    fmt = _check_format(fmt)
+    indices = pd.read_csv(out / "indices.csv")
+    info = json.loads((out / "sensitivity.json").read_text())
+    title = (
+        f"Sensitivity of outcomes: {info['scenario']} ({info['method']}, "
+        f"{info['points']} points x {info['replicas']} runs)"
+    )
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return _save(sensitivity_figure(indices, title), target, "sensitivity", fmt)
+
+
+@_styled
+def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
+    """Each parameter's searched range, the range of the best trials, and the best value."""
+    fig = Figure(figsize=(7.5, 0.32 * len(ident) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(ident))
+    ax.barh(y, 1.0, left=0.0, color="#DDDDDD", label="searched range")
+    span = (ident["searched_high"] - ident["searched_low"]).replace(0, 1.0)
+    low = (ident["top_min"] - ident["searched_low"]) / span
+    high = (ident["top_max"] - ident["searched_low"]) / span
+    best = (ident["best"] - ident["searched_low"]) / span
+    ax.barh(
+        y,
+        high - low,
+        left=low,
+        color="#56B4E9",
+        label=f"best {int(ident['trials_in_top'].iloc[0])} trials",
+    )
+    ax.plot(best, y, "D", color="#D55E00", label="best trial")
+    ax.set_yticks(y, ident["parameter"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("position within the searched range (0 = low end, 1 = high end)")
+    fig.legend(loc="outside lower center", ncols=3)
+    _title(
+        fig,
+        f"How well history pins the parameters down ({len(trials)} trials)",
+        "narrow blue bars: the historical patterns constrain the parameter; wide: they do not",
+    )
+    return fig
+
+
+def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
+    """Draw ``identifiability.csv`` of a calibration folder into ``figures/identifiability.FMT``."""
+    out = Path(out)
+    fmt = _check_format(fmt)
+    trials = pd.read_csv(out / "trials.csv")
+    ident = pd.read_csv(out / "identifiability.csv")
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return _save(identifiability_figure(trials, ident), target, "identifiability", fmt)
