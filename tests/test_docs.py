@@ -1,7 +1,7 @@
 """The documentation tells the truth about the code.
 
 - ``docs/ODD.md``: its parameter table (between the ``parameter-table`` markers) lists every
-  behavioural parameter of :class:`csto_sim.parameters.Parameters` with its current default,
+  behavioural parameter of :class:`csto_sim.core.parameters.Parameters` with its current default,
   unit, meaning, plausible range and source. Defaults are recalibrated from time to time;
   when they change, a failing test prints the regenerated table to paste into ``docs/ODD.md``
   (or run ``python tests/test_docs.py --write`` to replace it in place).
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
 ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 README = ROOT / "README.md"
@@ -50,8 +50,8 @@ def format_value(value: Any) -> str:
 
 def parameter_rows() -> list[dict[str, str]]:
     """The rows of the ODD's parameter table, from ``parameter_table()`` and the calibration's SEARCHED."""
-    from csto_sim.calibrate import SEARCHED
-    from csto_sim.parameters import parameter_table
+    from csto_sim.core.parameters import parameter_table
+    from csto_sim.hindcast.calibration import SEARCHED
 
     return [
         {
@@ -171,7 +171,7 @@ def readme_results_table() -> dict[str, list[str] | None]:
 
 @pytest.fixture(scope="module")
 def results_folder(tmp_path_factory) -> Path:
-    from csto_sim.ensemble import run_ensemble
+    from csto_sim.experiments.ensemble import run_ensemble
 
     out = tmp_path_factory.mktemp("docs") / "r"
     run_ensemble([ROOT / "scenarios" / "baseline.toml"], runs=2, out=out, workers=1, progress=False)

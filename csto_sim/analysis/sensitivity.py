@@ -58,7 +58,9 @@ def check_factors(factors: dict[str, tuple[float, float]]) -> dict[str, tuple[fl
     factor_ranges(list(factors))
     for name, (low, high) in factors.items():
         if not low < high:
-            raise AnalysisError("factors", f"{name}: the low end {low} must be below the high end {high}")
+            raise AnalysisError(
+                "factors", f"{name}: the low end {low} must be below the high end {high}"
+            )
     return factors
 
 
@@ -90,6 +92,7 @@ class Design:
     method: str
     problem: dict
     X: np.ndarray
+    seed: int = 0
 
     @classmethod
     def make(
@@ -115,10 +118,15 @@ class Design:
             X = latin.sample(problem, samples, seed=seed)
         else:
             raise AnalysisError("method", f"unknown method {method!r}; choose sobol or morris")
-        return cls(method, problem, X)
+        return cls(method, problem, X, seed)
 
-    def analyse(self, Y: np.ndarray, seed: int = 0) -> pd.DataFrame:
-        """Indices for one outcome vector Y: tidy rows (factor, index, value, confidence)."""
+    def analyse(self, Y: np.ndarray) -> pd.DataFrame:
+        """Indices for one outcome vector Y: tidy rows (factor, index, value, confidence).
+
+        The bootstrap of the confidence intervals is seeded from the design's seed (plus one:
+        SALib ignores a seed of 0), so a rerun gives the same table.
+        """
+        seed = self.seed + 1
         names = self.problem["names"]
         rows = []
         if self.method == "sobol":

@@ -57,7 +57,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     (out / "best.toml").write_text(best_fragment(table))
     plot_identifiability(out)
     best = table.iloc[0]
-    print(f"{len(table)} trials; best pattern score {best['score']:.4f} (trial {int(best['trial'])})")
+    print(
+        f"{len(table)} trials; best pattern score {best['score']:.4f} (trial {int(best['trial'])})"
+    )
     default = table[table["trial"] == 0]
     if len(default):
         print(f"the defaults (trial 0) score {float(default['score'].iloc[0]):.4f}")

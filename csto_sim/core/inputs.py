@@ -78,7 +78,9 @@ class Inputs:
     option_count: np.ndarray  # (M, K) how many of them there are
     affinity: np.ndarray  # (C,) leader affinity of each counterpart (0 for members)
     kind_weights: np.ndarray  # (M, K) share of each kind in a member's hazard (uniform if none)
-    option_member_share: np.ndarray  # (M, K) share of a random event's counterparts that are members
+    option_member_share: (
+        np.ndarray
+    )  # (M, K) share of a random event's counterparts that are members
     option_affinity: np.ndarray  # (M, K) mean leader affinity of a random event's counterparts
     counterpart_is_member: np.ndarray  # (C,) index of the member, or -1
     scripted: dict[int, list[ScriptedThreat]]  # step -> events
@@ -270,7 +272,10 @@ def hazard_options(
     """
     options = event_options(s, ties, counterparts)
     rates = np.array(
-        [[(s.hazards | s.members[m].hazards).get(k, 0.0) for k in THREAT_KINDS] for m in s.member_names]
+        [
+            [(s.hazards | s.members[m].hazards).get(k, 0.0) for k in THREAT_KINDS]
+            for m in s.member_names
+        ]
     )
     count = np.array([[o.size for o in row] for row in options], dtype=int)
     rates = np.where(

@@ -249,7 +249,7 @@ DRIVERS: dict[str, tuple[float, float, str]] = {
     "leader_strength": (
         0.5,
         1.5,
-        "multiplier on the leader pole's strength series (Russia's post-war strength)",
+        "multiplier on the leader pole's strength series (its post-war strength in the bundled projections)",
     ),
 }
 """Scenario drivers that can be varied like parameters: name -> (low, high, meaning)."""
@@ -269,7 +269,7 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def decimal_year(value: dt.date | float) -> float:
-    """A date or decimal year as a decimal year (2022-01-05 -> 2022.011)."""
+    """A date or decimal year as a decimal year (the 5th of January -> the year + 0.011)."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):

@@ -58,18 +58,14 @@ def accede(inp: Inputs, t: int, state: State) -> None:
     state.status = np.where(joins, ACTIVE, state.status)
 
 
-def request_decisions(
-    inp: Inputs, ev: StepEvents, state: State, u: Noise, who=ALL
-) -> np.ndarray:
+def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=ALL) -> np.ndarray:
     """Which of this step's threats (one per kind) members ``who`` bring to the alliance.
 
     Only active members ask, and not the leader: the alliance's answer is the leader's.
     """
     p = inp.params
     fit = decisions.effective_fit(inp.fit, ev.territorial[..., who, :], p["extraterritorial_fit"])
-    prob = decisions.request_probability(
-        ev.severity[..., who, :], state.b[..., who, None], fit, p
-    )
+    prob = decisions.request_probability(ev.severity[..., who, :], state.b[..., who, None], fit, p)
     can_ask = (state.status[..., who] == ACTIVE) & (np.arange(len(inp.members))[who] != inp.leader)
     return can_ask[..., None] & ev.occur[..., who, :] & (u.request[..., who, :] < prob)
 
@@ -136,7 +132,9 @@ def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
     and commitment settle toward the expected answer and the commitment anchor."""
     sh, L = inp.shares, inp.leader_pole
     w = state.w[..., who, :]
-    w = rules.move_toward(w, rules.pole_target(inp.strength[t], inp.offers[t, who], w), sh.pole_pull)
+    w = rules.move_toward(
+        w, rules.pole_target(inp.strength[t], inp.offers[t, who], w), sh.pole_pull
+    )
     w = rules.move_toward(w, pull.social[..., who, :], sh.network[who][..., None])
     b = rules.move_toward(state.b[..., who], pull.expected[..., who], sh.trust)
     anchor = rules.commitment_anchor(w[..., L], b, inp.params["commitment_alignment_weight"])

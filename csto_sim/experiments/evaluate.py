@@ -33,11 +33,23 @@ def factors() -> pd.DataFrame:
     """Every factor a client may vary: the drivers, then every numeric behavioural parameter,
     with its kind, default, plausible range, unit and meaning (one row each, indexed by name)."""
     rows = [
-        {"name": n, "kind": "driver", "default": 1.0, "low": lo, "high": hi, "unit": "multiplier", "meaning": m}
+        {
+            "name": n,
+            "kind": "driver",
+            "default": 1.0,
+            "low": lo,
+            "high": hi,
+            "unit": "multiplier",
+            "meaning": m,
+        }
         for n, (lo, hi, m) in DRIVERS.items()
     ]
     rows += [
-        {"name": r["name"], "kind": "parameter", **{k: r[k] for k in ("default", "low", "high", "unit", "meaning")}}
+        {
+            "name": r["name"],
+            "kind": "parameter",
+            **{k: r[k] for k in ("default", "low", "high", "unit", "meaning")},
+        }
         for r in parameter_table()
         if not isinstance(r["default"], dict)
     ]

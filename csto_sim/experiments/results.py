@@ -209,5 +209,5 @@ class Results:
 
 
 def weight_columns(poles: Sequence[str]) -> list[str]:
-    """The timeseries columns of the alignment weights (``w_russia`` for pole ``Russia``)."""
+    """The timeseries columns of the alignment weights (``w_eu`` for pole ``EU``)."""
     return [f"w_{p.lower()}" for p in poles]

@@ -114,6 +114,8 @@ class Store:
 
     def write_chunk(self, stem: str, tables: dict[str, pd.DataFrame]) -> None:
         """Write one chunk's tables; the marker table goes last and marks the chunk complete."""
+        for t in self.tables:
+            (self.chunks / t).mkdir(parents=True, exist_ok=True)
         for t in self.tables[1:]:
             frame = tables.get(t)
             if frame is not None and len(frame):

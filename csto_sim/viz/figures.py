@@ -15,7 +15,6 @@ colour-blind safe Okabe-Ito palette).
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import textwrap
@@ -35,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
-from csto_sim.experiments.results import Results, weight_columns
+from csto_sim.experiments.results import Results, read_manifest, weight_columns
 
 _P = ParamSpec("_P")
 
@@ -317,6 +316,7 @@ def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -
 def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
     """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
     res = Results.open(results)
+    colours = pole_colours(res.all_poles)
     poles, members = res.poles(scenario), res.members(scenario)
     lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
     quant = _alignment_quantiles(res, scenario, lows_highs)
@@ -329,7 +329,7 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
         q = quant.xs(member, level="member")
         years = q.xs(0.5, level=-1).index.to_numpy()
         for pole, col in zip(poles, weight_columns(poles), strict=True):
-            colour = pole_colours(res.all_poles)[pole]
+            colour = colours[pole]
             for lo, hi, alpha in _FAN_BANDS:
                 ax.fill_between(
                     years,
@@ -344,7 +344,7 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
         _year_axis(ax, *res.span(scenario))
     axes[0].set_ylim(0, 1)
     fig.supylabel("alignment weight (share)")
-    handles = [Line2D([], [], color=pole_colours(res.all_poles)[p], lw=2, label=f"{p} (median)") for p in poles]
+    handles = [Line2D([], [], color=colours[p], lw=2, label=f"{p} (median)") for p in poles]
     handles += [
         Patch(facecolor="0.3", alpha=alpha, label=f"{round((hi - lo) * 100)}% of runs")
         for lo, hi, alpha in reversed(_FAN_BANDS)
@@ -639,6 +639,7 @@ def network_figure(results: str | Path | Results, scenario: str) -> Figure:
     """Relations network: node colour is the dominant pole of the mean final alignment, node
     shape the most common final status, edges solid for positive and dashed for negative ties."""
     res = Results.open(results)
+    colours = pole_colours(res.all_poles)
     spec = res.contents(scenario)
     g = _signed_graph(spec.get("relations", {}), res.members(scenario))
     pos = _layout(list(g.nodes), spec.get("alliance", {}).get("leader"))
@@ -652,12 +653,12 @@ def network_figure(results: str | Path | Results, scenario: str) -> Figure:
     for a, b, data in g.edges(data=True):
         _draw_tie(ax, pos[a], pos[b], data["weight"], labels)
     for node in g.nodes:
-        _draw_node(ax, node, pos[node], align, status, res.colours)
+        _draw_node(ax, node, pos[node], align, status, colours)
         _label_node(ax, node, pos, align)
     xy = np.array(list(pos.values()))
     ax.set_xlim(xy[:, 0].min() - 0.6, xy[:, 0].max() + 0.6)
     ax.set_ylim(xy[:, 1].min() - 0.35, xy[:, 1].max() + 0.35)
-    _network_legends(key, res.poles(scenario), res.colours, status)
+    _network_legends(key, res.poles(scenario), colours, status)
     _title(
         fig,
         f"Relations network and final alignment: {scenario}",
@@ -806,6 +807,7 @@ def plot_networks(
 def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     """Mean alignment composition over time as stacked areas, one panel per member."""
     res = Results.open(results)
+    colours = pole_colours(res.all_poles)
     poles, members = res.poles(scenario), res.members(scenario)
     cols = weight_columns(poles)
     frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
@@ -820,7 +822,7 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
         ax.stackplot(
             m.index.to_numpy(),
             m.to_numpy().T,
-            colors=[pole_colours(res.all_poles)[p] for p in poles],
+            colors=[colours[p] for p in poles],
             labels=poles,
             lw=0,
         )
@@ -830,7 +832,7 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     axes[0].set_ylim(0, 1)
     fig.supylabel("mean alignment weight (share)")
     fig.legend(
-        handles=_pole_patches({p: pole_colours(res.all_poles)[p] for p in poles}),
+        handles=_pole_patches({p: colours[p] for p in poles}),
         loc="outside lower center",
         ncols=len(poles),
         frameon=False,
@@ -940,7 +942,7 @@ def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
     out = Path(out)
     fmt = _check_format(fmt)
     indices = pd.read_csv(out / "indices.csv")
-    info = json.loads((out / "sensitivity.json").read_text())
+    info = read_manifest(out)
     title = (
         f"Sensitivity of outcomes: {info['scenario']} ({info['method']}, "
         f"{info['points']} points x {info['replicas']} runs)"

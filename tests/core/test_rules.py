@@ -1,4 +1,4 @@
-"""Exact small cases and directions of the pure update rules (dynamics.py, alliance.py)."""
+"""Exact small cases and directions of the pure update rules (rules.py, decisions.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from csto_sim import alliance, dynamics
-from csto_sim.dynamics import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
-from csto_sim.parameters import Parameters
+from csto_sim.core import decisions, rules
+from csto_sim.core.parameters import Parameters
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
 
 RNG = np.random.default_rng(20250101)
 
@@ -29,17 +29,17 @@ def tv(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_sigmoid_and_rate_to_share():
-    assert dynamics.sigmoid(np.array(0.0)) == 0.5
-    assert dynamics.rate_to_share(0.0, 0.25) == 0.0
-    np.testing.assert_allclose(dynamics.rate_to_share(1.0, 0.25), 1.0 - np.exp(-0.25))
-    np.testing.assert_allclose(dynamics.decay(1.0, halflife=2.0, dt=2.0), 0.5)
+    assert rules.sigmoid(np.array(0.0)) == 0.5
+    assert rules.rate_to_share(0.0, 0.25) == 0.0
+    np.testing.assert_allclose(rules.rate_to_share(1.0, 0.25), 1.0 - np.exp(-0.25))
+    np.testing.assert_allclose(rules.decay(1.0, halflife=2.0, dt=2.0), 0.5)
 
 
 def test_normalise_rows_and_fallback():
     w = np.array([[2.0, 2.0], [0.0, 0.0]])
-    np.testing.assert_array_equal(dynamics.normalise(w), [[0.5, 0.5], [0.0, 0.0]])
+    np.testing.assert_array_equal(rules.normalise(w), [[0.5, 0.5], [0.0, 0.0]])
     fb = np.array([0.25, 0.75])
-    np.testing.assert_array_equal(dynamics.normalise(w, fb), [[0.5, 0.5], [0.25, 0.75]])
+    np.testing.assert_array_equal(rules.normalise(w, fb), [[0.5, 0.5], [0.25, 0.75]])
 
 
 # --------------------------------------------------------------------------- event feedback
@@ -50,7 +50,7 @@ PARAMS = dict(gain=0.3, loss=0.4, learning=0.2, observer_weight=0.25)
 def _feedback(answered, ignored, watching, c=0.5, b=0.5, **kw):
     p = PARAMS | kw
     n = len(answered)
-    return dynamics.event_feedback(
+    return rules.event_feedback(
         np.full(n, c),
         np.full(n, b),
         np.asarray(answered, dtype=float),
@@ -124,14 +124,14 @@ def test_feedback_saturates_in_unit_interval():
 
 def test_alignment_shock_answered_moves_toward_leader():
     w = np.array([[0.5, 0.3, 0.2]])
-    out = dynamics.alignment_shock(w, np.array([1.0]), np.array([0.0]), 0, 0.1, 0.1)
+    out = rules.alignment_shock(w, np.array([1.0]), np.array([0.0]), 0, 0.1, 0.1)
     np.testing.assert_allclose(out, [[0.55, 0.27, 0.18]])
     assert out[0, 0] > w[0, 0]
 
 
 def test_alignment_shock_ignored_moves_away_from_leader():
     w = np.array([[0.5, 0.3, 0.2]])
-    out = dynamics.alignment_shock(w, np.array([0.0]), np.array([1.0]), 0, 0.1, 0.1)
+    out = rules.alignment_shock(w, np.array([0.0]), np.array([1.0]), 0, 0.1, 0.1)
     # target: the leader's weight removed and the rest renormalised, (0, 0.6, 0.4).
     np.testing.assert_allclose(out, [[0.45, 0.33, 0.22]])
     assert out[0, 0] < w[0, 0]
@@ -141,20 +141,20 @@ def test_alignment_shock_ignored_moves_away_from_leader():
 
 def test_alignment_shock_leader_pole_index_is_respected():
     w = np.array([[0.2, 0.3, 0.5]])
-    up = dynamics.alignment_shock(w, np.array([0.5]), np.array([0.0]), 2, 0.2, 0.2)
-    down = dynamics.alignment_shock(w, np.array([0.0]), np.array([0.5]), 2, 0.2, 0.2)
+    up = rules.alignment_shock(w, np.array([0.5]), np.array([0.0]), 2, 0.2, 0.2)
+    down = rules.alignment_shock(w, np.array([0.0]), np.array([0.5]), 2, 0.2, 0.2)
     assert up[0, 2] > 0.5 > down[0, 2]
 
 
 def test_alignment_shock_no_request_unchanged():
     w = simplex(4, 3)
-    out = dynamics.alignment_shock(w, np.zeros(4), np.zeros(4), 1, 0.3, 0.3)
+    out = rules.alignment_shock(w, np.zeros(4), np.zeros(4), 1, 0.3, 0.3)
     np.testing.assert_array_equal(out, w)
 
 
 def test_alignment_shock_only_moves_requesters():
     w = simplex(3, 4)
-    out = dynamics.alignment_shock(
+    out = rules.alignment_shock(
         w, np.array([0.0, 0.8, 0.0]), np.array([0.0, 0.0, 0.6]), 0, 0.2, 0.2
     )
     np.testing.assert_array_equal(out[0], w[0])
@@ -165,13 +165,13 @@ def test_alignment_shock_only_moves_requesters():
 def test_alignment_shock_all_on_leader_pole_ignored():
     # a member wholly aligned with the leader, ignored, moves toward the other poles evenly
     w = np.array([[1.0, 0.0, 0.0]])
-    out = dynamics.alignment_shock(w, np.array([0.0]), np.array([1.0]), 0, 0.2, 0.2)
+    out = rules.alignment_shock(w, np.array([0.0]), np.array([1.0]), 0, 0.2, 0.2)
     np.testing.assert_allclose(out, [[0.8, 0.1, 0.1]])
 
 
 def test_alignment_shock_saturated_stays_on_simplex():
     w = simplex(5, 4)
-    out = dynamics.alignment_shock(w, np.full(5, 3.0), np.full(5, 3.0), 0, 0.5, 0.5)
+    out = rules.alignment_shock(w, np.full(5, 3.0), np.full(5, 3.0), 0, 0.5, 0.5)
     assert np.all(out >= 0)
     np.testing.assert_allclose(out.sum(axis=-1), 1.0, atol=1e-12)
 
@@ -180,7 +180,7 @@ def test_alignment_shock_tiny_shift_emits_no_overflow_warning():
     w = np.array([[0.5, 0.5]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = dynamics.alignment_shock(w, np.array([1e-160]), np.array([0.0]), 0, 1e-160, 0.0)
+        out = rules.alignment_shock(w, np.array([1e-160]), np.array([0.0]), 0, 1e-160, 0.0)
     np.testing.assert_allclose(out, w)
 
 
@@ -190,20 +190,20 @@ def test_alignment_shock_tiny_shift_emits_no_overflow_warning():
 def test_move_toward_exact():
     w = np.array([1.0, 0.0])
     target = np.array([0.0, 1.0])
-    np.testing.assert_allclose(dynamics.move_toward(w, target, 0.25), [0.75, 0.25])
-    np.testing.assert_array_equal(dynamics.move_toward(w, target, 0.0), w)
-    np.testing.assert_array_equal(dynamics.move_toward(w, target, 1.0), target)
+    np.testing.assert_allclose(rules.move_toward(w, target, 0.25), [0.75, 0.25])
+    np.testing.assert_array_equal(rules.move_toward(w, target, 0.0), w)
+    np.testing.assert_array_equal(rules.move_toward(w, target, 1.0), target)
 
 
 def test_move_toward_per_member_share():
     w = np.array([[1.0, 0.0], [1.0, 0.0]])
     target = np.array([[0.0, 1.0], [0.0, 1.0]])
-    out = dynamics.move_toward(w, target, np.array([0.5, 0.0])[:, None])
+    out = rules.move_toward(w, target, np.array([0.5, 0.0])[:, None])
     np.testing.assert_allclose(out, [[0.5, 0.5], [1.0, 0.0]])
 
 
 def test_pole_target_weights_offers_by_strength():
-    target = dynamics.pole_target(
+    target = rules.pole_target(
         np.array([1.0, 2.0, 0.0]), np.array([[1.0, 1.0, 1.0]]), simplex(1, 3)
     )
     np.testing.assert_allclose(target, [[1 / 3, 2 / 3, 0.0]])
@@ -212,55 +212,53 @@ def test_pole_target_weights_offers_by_strength():
 def test_pole_target_without_offers_is_own_alignment():
     w = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
     offers = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    target = dynamics.pole_target(np.array([1.0, 1.0, 1.0]), offers, w)
+    target = rules.pole_target(np.array([1.0, 1.0, 1.0]), offers, w)
     np.testing.assert_array_equal(target[0], w[0])
     np.testing.assert_array_equal(target[1], [0.0, 1.0, 0.0])
 
 
 def test_pole_pull_raises_weight_on_offering_pole():
     w = np.array([[0.5, 0.5]])
-    target = dynamics.pole_target(np.array([1.0, 1.0]), np.array([[1.0, 0.0]]), w)
-    out = dynamics.move_toward(w, target, 0.1)
+    target = rules.pole_target(np.array([1.0, 1.0]), np.array([[1.0, 0.0]]), w)
+    out = rules.move_toward(w, target, 0.1)
     np.testing.assert_allclose(out, [[0.55, 0.45]])
 
 
 def test_repel_is_on_simplex_and_widens_the_gap():
     w, other = simplex(6, 4), simplex(6, 4)
-    r = dynamics.repel(w, other)
+    r = rules.repel(w, other)
     assert np.all(r >= 0)
     np.testing.assert_allclose(r.sum(axis=-1), 1.0)
     gap = np.abs(w - other).sum(axis=-1)
     assert np.all(np.abs(r - other).sum(axis=-1) >= gap - 1e-12)
     # (0.9, 0.1) against a rival at (0.8, 0.2) is pushed to the corner, not toward the rival
-    np.testing.assert_allclose(
-        dynamics.repel(np.array([0.9, 0.1]), np.array([0.8, 0.2])), [1.0, 0.0]
-    )
+    np.testing.assert_allclose(rules.repel(np.array([0.9, 0.1]), np.array([0.8, 0.2])), [1.0, 0.0])
 
 
 def test_social_target_exact():
     w = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.0, 0.0, 1.0]])
     ties = np.array([[0.0, 0.5, -0.5], [0.5, 0.0, 0.0], [-0.5, 0.0, 0.0]])
-    target, strength = dynamics.social_target(w, ties)
-    np.testing.assert_allclose(strength, [1.0, 0.5, 0.5])
+    target = rules.social_target(w, ties)
+    np.testing.assert_allclose(rules.tie_strength(ties), [1.0, 0.5, 0.5])
     # member 0: half toward member 1, half away from member 2: 2*w0 - w2 = (1.2, 0.6, -0.8) -> (2/3, 1/3, 0)
     np.testing.assert_allclose(target[0], [0.5 * 0.2 + 0.5 * 2 / 3, 0.5 * 0.2 + 0.5 / 3, 0.5 * 0.6])
     np.testing.assert_allclose(target[1], w[0])
-    np.testing.assert_allclose(target[2], dynamics.repel(w[2], w[0]))
+    np.testing.assert_allclose(target[2], rules.repel(w[2], w[0]))
 
 
 def test_social_target_isolated_member_keeps_alignment():
     w = simplex(3, 3)
     ties = np.zeros((3, 3))
-    target, strength = dynamics.social_target(w, ties)
+    target = rules.social_target(w, ties)
     np.testing.assert_array_equal(target, w)
-    np.testing.assert_array_equal(strength, 0.0)
+    np.testing.assert_array_equal(rules.tie_strength(ties), 0.0)
 
 
 def test_friendly_tie_pulls_toward_partner():
     w = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
     ties = np.array([[0.0, 0.6], [0.6, 0.0]])
-    target, _ = dynamics.social_target(w, ties)
-    out = dynamics.move_toward(w, target, 0.2)
+    target = rules.social_target(w, ties)
+    out = rules.move_toward(w, target, 0.2)
     assert tv(out[0], w[1]) < tv(w[0], w[1])
     assert tv(out[1], w[0]) < tv(w[1], w[0])
     # member 0 alone moving closes 20% of the distance
@@ -278,30 +276,30 @@ def test_friendly_tie_pulls_toward_partner():
 )
 def test_hostile_tie_pushes_similar_partners_apart(w):
     ties = np.array([[0.0, -0.6], [-0.6, 0.0]])
-    target, strength = dynamics.social_target(w, ties)
-    np.testing.assert_allclose(strength, [0.6, 0.6])
-    moved = dynamics.move_toward(w[0], target[0], 0.1)
+    target = rules.social_target(w, ties)
+    np.testing.assert_allclose(rules.tie_strength(ties), [0.6, 0.6])
+    moved = rules.move_toward(w[0], target[0], 0.1)
     assert tv(moved, w[1]) > tv(w[0], w[1])
 
 
 def test_identical_rivals_have_no_direction_to_part():
     w = np.array([[0.6, 0.3, 0.1], [0.6, 0.3, 0.1]])
-    target, _ = dynamics.social_target(w, np.array([[0.0, -0.6], [-0.6, 0.0]]))
+    target = rules.social_target(w, np.array([[0.0, -0.6], [-0.6, 0.0]]))
     np.testing.assert_allclose(target, w)
 
 
 def test_away_from_removes_pole():
-    out = dynamics.away_from(np.array([[0.5, 0.25, 0.25], [1.0, 0.0, 0.0]]), 0)
+    out = rules.away_from(np.array([[0.5, 0.25, 0.25], [1.0, 0.0, 0.0]]), 0)
     np.testing.assert_allclose(out, [[0.0, 0.5, 0.5], [0.0, 0.5, 0.5]])
 
 
 def test_commitment_anchor_and_exit_cost():
-    np.testing.assert_allclose(dynamics.commitment_anchor(np.array(0.8), np.array(0.4), 0.25), 0.5)
+    np.testing.assert_allclose(rules.commitment_anchor(np.array(0.8), np.array(0.4), 0.25), 0.5)
     np.testing.assert_allclose(
-        dynamics.exit_cost(np.array([0.0, 0.5, 1.0]), 0.8, 0.5), [0.0, 0.2, 0.4]
+        rules.exit_cost(np.array([0.0, 0.5, 1.0]), 0.8, 0.5), [0.0, 0.2, 0.4]
     )
     # capacity is clipped to [0, 1]
-    np.testing.assert_allclose(dynamics.exit_cost(np.array(1.0), 3.0, 0.5), 0.5)
+    np.testing.assert_allclose(rules.exit_cost(np.array(1.0), 3.0, 0.5), 0.5)
 
 
 # --------------------------------------------------------------------------- membership
@@ -313,7 +311,7 @@ def _transition(status, c, cost=0.0, u=0.0, **kw):
     p = TH | kw
     status = np.asarray(status)
     n = status.shape[-1]
-    return dynamics.membership_transition(
+    return rules.membership_transition(
         status,
         np.asarray(c, dtype=float),
         np.broadcast_to(np.asarray(cost, dtype=float), (n,)),
@@ -396,7 +394,7 @@ RESPONSE_BASE = dict(
 
 def _response(**kw):
     args = RESPONSE_BASE | kw
-    return alliance.response_probability(
+    return decisions.response_probability(
         *(np.asarray(args[k], dtype=float) for k in RESPONSE_BASE), P
     )
 
@@ -426,10 +424,10 @@ def test_response_probability_directions(name, sign):
 def test_response_probability_exact():
     p = P | {k: 0.0 for k in P if k.startswith("response_")} | {"response_base": 0.0}
     args = [np.asarray(RESPONSE_BASE[k], dtype=float) for k in RESPONSE_BASE]
-    assert alliance.response_probability(*args, p) == 0.5
+    assert decisions.response_probability(*args, p) == 0.5
     p["response_capacity"] = 2.0
     np.testing.assert_allclose(
-        alliance.response_probability(*args, p), dynamics.sigmoid(np.array(1.2))
+        decisions.response_probability(*args, p), rules.sigmoid(np.array(1.2))
     )
 
 
@@ -438,30 +436,30 @@ def test_request_probability_increases(name):
     base = dict(severity=0.5, trust=0.5, fit=0.7)
     grid = np.linspace(0.0, 1.0, 6)
     args = base | {name: grid}
-    prob = alliance.request_probability(args["severity"], args["trust"], args["fit"], P)
+    prob = decisions.request_probability(args["severity"], args["trust"], args["fit"], P)
     assert np.all(np.diff(prob) > 0)
 
 
 def test_request_probability_exact():
-    prob = alliance.request_probability(np.array(1.0), np.array(0.5), np.array(0.0), P)
+    prob = decisions.request_probability(np.array(1.0), np.array(0.5), np.array(0.0), P)
     x = P["request_base"] + P["request_severity"] + 0.5 * P["request_trust"]
     np.testing.assert_allclose(prob, 1.0 / (1.0 + np.exp(-x)))
 
 
 def test_effective_fit_and_budget():
-    fit = alliance.effective_fit(np.array([1.0, 0.5]), np.array([True, False]), 0.3)
+    fit = decisions.effective_fit(np.array([1.0, 0.5]), np.array([True, False]), 0.3)
     np.testing.assert_allclose(fit, [1.0, 0.15])
-    funded = alliance.funded_budget(np.array([0.5, 0.3, 0.2]), np.array([True, False, True]))
+    funded = decisions.funded_budget(np.array([0.5, 0.3, 0.2]), np.array([True, False, True]))
     np.testing.assert_allclose(funded, 0.7)
 
 
 def test_bilateral_probability_in_range():
     w = simplex(4, 3)
     offers = RNG.random((4, 3))
-    prob = alliance.bilateral_probability(w, offers, np.array([1.0, 2.0, 0.5]), 0.6)
+    prob = decisions.bilateral_probability(w, offers, np.array([1.0, 2.0, 0.5]), 0.6)
     assert np.all((prob >= 0) & (prob <= 0.6))
     # a member wholly aligned with the strongest pole that offers everything gets the full scale
-    one = alliance.bilateral_probability(
+    one = decisions.bilateral_probability(
         np.array([0.0, 1.0, 0.0]), np.ones(3), np.array([1.0, 2.0, 0.5]), 0.6
     )
     np.testing.assert_allclose(one, 0.6)
@@ -486,36 +484,36 @@ def _stack_equals_slices(fn, stacked_args, shared_args=(), n_out=1):
 def test_broadcast_normalise_anti_away():
     w = RNG.random((R, M, PO))
     w[0, 1] = 0.0  # a zero row takes the fallback
-    _stack_equals_slices(dynamics.normalise, (w,))
-    _stack_equals_slices(lambda x: dynamics.normalise(x, np.full(PO, 1 / PO)), (w,))
-    _stack_equals_slices(dynamics.repel, (simplex(R, M, PO), simplex(R, M, PO)))
-    _stack_equals_slices(lambda x: dynamics.away_from(x, 1), (simplex(R, M, PO),))
+    _stack_equals_slices(rules.normalise, (w,))
+    _stack_equals_slices(lambda x: rules.normalise(x, np.full(PO, 1 / PO)), (w,))
+    _stack_equals_slices(rules.repel, (simplex(R, M, PO), simplex(R, M, PO)))
+    _stack_equals_slices(lambda x: rules.away_from(x, 1), (simplex(R, M, PO),))
 
 
 def test_broadcast_move_toward():
     w, target = simplex(R, M, PO), simplex(R, M, PO)
     share = RNG.random((R, M, 1))
-    _stack_equals_slices(dynamics.move_toward, (w, target, share))
+    _stack_equals_slices(rules.move_toward, (w, target, share))
     # a per-member share shared by every replica
-    _stack_equals_slices(dynamics.move_toward, (w, target), (RNG.random((M, 1)),))
-    _stack_equals_slices(dynamics.move_toward, (w, target), (0.3,))
+    _stack_equals_slices(rules.move_toward, (w, target), (RNG.random((M, 1)),))
+    _stack_equals_slices(rules.move_toward, (w, target), (0.3,))
 
 
 def test_broadcast_move_toward_per_member_share_on_commitment_stack():
     c, anchor = RNG.random((M, M)), RNG.random((M, M))  # R == M: the misalignment is silent
     share = RNG.random(M)
-    out = dynamics.move_toward(c, anchor, share)
+    out = rules.move_toward(c, anchor, share)
     for r in range(M):
-        np.testing.assert_array_equal(out[r], dynamics.move_toward(c[r], anchor[r], share))
+        np.testing.assert_array_equal(out[r], rules.move_toward(c[r], anchor[r], share))
 
 
 def test_broadcast_pole_target():
     w = simplex(R, M, PO)
     offers = RNG.random((R, M, PO))
     offers[1, 2] = 0.0
-    _stack_equals_slices(dynamics.pole_target, (RNG.random((R, 1, PO)), offers, w))
+    _stack_equals_slices(rules.pole_target, (RNG.random((R, 1, PO)), offers, w))
     _stack_equals_slices(
-        lambda o, x: dynamics.pole_target(np.array([1.0, 0.5, 2.0, 0.1]), o, x), (offers, w)
+        lambda o, x: rules.pole_target(np.array([1.0, 0.5, 2.0, 0.1]), o, x), (offers, w)
     )
 
 
@@ -525,12 +523,11 @@ def test_broadcast_social_target():
     ties = (ties + ties.T) / 2
     np.fill_diagonal(ties, 0.0)
     ties[3, :] = ties[:, 3] = 0.0  # an isolated member
-    target, strength = dynamics.social_target(w, ties)
-    assert target.shape == (R, M, PO) and strength.shape == (M,)
+    target = rules.social_target(w, ties)
+    assert target.shape == (R, M, PO) and rules.tie_strength(ties).shape == (M,)
     for r in range(R):
-        one, one_strength = dynamics.social_target(w[r], ties)
+        one = rules.social_target(w[r], ties)
         np.testing.assert_array_equal(target[r], one)
-        np.testing.assert_array_equal(strength, one_strength)
 
 
 def test_broadcast_event_feedback():
@@ -539,7 +536,7 @@ def test_broadcast_event_feedback():
     ignored = RNG.random((R, M)) * (RNG.random((R, M)) < 0.4)
     watching = RNG.random((R, M)) < 0.8
     _stack_equals_slices(
-        dynamics.event_feedback,
+        rules.event_feedback,
         (c, b, answered, ignored, watching),
         (0.3, 0.35, 0.4, 0.25),
         n_out=2,
@@ -550,7 +547,7 @@ def test_broadcast_alignment_shock():
     w = simplex(R, M, PO)
     answered = RNG.random((R, M)) * (RNG.random((R, M)) < 0.5)
     ignored = 2 * RNG.random((R, M)) * (RNG.random((R, M)) < 0.5)
-    _stack_equals_slices(dynamics.alignment_shock, (w, answered, ignored), (0, 0.3, 0.4))
+    _stack_equals_slices(rules.alignment_shock, (w, answered, ignored), (0, 0.3, 0.4))
 
 
 def test_broadcast_membership_and_small_rules():
@@ -558,26 +555,24 @@ def test_broadcast_membership_and_small_rules():
     c = RNG.random((R, M))
     cost = RNG.random((R, M)) * 0.2
     u = RNG.random((R, M))
+    _stack_equals_slices(rules.membership_transition, (status, c, cost, u), (0.5, 0.3, 0.18, 0.15))
+    _stack_equals_slices(lambda a, t: rules.commitment_anchor(a, t, 0.4), (c, RNG.random((R, M))))
     _stack_equals_slices(
-        dynamics.membership_transition, (status, c, cost, u), (0.5, 0.3, 0.18, 0.15)
-    )
-    _stack_equals_slices(
-        lambda a, t: dynamics.commitment_anchor(a, t, 0.4), (c, RNG.random((R, M)))
-    )
-    _stack_equals_slices(
-        lambda lev, cap: dynamics.exit_cost(lev, cap, 0.25), (c, RNG.random((R, 1)) * 1.2)
+        lambda lev, cap: rules.exit_cost(lev, cap, 0.25), (c, RNG.random((R, 1)) * 1.2)
     )
 
 
 def test_broadcast_decisions():
     sev, trust, fit = RNG.random((R, M)), RNG.random((R, M)), RNG.random((R, M))
-    _stack_equals_slices(alliance.request_probability, (sev, trust, fit), (P,))
+    _stack_equals_slices(decisions.request_probability, (sev, trust, fit), (P,))
     stacked = tuple(RNG.random((R, M)) for _ in range(9))
-    _stack_equals_slices(alliance.response_probability, stacked, (P,))
+    _stack_equals_slices(decisions.response_probability, stacked, (P,))
     territorial = RNG.random((R, M)) < 0.5
-    _stack_equals_slices(lambda f, t: alliance.effective_fit(f, t, 0.3), (fit, territorial))
+    _stack_equals_slices(lambda f, t: decisions.effective_fit(f, t, 0.3), (fit, territorial))
     w, offers = simplex(R, M, PO), RNG.random((R, M, PO))
     _stack_equals_slices(
-        alliance.bilateral_probability, (w, offers, RNG.random((R, 1, PO))), (0.6,)
+        decisions.bilateral_probability, (w, offers, RNG.random((R, 1, PO))), (0.6,)
     )
-    _stack_equals_slices(alliance.funded_budget, (RNG.random((R, M)) / M, RNG.random((R, M)) < 0.7))
+    _stack_equals_slices(
+        decisions.funded_budget, (RNG.random((R, M)) / M, RNG.random((R, M)) < 0.7)
+    )

@@ -8,14 +8,11 @@ from pathlib import Path
 import mesa
 import numpy as np
 import pytest
+from conftest import BASELINE, SCENARIOS
 
 from csto_sim import CSTOModel, load_scenario
-from csto_sim.dynamics import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
-from csto_sim.scenario import Event, Pole, TimeSpan
-
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
-BASELINE = SCENARIOS / "baseline.toml"
+from csto_sim.core.scenario import Event, Pole, TimeSpan
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +137,7 @@ def kazakhstan_history(model: CSTOModel) -> tuple[np.ndarray, np.ndarray, dict]:
     i = model.inputs.members.index("Kazakhstan")
     strikes = [e for e in model.event_log if e["label"] == "big_strike"]
     assert len(strikes) == 1
-    return model.history.status[:, i], model.history.c[:, i], strikes[0]
+    return model.trajectory.status[:, i], model.trajectory.c[:, i], strikes[0]
 
 
 @pytest.mark.parametrize("run_index", range(5))
@@ -223,7 +220,7 @@ def test_accession_turns_non_member_active(tmp_path):
         model = run(scenario, run_index)
         i = model.inputs.members.index("Armenia")
         step = int(np.flatnonzero(np.isclose(model.inputs.years, 2030.0))[0])
-        status = model.history.status[:, i]
+        status = model.trajectory.status[:, i]
         # a non-member until the step of its accession, then active
         assert np.all(status[: step + 1] == NON_MEMBER)
         assert status[step + 1] == ACTIVE
@@ -238,7 +235,7 @@ def test_accession_without_event_stays_non_member(tmp_path):
     )
     model = run(load_scenario(write_variant(tmp_path, "outside", text)))
     i = model.inputs.members.index("Armenia")
-    assert np.all(model.history.status[:, i] == NON_MEMBER)
+    assert np.all(model.trajectory.status[:, i] == NON_MEMBER)
 
 
 # --------------------------------------------------------------------------- (d) determinism
@@ -247,24 +244,24 @@ def test_accession_without_event_stays_non_member(tmp_path):
 def test_same_run_same_history(baseline):
     a, b = run(baseline, 3), run(baseline, 3)
     for field in ("w", "c", "b", "status"):
-        np.testing.assert_array_equal(getattr(a.history, field), getattr(b.history, field))
+        np.testing.assert_array_equal(getattr(a.trajectory, field), getattr(b.trajectory, field))
     assert a.event_log == b.event_log
     # from the path as well as from the object
     c = run(BASELINE, 3)
-    np.testing.assert_array_equal(a.history.w, c.history.w)
+    np.testing.assert_array_equal(a.trajectory.w, c.trajectory.w)
     assert a.event_log == c.event_log
 
 
 def test_explicit_rng_seed_is_deterministic(baseline):
     a, b = run(baseline, 0, rng=12345), run(baseline, 7, rng=12345)
-    np.testing.assert_array_equal(a.history.w, b.history.w)
+    np.testing.assert_array_equal(a.trajectory.w, b.trajectory.w)
     assert a.event_log == b.event_log
 
 
 def test_different_runs_differ(baseline):
     a, b = run(baseline, 0), run(baseline, 1)
     assert a.seed != b.seed
-    assert not np.array_equal(a.history.w, b.history.w)
+    assert not np.array_equal(a.trajectory.w, b.trajectory.w)
     assert a.event_log != b.event_log
 
 
@@ -280,7 +277,7 @@ def test_parameter_override_is_applied(baseline):
 def test_parameter_override_same_as_edited_scenario(baseline):
     direct = run(with_params(baseline, commitment_loss_ignored=0.9, observer_weight=0.6), 2)
     override = run(baseline, 2, commitment_loss_ignored=0.9, observer_weight=0.6)
-    np.testing.assert_array_equal(direct.history.c, override.history.c)
+    np.testing.assert_array_equal(direct.trajectory.c, override.trajectory.c)
 
 
 # --------------------------------------------------------------------------- (e) batch_run
@@ -320,7 +317,7 @@ def test_batch_run(baseline):
         final = {row["member"]: row for row in mine if int(row["Step"]) == last}
         for name, row in final.items():
             i = direct.inputs.members.index(name)
-            assert row["commitment"] == pytest.approx(direct.history.c[last, i])
+            assert row["commitment"] == pytest.approx(direct.trajectory.c[last, i])
     # runs differ from one another
     cohesion = {r: [row["cohesion"] for row in rows if row["run"] == r] for r in range(3)}
     assert cohesion[0] != cohesion[1]
@@ -345,10 +342,10 @@ def test_every_scenario_runs_to_the_end(path):
         assert not model.running
         assert model.t == model.inputs.n_steps == scenario.n_steps
         assert model.year == pytest.approx(scenario.time.end)
-        assert_on_simplex(model.history.w)
-        for x in (model.history.c, model.history.b):
+        assert_on_simplex(model.trajectory.w)
+        for x in (model.trajectory.c, model.trajectory.b):
             assert np.all(np.isfinite(x)) and np.all((x >= 0) & (x <= 1))
-        assert set(np.unique(model.history.status).tolist()) <= {
+        assert set(np.unique(model.trajectory.status).tolist()) <= {
             NON_MEMBER,
             ACTIVE,
             FROZEN,

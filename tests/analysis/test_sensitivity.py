@@ -5,22 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("SALib")
 
-from csto_sim import load_scenario  # noqa: E402
-from csto_sim.sensitivity import (  # noqa: E402
+
+from csto_sim.analysis.sensitivity import (  # noqa: E402
+    AnalysisError,
     Design,
-    SensitivityError,
+    check_factors,
     indices_table,
-    parse_factors,
     run_points,
     sensitivity,
-    variant,
 )
+from csto_sim.cli.common import parse_factors  # noqa: E402
+from csto_sim.experiments.store import ResultsExistError, Store  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+
+def store(path: Path) -> Store:
+    return Store(path, ("points",))
 
 
 def ishigami(X: np.ndarray) -> list[dict[str, float]]:
@@ -32,7 +36,7 @@ def ishigami(X: np.ndarray) -> list[dict[str, float]]:
 def test_sobol_recovers_the_ishigami_ranking(tmp_path):
     factors = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
     design = Design.make(factors, "sobol", 1024, seed=1)
-    points = run_points(design, ishigami, tmp_path, workers=1, chunk=500)
+    points = run_points(design, ishigami, store(tmp_path), workers=1, chunk=500)
     table = indices_table(design, points, ["y"]).set_index(["factor", "index"])["value"]
     # analytic values: S1 = (0.314, 0.442, 0), ST = (0.558, 0.442, 0.244)
     assert table["x2", "S1"] > table["x1", "S1"] > table["x3", "S1"]
@@ -46,7 +50,7 @@ def test_sobol_recovers_the_ishigami_ranking(tmp_path):
 def test_morris_ranks_the_ishigami_factors(tmp_path):
     factors = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
     design = Design.make(factors, "morris", 200, seed=2)
-    points = run_points(design, ishigami, tmp_path, workers=1)
+    points = run_points(design, ishigami, store(tmp_path), workers=1)
     table = indices_table(design, points, ["y"]).set_index(["factor", "index"])["value"]
     assert table["x2", "mu_star"] > table["x3", "mu_star"]
     assert table["x1", "mu_star"] > table["x3", "mu_star"]
@@ -61,9 +65,9 @@ def test_points_resume_without_recomputing(tmp_path):
         calls.append(len(X))
         return [{"y": float(r.sum())} for r in X]
 
-    first = run_points(design, counting, tmp_path, chunk=4)
+    first = run_points(design, counting, store(tmp_path), chunk=4, workers=1)
     n = sum(calls)
-    again = run_points(design, counting, tmp_path, chunk=4)
+    again = run_points(design, counting, store(tmp_path), chunk=4, workers=1)
     assert sum(calls) == n == len(design.X)
     assert first.equals(again)
 
@@ -73,15 +77,16 @@ def test_factor_parsing_and_errors():
         0.4,
         1.2,
     )
-    with pytest.raises(SensitivityError, match="unknown factor"):
-        parse_factors(["no_such_thing=0:1"])
-    with pytest.raises(SensitivityError, match="LOW must be below HIGH"):
-        parse_factors(["freeze_threshold=0.5:0.1"])
+    with pytest.raises(AnalysisError, match="unknown factor") as err:
+        check_factors(parse_factors(["no_such_thing=0:1"]))
+    assert err.value.argument == "factors" and "--" not in str(err.value)
+    with pytest.raises(AnalysisError, match="must be below the high end"):
+        check_factors(parse_factors(["freeze_threshold=0.5:0.1"]))
 
 
-def test_leader_strength_scales_the_leader_pole_only():
-    base = load_scenario(ROOT / "scenarios" / "baseline.toml")
-    v = variant(base, {"leader_strength": 0.5, "freeze_threshold": 0.4})
+def test_leader_strength_scales_the_leader_pole_only(baseline):
+    base = baseline
+    v = base.with_factors({"leader_strength": 0.5, "freeze_threshold": 0.4})
     assert v.parameters.freeze_threshold == 0.4
     assert v.poles["Russia"].strength[0][1] == pytest.approx(
         base.poles["Russia"].strength[0][1] * 0.5
@@ -89,8 +94,8 @@ def test_leader_strength_scales_the_leader_pole_only():
     assert v.poles["China"].strength == base.poles["China"].strength
 
 
-def test_small_model_analysis_writes_indices(tmp_path):
-    base = load_scenario(ROOT / "scenarios" / "baseline.toml")
+def test_small_model_analysis_writes_indices(tmp_path, baseline):
+    base = baseline
     factors = {"leader_strength": (0.4, 1.4), "freeze_threshold": (0.3, 0.7)}
     table = sensitivity(base, tmp_path / "s", samples=8, factors=factors, replicas=4, workers=1)
     assert set(table["outcome"]) == {
@@ -101,3 +106,7 @@ def test_small_model_analysis_writes_indices(tmp_path):
     }
     assert (tmp_path / "s" / "indices.csv").exists()
     assert np.isfinite(table["value"]).all()
+    again = sensitivity(base, tmp_path / "s", samples=8, factors=factors, replicas=4, workers=1)
+    pd.testing.assert_frame_equal(table, again)  # the same command continues the same folder
+    with pytest.raises(ResultsExistError, match="other inputs or settings"):
+        sensitivity(base, tmp_path / "s", samples=16, factors=factors, replicas=4, workers=1)

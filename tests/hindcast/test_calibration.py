@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,11 +12,11 @@ import pytest
 pytest.importorskip("optuna")
 pytest.importorskip("prim")
 
-from csto_sim.calibrate import calibrate, identifiability, trials_table  # noqa: E402
-from csto_sim.cli import main  # noqa: E402
-from csto_sim.discover import find_boxes  # noqa: E402
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+from csto_sim.analysis.discovery import find_boxes  # noqa: E402
+from csto_sim.cli import main  # noqa: E402
+from csto_sim.hindcast.calibration import calibrate, identifiability, trials_table  # noqa: E402
 
 
 def test_calibration_starts_from_the_defaults_and_resumes(tmp_path):

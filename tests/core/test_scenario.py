@@ -12,11 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import BASELINE, SCENARIOS
 
 from csto_sim import CSTOModel, ScenarioError, load_scenario
-
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-BASELINE = SCENARIOS / "baseline.toml"
 
 MINIMAL = """\
 name = "minimal"

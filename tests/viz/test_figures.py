@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import BASELINE, ROOT
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colors import to_hex
 
-from csto_sim import plots
-from csto_sim.ensemble import run_ensemble
-from csto_sim.plots import POLE_COLOURS, plot_all
+from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.viz import figures
+from csto_sim.viz.figures import POLE_COLOURS, plot_all
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.toml"
 WEAKENED = ROOT / "scenarios" / "russia_weakened.toml"
 
 FIXED = {"Russia": "#D55E00", "EU": "#0072B2", "China": "#009E73", "Turkey": "#CC79A7"}
@@ -77,7 +76,7 @@ def test_plot_all_writes_every_figure(results: Path, fmt: str) -> None:
 
 
 def test_out_dir_and_format_checked(results: Path, tmp_path: Path) -> None:
-    path = plots.plot_cohesion(results, out_dir=tmp_path / "figs", fmt="pdf")
+    path = figures.plot_cohesion(results, out_dir=tmp_path / "figs", fmt="pdf")
     assert path == tmp_path / "figs" / "cohesion.pdf"
     assert path.read_bytes().startswith(b"%PDF")
     with pytest.raises(ValueError, match="png, svg, pdf"):
@@ -86,11 +85,11 @@ def test_out_dir_and_format_checked(results: Path, tmp_path: Path) -> None:
 
 def test_pole_colours_are_fixed() -> None:
     assert {p: c.upper() for p, c in POLE_COLOURS.items()} == FIXED
-    colours = plots.pole_colours(["Turkey", "India", "Russia", "Iran"])
+    colours = figures.pole_colours(["Turkey", "India", "Russia", "Iran"])
     assert colours["Russia"] == FIXED["Russia"] and colours["Turkey"] == FIXED["Turkey"]
     # other poles get the rest of Okabe-Ito, in order and never a fixed pole's colour
     assert colours["India"] == "#E69F00" and colours["Iran"] == "#56B4E9"
-    assert plots.pole_colours(["Turkey", "India", "Russia", "Iran"]) == colours
+    assert figures.pole_colours(["Turkey", "India", "Russia", "Iran"]) == colours
 
 
 def _pole_of(label: str) -> str:
@@ -99,7 +98,7 @@ def _pole_of(label: str) -> str:
 
 def test_figures_use_the_pole_colours(results: Path) -> None:
     name = _names(results)[1]
-    fan = plots.fan_chart_figure(results, name)
+    fan = figures.fan_chart_figure(results, name)
     lines = [ln for ax in fan.axes for ln in ax.get_lines() if ln.get_label() in FIXED]
     assert len(lines) == 4 * 6  # four poles in each of six member panels
     for line in lines:
@@ -107,13 +106,13 @@ def test_figures_use_the_pole_colours(results: Path) -> None:
     legend = [h for h in fan.legends[0].legend_handles if h.get_label().endswith("(median)")]
     assert {_pole_of(h.get_label()): to_hex(h.get_color()).upper() for h in legend} == FIXED
 
-    stack = plots.composition_figure(results, name)
+    stack = figures.composition_figure(results, name)
     areas = [c for ax in stack.axes for c in ax.collections if isinstance(c, PolyCollection)]
     assert areas
     for area in areas:
         assert to_hex(area.get_facecolor()[0], keep_alpha=False).upper() == FIXED[area.get_label()]
 
-    net = plots.network_figure(results, name)
+    net = figures.network_figure(results, name)
     fills = {
         to_hex(c.get_facecolor()[0], keep_alpha=False).upper()
         for c in net.axes[0].collections
@@ -123,7 +122,7 @@ def test_figures_use_the_pole_colours(results: Path) -> None:
 
 
 def test_exit_shares_match_members_table(results: Path) -> None:
-    out, withdrawn = plots.exit_shares(results)
+    out, withdrawn = figures.exit_shares(results)
     members = pd.read_parquet(results / "members.parquet")
     ends_out = members["status_final"].isin(["frozen", "withdrawn"])
     expected = ends_out.groupby([members["member"], members["scenario"]]).mean()
@@ -140,18 +139,18 @@ def test_reads_csv_results(results: Path, tmp_path: Path) -> None:
         pd.read_parquet(results / f"{table}.parquet").to_csv(copy / f"{table}.csv", index=False)
     name = _names(results)[0]
     paths = [
-        plots.plot_exit_heatmap(copy),
-        plots.plot_outcomes(copy),
-        *plots.plot_networks(copy),
+        figures.plot_exit_heatmap(copy),
+        figures.plot_outcomes(copy),
+        *figures.plot_networks(copy),
     ]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
-    parquet = plots.Results.open(results).final_alignment(name)
-    csv = plots.Results.open(copy).final_alignment(name)
+    parquet = figures.Results.open(results).final_alignment(name)
+    csv = figures.Results.open(copy).final_alignment(name)
     pd.testing.assert_frame_equal(parquet, csv, check_index_type=False)
 
 
 def test_plots_never_import_the_model() -> None:
-    tree = ast.parse(Path(plots.__file__).read_text())
+    tree = ast.parse(Path(figures.__file__).read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+from conftest import BASELINE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from csto_sim import dynamics, load_scenario
-from csto_sim.dynamics import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
-from csto_sim.model import CSTOModel
-from csto_sim.parameters import parameter_table
-
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+from csto_sim import load_scenario
+from csto_sim.abm.model import CSTOModel
+from csto_sim.core import rules
+from csto_sim.core.parameters import parameter_table
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
 
 VALID_TRANSITIONS = {
     (NON_MEMBER, NON_MEMBER),
@@ -104,17 +102,16 @@ def test_alignment_stays_on_simplex(case):
         kind = op[0]
         if kind == "shock":
             _, answered, ignored, pole, s_ans, s_ign = op
-            w = dynamics.alignment_shock(w, answered, ignored, pole, s_ans, s_ign)
+            w = rules.alignment_shock(w, answered, ignored, pole, s_ans, s_ign)
         elif kind == "pole":
             _, strength, offers, share = op
-            w = dynamics.move_toward(w, dynamics.pole_target(strength, offers, w), share)
+            w = rules.move_toward(w, rules.pole_target(strength, offers, w), share)
         else:
             _, ties, rate = op
-            target, strength = dynamics.social_target(w, ties)
+            target = rules.social_target(w, ties)
             assert_on_simplex(target)
-            w = dynamics.move_toward(
-                w, target, dynamics.rate_to_share(rate * strength, 0.25)[:, None]
-            )
+            strength = rules.tie_strength(ties)
+            w = rules.move_toward(w, target, rules.rate_to_share(rate * strength, 0.25)[:, None])
         assert_on_simplex(w)
 
 
@@ -122,8 +119,8 @@ def test_alignment_stays_on_simplex(case):
 @given(st.integers(1, 6).flatmap(lambda m: st.tuples(simplex_rows(m, 4), st.integers(0, 3))))
 def test_anti_and_away_from_on_simplex(case):
     w, pole = case
-    assert_on_simplex(dynamics.repel(w, w[::-1]))
-    away = dynamics.away_from(w, pole)
+    assert_on_simplex(rules.repel(w, w[::-1]))
+    away = rules.away_from(w, pole)
     assert_on_simplex(away)
     assert np.all(away[:, pole] == 0.0)
 
@@ -159,14 +156,14 @@ def feedback_steps(draw):
 def test_commitment_and_trust_stay_in_unit_interval(case, alignment_weight):
     c, b, (gain, loss, learning, observer), steps = case
     for answered, ignored, watching, w_leader, expected, share in steps:
-        c, b = dynamics.event_feedback(
+        c, b = rules.event_feedback(
             c, b, answered, ignored, watching, gain, loss, learning, observer
         )
         for x in (c, b):
             assert np.all(np.isfinite(x)) and np.all((x >= 0.0) & (x <= 1.0))
-        b = dynamics.move_toward(b, expected, share)
-        anchor = dynamics.commitment_anchor(w_leader, b, alignment_weight)
-        c = dynamics.move_toward(c, anchor, share)
+        b = rules.move_toward(b, expected, share)
+        anchor = rules.commitment_anchor(w_leader, b, alignment_weight)
+        c = rules.move_toward(c, anchor, share)
         for x in (c, b):
             assert np.all(np.isfinite(x)) and np.all((x >= 0.0) & (x <= 1.0))
 
@@ -191,7 +188,7 @@ def test_commitment_and_trust_stay_in_unit_interval(case, alignment_weight):
 )
 def test_membership_transitions_are_valid(arrays, act_share, freeze, leave, margin):
     status, c, cost, u = arrays
-    new = dynamics.membership_transition(status, c, cost, u, act_share, freeze, leave, margin)
+    new = rules.membership_transition(status, c, cost, u, act_share, freeze, leave, margin)
     assert new.shape == status.shape
     for old, now in zip(status.tolist(), new.tolist(), strict=True):
         assert (old, now) in VALID_TRANSITIONS, (old, now)
@@ -250,7 +247,7 @@ def test_model_run_keeps_state_valid(run, params):
     model = CSTOModel(scenario, run=run, collect=False)
     assert all(model.params[k] == v for k, v in params.items())
     model.run_model()
-    h = model.history
+    h = model.trajectory
     assert model.t == model.inputs.n_steps
     assert_on_simplex(h.w)
     for x in (h.c, h.b):

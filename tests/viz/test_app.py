@@ -1,4 +1,4 @@
-"""The SolaraViz dashboard (csto_sim/app.py), rendered without a browser as Mesa tests its own.
+"""The SolaraViz dashboard (csto_sim/viz/app.py), rendered without a browser as Mesa tests its own.
 
 The page is rendered with ``solara.render`` inside an ``AppLayout`` (which hosts SolaraViz's
 sidebar, as ``solara run`` does); the test finds the sliders and buttons, moves a slider,
@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import BASELINE, ROOT
 from matplotlib.colors import to_hex
 
 from csto_sim import CSTOModel, load_scenario
-from csto_sim.plots import POLE_COLOURS, STATUS_MARKERS
+from csto_sim.viz.figures import POLE_COLOURS, STATUS_MARKERS
 
 solara = pytest.importorskip("solara")
 ipywidgets = pytest.importorskip("ipywidgets")
 v = pytest.importorskip("ipyvuetify")
-app = pytest.importorskip("csto_sim.app")  # needs the viz extra (mesa[viz], solara)
+app = pytest.importorskip("csto_sim.viz.app")  # needs the viz extra (mesa[viz], solara)
 
 pytestmark = [
     # Mesa 3.3's ComponentsView calls a hook after an early return, and solara's hook checker
     # says so with a UserWarning at every render (fixed in Mesa 3.4). Not ours to fix.
     pytest.mark.filterwarnings("ignore:.*use_state. found despite early return:UserWarning"),
 ]
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
 def _widgets(root) -> Iterator:

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import BASELINE, ROOT
 
-from csto_sim import batched, ensemble, load_scenario
+from csto_sim import load_scenario
+from csto_sim.abm.model import CSTOModel
 from csto_sim.cli import main
-from csto_sim.ensemble import chunk_plan, run_chunk, run_ensemble
-from csto_sim.events import run_seed
-from csto_sim.model import CSTOModel
+from csto_sim.core import batch
+from csto_sim.core.randomness import run_seed
+from csto_sim.experiments.engines import run_chunk
+from csto_sim.experiments.ensemble import chunk_plan, run_ensemble
+from csto_sim.experiments.executors import dask_executor
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.toml"
 WEAK = ROOT / "scenarios" / "russia_weakened.toml"
 
 CONTRACT = {
@@ -113,7 +115,7 @@ def test_dask_local_cluster_gives_identical_results(tmp_path):
     pytest.importorskip("dask.distributed")
     scenarios = [BASELINE, WEAK]
     run_ensemble(scenarios, runs=8, out=tmp_path / "local", workers=1, progress=False)
-    with ensemble.dask_executor("local", workers=2) as executor:
+    with dask_executor("local", workers=2) as executor:
         run_ensemble(
             scenarios, runs=8, out=tmp_path / "dask", executor=executor, workers=2, progress=False
         )
@@ -150,14 +152,14 @@ def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch,
 
         monkeypatch.setattr(CSTOModel, "step", broken)
     else:
-        original = batched.draw_noise
+        original = batch.draw_noise
 
-        def broken(inputs, seed):
+        def broken(shape, seed):
             if seed == bad_seed:
                 raise RuntimeError("injected failure")
-            return original(inputs, seed)
+            return original(shape, seed)
 
-        monkeypatch.setattr(batched, "draw_noise", broken)
+        monkeypatch.setattr(batch, "draw_noise", broken)
     bad = tmp_path / "bad"
     result = run_ensemble([BASELINE], runs=6, out=bad, workers=1, progress=False, engine=engine)
     assert result.failed == 1
@@ -176,15 +178,15 @@ def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch,
 def test_batched_engine_gives_the_agent_engine_results_exactly(scenario):
     spec = load_scenario(scenario)
     agents = run_chunk(spec, range(12), 11, engine="agents")
-    batch = run_chunk(spec, range(12), 11, engine="batch")
+    batched = run_chunk(spec, range(12), 11, engine="batch")
     split = [
         run_chunk(spec, range(0, 5), 11, engine="batch"),
         run_chunk(spec, range(5, 12), 11, engine="batch"),
     ]
     for table in agents:
-        pd.testing.assert_frame_equal(agents[table], batch[table], check_exact=True, obj=table)
+        pd.testing.assert_frame_equal(agents[table], batched[table], check_exact=True, obj=table)
         halves = pd.concat([part[table] for part in split], ignore_index=True)
-        pd.testing.assert_frame_equal(batch[table], halves, check_exact=True, obj=table)
+        pd.testing.assert_frame_equal(batched[table], halves, check_exact=True, obj=table)
 
 
 def test_rerun_keeps_finished_runs_and_other_settings_need_overwrite(tmp_path, capsys):
