@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from csto_sim.analysis.sensitivity import AnalysisError, factor_ranges
+from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import EnsembleError, EnsembleResult, run_ensemble
@@ -167,7 +167,7 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
                 "factors", f"{spec!r}: expected NAME=LOW:HIGH with numbers"
             ) from None
         out[name] = (low, high)
-    return out
+    return check_factors(out)
 
 
 def run_from_args(

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from csto_sim.core.parameters import Parameters
-from csto_sim.core.vocabulary import EVENT_KINDS, KIND_ALIASES, THREAT_KINDS
+from csto_sim.core.vocabulary import EVENT_KINDS, INTRA_ALLIANCE_KIND, KIND_ALIASES, THREAT_KINDS
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
@@ -453,85 +453,87 @@ def scenario_from_data(
 
 
 def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
-    """Checks that span several sections: names that must exist, dates inside the span."""
+    """Checks that span several sections (names that must exist, dates inside the span);
+    the first problem found is raised as a :class:`ScenarioError`."""
+    for check in (_span_problems, _alliance_problems, _member_problems, _relation_problems):
+        for loc, msg in check(s):
+            raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
+    for eid, ev in s.events.items():
+        for loc, msg in _event_problems(s, ("events", eid), ev):
+            raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
 
-    def fail(loc: tuple, msg: str) -> None:
-        raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
 
-    members, poles = s.member_names, s.pole_names
-    if s.time.end <= s.time.start:
-        fail(("time", "end"), f"end {s.time.end:g} is not after start {s.time.start:g}")
-    if abs(s.n_steps * s.time.step - (s.time.end - s.time.start)) > 1e-9:
-        fail(
+Problems = Iterator[tuple[tuple, str]]
+"""(key path, message) of each problem a cross-check finds."""
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    return f"unknown {what} {name!r}{_did_you_mean(name, known)}"
+
+
+def _span_problems(s: Scenario) -> Problems:
+    start, end, step = s.time.start, s.time.end, s.time.step
+    if end <= start:
+        yield ("time", "end"), f"end {end:g} is not after start {start:g}"
+    if abs(s.n_steps * step - (end - start)) > 1e-9:
+        yield (
             ("time", "step"),
-            f"the span {s.time.start:g}-{s.time.end:g} is not a whole number of steps of {s.time.step:g}",
+            f"the span {start:g}-{end:g} is not a whole number of steps of {step:g}",
         )
-    if s.alliance.leader not in members:
-        fail(
-            ("alliance", "leader"),
-            f"unknown member {s.alliance.leader!r}{_did_you_mean(s.alliance.leader, members)}",
-        )
-    if s.alliance.leader_pole not in poles:
-        fail(
-            ("alliance", "leader_pole"),
-            f"unknown pole {s.alliance.leader_pole!r}{_did_you_mean(s.alliance.leader_pole, poles)}",
-        )
+
+
+def _alliance_problems(s: Scenario) -> Problems:
+    if s.alliance.leader not in s.member_names:
+        yield ("alliance", "leader"), _unknown("member", s.alliance.leader, s.member_names)
+    if s.alliance.leader_pole not in s.pole_names:
+        yield ("alliance", "leader_pole"), _unknown("pole", s.alliance.leader_pole, s.pole_names)
+
+
+def _member_problems(s: Scenario) -> Problems:
+    poles, known = s.pole_names, list(s.actors) + s.member_names
     for name, m in s.members.items():
-        for pole in m.alignment:
-            if pole not in poles:
-                fail(
-                    ("members", name, "alignment", pole),
-                    f"unknown pole{_did_you_mean(pole, poles)}",
-                )
-        for pole in m.offers:
-            if pole not in poles:
-                fail(("members", name, "offers", pole), f"unknown pole{_did_you_mean(pole, poles)}")
+        for table in ("alignment", "offers"):
+            for pole in getattr(m, table):
+                if pole not in poles:
+                    yield (
+                        ("members", name, table, pole),
+                        f"unknown pole{_did_you_mean(pole, poles)}",
+                    )
         for actor in m.adversaries:
-            if actor not in s.actors and actor not in members:
-                known = list(s.actors) + members
-                fail(
-                    ("members", name, "adversaries"),
-                    f"unknown actor {actor!r}{_did_you_mean(actor, known)}",
-                )
+            if actor not in known:
+                yield ("members", name, "adversaries"), _unknown("actor", actor, known)
+
+
+def _relation_problems(s: Scenario) -> Problems:
+    members = s.member_names
     for a, ties in s.relations.items():
         if a not in members:
-            fail(("relations", a), f"unknown member{_did_you_mean(a, members)}")
+            yield ("relations", a), f"unknown member{_did_you_mean(a, members)}"
         for b, w in ties.items():
-            if b not in members:
-                fail(("relations", a, b), f"unknown member{_did_you_mean(b, members)}")
-            if b == a:
-                fail(("relations", a, b), "a member cannot have a tie to itself")
+            loc = ("relations", a, b)
             other = s.relations.get(b, {}).get(a)
-            if other is not None and other != w:
-                fail(
-                    ("relations", a, b),
-                    f"tie given twice with different weights ({w:g} and {other:g})",
-                )
-    for eid, ev in s.events.items():
-        loc = ("events", eid)
-        if not s.time.start <= ev.year < s.time.end:
-            fail(
-                (*loc, "date"),
-                f"{ev.date} is outside the simulated span {s.time.start:g}-{s.time.end:g}",
-            )
-        if ev.member and ev.member not in members:
-            fail(
-                (*loc, "member"), f"unknown member {ev.member!r}{_did_you_mean(ev.member, members)}"
-            )
-        if ev.kind in THREAT_KINDS and not ev.member:
-            fail((*loc, "member"), f"a {ev.kind} event needs the member it strikes")
-        if ev.kind == "accession" and not ev.member:
-            fail((*loc, "member"), "an accession needs the member that joins")
-        if ev.kind == "intra_alliance_clash" and ev.counterpart not in members:
-            fail(
-                (*loc, "counterpart"),
-                f"unknown member {ev.counterpart!r}{_did_you_mean(ev.counterpart, members)}",
-            )
-        if ev.kind == "pole_shift" and ev.pole not in poles:
-            fail((*loc, "pole"), f"unknown pole {ev.pole!r}{_did_you_mean(ev.pole, poles)}")
-        if ev.counterpart and ev.counterpart not in s.actors and ev.counterpart not in members:
-            known = list(s.actors) + members
-            fail(
-                (*loc, "counterpart"),
-                f"unknown actor {ev.counterpart!r}{_did_you_mean(ev.counterpart, known)}",
-            )
+            if b not in members:
+                yield loc, f"unknown member{_did_you_mean(b, members)}"
+            elif b == a:
+                yield loc, "a member cannot have a tie to itself"
+            elif other is not None and other != w:
+                yield loc, f"tie given twice with different weights ({w:g} and {other:g})"
+
+
+def _event_problems(s: Scenario, loc: tuple, ev: Event) -> Problems:
+    members, known = s.member_names, list(s.actors) + s.member_names
+    if not s.time.start <= ev.year < s.time.end:
+        span = f"{s.time.start:g}-{s.time.end:g}"
+        yield (*loc, "date"), f"{ev.date} is outside the simulated span {span}"
+    if ev.member and ev.member not in members:
+        yield (*loc, "member"), _unknown("member", ev.member, members)
+    if not ev.member and ev.kind in THREAT_KINDS:
+        yield (*loc, "member"), f"a {ev.kind} event needs the member it strikes"
+    if not ev.member and ev.kind == "accession":
+        yield (*loc, "member"), "an accession needs the member that joins"
+    if ev.kind == INTRA_ALLIANCE_KIND and ev.counterpart not in members:
+        yield (*loc, "counterpart"), _unknown("member", ev.counterpart, members)
+    if ev.kind == "pole_shift" and ev.pole not in s.pole_names:
+        yield (*loc, "pole"), _unknown("pole", ev.pole, s.pole_names)
+    if ev.counterpart and ev.counterpart not in known:
+        yield (*loc, "counterpart"), _unknown("actor", ev.counterpart, known)

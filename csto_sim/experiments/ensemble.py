@@ -212,44 +212,70 @@ def run_ensemble(
     done: set[tuple[str, int]] = set()
     if store is not None and store.prepare(ensemble.manifest(), resume, overwrite):
         done = saved_runs(store)
-    plan = ensemble.plan(done)
-    total = runs * len(specs)
-    finished = len(done)
-    kept: dict[int, dict[str, pd.DataFrame]] = {}
-    bar = _progress(total, finished, progress)
+    counter = _Counter(
+        runs * len(specs), len(done), _progress(runs * len(specs), len(done), progress), on_chunk
+    )
     try:
-        with worker_pool(workers, executor, jobs=len(plan)) as pool:
-            if pool.local and store is not None:  # local workers share the disk: they save
-                jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
-                results = run_jobs(run_and_save, jobs, pool)
-            else:
-                jobs = [(specs[si], chunk, seed, engine) for si, chunk in plan]
-                results = run_jobs(run_chunk, jobs, pool)
-            for n, tables in results:
-                si, chunk = plan[n]
-                if tables is not None and store is not None:
-                    store.write_chunk(chunk_stem(specs[si].name, chunk), tables)
-                elif tables is not None:
-                    kept[n] = tables
-                finished += len(chunk)
-                bar.update(len(chunk))
-                if on_chunk:
-                    on_chunk(finished)
+        kept = _run_plan(ensemble, ensemble.plan(done), store, workers, executor, counter)
     except (KeyboardInterrupt, BrokenExecutor) as exc:
         reason = "a worker process died" if isinstance(exc, BrokenExecutor) else "interrupted"
-        raise Interrupted(None if out is None else Path(out), finished, total, reason) from None
+        raise Interrupted(store and store.root, counter.done, counter.total, reason) from None
     finally:
-        bar.close()
+        counter.bar.close()
     if store is None:
-        tables = concat_tables([kept[n] for n in sorted(kept)])
-        return _result(None, total, finished, fmt, tables)
+        return _result(None, counter, fmt, concat_tables(kept))
     rank = {name: i for i, name in enumerate(ensemble.names)}
     store.assemble(order=lambda stem: (rank.get(stem.split("__")[0], len(rank)), stem))
-    return _result(Path(out), total, finished, fmt)
+    return _result(store.root, counter, fmt)
 
 
-def _result(out, total, finished, fmt, tables=None) -> EnsembleResult:
-    result = EnsembleResult(out, total, finished, 0, fmt, tables or {})
+@dataclass
+class _Counter:
+    """Runs finished so far, shown on a progress bar and reported to a callback."""
+
+    total: int
+    done: int
+    bar: Any
+    on_chunk: Callable[[int], None] | None = None
+
+    def add(self, n: int) -> None:
+        self.done += n
+        self.bar.update(n)
+        if self.on_chunk:
+            self.on_chunk(self.done)
+
+
+def _run_plan(
+    ensemble: Ensemble,
+    plan: list[tuple[int, list[int]]],
+    store: Store | None,
+    workers: int | None,
+    executor: Executor | None,
+    counter: _Counter,
+) -> list[dict[str, pd.DataFrame]]:
+    """Run the planned chunks; save them in ``store`` (local workers save their own), or
+    return them in plan order when there is no store."""
+    specs, seed, engine = ensemble.scenarios, ensemble.seed, ensemble.engine
+    kept: dict[int, dict[str, pd.DataFrame]] = {}
+    with worker_pool(workers, executor, jobs=len(plan)) as pool:
+        if pool.local and store is not None:  # local workers share the disk: they save
+            jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
+            results = run_jobs(run_and_save, jobs, pool)
+        else:
+            jobs = [(specs[si], chunk, seed, engine) for si, chunk in plan]
+            results = run_jobs(run_chunk, jobs, pool)
+        for n, tables in results:
+            si, chunk = plan[n]
+            if tables is not None and store is not None:
+                store.write_chunk(chunk_stem(specs[si].name, chunk), tables)
+            elif tables is not None:
+                kept[n] = tables
+            counter.add(len(chunk))
+    return [kept[n] for n in sorted(kept)]
+
+
+def _result(out, counter: _Counter, fmt: str, tables=None) -> EnsembleResult:
+    result = EnsembleResult(out, counter.total, counter.done, 0, fmt, tables or {})
     result.failed = int((result.read("runs", ["status"])["status"] == "error").sum())
     return result
 

@@ -25,18 +25,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from mesa.visualization import Slider, SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
 from csto_sim.abm.model import CSTOModel
 from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.core.scenario import Scenario, load_scenario
-from csto_sim.viz.figures import STATUS_MARKERS, pole_colours
+from csto_sim.viz.network import draw_network
+from csto_sim.viz.style import house_style, pole_colours
 
 DEFAULT_SCENARIO = "baseline"
 """The scenario the dashboard opens with (a file stem in the scenarios folder)."""
@@ -49,14 +48,6 @@ FIGSIZE = (7.0, 4.0)
 
 EVENTS_SHOWN = 12
 """How many of the latest threat events the event log lists."""
-
-STATUS_OUTLINES: dict[str, tuple[str, Any, float]] = {
-    "active": ("black", "solid", 1.6),
-    "frozen": ("black", (0, (3, 2)), 2.2),
-    "withdrawn": ("#B00020", (0, (1, 1.5)), 2.4),
-    "non_member": ("0.55", (0, (1, 1.5)), 1.2),
-}
-"""Node outline (colour, line style, width) by membership status; the shape is STATUS_MARKERS'."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,83 +179,29 @@ def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
 # Figures (matplotlib, without pyplot)
 
 
-def _attraction_graph(model: CSTOModel) -> nx.Graph:
-    """The relations network with ties as attractions in [0, 1] (negative ties pull least)."""
-    g = nx.Graph()
-    g.add_nodes_from(model.relations.nodes)
-    for a, b, data in model.relations.edges(data=True):
-        g.add_edge(a, b, attraction=(1.0 + float(data["weight"])) / 2.0)
-    return g
-
-
 def network_figure(model: CSTOModel) -> Figure:
-    """The relations network now: fill by dominant pole, shape and outline by status."""
-    poles = model.spec.pole_names
-    colours = pole_colours(poles)
-    pos = nx.spring_layout(_attraction_graph(model), weight="attraction", seed=2025)
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
-    ax = fig.subplots()
-    ax.set_axis_off()
-    for a, b, data in model.relations.edges(data=True):
-        w = float(data["weight"])
-        ax.plot(
-            [pos[a][0], pos[b][0]],
-            [pos[a][1], pos[b][1]],
-            color="#117733" if w >= 0 else "#555555",
-            ls="-" if w >= 0 else (0, (4, 2.5)),
-            lw=0.8 + 4 * abs(w),
-            alpha=0.8,
-            zorder=1,
+    """The relations network now: fill by dominant pole, shape by status (as in the saved
+    figures, :func:`csto_sim.viz.network.draw_network`)."""
+    spec = model.spec
+    dominant = {
+        a.name: (spec.pole_names[int(a.alignment.argmax())], float(a.alignment.max()))
+        for a in model.members
+    }
+    with house_style():
+        fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0]), layout="constrained")
+        ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1.3])
+        draw_network(
+            ax,
+            key,
+            spec.relations,
+            spec.member_names,
+            spec.alliance.leader,
+            dominant,
+            {a.name: a.status for a in model.members},
+            pole_colours(spec.pole_names),
+            "status",
         )
-    for agent in model.members:
-        x, y = pos[agent.name]
-        pole = poles[int(agent.alignment.argmax())]
-        edge, style, width = STATUS_OUTLINES[agent.status]
-        ax.scatter(
-            [x],
-            [y],
-            s=700,
-            marker=STATUS_MARKERS[agent.status],
-            c=[colours[pole]],
-            edgecolors=edge,
-            linewidths=width,
-            linestyles=[style],
-            zorder=3,
-        )
-        ax.annotate(
-            f"{agent.name}\n{pole} {agent.alignment.max():.0%}",
-            (x, y),
-            xytext=(0, -17),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=8,
-            zorder=4,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-        )
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 0.3, max(xs) + 0.3)
-    ax.set_ylim(min(ys) - 0.45, max(ys) + 0.2)
-    handles = [
-        Line2D([], [], marker="o", ls="", ms=8, mfc=colours[p], mec="black", label=p) for p in poles
-    ] + [
-        Line2D(
-            [],
-            [],
-            marker=STATUS_MARKERS[s],
-            ls="",
-            ms=8,
-            mfc="white",
-            mec=STATUS_OUTLINES[s][0],
-            label=s.replace("_", " "),
-        )
-        for s in STATUS_MARKERS
-    ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
-    ax.set_title(
-        f"Relations network, {model.year:.2f}: fill = dominant pole, shape = status", fontsize=10
-    )
+        ax.set_title(f"Relations network, {model.year:.2f}", fontsize=10)
     return fig
 
 

@@ -14,29 +14,37 @@ colour-blind safe Okabe-Ito palette).
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec
 
 import matplotlib as mpl
-import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
 from csto_sim.experiments.results import Results, read_manifest, weight_columns
-
-_P = ParamSpec("_P")
+from csto_sim.viz.network import draw_network
+from csto_sim.viz.style import (
+    DPI,
+    FORMATS,
+    METADATA,
+    POLE_COLOURS,
+    STATUS_LABELS,
+    STATUS_MARKERS,
+    check_format,
+    house_style,
+    pole_colours,
+    scenario_colours,
+    styled,
+    text_colour,
+)
 
 __all__ = [
     "FORMATS",
@@ -60,80 +68,6 @@ __all__ = [
     "scenario_colours",
 ]
 
-POLE_COLOURS: dict[str, str] = {
-    "Russia": "#D55E00",  # Okabe-Ito vermillion
-    "EU": "#0072B2",  # blue
-    "China": "#009E73",  # bluish green
-    "Turkey": "#CC79A7",  # reddish purple
-}
-"""The fixed colour of each pole in every figure (Okabe-Ito, colour-blind safe)."""
-
-_POLE_FALLBACK: tuple[str, ...] = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
-"""The rest of the Okabe-Ito palette, handed out in order to poles not in POLE_COLOURS."""
-
-_OVERFLOW_GREYS: tuple[str, ...] = ("#999999", "#666666", "#BBBBBB", "#444444")
-
-_SCENARIO_PALETTE: tuple[str, ...] = (
-    "#000000",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#CC79A7",
-    "#0072B2",
-    "#D55E00",
-    "#F0E442",
-)
-"""Scenario colours (Okabe-Ito, black first), paired with the line styles below."""
-
-_SCENARIO_DASHES: tuple[Any, ...] = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
-
-STATUS_MARKERS: dict[str, str] = {
-    "active": "o",
-    "frozen": "s",
-    "withdrawn": "v",
-    "non_member": "D",
-}
-"""Marker of each membership status in the network figure."""
-
-_STATUS_LABELS: dict[str, str] = {
-    "active": "active",
-    "frozen": "frozen",
-    "withdrawn": "withdrawn",
-    "non_member": "not a member",
-}
-
-TIE_POSITIVE = "#117733"  # dark green (Tol), distinct from China's bluish green
-TIE_NEGATIVE = "#555555"  # dark grey, drawn dashed
-
-FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-"""File formats of the saved figures."""
-
-_DPI = 200
-_STYLE: dict[str, Any] = {
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.title_fontsize": 8,
-    "figure.titlesize": 12,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.5,
-    "svg.fonttype": "none",  # text stays text (editable) in SVG
-    "svg.hashsalt": "csto-sim",  # reproducible SVG ids
-    "pdf.fonttype": 42,  # embedded TrueType (editable) in PDF
-}
-_METADATA: dict[str, dict[str, Any]] = {
-    "png": {},
-    "svg": {"Date": None},
-    "pdf": {"CreationDate": None},
-}
-"""Drop creation dates so the same results give byte-identical SVG and PDF files."""
-
 _FAN_BANDS: tuple[tuple[float, float, float], ...] = ((0.05, 0.95, 0.15), (0.25, 0.75, 0.35))
 """(lower quantile, upper quantile, opacity) of the shaded bands of a fan chart."""
 
@@ -142,74 +76,7 @@ _MAX_STRIP_POINTS = 300
 
 
 # ---------------------------------------------------------------------------------------------
-# Colours
-
-
-def pole_colours(poles: Iterable[str]) -> dict[str, str]:
-    """A colour for each pole: the fixed ones, then the rest of Okabe-Ito in order, then greys."""
-    colours: dict[str, str] = {}
-    spare = [c for c in _POLE_FALLBACK if c not in POLE_COLOURS.values()]
-    extra = 0
-    for pole in dict.fromkeys(poles):
-        if pole in POLE_COLOURS:
-            colours[pole] = POLE_COLOURS[pole]
-        elif extra < len(spare):
-            colours[pole] = spare[extra]
-            extra += 1
-        else:
-            colours[pole] = _OVERFLOW_GREYS[(extra - len(spare)) % len(_OVERFLOW_GREYS)]
-            extra += 1
-    return colours
-
-
-def scenario_colours(names: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """A (colour, line style) for each scenario, in order: black and solid first.
-
-    Colour and line style both change from one scenario to the next, so identical curves
-    drawn over each other stay visible and the lines tell apart without colour too.
-    """
-    return {
-        name: (
-            _SCENARIO_PALETTE[i % len(_SCENARIO_PALETTE)],
-            _SCENARIO_DASHES[i % len(_SCENARIO_DASHES)],
-        )
-        for i, name in enumerate(names)
-    }
-
-
-def _text_colour(background: Any) -> str:
-    """Black or white, whichever reads better on ``background``."""
-    r, g, b = to_rgb(background)
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-
-
-# ---------------------------------------------------------------------------------------------
 # Figure helpers
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    """The house style, applied only while a figure is built and saved."""
-    with mpl.rc_context(_STYLE):
-        yield
-
-
-def _styled(build: Callable[_P, Figure]) -> Callable[_P, Figure]:
-    """Build a figure in the house style (rc settings are read when artists are made)."""
-
-    @functools.wraps(build)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
-        with _style():
-            return build(*args, **kwargs)
-
-    return wrapper
-
-
-def _check_format(fmt: str) -> str:
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    return fmt
 
 
 def _slug(name: str) -> str:
@@ -226,8 +93,8 @@ def _out_dir(results: Results, out_dir: str | Path | None) -> Path:
 def _save(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
     """Save a figure as ``out/stem.fmt`` and release it."""
     path = out / f"{stem}.{fmt}"
-    with _style():
-        fig.savefig(path, dpi=_DPI, metadata=_METADATA[fmt])
+    with house_style():
+        fig.savefig(path, dpi=DPI, metadata=METADATA[fmt])
     fig.clear()
     return path
 
@@ -240,7 +107,7 @@ def _per_scenario(
     stem: str,
 ) -> list[Path]:
     """Save ``figure(results, scenario)`` for every scenario as ``<stem>_<scenario>.<fmt>``."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
+    res, fmt = Results.open(results_dir), check_format(fmt)
     out = _out_dir(res, out_dir)
     return [_save(figure(res, name), out, f"{stem}_{_slug(name)}", fmt) for name in res.scenarios]
 
@@ -312,7 +179,7 @@ def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -
     return frame.groupby(["member", "year"])[cols].quantile(list(qs)).sort_index()
 
 
-@_styled
+@styled
 def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
     """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
     res = Results.open(results)
@@ -369,7 +236,7 @@ def plot_fan_charts(
 # 2. Cohesion over time
 
 
-@_styled
+@styled
 def cohesion_figure(results: str | Path | Results) -> Figure:
     """Alliance cohesion over time, scenarios overlaid: median and 90% band across runs."""
     res = Results.open(results)
@@ -415,7 +282,7 @@ def plot_cohesion(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> Path:
     """Save the cohesion figure (``cohesion.<fmt>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
+    res, fmt = Results.open(results_dir), check_format(fmt)
     fig = cohesion_figure(res)
     return _save(fig, _out_dir(res, out_dir), "cohesion", fmt)
 
@@ -459,7 +326,7 @@ def _box_strip(
         ax.scatter(x, shown, s=9, color=styles[i][0], alpha=0.55, lw=0, zorder=3)
 
 
-@_styled
+@styled
 def outcomes_figure(results: str | Path | Results) -> Figure:
     """Distributions of end-of-run outcomes per scenario, as box plots with the runs as dots."""
     res = Results.open(results)
@@ -500,7 +367,7 @@ def plot_outcomes(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> Path:
     """Save the end-of-run outcome distributions (``outcomes.<fmt>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
+    res, fmt = Results.open(results_dir), check_format(fmt)
     fig = outcomes_figure(res)
     return _save(fig, _out_dir(res, out_dir), "outcomes", fmt)
 
@@ -539,10 +406,10 @@ def _member_label(results: Results, member: str) -> str:
     starts.discard("active")
     if not starts:
         return member
-    return f"{member}\n({'/'.join(sorted(_STATUS_LABELS.get(x, x) for x in starts))} at start)"
+    return f"{member}\n({'/'.join(sorted(STATUS_LABELS.get(x, x) for x in starts))} at start)"
 
 
-@_styled
+@styled
 def exit_heatmap_figure(results: str | Path | Results) -> Figure:
     """Heat map (member x scenario) of the share of runs a member ends frozen or withdrawn."""
     res = Results.open(results)
@@ -568,7 +435,7 @@ def exit_heatmap_figure(results: str | Path | Results) -> Figure:
         w = withdrawn.iat[i, j]
         if w > 0:
             text += f"\n(withdrawn {_percent(w)})"
-        ax.text(j, i, text, ha="center", va="center", color=_text_colour(cmap(value)))
+        ax.text(j, i, text, ha="center", va="center", color=text_colour(cmap(value)))
     rotate = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if n_cols > 3 else {}
     ax.set_xticks(range(n_cols), out.columns, **rotate)
     ax.set_yticks(range(n_rows), [_member_label(res, m) for m in out.index])
@@ -593,23 +460,13 @@ def plot_exit_heatmap(
     results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
 ) -> Path:
     """Save the exit heat map (``exit_heatmap.<fmt>``)."""
-    res, fmt = Results.open(results_dir), _check_format(fmt)
+    res, fmt = Results.open(results_dir), check_format(fmt)
     fig = exit_heatmap_figure(res)
     return _save(fig, _out_dir(res, out_dir), "exit_heatmap", fmt)
 
 
 # ---------------------------------------------------------------------------------------------
 # 5. Relations network
-
-
-def _signed_graph(relations: dict[str, dict[str, float]], nodes: Iterable[str]) -> nx.Graph:
-    """The undirected signed relations network of a scenario's manifest entry."""
-    g = nx.Graph()
-    g.add_nodes_from(nodes)
-    for a, ties in relations.items():
-        for b, weight in ties.items():
-            g.add_edge(a, b, weight=float(weight))
-    return g
 
 
 def modal_status(results: Results, scenario: str) -> pd.Series:
@@ -622,110 +479,6 @@ def modal_status(results: Results, scenario: str) -> pd.Series:
     return counts.idxmax(axis=1)
 
 
-def _layout(nodes: Sequence[str], leader: str | None) -> dict[str, np.ndarray]:
-    """A deterministic circular layout, clockwise from the top, the leader first."""
-    order = [leader, *(n for n in nodes if n != leader)] if leader in nodes else list(nodes)
-    if len(order) == 1:
-        return {order[0]: np.zeros(2)}
-    step = 2 * math.pi / len(order)
-    return {
-        n: np.array([math.cos(math.pi / 2 - i * step), math.sin(math.pi / 2 - i * step)])
-        for i, n in enumerate(order)
-    }
-
-
-@_styled
-def network_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Relations network: node colour is the dominant pole of the mean final alignment, node
-    shape the most common final status, edges solid for positive and dashed for negative ties."""
-    res = Results.open(results)
-    colours = pole_colours(res.all_poles)
-    spec = res.contents(scenario)
-    g = _signed_graph(spec.get("relations", {}), res.members(scenario))
-    pos = _layout(list(g.nodes), spec.get("alliance", {}).get("leader"))
-    align = res.final_alignment(scenario)
-    status = modal_status(res, scenario)
-    fig = Figure(figsize=(8, 8), layout="constrained")
-    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    labels: list[np.ndarray] = []  # where the weight labels went, to keep them apart
-    for a, b, data in g.edges(data=True):
-        _draw_tie(ax, pos[a], pos[b], data["weight"], labels)
-    for node in g.nodes:
-        _draw_node(ax, node, pos[node], align, status, colours)
-        _label_node(ax, node, pos, align)
-    xy = np.array(list(pos.values()))
-    ax.set_xlim(xy[:, 0].min() - 0.6, xy[:, 0].max() + 0.6)
-    ax.set_ylim(xy[:, 1].min() - 0.35, xy[:, 1].max() + 0.35)
-    _network_legends(key, res.poles(scenario), colours, status)
-    _title(
-        fig,
-        f"Relations network and final alignment: {scenario}",
-        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
-        "shape: most common final status, caption: that pole's mean final weight",
-    )
-    return fig
-
-
-def _draw_tie(
-    ax: Axes, a: np.ndarray, b: np.ndarray, weight: float, labels: list[np.ndarray]
-) -> None:
-    """One relation: solid green if positive, dashed grey if negative, width by |weight|.
-
-    Its weight is written on it, at the middle unless another label is there already
-    (chords across the circle all meet at its centre), then further along.
-    """
-    positive = weight >= 0
-    ax.plot(
-        [a[0], b[0]],
-        [a[1], b[1]],
-        color=TIE_POSITIVE if positive else TIE_NEGATIVE,
-        ls="-" if positive else (0, (4, 2.5)),
-        lw=0.8 + 5 * abs(weight),
-        alpha=0.85,
-        solid_capstyle="round",
-        zorder=1,
-    )
-    a, b = np.asarray(a), np.asarray(b)
-    spots = [a + t * (b - a) for t in (0.5, 0.35, 0.65, 0.25, 0.75)]
-    at = next((p for p in spots if all(np.linalg.norm(p - q) > 0.2 for q in labels)), spots[0])
-    labels.append(at)
-    ax.text(
-        at[0],
-        at[1],
-        f"{weight:+.1f}",
-        ha="center",
-        va="center",
-        fontsize=7.5,
-        color="0.15",
-        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "lw": 0.5},
-        zorder=2,
-    )
-
-
-def _draw_node(
-    ax: Axes,
-    node: str,
-    xy: np.ndarray,
-    align: pd.DataFrame,
-    status: pd.Series,
-    colours: dict[str, str],
-) -> None:
-    """A member: filled with its dominant pole's colour, shaped by its modal final status."""
-    pole = _dominant_pole(align, node)
-    ax.scatter(
-        [xy[0]],
-        [xy[1]],
-        s=900,
-        marker=STATUS_MARKERS.get(status.get(node, "unknown"), "o"),
-        c=[colours[pole] if pole else "0.85"],
-        edgecolors="black",
-        linewidths=1.2,
-        zorder=3,
-    )
-
-
 def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
     """The pole with the largest mean final weight of a member (None without data)."""
     if node not in align.index or not align.loc[node].notna().any():
@@ -733,63 +486,37 @@ def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
     return str(align.loc[node].idxmax())
 
 
-def _label_node(ax: Axes, node: str, pos: dict[str, np.ndarray], align: pd.DataFrame) -> None:
-    """A member's caption (name, dominant pole and its weight), outside the circle of nodes."""
-    pole = _dominant_pole(align, node)
-    caption = f"{node}\n{pole} {align.loc[node, pole]:.0%}" if pole else f"{node}\n(no data)"
-    outward = np.asarray(pos[node], dtype=float)
-    norm = float(np.linalg.norm(outward))
-    dx, dy = (outward / norm) if norm > 1e-9 else (0.0, -1.0)
-    ax.annotate(
-        caption,
-        pos[node],
-        xytext=(24 * dx, 24 * dy),
-        textcoords="offset points",
-        ha=_anchor(dx, "left", "right"),
-        va=_anchor(dy, "bottom", "top"),
-        fontsize=9,
-        zorder=4,
-        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+@styled
+def network_figure(results: str | Path | Results, scenario: str) -> Figure:
+    """Relations network: node colour is the dominant pole of the mean final alignment, node
+    shape the most common final status, edges solid for positive and dashed for negative ties."""
+    res = Results.open(results)
+    spec = res.contents(scenario)
+    align = res.final_alignment(scenario)
+    dominant = {}
+    for node in res.members(scenario):
+        pole = _dominant_pole(align, node)
+        dominant[node] = (pole, float(align.loc[node, pole]) if pole else 0.0)
+    fig = Figure(figsize=(8, 8), layout="constrained")
+    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
+    draw_network(
+        ax,
+        key,
+        spec.get("relations", {}),
+        res.members(scenario),
+        spec.get("alliance", {}).get("leader"),
+        dominant,
+        modal_status(res, scenario).to_dict(),
+        {p: c for p, c in pole_colours(res.all_poles).items() if p in res.poles(scenario)},
+        "most common final\nstatus",
     )
-
-
-def _anchor(component: float, positive: str, negative: str) -> str:
-    """Text alignment for a caption offset along one axis by ``component`` (a unit vector's)."""
-    return positive if component > 0.35 else negative if component < -0.35 else "center"
-
-
-def _network_legends(
-    key: Axes, poles: list[str], colours: dict[str, str], status: pd.Series
-) -> None:
-    """Legends for pole colours, status shapes and tie styles, side by side in ``key``."""
-    key.set_axis_off()
-    pole_handles = [
-        Line2D([], [], marker="o", ls="", ms=9, mfc=colours[p], mec="black", label=p) for p in poles
-    ]
-    status_handles = [
-        Line2D([], [], marker=m, ls="", ms=9, mfc="white", mec="black", label=_STATUS_LABELS[s])
-        for s, m in STATUS_MARKERS.items()
-        if s in set(status)
-    ] or [Line2D([], [], marker="o", ls="", ms=9, mfc="0.85", mec="black", label="no runs")]
-    tie_handles = [
-        Line2D([], [], color=TIE_POSITIVE, lw=2.5, label="positive tie"),
-        Line2D([], [], color=TIE_NEGATIVE, lw=2.5, ls=(0, (4, 2.5)), label="negative tie"),
-    ]
-    spec = [
-        (pole_handles, "dominant pole (fill)"),
-        (status_handles, "most common final\nstatus (shape)"),
-        (tie_handles, "relation (width: |weight|,\nlabel: weight)"),
-    ]
-    for i, (handles, title) in enumerate(spec):
-        legend = key.legend(
-            handles=handles,
-            title=title,
-            loc="upper center",
-            bbox_to_anchor=((i + 0.5) / 3, 1.0),
-            ncols=2 if len(handles) > 2 else 1,
-            frameon=False,
-        )
-        key.add_artist(legend)
+    _title(
+        fig,
+        f"Relations network and final alignment: {scenario}",
+        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
+        "shape: most common final status, caption: that pole's mean final weight",
+    )
+    return fig
 
 
 def plot_networks(
@@ -803,7 +530,7 @@ def plot_networks(
 # 6. Mean alignment composition
 
 
-@_styled
+@styled
 def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     """Mean alignment composition over time as stacked areas, one panel per member."""
     res = Results.open(results)
@@ -864,7 +591,7 @@ def plot_all(
     Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
     together, then per scenario the alignment fan chart, stacked composition and network.
     """
-    res, fmt = Results.open(results_dir), _check_format(fmt)
+    res, fmt = Results.open(results_dir), check_format(fmt)
     out = _out_dir(res, out_dir)
     paths = [
         plot_cohesion(res, out, fmt),
@@ -885,7 +612,7 @@ _INDEX_LABELS = {
 }
 
 
-@_styled
+@styled
 def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
     """Bar charts of sensitivity indices with confidence intervals, one panel per outcome."""
     outcomes = list(dict.fromkeys(indices["outcome"]))
@@ -940,7 +667,7 @@ def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
 def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
     """Draw ``indices.csv`` of a sensitivity folder into ``figures/sensitivity.FMT``."""
     out = Path(out)
-    fmt = _check_format(fmt)
+    fmt = check_format(fmt)
     indices = pd.read_csv(out / "indices.csv")
     info = read_manifest(out)
     title = (
@@ -952,7 +679,7 @@ def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
     return _save(sensitivity_figure(indices, title), target, "sensitivity", fmt)
 
 
-@_styled
+@styled
 def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
     """Each parameter's searched range, the range of the best trials, and the best value."""
     fig = Figure(figsize=(7.5, 0.32 * len(ident) + 1.8), layout="constrained")
@@ -987,7 +714,7 @@ def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
 def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
     """Draw ``identifiability.csv`` of a calibration folder into ``figures/identifiability.FMT``."""
     out = Path(out)
-    fmt = _check_format(fmt)
+    fmt = check_format(fmt)
     trials = pd.read_csv(out / "trials.csv")
     ident = pd.read_csv(out / "identifiability.csv")
     target = out / "figures"

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from conftest import BASELINE, ROOT
 from matplotlib.colors import to_hex
+from matplotlib.markers import MarkerStyle
 
 from csto_sim import CSTOModel, load_scenario
-from csto_sim.viz.figures import POLE_COLOURS, STATUS_MARKERS
+from csto_sim.viz.style import POLE_COLOURS, STATUS_MARKERS
 
 solara = pytest.importorskip("solara")
 ipywidgets = pytest.importorskip("ipywidgets")
@@ -165,7 +166,7 @@ def test_parameters_and_seed_reach_the_model():
         app.DashboardModel(scenario_name="no_such_scenario")
 
 
-def test_network_is_coloured_by_dominant_pole_and_outlined_by_status():
+def test_network_is_coloured_by_dominant_pole_and_shaped_by_status():
     model = app.DashboardModel()  # Armenia starts frozen in the baseline file
     for steps in (0, 8):
         for _ in range(steps):
@@ -177,10 +178,9 @@ def test_network_is_coloured_by_dominant_pole_and_outlined_by_status():
         for agent, node in zip(model.members, nodes, strict=True):
             dominant = poles[int(np.argmax(agent.alignment))]
             assert to_hex(node.get_facecolor()[0]) == POLE_COLOURS[dominant].lower()
-            edge, _, width = app.STATUS_OUTLINES[agent.status]
-            assert to_hex(node.get_edgecolor()[0]) == to_hex(edge)
-            assert node.get_linewidths()[0] == width
-            assert agent.status in STATUS_MARKERS
+            marker = MarkerStyle(STATUS_MARKERS[agent.status])
+            shape = marker.get_path().transformed(marker.get_transform()).vertices
+            np.testing.assert_allclose(node.get_paths()[0].vertices, shape)
         if steps == 0:
             assert {a.name: a.status for a in model.members}["Armenia"] == "frozen"
     # the layout is fixed: the same positions for the same model

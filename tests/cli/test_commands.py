@@ -1,0 +1,71 @@
+"""Commands as a user types them: the same report from CSV and Parquet, library errors mapped
+to one line naming the option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from conftest import BASELINE, SCENARIOS
+
+from csto_sim.cli import main
+from csto_sim.experiments.results import read_table
+
+
+def _named(tmp_path: Path, name: str, base: Path) -> Path:
+    path = tmp_path / f"s{name}.toml"
+    path.write_text(f'extends = "{base.as_posix()}"\nname = "{name}"\n', encoding="utf-8")
+    return path
+
+
+def test_compare_csv_with_numeric_scenario_names_gives_the_parquet_report(tmp_path, capsys):
+    one = _named(tmp_path, "1", BASELINE)
+    two = _named(tmp_path, "2", SCENARIOS / "russia_weakened.toml")
+    common = ["compare", str(one), str(two), "--runs", "12", "--workers", "1", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "pq"), "--no-plots"]) == 0
+    assert main([*common, "--out", str(tmp_path / "csv"), "--format", "csv"]) == 0
+    pq_report = (tmp_path / "pq" / "report.md").read_text()
+    csv_report = (tmp_path / "csv" / "report.md").read_text()
+    assert csv_report == pq_report
+    assert "| 2 " in pq_report  # the paired table compares scenario "2" with "1"
+    paired = pd.read_csv(tmp_path / "csv" / "summary.csv", dtype={"scenario": str})
+    assert set(paired["scenario"]) == {"1", "2"}
+    assert (tmp_path / "csv" / "figures" / "cohesion.png").exists()
+
+
+def test_csv_text_columns_stay_text(tmp_path):
+    one = _named(tmp_path, "7", BASELINE)
+    assert (
+        main(
+            [
+                "run",
+                str(one),
+                "--runs",
+                "3",
+                "--workers",
+                "1",
+                "--quiet",
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 0
+    )
+    runs = read_table(tmp_path / "r", "runs")
+    events = read_table(tmp_path / "r", "events")
+    assert runs["scenario"].tolist() == ["7", "7", "7"]
+    assert (runs["error"] == "").all() and (events["label"] == "").any()
+    assert runs["cohesion_final"].dtype == float
+
+
+def test_library_errors_name_the_option(tmp_path, capsys):
+    args = ["sensitivity", str(BASELINE), "--samples", "4", "--out", str(tmp_path / "s")]
+    assert main([*args, "--params", "no_such=0:1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("csto-sim: --params: unknown factor 'no_such'")
+    assert main([*args, "--params", "freeze_threshold=0.6:0.2"]) == 2
+    assert "--params: freeze_threshold: the low end" in capsys.readouterr().err
+    assert main([*args, "--outcome", "cohesion"]) == 2
+    assert "--outcome: unknown outcome 'cohesion'" in capsys.readouterr().err
