@@ -11,9 +11,9 @@ it that are cases of interest).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,24 +105,21 @@ def discover(
     replicas: int = 20,
     interest: float = 0.5,
     seed: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    resume: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    **execution: Any,
 ) -> pd.DataFrame:
     """Sample the factors, run each point, and find PRIM boxes where the outcome is likely.
 
     A point is a case of interest when its outcome probability over the replicas is at
-    least ``interest``. Returns (and writes to ``boxes.csv``) the boxes.
+    least ``interest``. Returns (and writes to ``boxes.csv``) the boxes. ``execution``
+    (``workers``, ``executor``, ``resume``, ``progress``) goes to
+    :func:`~csto_sim.analysis.sensitivity.evaluate_design`.
     """
     factors = check_factors(factors or factor_ranges())
     column = outcome_column(outcome, scenario.member_names)
     seed = scenario.seed if seed is None else seed
     design = Design.make(factors, "latin", samples, seed)
     settings = {"analysis": "discovery", "samples": samples}
-    points = evaluate_design(
-        scenario, design, out, settings, replicas, seed, workers, executor, resume, progress
-    )
+    points = evaluate_design(scenario, design, out, settings, replicas, seed, **execution)
     x = points[design.problem["names"]]
     y = points[column].to_numpy() >= interest
     boxes = find_boxes(x, y)

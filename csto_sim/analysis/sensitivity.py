@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -243,15 +244,13 @@ def sensitivity(
     outcomes: Sequence[str] | None = None,
     replicas: int = 20,
     seed: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    resume: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    **execution: Any,
 ) -> pd.DataFrame:
     """Run a global sensitivity analysis of a scenario; writes and returns the tidy indices table.
 
     The folder ``out`` gets ``design.parquet``, ``points.parquet`` (factor values and outcome
-    means of every point) and ``indices.csv``.
+    means of every point) and ``indices.csv``. ``execution`` (``workers``, ``executor``,
+    ``resume``, ``progress``) goes to :func:`evaluate_design`.
     """
     factors = check_factors(factors or factor_ranges())
     outcomes = list(outcomes or OUTCOMES)
@@ -261,9 +260,7 @@ def sensitivity(
     seed = scenario.seed if seed is None else seed
     design = Design.make(factors, method, samples, seed)
     settings = {"analysis": "sensitivity", "method": method, "samples": samples}
-    points = evaluate_design(
-        scenario, design, out, settings, replicas, seed, workers, executor, resume, progress
-    )
+    points = evaluate_design(scenario, design, out, settings, replicas, seed, **execution)
     table = indices_table(design, points, outcomes)
     table.to_csv(Path(out) / "indices.csv", index=False)
     return table

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK
+from csto_sim.cli.common import EXIT_OK, scenario_files
 from csto_sim.core.scenario import load_scenario
 
 
@@ -16,9 +15,7 @@ def add_parser(sub) -> None:
         description="Load and validate each SCENARIO (with its extends chain); exit 2 at the "
         "first problem.",
     )
-    p.add_argument(
-        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
-    )
+    scenario_files(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

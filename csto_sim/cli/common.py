@@ -12,7 +12,7 @@ from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_r
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import EnsembleError, EnsembleResult, run_ensemble
-from csto_sim.experiments.executors import DaskUnavailable
+from csto_sim.experiments.executors import DaskUnavailable, dask_executor
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import ResultsExistError, ResumeMismatchError
 
@@ -196,6 +196,32 @@ def failed(result: EnsembleResult) -> int:
         say(f"{result.failed} of {result.total} runs failed (see runs table, status = error)")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def run_analysis(args: argparse.Namespace, total: int, analysis, scenario, out: Path, **options):
+    """Run ``analysis(scenario, out, **options)`` (sensitivity or discovery) with the shared
+    analysis options, a progress bar over ``total`` points, and Dask if asked."""
+    bar, update = progress_bar(total, args.quiet)
+    with bar, dask_executor(args.dask, args.workers) as executor:
+        return analysis(
+            scenario,
+            out,
+            factors=parse_factors(args.params),
+            replicas=args.replicas,
+            seed=args.seed,
+            workers=args.workers,
+            executor=executor,
+            resume=args.resume,
+            progress=update,
+            **options,
+        )
+
+
+def scenario_files(p: argparse.ArgumentParser) -> None:
+    """The positional ``SCENARIO...`` argument."""
+    p.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
+    )
 
 
 def progress_bar(total: int, quiet: bool):

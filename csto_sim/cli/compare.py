@@ -14,6 +14,7 @@ from csto_sim.cli.common import (
     plot_format_option,
     run_from_args,
     say,
+    scenario_files,
 )
 from csto_sim.cli.plot import draw
 from csto_sim.core.scenario import load_scenario
@@ -27,9 +28,7 @@ def add_parser(sub) -> None:
         description="Run every SCENARIO --runs times (run i of every scenario shares its seed), "
         "write the tables, report.md, summary.csv and figures to --out, and print the report.",
     )
-    p.add_argument(
-        "scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario files (TOML)"
-    )
+    scenario_files(p)
     ensemble_options(p, 200)
     dask_option(p)
     p.add_argument(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, analysis_options, parse_factors, positive, progress_bar
+from csto_sim.cli.common import EXIT_OK, analysis_options, positive, run_analysis
 from csto_sim.core.scenario import load_scenario
-from csto_sim.experiments.executors import dask_executor
 
 
 def add_parser(sub) -> None:
@@ -36,25 +35,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.analysis.discovery import discover, format_boxes, outcome_column
 
     scenario = load_scenario(args.scenario)
-    factors = parse_factors(args.params)
     column = outcome_column(args.outcome, scenario.member_names)
     out = args.out or Path("results") / f"discover-{scenario.name}"
-    bar, update = progress_bar(args.samples, args.quiet)
-    with bar, dask_executor(args.dask, args.workers) as executor:
-        boxes = discover(
-            scenario,
-            out,
-            outcome=args.outcome,
-            samples=args.samples,
-            factors=factors,
-            replicas=args.replicas,
-            interest=args.interest,
-            seed=args.seed,
-            workers=args.workers,
-            executor=executor,
-            resume=args.resume,
-            progress=update,
-        )
+    boxes = run_analysis(
+        args,
+        args.samples,
+        discover,
+        scenario,
+        out,
+        outcome=args.outcome,
+        samples=args.samples,
+        interest=args.interest,
+    )
     import pandas as pd
 
     points = pd.read_parquet(out / "points.parquet")

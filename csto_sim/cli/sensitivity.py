@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, analysis_options, parse_factors, positive, progress_bar
+from csto_sim.cli.common import EXIT_OK, analysis_options, parse_factors, positive, run_analysis
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.evaluate import OUTCOMES
-from csto_sim.experiments.executors import dask_executor
 
 
 def add_parser(sub) -> None:
@@ -38,25 +37,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.viz.figures import plot_sensitivity
 
     scenario = load_scenario(args.scenario)
-    factors = parse_factors(args.params)
     out = args.out or Path("results") / f"sensitivity-{scenario.name}"
-    points = len(Design.make(factors, args.method, args.samples, 0).X)
-    bar, update = progress_bar(points, args.quiet)
-    with bar, dask_executor(args.dask, args.workers) as executor:
-        table = sensitivity(
-            scenario,
-            out,
-            method=args.method,
-            samples=args.samples,
-            factors=factors,
-            outcomes=args.outcome,
-            replicas=args.replicas,
-            seed=args.seed,
-            workers=args.workers,
-            executor=executor,
-            resume=args.resume,
-            progress=update,
-        )
+    points = len(Design.make(parse_factors(args.params), args.method, args.samples, 0).X)
+    table = run_analysis(
+        args,
+        points,
+        sensitivity,
+        scenario,
+        out,
+        method=args.method,
+        samples=args.samples,
+        outcomes=args.outcome,
+    )
     plot_sensitivity(out, fmt=args.plot_format)
     wide = table.pivot_table(index=["outcome", "factor"], columns="index", values="value").round(3)
     print(wide.to_string())

@@ -80,41 +80,6 @@ def response_probability(
     return sigmoid(x)
 
 
-def expected_response(
-    kind_weights: np.ndarray,
-    fit: np.ndarray,
-    internal: np.ndarray,
-    member_share: np.ndarray,
-    affinity: np.ndarray,
-    capacity: np.ndarray | float,
-    w_leader: np.ndarray,
-    stake: np.ndarray,
-    funded: np.ndarray | float,
-    severity: np.ndarray,
-    p: dict,
-) -> np.ndarray:
-    """Each member's expected chance that the alliance would answer the threats it typically faces.
-
-    The response probability of a typical event of each kind (mean severity, the usual
-    counterpart) averaged with the member's hazard weights ``(members, kinds)``. Trust
-    drifts toward it: members read the alliance's will from its leader's state and their own
-    exposure, not only from events.
-    """
-    prob = response_probability(
-        severity,
-        fit,
-        internal,
-        member_share,
-        affinity,
-        capacity,
-        w_leader[..., None],
-        stake[..., None],
-        np.asarray(funded)[..., None, None],
-        p,
-    )
-    return (kind_weights * prob).sum(axis=-1)
-
-
 def bilateral_probability(
     w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float
 ) -> np.ndarray:
@@ -150,34 +115,37 @@ def response_chance(
     both_members = (cp_member >= 0) & cp_active
     affinity = np.where(has_cp, inp.affinity[ev.counterpart], 0.0)
     fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
-    funded = funded_budget(inp.budget_share, active)
+    return _response(inp, t, status, w, ev.severity, fit, both_members.astype(float), affinity)
+
+
+def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each member's expected chance that the alliance would answer the threats it typically
+    faces, ``(..., M)``.
+
+    The response probability of a typical event of each kind (mean severity, the usual
+    counterpart) averaged with the member's hazard weights. Trust drifts toward it: members
+    read the alliance's will from its leader's state and their own exposure, not only from
+    events.
+    """
+    prob = _response(
+        inp, t, status, w, inp.severity_mean, inp.fit, inp.option_member_share, inp.option_affinity
+    )
+    return (inp.kind_weights * prob).sum(axis=-1)
+
+
+def _response(inp, t, status, w, severity, fit, both_members, affinity) -> np.ndarray:
+    """:func:`response_probability` of events ``(..., M, K)`` with the alliance's state terms."""
+    funded = funded_budget(inp.budget_share, status == ACTIVE)
     return response_probability(
-        ev.severity,
+        severity,
         fit,
         inp.internal,
-        both_members.astype(float),
+        both_members,
         affinity,
         inp.capacity[t],
         w[..., inp.leader_pole, None],
         inp.stake[:, None],
         np.asarray(funded)[..., None, None],
-        p,
-    )
-
-
-def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Each member's expected chance of an answer to its typical threat, ``(..., M)``."""
-    return expected_response(
-        inp.kind_weights,
-        inp.fit,
-        inp.internal,
-        inp.option_member_share,
-        inp.option_affinity,
-        inp.capacity[t],
-        w[..., inp.leader_pole],
-        inp.stake,
-        funded_budget(inp.budget_share, status == ACTIVE),
-        inp.severity_mean,
         inp.params,
     )
 

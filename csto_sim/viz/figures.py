@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -47,6 +47,8 @@ from csto_sim.viz.style import (
 )
 
 __all__ = [
+    "FIGURES",
+    "SCENARIO_FIGURES",
     "FORMATS",
     "POLE_COLOURS",
     "STATUS_MARKERS",
@@ -58,12 +60,7 @@ __all__ = [
     "network_figure",
     "outcomes_figure",
     "plot_all",
-    "plot_cohesion",
-    "plot_compositions",
-    "plot_exit_heatmap",
-    "plot_fan_charts",
-    "plot_networks",
-    "plot_outcomes",
+    "plot_figure",
     "pole_colours",
     "scenario_colours",
 ]
@@ -99,19 +96,6 @@ def _save(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
     return path
 
 
-def _per_scenario(
-    results_dir: str | Path | Results,
-    out_dir: str | Path | None,
-    fmt: str,
-    figure: Callable[[Results, str], Figure],
-    stem: str,
-) -> list[Path]:
-    """Save ``figure(results, scenario)`` for every scenario as ``<stem>_<scenario>.<fmt>``."""
-    res, fmt = Results.open(results_dir), check_format(fmt)
-    out = _out_dir(res, out_dir)
-    return [_save(figure(res, name), out, f"{stem}_{_slug(name)}", fmt) for name in res.scenarios]
-
-
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     """(rows, columns) of a grid of small multiples for ``n`` panels."""
     cols = min(n, max_cols) if n > 0 else 1
@@ -133,6 +117,19 @@ def _small_multiples(n: int, width: float = 3.6, height: float = 2.6) -> tuple[F
             ax.xaxis.set_tick_params(labelbottom=True)
             ax.set_xlabel("year")
     return fig, axes[:n]
+
+
+def _member_panels(
+    axes: Sequence[Axes], members: Sequence[str], table: pd.DataFrame
+) -> Iterator[tuple[Axes, pd.DataFrame]]:
+    """Each member's panel, titled, with its rows of ``table`` (indexed by member first);
+    a member without rows gets a panel that says so and is skipped."""
+    for ax, member in zip(axes, members, strict=True):
+        ax.set_title(member)
+        if table.empty or member not in table.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        yield ax, table.xs(member, level="member")
 
 
 def _no_data(ax: Axes, text: str = "no successful runs") -> None:
@@ -188,12 +185,7 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
     lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
     quant = _alignment_quantiles(res, scenario, lows_highs)
     fig, axes = _small_multiples(len(members))
-    for ax, member in zip(axes, members, strict=True):
-        ax.set_title(member)
-        if quant.empty or member not in quant.index.get_level_values(0):
-            _no_data(ax)
-            continue
-        q = quant.xs(member, level="member")
+    for ax, q in _member_panels(axes, members, quant):
         years = q.xs(0.5, level=-1).index.to_numpy()
         for pole, col in zip(poles, weight_columns(poles), strict=True):
             colour = colours[pole]
@@ -223,13 +215,6 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
         f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%",
     )
     return fig
-
-
-def plot_fan_charts(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> list[Path]:
-    """Save one alignment fan chart per scenario (``alignment_fan_<scenario>.<fmt>``)."""
-    return _per_scenario(results_dir, out_dir, fmt, fan_chart_figure, "alignment_fan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,15 +261,6 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
         f"{res.runs_label()}; line: median across runs, shading: 90% of runs",
     )
     return fig
-
-
-def plot_cohesion(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> Path:
-    """Save the cohesion figure (``cohesion.<fmt>``)."""
-    res, fmt = Results.open(results_dir), check_format(fmt)
-    fig = cohesion_figure(res)
-    return _save(fig, _out_dir(res, out_dir), "cohesion", fmt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,15 +337,6 @@ def outcomes_figure(results: str | Path | Results) -> Figure:
         f"{res.runs_label()}; box: median and quartiles, whiskers: 1.5 IQR, dots: runs",
     )
     return fig
-
-
-def plot_outcomes(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> Path:
-    """Save the end-of-run outcome distributions (``outcomes.<fmt>``)."""
-    res, fmt = Results.open(results_dir), check_format(fmt)
-    fig = outcomes_figure(res)
-    return _save(fig, _out_dir(res, out_dir), "outcomes", fmt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,15 +423,6 @@ def exit_heatmap_figure(results: str | Path | Results) -> Figure:
     return fig
 
 
-def plot_exit_heatmap(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> Path:
-    """Save the exit heat map (``exit_heatmap.<fmt>``)."""
-    res, fmt = Results.open(results_dir), check_format(fmt)
-    fig = exit_heatmap_figure(res)
-    return _save(fig, _out_dir(res, out_dir), "exit_heatmap", fmt)
-
-
 # ---------------------------------------------------------------------------------------------
 # 5. Relations network
 
@@ -519,13 +477,6 @@ def network_figure(results: str | Path | Results, scenario: str) -> Figure:
     return fig
 
 
-def plot_networks(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> list[Path]:
-    """Save one relations-network snapshot per scenario (``network_<scenario>.<fmt>``)."""
-    return _per_scenario(results_dir, out_dir, fmt, network_figure, "network")
-
-
 # ---------------------------------------------------------------------------------------------
 # 6. Mean alignment composition
 
@@ -540,12 +491,8 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
     mean = frame.groupby(["member", "year"], sort=False)[cols].mean()
     fig, axes = _small_multiples(len(members))
-    for ax, member in zip(axes, members, strict=True):
-        ax.set_title(member)
-        if mean.empty or member not in mean.index.get_level_values(0):
-            _no_data(ax)
-            continue
-        m = mean.xs(member, level="member").sort_index()
+    for ax, m in _member_panels(axes, members, mean):
+        m = m.sort_index()
         ax.stackplot(
             m.index.to_numpy(),
             m.to_numpy().T,
@@ -572,15 +519,42 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     return fig
 
 
-def plot_compositions(
-    results_dir: str | Path | Results, out_dir: str | Path | None = None, fmt: str = "png"
-) -> list[Path]:
-    """Save one stacked-area composition figure per scenario (``alignment_stack_<scenario>``)."""
-    return _per_scenario(results_dir, out_dir, fmt, composition_figure, "alignment_stack")
-
-
 # ---------------------------------------------------------------------------------------------
 # All figures
+
+
+FIGURES: dict[str, Callable[[Results], Figure]] = {
+    "cohesion": cohesion_figure,
+    "outcomes": outcomes_figure,
+    "exit_heatmap": exit_heatmap_figure,
+}
+"""Figures of all scenarios together, by file stem."""
+
+SCENARIO_FIGURES: dict[str, Callable[[Results, str], Figure]] = {
+    "alignment_fan": fan_chart_figure,
+    "alignment_stack": composition_figure,
+    "network": network_figure,
+}
+"""Figures drawn once per scenario (``<stem>_<scenario>``), by file stem."""
+
+
+def plot_figure(
+    results_dir: str | Path | Results,
+    stem: str,
+    out_dir: str | Path | None = None,
+    fmt: str = "png",
+) -> list[Path]:
+    """Save one of :data:`FIGURES` (one file) or :data:`SCENARIO_FIGURES` (one per scenario)
+    into ``out_dir`` (default ``results_dir/figures``); returns the paths written."""
+    res, fmt = Results.open(results_dir), check_format(fmt)
+    out = _out_dir(res, out_dir)
+    if stem in FIGURES:
+        return [_save(FIGURES[stem](res), out, stem, fmt)]
+    if stem not in SCENARIO_FIGURES:
+        known = ", ".join([*FIGURES, *SCENARIO_FIGURES])
+        raise ValueError(f"unknown figure {stem!r}; choose one of {known}")
+    draw = SCENARIO_FIGURES[stem]
+    return [_save(draw(res, name), out, f"{stem}_{_slug(name)}", fmt) for name in res.scenarios]
 
 
 def plot_all(
@@ -591,17 +565,10 @@ def plot_all(
     Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
     together, then per scenario the alignment fan chart, stacked composition and network.
     """
-    res, fmt = Results.open(results_dir), check_format(fmt)
-    out = _out_dir(res, out_dir)
-    paths = [
-        plot_cohesion(res, out, fmt),
-        plot_outcomes(res, out, fmt),
-        plot_exit_heatmap(res, out, fmt),
+    res = Results.open(results_dir)
+    return [
+        p for stem in [*FIGURES, *SCENARIO_FIGURES] for p in plot_figure(res, stem, out_dir, fmt)
     ]
-    paths += plot_fan_charts(res, out, fmt)
-    paths += plot_compositions(res, out, fmt)
-    paths += plot_networks(res, out, fmt)
-    return paths
 
 
 _INDEX_LABELS = {

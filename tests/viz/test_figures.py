@@ -76,7 +76,7 @@ def test_plot_all_writes_every_figure(results: Path, fmt: str) -> None:
 
 
 def test_out_dir_and_format_checked(results: Path, tmp_path: Path) -> None:
-    path = figures.plot_cohesion(results, out_dir=tmp_path / "figs", fmt="pdf")
+    (path,) = figures.plot_figure(results, "cohesion", out_dir=tmp_path / "figs", fmt="pdf")
     assert path == tmp_path / "figs" / "cohesion.pdf"
     assert path.read_bytes().startswith(b"%PDF")
     with pytest.raises(ValueError, match="png, svg, pdf"):
@@ -139,9 +139,9 @@ def test_reads_csv_results(results: Path, tmp_path: Path) -> None:
         pd.read_parquet(results / f"{table}.parquet").to_csv(copy / f"{table}.csv", index=False)
     name = _names(results)[0]
     paths = [
-        figures.plot_exit_heatmap(copy),
-        figures.plot_outcomes(copy),
-        *figures.plot_networks(copy),
+        *figures.plot_figure(copy, "exit_heatmap"),
+        *figures.plot_figure(copy, "outcomes"),
+        *figures.plot_figure(copy, "network"),
     ]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
     parquet = figures.Results.open(results).final_alignment(name)
