@@ -235,22 +235,43 @@ def test_every_subcommand_is_in_the_readme():
 # --- ARCHITECTURE: the dependency direction --------------------------------------------------
 
 
-def documented_imports() -> dict[str, set[str]]:
-    """Module -> the package modules it may import, from the table in docs/ARCHITECTURE.md."""
+def _table(section: str) -> list[list[str]]:
+    """The rows of the Markdown table in an ARCHITECTURE.md section, as lists of cells."""
     text = ARCHITECTURE.read_text(encoding="utf-8")
-    section = text.split("## Dependency direction", 1)[1].split("\n## ", 1)[0]
+    part = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in part.splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+    assert rows, f"docs/ARCHITECTURE.md: no table under '## {section}'"
+    return rows[1:]  # without the header
+
+
+def documented_layers() -> dict[str, set[str]]:
+    """Layer -> the layers it may import, from the layers table."""
+    allowed = {}
+    for cells in _table("Layers"):
+        layer = cells[0]
+        allowed[layer] = set(re.findall(r"`(\w+)`", cells[3]))
+        if cells[3] == "every layer":
+            allowed[layer] = {"*"}
+    return allowed
+
+
+def documented_imports() -> dict[str, set[str]]:
+    """Module path -> the modules of its own layer it may import, from the dependency table."""
     allowed: dict[str, set[str]] = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        module = re.fullmatch(r"`(\w+)\.py`", cells[0]) if cells else None
-        if module and len(cells) >= 2:
+    for cells in _table("Dependency direction"):
+        module = re.fullmatch(r"`(\w+/\w+)\.py`", cells[0])
+        if module:
             allowed[module.group(1)] = set(re.findall(r"`(\w+)`", cells[1]))
-    assert allowed, "docs/ARCHITECTURE.md: no dependency table under '## Dependency direction'"
     return allowed
 
 
 def runtime_imports(path: Path) -> set[str]:
-    """Package modules a module imports at run time (imports under ``if TYPE_CHECKING`` excluded)."""
+    """Package modules (``layer/module``) a module imports at run time (imports under
+    ``if TYPE_CHECKING`` excluded; the package root counts as ``csto_sim``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip: set[int] = set()
     for node in ast.walk(tree):
@@ -258,31 +279,64 @@ def runtime_imports(path: Path) -> set[str]:
             skip.update(id(n) for b in node.body for n in ast.walk(b))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if id(node) in skip or not isinstance(node, ast.ImportFrom) or node.level != 1:
+        if id(node) in skip or not isinstance(node, ast.ImportFrom):
             continue
-        if node.module:
-            found.add(node.module.split(".")[0])
+        parts = (node.module or "").split(".")
+        if parts[0] != "csto_sim":
+            continue
+        if len(parts) >= 3:
+            found.add(f"{parts[1]}/{parts[2]}")
+        elif len(parts) == 2:
+            found.update(f"{parts[1]}/{a.name}" for a in node.names)
         else:
-            found.update(a.name for a in node.names if a.name != "__version__")
-    found.discard("__init__")
+            found.update("csto_sim" for a in node.names if a.name != "__version__")
     return found
 
 
 def test_modules_import_only_what_the_architecture_allows():
-    allowed = documented_imports()
+    layers, modules = documented_layers(), documented_imports()
     package = ROOT / "csto_sim"
     problems = []
-    for path in sorted(package.glob("*.py")):
-        name = path.stem
-        if name == "__init__":
+    for path in sorted(package.glob("*/*.py")):
+        layer, name = path.parent.name, path.stem
+        if name in ("__init__", "__main__") or layer == "data":
             continue
-        if name not in allowed:
-            problems.append(f"{name}.py is not in the table")
+        if layer not in layers:
+            problems.append(f"{layer}/ is not in the layers table")
             continue
-        extra = runtime_imports(path) - allowed[name]
-        if extra:
-            problems.append(f"{name}.py imports {sorted(extra)}, allowed {sorted(allowed[name])}")
-    assert not problems, "docs/ARCHITECTURE.md dependency table:\n  " + "\n  ".join(problems)
+        key = f"{layer}/{name}"
+        if layer != "cli" and key not in modules:
+            problems.append(f"{key}.py is not in the dependency table")
+            continue
+        for imported in sorted(runtime_imports(path)):
+            other = imported.split("/")[0]
+            if "*" in layers[layer] or (other != layer and other in layers[layer]):
+                continue
+            if other == layer and imported.split("/")[1] in modules.get(key, set()):
+                continue
+            problems.append(f"{key}.py imports {imported}")
+    assert not problems, "docs/ARCHITECTURE.md dependency tables:\n  " + "\n  ".join(problems)
+
+
+def test_every_module_is_in_the_modules_table():
+    text = ARCHITECTURE.read_text(encoding="utf-8").split("## Modules", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(\w+/\w+)\.py`", text))
+    missing = [
+        f"{p.parent.name}/{p.stem}"
+        for p in sorted((ROOT / "csto_sim").glob("*/*.py"))
+        if p.stem not in ("__init__", "__main__")
+        and p.parent.name not in ("cli", "data")
+        and f"{p.parent.name}/{p.stem}" not in named
+    ]
+    assert not missing, f"docs/ARCHITECTURE.md modules table misses {missing}"
+
+
+def test_the_core_does_not_import_mesa():
+    for path in sorted((ROOT / "csto_sim" / "core").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(n.split(".")[0] in ("mesa", "solara") for n in names), path
 
 
 # --- regenerate ------------------------------------------------------------------------------
