@@ -75,7 +75,7 @@ def bench_bare(scenario: Path, runs: int, chunk: int = 50) -> float:
     """Seconds for the batched arithmetic alone (no tables, no files), ``chunk`` runs at a time."""
     from csto_sim import load_scenario
     from csto_sim.core.batch import run_batch
-    from csto_sim.core.inputs import run_seed
+    from csto_sim.core.randomness import run_seed
 
     spec = load_scenario(scenario)
     start = time.perf_counter()

@@ -11,7 +11,12 @@ import pandas as pd
 
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.ensemble import run_ensemble
-from csto_sim.experiments.results import ResultsError, read_manifest, read_table
+from csto_sim.experiments.results import read_manifest, read_table
+
+
+class UnknownReference(ValueError):
+    """The reference scenario of a comparison is not in the results folder."""
+
 
 OUTCOME_FIGURES: tuple[str, ...] = (
     "cohesion_final",
@@ -220,8 +225,8 @@ def comparison(
     names = [s["name"] for s in manifest["scenarios"]]
     reference = reference or names[0]
     if reference not in names:
-        raise ResultsError(
-            f"--reference: no scenario named {reference!r} in {root} (have: {', '.join(names)})"
+        raise UnknownReference(
+            f"no scenario named {reference!r} in {root} (have: {', '.join(names)})"
         )
     end = max(s["contents"]["time"]["end"] for s in manifest["scenarios"])
     years = {f"by_{horizon:g}": horizon, "by_end": end + 1e-9}

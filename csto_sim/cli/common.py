@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
@@ -241,20 +242,26 @@ def say(message: str) -> None:
     print(f"csto-sim: {message}", file=sys.stderr)
 
 
+USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (ResultsExistError, "--out: {exc} (--overwrite replaces them)"),
+    (ResumeMismatchError, "--out: {exc} (scenario files, --runs, --seed), or another --out"),
+    (UnknownReference, "--reference: {exc}"),
+    (DaskUnavailable, "--dask: {exc}"),
+    (EngineError, "--engine: {exc}"),
+    (ScenarioError, "{exc}"),
+    (ResultsError, "{exc}"),
+    (EnsembleError, "{exc}"),
+)
+"""Library errors that are the user's, and the line that names the option at fault."""
+
+
 def usage_message(exc: BaseException) -> str | None:
     """The one-line message of a user error, naming the option at fault; None for other errors."""
     if isinstance(exc, AnalysisError):
         return f"{FLAGS.get(exc.argument, exc.argument)}: {exc}"
-    if isinstance(exc, ResultsExistError):
-        return f"--out: {exc} (--overwrite replaces them)"
-    if isinstance(exc, ResumeMismatchError):
-        return f"--out: {exc} (scenario files, --runs and --seed), or choose another --out"
-    if isinstance(exc, DaskUnavailable):
-        return f"--dask: {exc}"
-    if isinstance(exc, EngineError):
-        return f"--engine: {exc}"
-    if isinstance(exc, ScenarioError | ResultsError | EnsembleError):
-        return str(exc)
     if isinstance(exc, ImportError):
         return f"{exc.name or exc}: not installed; pip install 'csto-sim[analysis]'"
+    for kind, template in USAGE_ERRORS:
+        if isinstance(exc, kind):
+            return template.format(exc=exc)
     return None
