@@ -42,7 +42,9 @@ def _per_kind(values: dict[str, float]) -> dict[str, float]:
 class Parameters(BaseModel):
     """Behavioural parameters of the model; units are given per parameter."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
+    )
 
     # --- the member's request decision (logistic) ---
     request_base: float = P(

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -41,16 +42,43 @@ ATOMIC_TABLES: frozenset[str] = frozenset({"alignment"})
 (an alignment must sum to one, so mixing a child's weights with its base's makes no sense)."""
 
 
+MAX_STEPS = 2000
+"""The most steps a scenario may have (500 years of quarters): a run's draws are held in memory."""
+
+MAX_EXTENDS = 16
+"""The longest ``extends`` chain (files extending files)."""
+
+MAX_FILE_BYTES = 1_000_000
+"""The largest scenario file read."""
+
+MAX_NAME = 64
+"""The longest name of a scenario, member, pole, actor or event."""
+
+NAME = re.compile(rf"[\w+][\w.+-]{{0,{MAX_NAME - 1}}}")
+"""What a scenario name may be: it names files and folders, so no separators or dot files."""
+
+
 class ScenarioError(Exception):
-    """A problem in a scenario file: which file, which key, what is wrong."""
+    """A problem in a scenario file: which file, which key, what is wrong (one line, with long
+    keys and values elided)."""
 
     def __init__(self, file: str | Path, key: str, message: str):
-        self.file, self.key, self.message = str(file), key, message
-        super().__init__(f"{self.file}: {key}: {message}" if key else f"{self.file}: {message}")
+        self.file, self.key, self.message = str(file), _short(key, 80), _short(message, 160)
+        text = f"{self.file}: {self.key}: {self.message}" if key else f"{self.file}: {self.message}"
+        super().__init__(text)
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` on one line (control characters escaped), elided in the middle past ``limit``."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class TimeSpan(_Strict):
@@ -177,6 +205,30 @@ class Scenario(_Strict):
     @classmethod
     def _hazards(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_hazards(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME.fullmatch(v):
+            raise ValueError(
+                f"a scenario name is 1-{MAX_NAME} letters, digits, '_', '-', '.' or '+', "
+                "not starting with '.' or '-' (it names files and folders)"
+            )
+        return v
+
+    @field_validator("poles", "members", "actors", "events", "relations")
+    @classmethod
+    def _keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        seen: dict[str, str] = {}
+        for key in v:
+            if not 0 < len(key) <= MAX_NAME or not key.isprintable():
+                raise ValueError(
+                    f"{_short(key, 40)!r}: names are 1-{MAX_NAME} printable characters"
+                )
+            other = seen.setdefault(key.casefold(), key)
+            if other != key:
+                raise ValueError(f"{key!r} and {other!r} differ only in case")
+        return v
 
     @property
     def member_names(self) -> list[str]:
@@ -312,8 +364,11 @@ def _did_you_mean(word: str, choices: Any) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's data (a UTF-8 byte-order mark is accepted); one-line errors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(path, "", f"larger than {MAX_FILE_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(path, "", "no such file") from None
     except IsADirectoryError:
@@ -324,6 +379,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, "", f"TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            path, "", "TOML syntax error: arrays or tables nested too deeply"
+        ) from None
 
 
 def _merge(base: dict, over: dict, origin: dict, file: Path, prefix: tuple = ()) -> dict:
@@ -347,14 +406,16 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
     parent = raw.pop("extends", None)
     if parent is None:
         return raw, _origins(raw, path)
-    if not isinstance(parent, str):
-        raise ScenarioError(path, "extends", "expected a file name (string)")
+    if not isinstance(parent, str) or not 0 < len(parent) <= 255 or "\x00" in parent:
+        raise ScenarioError(path, "extends", "expected a file name (a string of 1-255 characters)")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(path, "extends", f"extends chain longer than {MAX_EXTENDS} files")
     parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise ScenarioError(path, "extends", f"extended file {_short(parent, 60)!r} does not exist")
     if parent_path in chain or parent_path == path.resolve():
         cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent_path))
         raise ScenarioError(path, "extends", f"circular extends ({cycle})")
-    if not parent_path.exists():
-        raise ScenarioError(path, "extends", f"extended file {parent!r} does not exist")
     base, origin = _resolve(parent_path, (*chain, path.resolve()))
     merged = _merge(base, raw, origin, path)
     return merged, origin
@@ -397,7 +458,7 @@ def _pydantic_error(exc: ValidationError, origin: dict, path: Path) -> ScenarioE
     elif err["type"] == "missing":
         msg = "missing required key"
     elif "input" in err and err["type"].endswith(("_type", "_parsing", "_than", "_than_equal")):
-        msg = f"{msg} (got {err['input']!r})"
+        msg = f"{msg} (got {_short(repr(err['input']), 40)})"
     return ScenarioError(_file_for(loc, origin, path), _format_loc(loc), msg)
 
 
@@ -475,7 +536,9 @@ def _span_problems(s: Scenario) -> Problems:
     start, end, step = s.time.start, s.time.end, s.time.step
     if end <= start:
         yield ("time", "end"), f"end {end:g} is not after start {start:g}"
-    if abs(s.n_steps * step - (end - start)) > 1e-9:
+    if (end - start) / step > MAX_STEPS:
+        yield ("time", "step"), f"{(end - start) / step:.3g} steps; at most {MAX_STEPS} can run"
+    elif abs(s.n_steps * step - (end - start)) > 1e-9:
         yield (
             ("time", "step"),
             f"the span {start:g}-{end:g} is not a whole number of steps of {step:g}",
