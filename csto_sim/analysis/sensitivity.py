@@ -171,20 +171,21 @@ def run_points(
 ) -> pd.DataFrame:
     """Evaluate every sample point (resuming from saved chunks) and return their outcomes in order."""
     n = len(design.X)
-    blocks = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
-    saved = {p.stem for p in store.complete()}
-    todo = [b for b in blocks if f"points-{b[0]:07d}" not in saved]
-    done = n - sum(b - a for a, b in todo)
-    with worker_pool(workers, executor, jobs=len(todo)) as pool:
-        for k, results in run_jobs(evaluate, [(design.X[a:b],) for a, b in todo], pool):
-            a, b = todo[k]
-            frame = pd.DataFrame(results)
-            frame.insert(0, "point", np.arange(a, b))
-            store.write_chunk(f"points-{a:07d}", {"points": frame})
-            done += b - a
-            if progress:
-                progress(done, n)
-    store.assemble()
+    if not store.finished():
+        blocks = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+        saved = {e["stem"] for e in store.saved()}
+        todo = [b for b in blocks if f"points-{b[0]:07d}" not in saved]
+        done = n - sum(b - a for a, b in todo)
+        with worker_pool(workers, executor, jobs=len(todo)) as pool:
+            for k, results in run_jobs(evaluate, [(design.X[a:b],) for a, b in todo], pool):
+                a, b = todo[k]
+                frame = pd.DataFrame(results)
+                frame.insert(0, "point", np.arange(a, b))
+                store.record(store.write_chunk(f"points-{a:07d}", {"points": frame}))
+                done += b - a
+                if progress:
+                    progress(done, n)
+        store.assemble()
     return store.read("points").sort_values("point").reset_index(drop=True)
 
 

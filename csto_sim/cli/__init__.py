@@ -1,8 +1,9 @@
 """The ``csto-sim`` command line: one module per command, each with its parser and its action.
 
 User errors (a bad scenario file, a bad option, a results folder in the way) print one line
-naming the file and key or option and exit with code 2, never a traceback; an interrupted
-ensemble exits 130 with the command that resumes it.
+naming the file and key or option and exit with code 2, never a traceback; an ensemble
+interrupted by Ctrl-C exits 130, one stopped by SIGTERM 143, each with the command that
+resumes it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,16 @@ from csto_sim.cli import (
     sensitivity,
     validate,
 )
-from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Parser, say, usage_message
+from csto_sim.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Parser,
+    say,
+    usage_message,
+)
 from csto_sim.experiments.ensemble import Interrupted
+from csto_sim.experiments.executors import Terminated, stop_on_sigterm
 
 COMMANDS = {
     "run": run,
@@ -60,14 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command].run(args, argv)
+        with stop_on_sigterm():
+            return COMMANDS[args.command].run(args, argv)
     except Interrupted as exc:
         resume = "" if "--resume" in argv else " --resume"
         say(
             f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
             f"Continue with: csto-sim {shlex.join(argv)}{resume}"
         )
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if exc.reason == "terminated" else EXIT_INTERRUPTED
+    except Terminated:
+        say("terminated")
+        return EXIT_TERMINATED
     except Exception as exc:
         message = usage_message(exc)
         if message is None:

@@ -12,12 +12,13 @@ from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
-from csto_sim.experiments.ensemble import EnsembleError, EnsembleResult, run_ensemble
+from csto_sim.experiments.ensemble import MAX_RUNS, EnsembleError, EnsembleResult, run_ensemble
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
 from csto_sim.experiments.results import ResultsError
-from csto_sim.experiments.store import ResultsExistError, ResumeMismatchError
+from csto_sim.experiments.store import FolderError, ResultsExistError, ResumeMismatchError
+from csto_sim.experiments.tables import TABLES, check_tables
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 FLAGS: dict[str, str] = {
     "factors": "--params",
@@ -59,13 +60,36 @@ def seed(text: str) -> int:
     return value
 
 
+def runs(text: str) -> int:
+    """A number of runs per scenario: 1 to ``MAX_RUNS``."""
+    value = positive(text)
+    if value > MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_RUNS:,} runs per scenario, got {value:,}")
+    return value
+
+
+def folder(text: str) -> Path:
+    """A results folder path (not empty)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    return Path(text)
+
+
+def table_list(text: str) -> tuple[str, ...]:
+    """Comma-separated table names (``runs`` is always written)."""
+    try:
+        return check_tables([t.strip() for t in text.split(",") if t.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
     """Options of every command that runs an ensemble."""
     p.add_argument(
         "--runs",
-        type=positive,
+        type=runs,
         default=default_runs,
-        help=f"runs per scenario (default {default_runs})",
+        help=f"runs per scenario (default {default_runs}, at most {MAX_RUNS:,})",
     )
     p.add_argument(
         "--seed",
@@ -74,10 +98,24 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         help="ensemble seed; run i of every scenario gets the same derived seed "
         "(default: the first scenario's seed)",
     )
-    p.add_argument("--out", type=Path, default=None, help="results folder (default: results/NAME)")
+    p.add_argument(
+        "--out", type=folder, default=None, help="results folder (default: results/NAME)"
+    )
     workers_option(p)
     p.add_argument(
         "--resume", action="store_true", help="continue an interrupted ensemble in --out"
+    )
+    p.add_argument(
+        "--tables",
+        type=table_list,
+        default=TABLES,
+        metavar="T1,T2",
+        help=f"tables to write, of {','.join(TABLES)} (default all; runs is always written)",
+    )
+    p.add_argument(
+        "--keep-chunks",
+        action="store_true",
+        help="keep the chunk files after the final tables are assembled (default: removed)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument(
@@ -141,7 +179,7 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         "--replicas", type=positive, default=20, help="runs per sample point (default 20)"
     )
     p.add_argument("--seed", type=seed, default=None, help="seed (default: the scenario's)")
-    p.add_argument("--out", type=Path, default=None, help="results folder")
+    p.add_argument("--out", type=folder, default=None, help="results folder")
     workers_option(p)
     dask_option(p)
     p.add_argument(
@@ -188,6 +226,8 @@ def run_from_args(
         progress=False if args.quiet else None,
         command=shlex.join(["csto-sim", *argv]),
         engine=args.engine,
+        tables=args.tables,
+        keep_chunks=args.keep_chunks,
     )
 
 
@@ -244,6 +284,7 @@ def say(message: str) -> None:
 
 USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (ResultsExistError, "--out: {exc} (--overwrite replaces them)"),
+    (FolderError, "--out: {exc}"),
     (ResumeMismatchError, "--out: {exc} (scenario files, --runs, --seed), or another --out"),
     (UnknownReference, "--reference: {exc}"),
     (DaskUnavailable, "--dask: {exc}"),

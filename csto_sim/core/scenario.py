@@ -42,7 +42,7 @@ ATOMIC_TABLES: frozenset[str] = frozenset({"alignment"})
 (an alignment must sum to one, so mixing a child's weights with its base's makes no sense)."""
 
 
-MAX_STEPS = 2000
+MAX_STEPS = 2_000
 """The most steps a scenario may have (500 years of quarters): a run's draws are held in memory."""
 
 MAX_EXTENDS = 16
@@ -250,8 +250,12 @@ class Scenario(_Strict):
         return json.loads(self.model_dump_json())
 
     def digest(self) -> str:
-        """SHA-256 of the resolved scenario's canonical JSON: what the results were made from."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
+        """SHA-256 of the resolved scenario's canonical JSON: what the results were made from.
+
+        Only the content counts: not the file it was read from, nor its comments or layout.
+        """
+        content = {k: v for k, v in self.to_dict().items() if k != "source"}
+        text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
     def with_leader_strength(self, factor: float) -> Scenario:

@@ -15,7 +15,7 @@ from csto_sim.abm.model import CSTOModel
 from csto_sim.core.batch import run_batch
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.tables import concat_tables, error_rows, tables_from
+from csto_sim.experiments.tables import TABLES, concat_tables, error_rows, tables_from
 
 ENGINES: tuple[str, ...] = ("batch", "agents")
 """How runs are computed: many replicas at once as arrays (default), or one Mesa model per run."""
@@ -32,7 +32,9 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def simulate_agents(scenario: Scenario, run: int, seed: int) -> dict[str, pd.DataFrame]:
+def simulate_agents(
+    scenario: Scenario, run: int, seed: int, tables: Sequence[str] = TABLES
+) -> dict[str, pd.DataFrame]:
     """One run of a scenario with the Mesa model, as tidy tables.
 
     An exception becomes a run with ``status = error`` and its message.
@@ -44,10 +46,14 @@ def simulate_agents(scenario: Scenario, run: int, seed: int) -> dict[str, pd.Dat
     except Exception as exc:  # a failed run is recorded, the ensemble goes on
         return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}
     trajectory = model.trajectory.with_runs_axis()
-    return tables_from(scenario.name, model.inputs, [run], [seed_i], trajectory, model.events)
+    return tables_from(
+        scenario.name, model.inputs, [run], [seed_i], trajectory, model.events, tables
+    )
 
 
-def simulate_batch(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[str, pd.DataFrame]:
+def simulate_batch(
+    scenario: Scenario, runs: Sequence[int], seed: int, tables: Sequence[str] = TABLES
+) -> dict[str, pd.DataFrame]:
     """Several runs of a scenario with the batched engine, as tidy tables.
 
     If the batch raises, each run is retried alone so that only the failing ones are
@@ -59,14 +65,19 @@ def simulate_batch(scenario: Scenario, runs: Sequence[int], seed: int) -> dict[s
     except Exception as exc:
         if len(runs) == 1:
             return {"runs": error_rows(scenario.name, runs, seeds, exc)}
-        return concat_tables([simulate_batch(scenario, [r], seed) for r in runs])
-    return tables_from(scenario.name, inp, runs, seeds, trajectory, record)
+        return concat_tables([simulate_batch(scenario, [r], seed, tables) for r in runs])
+    return tables_from(scenario.name, inp, runs, seeds, trajectory, record, tables)
 
 
 def run_chunk(
-    scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
+    scenario: Scenario,
+    runs: Sequence[int],
+    seed: int,
+    engine: str = "batch",
+    tables: Sequence[str] = TABLES,
 ) -> dict[str, pd.DataFrame]:
-    """Several runs of one scenario, concatenated (the unit of work sent to an executor)."""
+    """Several runs of one scenario, concatenated (the unit of work sent to an executor);
+    the ``runs`` table and the other ``tables`` asked for."""
     if check_engine(engine) == "batch":
-        return simulate_batch(scenario, list(runs), seed)
-    return concat_tables([simulate_agents(scenario, r, seed) for r in runs])
+        return simulate_batch(scenario, list(runs), seed, tables)
+    return concat_tables([simulate_agents(scenario, r, seed, tables) for r in runs])

@@ -24,13 +24,16 @@ import pandas as pd
 
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
-from csto_sim.experiments.executors import run_jobs, worker_pool
+from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
 from csto_sim.experiments.store import Store
-from csto_sim.experiments.tables import TABLES, concat_tables, empty_table
+from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
+
+MAX_RUNS = 1_000_000
+"""The most runs per scenario an ensemble may have (checked before anything is allocated)."""
 
 
 class EnsembleError(ValueError):
-    """Scenarios that cannot form one ensemble (for example two with the same name)."""
+    """An ensemble that cannot be run: scenarios with the same name, too many runs, ..."""
 
 
 class Interrupted(Exception):
@@ -52,6 +55,7 @@ class Ensemble:
     command: str = ""
     chunk_size: int = 25
     engine: str = "batch"
+    tables: tuple[str, ...] = TABLES
 
     @property
     def names(self) -> list[str]:
@@ -91,6 +95,7 @@ class Ensemble:
                 "runs": self.runs,
                 "chunk_size": self.chunk_size,
                 "engine": self.engine,
+                "tables": list(self.tables),
                 "scenarios": [s.digest() for s in self.scenarios],
             },
         }
@@ -118,9 +123,9 @@ def default_chunk_size(runs: int) -> int:
     return max(5, min(250, runs // 8))
 
 
-def ensemble_store(root: str | Path, fmt: str = "parquet") -> Store:
-    """The store of an ensemble's results folder (the ``runs`` table marks complete chunks)."""
-    return Store(root, TABLES, fmt, empty=empty_table)
+def ensemble_store(root: str | Path, fmt: str = "parquet", tables: Sequence[str] = TABLES) -> Store:
+    """The store of an ensemble's results folder (the ``runs`` table is in every chunk)."""
+    return Store(root, check_tables(tables), fmt, empty=empty_table)
 
 
 def chunk_stem(name: str, runs: Sequence[int]) -> str:
@@ -128,24 +133,17 @@ def chunk_stem(name: str, runs: Sequence[int]) -> str:
     return f"{name}__{min(runs):07d}-{max(runs):07d}"
 
 
-def saved_runs(store: Store) -> set[tuple[str, int]]:
-    """(scenario, run) pairs whose chunks are complete in a store."""
-    import pyarrow.parquet as pq
-
-    out: set[tuple[str, int]] = set()
-    for path in store.complete():
-        table = pq.read_table(path, columns=["scenario", "run"])
-        out.update(
-            zip(table.column("scenario").to_pylist(), table.column("run").to_pylist(), strict=True)
-        )
-    return out
-
-
 def run_and_save(
-    store: Store, scenario: Scenario, runs: Sequence[int], seed: int, engine: str = "batch"
-) -> None:
-    """Run a chunk and save it into the results folder (in a local worker process)."""
-    store.write_chunk(chunk_stem(scenario.name, runs), run_chunk(scenario, runs, seed, engine))
+    store: Store,
+    scenario: Scenario,
+    runs: Sequence[int],
+    seed: int,
+    engine: str = "batch",
+) -> dict[str, Any]:
+    """Run a chunk and save it into the results folder (in a local worker process); returns
+    its ledger entry for the main process to record."""
+    tables = run_chunk(scenario, runs, seed, engine, store.tables)
+    return store.write_chunk(chunk_stem(scenario.name, runs), tables)
 
 
 @dataclass
@@ -191,6 +189,8 @@ def run_ensemble(
     command: str = "",
     on_chunk: Callable[[int], None] | None = None,
     engine: str = "batch",
+    tables: Sequence[str] = TABLES,
+    keep_chunks: bool = False,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -201,32 +201,42 @@ def run_ensemble(
     runs go there; otherwise ``workers`` local processes (default: all cores; 1, a single
     chunk, or a call from inside a daemonic worker runs in process). ``engine`` is
     ``"batch"`` (replicas advanced together as arrays) or ``"agents"`` (one Mesa model per
-    run); both give the same results.
+    run); both give the same results. ``tables`` chooses the tables written (``runs`` always);
+    ``keep_chunks`` keeps the chunk files after the final tables are assembled.
     """
     check_engine(engine)
+    if not 1 <= runs <= MAX_RUNS:
+        raise EnsembleError(f"runs must be between 1 and {MAX_RUNS:,}; got {runs:,}")
     specs = load_all(scenarios)
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
-    ensemble = Ensemble(specs, runs, seed, command=command, chunk_size=size, engine=engine)
-    store = None if out is None else ensemble_store(out, fmt)
+    ensemble = Ensemble(specs, runs, seed, command, size, engine, check_tables(tables))
+    store = None if out is None else ensemble_store(out, fmt, ensemble.tables)
+    total = runs * len(specs)
     done: set[tuple[str, int]] = set()
     if store is not None and store.prepare(ensemble.manifest(), resume, overwrite):
-        done = saved_runs(store)
-    counter = _Counter(
-        runs * len(specs), len(done), _progress(runs * len(specs), len(done), progress), on_chunk
-    )
+        if store.finished():
+            return _result(store.root, _Counter(total, total, None), fmt)
+        done = {(e["scenario"], r) for e in store.saved() for r in e["runs"]}
+    counter = _Counter(total, len(done), _progress(total, len(done), progress), on_chunk)
     try:
         kept = _run_plan(ensemble, ensemble.plan(done), store, workers, executor, counter)
     except (KeyboardInterrupt, BrokenExecutor) as exc:
-        reason = "a worker process died" if isinstance(exc, BrokenExecutor) else "interrupted"
-        raise Interrupted(store and store.root, counter.done, counter.total, reason) from None
+        raise Interrupted(store and store.root, counter.done, total, _reason(exc)) from None
     finally:
         counter.bar.close()
     if store is None:
         return _result(None, counter, fmt, concat_tables(kept))
     rank = {name: i for i, name in enumerate(ensemble.names)}
-    store.assemble(order=lambda stem: (rank.get(stem.split("__")[0], len(rank)), stem))
+    order = lambda stem: (rank.get(stem.split("__")[0], len(rank)), stem)  # noqa: E731
+    store.assemble(order=order, keep_chunks=keep_chunks)
     return _result(store.root, counter, fmt)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, BrokenExecutor):
+        return "a worker process died"
+    return "terminated" if isinstance(exc, Terminated) else "interrupted"
 
 
 @dataclass
@@ -240,7 +250,8 @@ class _Counter:
 
     def add(self, n: int) -> None:
         self.done += n
-        self.bar.update(n)
+        if self.bar is not None:
+            self.bar.update(n)
         if self.on_chunk:
             self.on_chunk(self.done)
 
@@ -262,14 +273,17 @@ def _run_plan(
             jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
             results = run_jobs(run_and_save, jobs, pool)
         else:
-            jobs = [(specs[si], chunk, seed, engine) for si, chunk in plan]
+            wanted = TABLES if store is None else store.tables
+            jobs = [(specs[si], chunk, seed, engine, wanted) for si, chunk in plan]
             results = run_jobs(run_chunk, jobs, pool)
-        for n, tables in results:
+        for n, result in results:
             si, chunk = plan[n]
-            if tables is not None and store is not None:
-                store.write_chunk(chunk_stem(specs[si].name, chunk), tables)
-            elif tables is not None:
-                kept[n] = tables
+            if store is None:
+                kept[n] = result
+            else:
+                if "stem" not in result:  # tables computed elsewhere: saved here
+                    result = store.write_chunk(chunk_stem(specs[si].name, chunk), result)
+                store.record(result, scenario=specs[si].name, runs=list(chunk))
             counter.add(len(chunk))
     return [kept[n] for n in sorted(kept)]
 

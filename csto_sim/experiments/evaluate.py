@@ -18,7 +18,7 @@ import pandas as pd
 from csto_sim.core.parameters import parameter_table
 from csto_sim.core.scenario import DRIVERS, Scenario, load_scenario
 from csto_sim.experiments.engines import run_chunk
-from csto_sim.experiments.tables import TABLES, empty_table
+from csto_sim.experiments.tables import check_tables, empty_table
 
 OUTCOMES: dict[str, str] = {
     "p_collapse": "probability of collapse by the end year",
@@ -69,12 +69,10 @@ def evaluate(
     ``seed`` defaults to the scenario's; run ``i`` has the same seed at every point (common
     random numbers), so differences between points are not noise.
     """
-    unknown = [t for t in tables if t not in TABLES]
-    if unknown:
-        raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
+    wanted = check_tables(tables)
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     spec = spec.with_factors(factors or {})
-    out = run_chunk(spec, range(runs), spec.seed if seed is None else seed, engine)
+    out = run_chunk(spec, range(runs), spec.seed if seed is None else seed, engine, wanted)
     return {t: out.get(t, empty_table(t)) for t in tables}
 
 

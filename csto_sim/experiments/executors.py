@@ -49,6 +49,42 @@ class Pool:
     in_flight: int
 
 
+class Terminated(KeyboardInterrupt):
+    """A termination signal (SIGTERM) arrived: stop like Ctrl-C (see :func:`stop_on_sigterm`)."""
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While inside, SIGTERM (what a scheduler sends) raises :class:`Terminated` in the main
+    thread, so it stops work as Ctrl-C does: workers ended, finished chunks kept."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the worker processes at once (none outlives us)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 @contextmanager
 def worker_pool(
     workers: int | None = None, executor: Executor | None = None, jobs: int = 2
@@ -67,7 +103,7 @@ def worker_pool(
     try:
         yield Pool(pool, local=True, in_flight=2 * workers)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _end_workers(pool)
         raise
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -120,10 +156,11 @@ def dask_executor(address: str | None, workers: int | None = None) -> Iterator[E
             client = Client(cluster)
         else:
             client = Client(address, timeout="10s")
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:
         if cluster is not None:
             cluster.close()
-        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        reason = " ".join(str(exc).split())[:120]
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address!r}: {reason}") from None
     try:
         yield client.get_executor()
     finally:

@@ -94,7 +94,13 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     path = Path(root) / "manifest.json"
     if not path.exists():
         raise ResultsError(f"{root}: no manifest.json (is this a csto-sim results folder?)")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path} is unreadable ({type(exc).__name__})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenarios"), list):
+        raise ResultsError(f"{path} is not a csto-sim manifest")
+    return manifest
 
 
 @dataclass

@@ -1,14 +1,21 @@
-"""A results folder on disk: a manifest, chunk files written atomically, and the final tables.
+"""A results folder on disk that verifies itself: a manifest, a ledger of checksummed chunks,
+and the final tables.
 
 Every long computation (ensembles, sensitivity and discovery points) saves its work here
-chunk by chunk as it finishes, so an interrupted computation resumes without recomputing
-what is saved, and the final tables are assembled by streaming the chunks in order.
+chunk by chunk as it finishes. Each chunk's files are written atomically and recorded, with
+their SHA-256 checksums and row counts, in the ledger ``chunks/ledger.jsonl``; a chunk counts
+as saved only if its ledger entry and every one of its files agree, so a resumed computation
+recomputes any chunk that is missing, truncated or corrupt and never mixes in files it did
+not record. The final tables are assembled by streaming the saved chunks in order; their
+checksums go into ``manifest.json`` and the chunks are then removed (unless kept).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from csto_sim.experiments.results import read_table
+from csto_sim.experiments.results import ResultsError, read_table
 
 
 class ResultsExistError(Exception):
@@ -27,6 +34,10 @@ class ResultsExistError(Exception):
 
 class ResumeMismatchError(Exception):
     """Resuming was asked, but the folder holds results of another computation."""
+
+
+class FolderError(ResultsError):
+    """The results folder cannot be created or written (a file, no permission, ...)."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -43,11 +54,21 @@ def atomic_write_parquet(frame: pd.DataFrame, path: Path, compression: str = "sn
     os.replace(tmp, path)
 
 
-class Store:
-    """A results folder: ``manifest.json``, ``chunks/<table>/<stem>.parquet``, final tables.
+def sha256(path: Path) -> str:
+    """The SHA-256 checksum of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
-    ``tables[0]`` marks a chunk complete: it is written last, so a chunk whose marker file
-    exists has all its tables. ``empty`` gives the (column-only) frame of a table no chunk has.
+
+class Store:
+    """A results folder: ``manifest.json``, ``chunks/<table>/<stem>.parquet`` with their ledger,
+    and the final tables.
+
+    ``tables[0]`` is the marker table every chunk has; ``empty`` gives the (column-only)
+    frame of a table no chunk has.
     """
 
     def __init__(
@@ -61,40 +82,68 @@ class Store:
         self.tables = tuple(tables)
         self.fmt = fmt
         self.chunks = self.root / "chunks"
+        self.ledger = self.chunks / "ledger.jsonl"
         self._empty = empty or (lambda table: pd.DataFrame())
 
     @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
-    def prepare(self, manifest: dict[str, Any], resume: bool, overwrite: bool) -> bool:
-        """Create the folder, or check that its chunks can be kept; returns whether to keep them.
+    def manifest(self) -> dict[str, Any] | None:
+        """The folder's manifest (None without one); a :class:`ResultsError` if unreadable."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ResultsError(f"{self.manifest_path} is unreadable ({exc})") from None
 
-        A folder whose manifest has the same ``identity`` is continued (its finished chunks
-        are not recomputed), so rerunning a command is safe and gives the same tables. A
-        folder made with another identity is replaced only with ``overwrite``.
+    def _holds_results(self) -> bool:
+        finals = [self.root / f"{t}.{e}" for t in self.tables for e in ("parquet", "csv")]
+        return any(p.exists() for p in finals) or (
+            self.chunks.is_dir() and any(self.chunks.rglob("*"))
+        )
+
+    def prepare(self, manifest: dict[str, Any], resume: bool, overwrite: bool) -> bool:
+        """Create the folder, or check that its saved chunks can be kept; returns whether to keep.
+
+        A folder whose manifest has the same ``identity`` is continued (what it saved is not
+        recomputed), so rerunning a command is safe. A folder made with another identity, or
+        one holding results without a manifest, is replaced only with ``overwrite``.
         """
+        if self.root.exists() and not self.root.is_dir():
+            raise FolderError(f"{self.root} is a file, not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            old = self.manifest() if not (overwrite and not resume) else None
+        except ResultsError:
+            raise
+        except OSError as exc:
+            raise FolderError(f"cannot create {self.root}: {exc.strerror or exc}") from None
         keep = False
-        if self.manifest_path.exists() and overwrite and not resume:
+        if overwrite and not resume:
             self.clear()
-        elif self.manifest_path.exists():
-            old = json.loads(self.manifest_path.read_text())
+        elif old is None and self._holds_results():
+            raise ResultsExistError(f"{self.root} holds results but no manifest.json")
+        elif old is not None:
             if old.get("identity") != manifest["identity"]:
                 what = f"{self.root} holds results made with other inputs or settings"
                 if resume:
                     raise ResumeMismatchError(f"{what}; resume with the same ones")
-                raise ResultsExistError(f"{what}; overwrite them or choose another folder")
+                raise ResultsExistError(what)
             keep = True
-        for t in self.tables:
-            (self.chunks / t).mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+            manifest = manifest | {k: old[k] for k in ("tables",) if k in old}
+        try:
+            for t in self.tables:
+                (self.chunks / t).mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+        except OSError as exc:
+            raise FolderError(f"cannot write in {self.root}: {exc.strerror or exc}") from None
         return keep
 
     def clear(self) -> None:
         """Remove the chunks, the final tables and anything derived from them."""
-        if self.chunks.exists():
-            for path in sorted(self.chunks.rglob("*"), reverse=True):
-                path.unlink() if path.is_file() else path.rmdir()
+        shutil.rmtree(self.chunks, ignore_errors=True)
         for name in (
             "report.md",
             "summary.csv",
@@ -102,56 +151,122 @@ class Store:
         ):
             (self.root / name).unlink(missing_ok=True)
 
-    def complete(self) -> list[Path]:
-        """The marker files of complete chunks; drops the files of incomplete chunks."""
-        marker = self.chunks / self.tables[0]
-        complete = {p.name for p in marker.glob("*.parquet")}
-        for t in self.tables[1:]:
-            for path in (self.chunks / t).glob("*"):
-                if path.name not in complete:
-                    path.unlink()
-        return sorted(marker.glob("*.parquet"))
+    # -- chunks ------------------------------------------------------------------------------
 
-    def write_chunk(self, stem: str, tables: dict[str, pd.DataFrame]) -> None:
-        """Write one chunk's tables; the marker table goes last and marks the chunk complete."""
+    def write_chunk(self, stem: str, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+        """Write one chunk's tables (atomically, each file by rename) and return its ledger
+        entry: the stem and each file's checksum and rows. Safe in a worker process; the
+        entry counts only once :meth:`record` has appended it to the ledger."""
+        files = {}
         for t in self.tables:
-            (self.chunks / t).mkdir(parents=True, exist_ok=True)
-        for t in self.tables[1:]:
             frame = tables.get(t)
-            if frame is not None and len(frame):
-                # a chunk is read back once: a fast codec
-                atomic_write_parquet(frame, self.chunks / t / f"{stem}.parquet", "lz4")
-        marker = self.tables[0]
-        atomic_write_parquet(tables[marker], self.chunks / marker / f"{stem}.parquet", "lz4")
+            if frame is None or (t != self.tables[0] and not len(frame)):
+                continue
+            path = self.chunks / t / f"{stem}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_parquet(frame, path, "lz4")  # a chunk is read back once: a fast codec
+            files[t] = {"sha256": sha256(path), "rows": len(frame)}
+        return {"stem": stem, "files": files}
 
-    def assemble(self, order: Callable[[str], Any] = lambda stem: stem) -> None:
-        """Write the final tables from the complete chunks, streamed one at a time in ``order``
-        of their stems (chunks must hold ascending, non-overlapping rows)."""
-        complete = {p.name for p in self.complete()}
+    def record(self, entry: dict[str, Any], **facts: Any) -> None:
+        """Append a chunk's ledger entry (with any ``facts``, for example its runs)."""
+        with self.ledger.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry | facts) + "\n")
+
+    def saved(self) -> list[dict[str, Any]]:
+        """The ledger entries of chunks whose files are all present and intact; removes every
+        other chunk file (unrecorded, missing a table, truncated, corrupt, temporary)."""
+        entries = {}
+        if self.ledger.exists():
+            for line in self.ledger.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a kill
+                entries[entry["stem"]] = entry
+        good = {
+            stem: e
+            for stem, e in entries.items()
+            if all(
+                (p := self.chunks / t / f"{stem}.parquet").is_file() and sha256(p) == f["sha256"]
+                for t, f in e["files"].items()
+            )
+        }
+        keep = {(t, f"{stem}.parquet") for stem, e in good.items() for t in e["files"]}
         for t in self.tables:
-            paths = [p for p in (self.chunks / t).glob("*.parquet") if p.name in complete]
-            paths.sort(key=lambda p: order(p.stem))
+            for path in (self.chunks / t).glob("*"):
+                if (t, path.name) not in keep:
+                    path.unlink()
+        lines = "".join(json.dumps(e) + "\n" for e in good.values())
+        if self.chunks.is_dir():
+            atomic_write_text(self.ledger, lines)
+        return list(good.values())
+
+    # -- final tables ------------------------------------------------------------------------
+
+    def finished(self) -> bool:
+        """Whether the final tables are all there and match the checksums in the manifest.
+
+        A folder whose tables do not verify loses them (they are made again); a finished
+        folder's leftover chunks are removed unless the manifest says to keep them.
+        """
+        manifest = self.manifest() or {}
+        tables = manifest.get("tables")
+        ok = bool(tables) and all(
+            (self.root / f["file"]).is_file() and sha256(self.root / f["file"]) == f["sha256"]
+            for f in tables.values()
+        )
+        if not ok and tables:
+            for f in tables.values():
+                (self.root / f["file"]).unlink(missing_ok=True)
+            atomic_write_text(
+                self.manifest_path,
+                json.dumps({k: v for k, v in manifest.items() if k != "tables"}, indent=2),
+            )
+        if ok and not manifest.get("keep_chunks"):
+            shutil.rmtree(self.chunks, ignore_errors=True)
+        return ok
+
+    def assemble(
+        self, order: Callable[[str], Any] = lambda stem: stem, keep_chunks: bool = False
+    ) -> None:
+        """Write the final tables from the saved chunks, streamed one at a time in ``order`` of
+        their stems (chunks hold ascending, non-overlapping rows); record their checksums in
+        the manifest; then remove the chunks unless ``keep_chunks``."""
+        stems = sorted((e["stem"] for e in self.saved()), key=order)
+        written = {}
+        for t in self.tables:
+            paths = [self.chunks / t / f"{s}.parquet" for s in stems]
             target = self.root / f"{t}.{self.fmt}"
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            tmp.unlink(missing_ok=True)
-            if not paths:
-                frame = self._empty(t)
-                if self.fmt == "parquet":
-                    frame.to_parquet(tmp, index=False)
-                else:
-                    frame.to_csv(tmp, index=False)
-            else:
-                schemas = [pq.read_schema(p).remove_metadata() for p in paths]
-                schema = pa.unify_schemas(schemas, promote_options="permissive")
-                writer_cls = pq.ParquetWriter if self.fmt == "parquet" else pa_csv.CSVWriter
-                with writer_cls(tmp, schema) as writer:
-                    for p in paths:
-                        writer.write_table(_conform(pq.read_table(p), schema))
-            os.replace(tmp, target)
+            _write_table(target, [p for p in paths if p.exists()], self._empty(t), self.fmt)
+            written[t] = {"file": target.name, "sha256": sha256(target)}
+        manifest = (self.manifest() or {}) | {"tables": written, "keep_chunks": keep_chunks}
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+        if not keep_chunks:
+            shutil.rmtree(self.chunks, ignore_errors=True)
 
     def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A final table of the folder."""
         return read_table(self.root, table, columns)
+
+
+def _write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) -> None:
+    """Stream chunk files into one table file (atomically); ``empty`` when there are none."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    if not paths:
+        if fmt == "parquet":
+            empty.to_parquet(tmp, index=False)
+        else:
+            empty.to_csv(tmp, index=False)
+    else:
+        schemas = [pq.read_schema(p).remove_metadata() for p in paths]
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
+        writer_cls = pq.ParquetWriter if fmt == "parquet" else pa_csv.CSVWriter
+        with writer_cls(tmp, schema) as writer:
+            for p in paths:
+                writer.write_table(_conform(pq.read_table(p), schema))
+    os.replace(tmp, target)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

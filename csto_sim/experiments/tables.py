@@ -77,8 +77,10 @@ def tables_from(
     seeds: Sequence[int],
     h: Trajectory,
     record: dict[str, list[np.ndarray]],
+    tables: Sequence[str] = TABLES,
 ) -> dict[str, pd.DataFrame]:
-    """The output tables of finished runs: ``h`` has a leading runs axis, ``record`` events."""
+    """The output tables of finished runs (``runs`` always, the others as asked): ``h`` has a
+    leading runs axis, ``record`` holds the events."""
     run_ids = np.asarray(runs, dtype=np.int32)
     seed_ids = np.asarray(seeds, dtype=np.int64)
     min_active = int(inp.params["collapse_min_active"])
@@ -87,16 +89,28 @@ def tables_from(
     summary = metrics.summarise(
         h.w, h.status, ev, inp.years, inp.leader, inp.leader_pole, min_active, coh
     )
-    return {
+    build = {
+        "timeseries": lambda: _timeseries(name, inp, run_ids, seed_ids, h),
+        "events": lambda: _events(name, inp, run_ids, ev),
+        "members": lambda: _members(name, inp, run_ids, h),
+        "alliance": lambda: _alliance(name, inp, run_ids, h, coh, min_active),
+    }
+    out = {
         "runs": pd.DataFrame(
             {"scenario": name, "run": run_ids, "seed": seed_ids, "status": "ok", "error": ""}
             | summary
-        ),
-        "timeseries": _timeseries(name, inp, run_ids, seed_ids, h),
-        "events": _events(name, inp, run_ids, ev),
-        "members": _members(name, inp, run_ids, h),
-        "alliance": _alliance(name, inp, run_ids, h, coh, min_active),
+        )
     }
+    return out | {t: build[t]() for t in TABLES[1:] if t in tables}
+
+
+def check_tables(tables: Sequence[str]) -> tuple[str, ...]:
+    """The tables to write, in contract order, ``runs`` always among them; a ``ValueError``
+    names an unknown one."""
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown:
+        raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
+    return tuple(t for t in TABLES if t == "runs" or t in tables)
 
 
 def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
