@@ -98,7 +98,7 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path} is unreadable ({type(exc).__name__})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenarios"), list):
+    if not isinstance(manifest, dict):
         raise ResultsError(f"{path} is not a csto-sim manifest")
     return manifest
 
@@ -116,7 +116,10 @@ class Results:
         if isinstance(root, Results):
             return root
         root = Path(root)
-        return cls(root, read_manifest(root))
+        manifest = read_manifest(root)
+        if not isinstance(manifest.get("scenarios"), list):
+            raise ResultsError(f"{root / 'manifest.json'} is not the manifest of an ensemble")
+        return cls(root, manifest)
 
     @property
     def scenarios(self) -> list[str]:
