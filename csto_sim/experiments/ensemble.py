@@ -56,6 +56,7 @@ class Ensemble:
     chunk_size: int = 25
     engine: str = "batch"
     tables: tuple[str, ...] = TABLES
+    keep_chunks: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -210,26 +211,26 @@ def run_ensemble(
     specs = load_all(scenarios)
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
-    ensemble = Ensemble(specs, runs, seed, command, size, engine, check_tables(tables))
+    ensemble = Ensemble(specs, runs, seed, command, size, engine, check_tables(tables), keep_chunks)
     store = None if out is None else ensemble_store(out, fmt, ensemble.tables)
     total = runs * len(specs)
     done: set[tuple[str, int]] = set()
+    saved: list[str] = []
     if store is not None and store.prepare(ensemble.manifest(), resume, overwrite):
         if store.finished():
             return _result(store.root, _Counter(total, total, None), fmt)
-        done = {(e["scenario"], r) for e in store.saved() for r in e["runs"]}
+        entries = store.saved()
+        done = {(e["scenario"], r) for e in entries for r in e["runs"]}
+        saved = [e["stem"] for e in entries]
     counter = _Counter(total, len(done), _progress(total, len(done), progress), on_chunk)
     try:
-        kept = _run_plan(ensemble, ensemble.plan(done), store, workers, executor, counter)
+        kept = _run_plan(ensemble, ensemble.plan(done), store, workers, executor, counter, saved)
     except (KeyboardInterrupt, BrokenExecutor) as exc:
         raise Interrupted(store and store.root, counter.done, total, _reason(exc)) from None
     finally:
         counter.bar.close()
     if store is None:
         return _result(None, counter, fmt, concat_tables(kept))
-    rank = {name: i for i, name in enumerate(ensemble.names)}
-    order = lambda stem: (rank.get(stem.split("__")[0], len(rank)), stem)  # noqa: E731
-    store.assemble(order=order, keep_chunks=keep_chunks)
     return _result(store.root, counter, fmt)
 
 
@@ -263,11 +264,14 @@ def _run_plan(
     workers: int | None,
     executor: Executor | None,
     counter: _Counter,
+    saved: Sequence[str] = (),
 ) -> list[dict[str, pd.DataFrame]]:
-    """Run the planned chunks; save them in ``store`` (local workers save their own), or
-    return them in plan order when there is no store."""
+    """Run the planned chunks and save them in ``store`` (local workers save their own), then
+    assemble the final tables there (``saved`` lists the chunks saved before); without a
+    store, return the chunks' tables in plan order."""
     specs, seed, engine = ensemble.scenarios, ensemble.seed, ensemble.engine
     kept: dict[int, dict[str, pd.DataFrame]] = {}
+    stems = list(saved)
     with worker_pool(workers, executor, jobs=len(plan)) as pool:
         if pool.local and store is not None:  # local workers share the disk: they save
             jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
@@ -284,7 +288,11 @@ def _run_plan(
                 if "stem" not in result:  # tables computed elsewhere: saved here
                     result = store.write_chunk(chunk_stem(specs[si].name, chunk), result)
                 store.record(result, scenario=specs[si].name, runs=list(chunk))
+                stems.append(result["stem"])
             counter.add(len(chunk))
+    if store is not None:
+        rank = {name: i for i, name in enumerate(ensemble.names)}
+        store.assemble(stems, lambda s: (rank[s.split("__")[0]], s), ensemble.keep_chunks)
     return [kept[n] for n in sorted(kept)]
 
 

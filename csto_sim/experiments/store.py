@@ -228,18 +228,26 @@ class Store:
         return ok
 
     def assemble(
-        self, order: Callable[[str], Any] = lambda stem: stem, keep_chunks: bool = False
+        self,
+        stems: Sequence[str] | None = None,
+        order: Callable[[str], Any] = lambda stem: stem,
+        keep_chunks: bool = False,
     ) -> None:
-        """Write the final tables from the saved chunks, streamed one at a time in ``order`` of
-        their stems (chunks hold ascending, non-overlapping rows); record their checksums in
-        the manifest; then remove the chunks unless ``keep_chunks``."""
-        stems = sorted((e["stem"] for e in self.saved()), key=order)
+        """Write the final tables from the chunks ``stems`` (default: every saved chunk),
+        streamed one at a time in ``order`` of their stems (chunks hold ascending,
+        non-overlapping rows); record their checksums in the manifest; then remove the chunks
+        unless ``keep_chunks``."""
+        if stems is None:
+            stems = [e["stem"] for e in self.saved()]
+        stems = sorted(stems, key=order)
         written = {}
         for t in self.tables:
-            paths = [self.chunks / t / f"{s}.parquet" for s in stems]
+            paths = [p for s in stems if (p := self.chunks / t / f"{s}.parquet").exists()]
             target = self.root / f"{t}.{self.fmt}"
-            _write_table(target, [p for p in paths if p.exists()], self._empty(t), self.fmt)
-            written[t] = {"file": target.name, "sha256": sha256(target)}
+            written[t] = {
+                "file": target.name,
+                "sha256": write_table(target, paths, self._empty(t), self.fmt),
+            }
         manifest = (self.manifest() or {}) | {"tables": written, "keep_chunks": keep_chunks}
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
         if not keep_chunks:
@@ -250,8 +258,9 @@ class Store:
         return read_table(self.root, table, columns)
 
 
-def _write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) -> None:
-    """Stream chunk files into one table file (atomically); ``empty`` when there are none."""
+def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) -> str:
+    """Stream chunk files into one table file (atomically; ``empty`` when there are none);
+    returns the file's checksum."""
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.unlink(missing_ok=True)
     if not paths:
@@ -267,6 +276,7 @@ def _write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str)
             for p in paths:
                 writer.write_table(_conform(pq.read_table(p), schema))
     os.replace(tmp, target)
+    return sha256(target)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
