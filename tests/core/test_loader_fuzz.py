@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tomli_w
 from conftest import BUNDLED
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from csto_sim.core.scenario import ScenarioError, load_scenario
@@ -147,7 +147,9 @@ def test_mutated_scenarios_load_and_run_finite_or_are_refused_in_one_line(case, 
         spec = load_scenario(path)
     except ScenarioError as err:
         assert_one_line(err, path)
+        event("refused")
         return
+    event("loaded and ran")
     tables = run_chunk(spec, range(2), 1)
     runs = tables["runs"]
     assert (runs["status"] == "ok").all(), runs["error"].tolist()
