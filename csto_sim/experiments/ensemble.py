@@ -226,7 +226,8 @@ def run_ensemble(
     try:
         kept = _run_plan(ensemble, ensemble.plan(done), store, workers, executor, counter, saved)
     except (KeyboardInterrupt, BrokenExecutor) as exc:
-        raise Interrupted(store and store.root, counter.done, total, _reason(exc)) from None
+        where = None if store is None else store.root
+        raise Interrupted(where, counter.done, total, _reason(exc)) from None
     finally:
         counter.bar.close()
     if store is None:
@@ -277,8 +278,7 @@ def _run_plan(
             jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
             results = run_jobs(run_and_save, jobs, pool)
         else:
-            wanted = TABLES if store is None else store.tables
-            jobs = [(specs[si], chunk, seed, engine, wanted) for si, chunk in plan]
+            jobs = [(specs[si], chunk, seed, engine, ensemble.tables) for si, chunk in plan]
             results = run_jobs(run_chunk, jobs, pool)
         for n, result in results:
             si, chunk = plan[n]

@@ -74,6 +74,8 @@ def test_in_memory_ensemble_equals_the_saved_one(tmp_path):
     assert memory.out is None and memory.done == 20 and memory.failed == 0
     for t in TABLES:
         pd.testing.assert_frame_equal(memory.read(t), disk.read(t), check_exact=True, obj=t)
+    some = run_ensemble([BASELINE], runs=3, workers=1, progress=False, tables=("alliance",))
+    assert set(some.tables) == {"runs", "alliance"}
 
 
 def _ensemble_in_a_daemon(queue) -> None:
