@@ -115,11 +115,9 @@ class Store:
             raise FolderError(f"{self.root} is a file, not a folder")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            old = self.manifest() if not (overwrite and not resume) else None
-        except ResultsError:
-            raise
         except OSError as exc:
             raise FolderError(f"cannot create {self.root}: {exc.strerror or exc}") from None
+        old = None if overwrite and not resume else self.manifest()
         keep = False
         if overwrite and not resume:
             self.clear()
