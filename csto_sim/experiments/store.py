@@ -16,7 +16,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,21 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_parquet(frame: pd.DataFrame, path: Path, compression: str = "snappy") -> None:
     """Write a Parquet file by rename, so it is never seen half written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False, compression=compression)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, tmp, compression=compression, use_dictionary=_text_columns(table.schema))
     os.replace(tmp, path)
+
+
+def _text_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: text. (Numbers are not: encoding a million distinct
+    floats more than doubles the time to write them and makes the file larger.)"""
+    return [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
 
 
 def sha256(path: Path) -> str:
@@ -238,14 +252,18 @@ class Store:
         if stems is None:
             stems = [e["stem"] for e in self.saved()]
         stems = sorted(stems, key=order)
-        written = {}
-        for t in self.tables:
+
+        def one(t: str) -> dict[str, str]:
             paths = [p for s in stems if (p := self.chunks / t / f"{s}.parquet").exists()]
             target = self.root / f"{t}.{self.fmt}"
-            written[t] = {
+            return {
                 "file": target.name,
                 "sha256": write_table(target, paths, self._empty(t), self.fmt),
             }
+
+        # Arrow reads, encodes and compresses without the GIL: the tables go on in parallel.
+        with ThreadPoolExecutor(max_workers=len(self.tables) or 1) as pool:
+            written = dict(zip(self.tables, pool.map(one, self.tables), strict=True))
         manifest = (self.manifest() or {}) | {"tables": written, "keep_chunks": keep_chunks}
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
         if not keep_chunks:
@@ -270,11 +288,24 @@ def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) 
         schemas = [pq.read_schema(p).remove_metadata() for p in paths]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
         writer_cls = pq.ParquetWriter if fmt == "parquet" else pa_csv.CSVWriter
-        with writer_cls(tmp, schema) as writer:
-            for p in paths:
-                writer.write_table(_conform(pq.read_table(p), schema))
+        options = {"use_dictionary": _text_columns(schema)} if fmt == "parquet" else {}
+        with writer_cls(tmp, schema, **options) as writer, ThreadPoolExecutor(1) as reader:
+            # read the next chunk while this one is written
+            for table in _ahead(reader, pq.read_table, paths):
+                writer.write_table(_conform(table, schema))
     os.replace(tmp, target)
     return sha256(target)
+
+
+def _ahead(
+    pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Sequence[Any]
+) -> Iterator[Any]:
+    """``fn`` of each item in order, the next one computed on ``pool`` while this one is used."""
+    pending = pool.submit(fn, items[0]) if items else None
+    for nxt in [*items[1:], None]:
+        current = pending.result()
+        pending = pool.submit(fn, nxt) if nxt is not None else None
+        yield current
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
