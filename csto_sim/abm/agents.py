@@ -1,7 +1,7 @@
 """Member states as Mesa agents.
 
 A :class:`MemberState` is a view on its row of the model's state arrays (alignment,
-commitment, trust, status): the arrays stay the single source of truth. Each agent makes
+commitment, trust, grievance, alternatives, status): the arrays stay the single source of truth. Each agent makes
 its own decisions (whether to ask the alliance, how to drift, whether to stay) by calling
 the step's phase functions in :mod:`csto_sim.core.step` on its own row, the same functions
 the batched engine calls on every row at once.
@@ -48,6 +48,16 @@ class MemberState(mesa.Agent):
         return float(self.model.state.b[self.index])
 
     @property
+    def grievance(self) -> float:
+        """Unanswered threats remembered, in [0, 1]."""
+        return float(self.model.state.g[self.index])
+
+    @property
+    def alternatives(self) -> float:
+        """Credibility in [0, 1] of its security alternatives: help received from other poles."""
+        return float(self.model.state.a[self.index])
+
+    @property
     def status(self) -> str:
         """Membership status: active, frozen, withdrawn or non_member."""
         return STATUSES[int(self.model.state.status[self.index])]
@@ -62,7 +72,7 @@ class MemberState(mesa.Agent):
         step.drift(self.model.inputs, t, self.model.state, pull, self.index)
 
     def reconsider_membership(self, t: int, u: Noise) -> None:
-        """Freeze, withdraw or return when commitment, less the cost of leaving, crosses a threshold."""
+        """Stay, freeze, withdraw or return: a choice by what membership is worth and what leaving costs."""
         step.reconsider(self.model.inputs, t, self.model.state, u, self.index)
 
 

@@ -74,11 +74,11 @@ class CSTOModel(mesa.Model):
         self.relations = relations_graph(spec)
         self.t = 0
         inp = self.inputs
-        self.state = State.initial(inp.w0, inp.c0, inp.b0, inp.status0)
+        self.state = State.initial(inp.initial)
         for i, name in enumerate(inp.members):
             MemberState(self, i, name)
         self.members: list[MemberState] = sorted(self.agents, key=lambda a: a.index)
-        self.trajectory = Trajectory.empty(inp.n_steps, inp.w0.shape)
+        self.trajectory = Trajectory.empty(inp.n_steps, inp.initial)
         self.trajectory.record(0, self.state)
         self.events = empty_events()
         self.requests = self.responses = 0
@@ -125,6 +125,16 @@ class CSTOModel(mesa.Model):
     def b(self) -> np.ndarray:
         """Trust ``(members,)``."""
         return self.state.b
+
+    @property
+    def g(self) -> np.ndarray:
+        """Grievance ``(members,)``."""
+        return self.state.g
+
+    @property
+    def a(self) -> np.ndarray:
+        """Credibility of security alternatives ``(members,)``."""
+        return self.state.a
 
     @property
     def status(self) -> np.ndarray:
@@ -188,6 +198,8 @@ class CSTOModel(mesa.Model):
                 "status": a.status,
                 "commitment": a.commitment,
                 "trust": a.trust,
+                "grievance": a.grievance,
+                "alternatives": a.alternatives,
                 **{
                     f"w_{p.lower()}": float(a.alignment[j]) for j, p in enumerate(self.inputs.poles)
                 },

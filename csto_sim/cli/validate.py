@@ -8,7 +8,13 @@ from pathlib import Path
 from csto_sim.cli.common import EXIT_FAILED, EXIT_OK, ensemble_options, failed, run_from_args
 from csto_sim.core.scenario import load_scenario, scenario_from_data
 from csto_sim.hindcast.build import hindcast_scenario
-from csto_sim.hindcast.patterns import format_table, load_tables, score
+from csto_sim.hindcast.patterns import (
+    format_brier,
+    format_table,
+    load_tables,
+    request_forecasts,
+    score,
+)
 
 
 def add_parser(sub) -> None:
@@ -35,9 +41,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     out = args.out or Path("results") / "validate"
     result = run_from_args(args, argv, [scenario], out)
-    table = score(load_tables(out))
+    tables = load_tables(out)
+    table = score(tables)
     table.to_csv(out / "validation.csv", index=False)
-    text = format_table(table)
+    forecasts = request_forecasts(tables)
+    forecasts.to_csv(out / "requests.csv", index_label="label")
+    text = format_table(table) + "\n\n" + format_brier(forecasts)
     (out / "validation.txt").write_text(text + "\n")
     print(text)
     print(f"Results and validation table in {out}/")

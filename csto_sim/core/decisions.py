@@ -30,18 +30,25 @@ def request_probability(
     severity: np.ndarray,
     trust: np.ndarray,
     fit: np.ndarray,
+    w_leader: np.ndarray,
+    against_member: np.ndarray,
     p: dict,
 ) -> np.ndarray:
     """Chance that a struck active member asks the alliance for help.
 
-    Graver threats, more trust that the alliance will answer, and a better charter fit
-    all make a request more likely.
+    Graver threats, more trust that the alliance will answer (what asking achieved before,
+    for it and for others) and a better charter fit (less outside its recognised territory)
+    make a request more likely; the sovereignty cost of inviting the leader's troops (larger
+    the further the member is aligned from the leader's pole) and a counterpart that is
+    itself an active member make it less likely.
     """
     x = (
         p["request_base"]
         + p["request_severity"] * severity
         + p["request_trust"] * trust
         + p["request_fit"] * fit
+        - p["request_sovereignty"] * (1.0 - w_leader)
+        - p["request_against_member"] * against_member
     )
     return sigmoid(x)
 
@@ -80,21 +87,45 @@ def response_probability(
     return sigmoid(x)
 
 
+def bilateral_attraction(w: np.ndarray, offers: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """How much each pole may help a member directly ``(..., M, P)``: its alignment toward the
+    pole times the pole's offer and strength relative to the strongest pole."""
+    top = strength.max(axis=-1, keepdims=True)
+    rel = strength / np.where(top > 0, top, 1.0)
+    return w * offers * rel
+
+
 def bilateral_probability(
     w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float
 ) -> np.ndarray:
-    """Chance that some pole helps a member directly: its alignment-weighted attraction to the poles.
+    """Chance that some pole helps a member directly: its total attraction to the poles, in
+    [0, scale]."""
+    return scale * np.clip(bilateral_attraction(w, offers, strength).sum(axis=-1), 0.0, 1.0)
 
-    ``strength`` is made relative to the strongest pole so the chance lies in [0, scale].
-    """
-    top = strength.max(axis=-1, keepdims=True)
-    rel = strength / np.where(top > 0, top, 1.0)
-    return scale * np.clip((w * offers * rel).sum(axis=-1), 0.0, 1.0)
+
+def helping_pole(attraction: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Which pole helps ``(..., M, K)``: the one whose share of the attraction ``(..., M, P)``
+    covers the uniform draw ``v`` ``(..., M, K)``."""
+    total = attraction.sum(axis=-1, keepdims=True)
+    cum = np.cumsum(attraction, axis=-1) / np.where(total > 0, total, 1.0)
+    cum = np.where(cum >= cum[..., -1:], np.inf, cum)  # the last pole takes the rest
+    pick = (v[..., None] >= cum[..., None, :]).sum(axis=-1)
+    return np.minimum(pick, attraction.shape[-1] - 1)
 
 
 def funded_budget(budget_share: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Share of the alliance budget still paid: the budget shares of the active members."""
     return np.clip((budget_share * active).sum(axis=-1), 0.0, 1.0)
+
+
+def counterpart_is_active_member(inp: Inputs, ev: StepEvents, status: np.ndarray) -> np.ndarray:
+    """Whether each (member, kind) event's counterpart is an active member ``(..., M, K)``."""
+    has_cp = ev.counterpart >= 0
+    cp_member = np.where(has_cp, inp.counterpart_is_member[ev.counterpart], -1)
+    active = status == ACTIVE
+    flat = np.clip(cp_member, 0, None).reshape(*cp_member.shape[:-2], -1)
+    cp_active = np.take_along_axis(active, flat, axis=-1).reshape(cp_member.shape)
+    return (cp_member >= 0) & cp_active
 
 
 def response_chance(
@@ -107,13 +138,8 @@ def response_chance(
     outside a member's territory), the funded budget, the requester's alignment and stake.
     """
     p = inp.params
-    has_cp = ev.counterpart >= 0
-    cp_member = np.where(has_cp, inp.counterpart_is_member[ev.counterpart], -1)
-    active = status == ACTIVE
-    flat = np.clip(cp_member, 0, None).reshape(*cp_member.shape[:-2], -1)
-    cp_active = np.take_along_axis(active, flat, axis=-1).reshape(cp_member.shape)
-    both_members = (cp_member >= 0) & cp_active
-    affinity = np.where(has_cp, inp.affinity[ev.counterpart], 0.0)
+    both_members = counterpart_is_active_member(inp, ev, status)
+    affinity = np.where(ev.counterpart >= 0, inp.affinity[ev.counterpart], 0.0)
     fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
     return _response(inp, t, status, w, ev.severity, fit, both_members.astype(float), affinity)
 
@@ -150,6 +176,12 @@ def _response(inp, t, status, w, severity, fit, both_members, affinity) -> np.nd
     )
 
 
-def bilateral_chance(inp: Inputs, t: int, w: np.ndarray) -> np.ndarray:
-    """Each member's chance this step of direct help from a pole, ``(..., M)``."""
-    return bilateral_probability(w, inp.offers[t], inp.strength[t], inp.params["bilateral_help"])
+def bilateral_help(inp: Inputs, t: int, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which pole, if any, helps each (member, kind) directly this step ``(..., M, K)`` (-1:
+    none), from the uniform draws ``u``: help comes with :func:`bilateral_probability`, and
+    then from a pole chosen in proportion to its attraction."""
+    attraction = bilateral_attraction(w, inp.offers[t], inp.strength[t])
+    chance = inp.params["bilateral_help"] * np.clip(attraction.sum(axis=-1), 0.0, 1.0)
+    helps = u < chance[..., None]
+    v = u / np.where(chance > 0, chance, 1.0)[..., None]
+    return np.where(helps, helping_pole(attraction, v), -1)

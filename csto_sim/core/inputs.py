@@ -15,6 +15,7 @@ import numpy as np
 
 from csto_sim.core import rules
 from csto_sim.core.scenario import Scenario
+from csto_sim.core.state import State
 from csto_sim.core.vocabulary import (
     INTRA_ALLIANCE_KIND,
     KINDS_WITHOUT_COUNTERPART,
@@ -94,10 +95,7 @@ class Inputs:
     ties: np.ndarray  # (M, M) signed relation weights
     influence: np.ndarray  # (M, M) ties scaled by the partner's share of the pair's capability
     shares: Shares  # per-step shares of the rates
-    w0: np.ndarray  # (M, P)
-    c0: np.ndarray  # (M,)
-    b0: np.ndarray  # (M,)
-    status0: np.ndarray  # (M,) int codes
+    initial: State  # the members' state at the start
     params: dict = field(default_factory=dict)
 
     @property
@@ -148,11 +146,23 @@ def compile_inputs(s: Scenario) -> Inputs:
         ties=ties,
         influence=influence,
         shares=rate_shares(pr.model_dump(), influence, dt),
-        w0=np.array([[s.members[m].alignment.get(p, 0.0) for p in poles] for m in members]),
-        c0=np.array([s.members[m].commitment for m in members]),
-        b0=np.array([s.members[m].trust for m in members]),
-        status0=np.array([STATUSES.index(s.members[m].status) for m in members]),
+        initial=initial_state(s),
         params=pr.model_dump(),
+    )
+
+
+def initial_state(s: Scenario) -> State:
+    """The members' state at the scenario's start: as the scenario gives it, with no grievance
+    and no alternatives remembered."""
+    members, poles = s.member_names, s.pole_names
+    zero = np.zeros(len(members))
+    return State(
+        w=np.array([[s.members[m].alignment.get(p, 0.0) for p in poles] for m in members]),
+        c=np.array([s.members[m].commitment for m in members]),
+        b=np.array([s.members[m].trust for m in members]),
+        g=zero.copy(),
+        a=zero.copy(),
+        status=np.array([STATUSES.index(s.members[m].status) for m in members], dtype=np.int8),
     )
 
 

@@ -63,6 +63,20 @@ class Parameters(BaseModel):
     request_fit: float = P(
         1.5, "logit per unit charter fit", "members ask for what the charter is written for", 0, 4
     )
+    request_sovereignty: float = P(
+        2.0,
+        "logit per unit distance from the leader",
+        "sovereignty cost of inviting the leader's troops: members aligned away from its pole ask less",
+        0,
+        6,
+    )
+    request_against_member: float = P(
+        2.0,
+        "logit",
+        "members rarely ask the alliance to act against another active member",
+        0,
+        6,
+    )
     # --- the alliance's response decision (logistic) ---
     response_base: float = P(
         -8.035, "logit", "intercept of the alliance's response decision", -9, -2
@@ -186,31 +200,73 @@ class Parameters(BaseModel):
     )
     # --- membership ---
     freeze_threshold: float = P(
-        0.474, "commitment", "an active member below this (less its exit cost) may freeze", 0.2, 0.7
-    )
-    leave_threshold: float = P(
-        0.192,
+        0.474,
         "commitment",
-        "a frozen member below this (less its exit cost) may withdraw",
-        0.05,
-        0.4,
+        "commitment at which staying active and freezing are worth the same (no grievance, no alternatives, no exit cost)",
+        0.2,
+        0.7,
     )
-    rejoin_margin: float = P(
-        0.15,
-        "commitment",
-        "hysteresis: a frozen member returns only above freeze threshold plus this",
+    membership_commitment: float = P(
+        8.0,
+        "logit per unit commitment",
+        "how much commitment above the freeze threshold makes full membership worth keeping",
+        2,
+        16,
+    )
+    membership_grievance: float = P(
+        3.0,
+        "logit per unit grievance",
+        "how much remembered unanswered threats devalue membership",
         0,
-        0.5,
+        8,
+    )
+    membership_alternatives: float = P(
+        3.0,
+        "logit per unit credibility",
+        "how much credible security alternatives (help received from other poles) devalue membership",
+        0,
+        8,
+    )
+    status_quo_bias: float = P(
+        3.0,
+        "logit per change of status",
+        "extra utility of keeping one's current status (changing status is a political cost)",
+        0,
+        6,
     )
     exit_cost_weight: float = P(
-        0.501,
-        "commitment per unit leverage",
-        "the leader's leverage (bases, remittances, energy) lowers the thresholds",
+        3.0,
+        "logit per unit leverage",
+        "what the leader's leverage (bases, remittances, energy) makes withdrawing cost (half for freezing)",
         0,
-        0.6,
+        6,
     )
     decision_rate: float = P(
-        3.148, "1/year", "rate at which a member past a threshold acts on it", 0.1, 4
+        1.0, "1/year", "rate at which a member reconsiders its membership", 0.1, 4
+    )
+    grievance_gain: float = P(
+        0.5,
+        "share per unit severity",
+        "an unanswered threat adds to a member's grievance (a refused request fully, an unasked one by its charter fit)",
+        0,
+        1,
+    )
+    alternatives_gain: float = P(
+        0.5,
+        "share per unit severity",
+        "help from a pole other than the leader's makes a member's security alternatives credible",
+        0,
+        1,
+    )
+    memory_halflife: float = P(
+        5.0, "years", "half-life of remembered grievances and help from other poles", 1, 15
+    )
+    alignment_shift_helped: float = P(
+        0.1,
+        "share per unit severity",
+        "bilateral help pulls the helped member's security alignment toward the helping pole",
+        0,
+        0.5,
     )
     collapse_min_active: int = P(
         2,

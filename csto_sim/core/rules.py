@@ -148,7 +148,7 @@ def commitment_anchor(
 
 
 def exit_cost(leverage: np.ndarray, strength: float | np.ndarray, weight: float) -> np.ndarray:
-    """How far the leader's leverage lowers a member's freeze and leave thresholds.
+    """What stepping out of the alliance costs a member (logit units, full withdrawal).
 
     Leverage (bases, remittances, energy) works through the leader's strength, not through
     the forces it has free: a war elsewhere does not release a member from its dependence.
@@ -156,31 +156,93 @@ def exit_cost(leverage: np.ndarray, strength: float | np.ndarray, weight: float)
     return weight * leverage * np.clip(strength, 0.0, 1.0)
 
 
-def membership_transition(
-    status: np.ndarray,
+def alliance_value(
     c: np.ndarray,
-    cost: np.ndarray,
+    grievance: np.ndarray,
+    alternatives: np.ndarray,
+    midpoint: float,
+    w_commitment: float,
+    w_grievance: float,
+    w_alternatives: float,
+) -> np.ndarray:
+    """What full membership is worth to a member over a step back from it (logit units).
+
+    Commitment above ``midpoint`` adds, grievances (unanswered threats remembered) and
+    credible security alternatives (help received from other poles) subtract.
+    """
+    return w_commitment * (c - midpoint) - w_grievance * grievance - w_alternatives * alternatives
+
+
+MEMBERSHIP_OPTIONS = (ACTIVE, FROZEN, WITHDRAWN)
+"""The rungs of membership, from in to out; a member's choice is among them."""
+
+_REACHABLE = {  # from a status: which options it may choose (its own status included)
+    ACTIVE: (True, True, False),
+    FROZEN: (True, True, True),
+    WITHDRAWN: (True, False, True),
+}
+
+
+def membership_utilities(value: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Utilities of staying active, freezing and withdrawing ``(..., M, 3)``.
+
+    Each rung away from active gives up the alliance's ``value`` and half the exit ``cost``
+    (freezing defies the leader, withdrawing breaks with it): 0, ``-value - cost/2``,
+    ``-2 value - cost``. Utilities are finite, so no choice is ever impossible.
+    """
+    step = -value - 0.5 * cost
+    return np.stack([np.zeros_like(step), step, 2.0 * step], axis=-1)
+
+
+def membership_choice(
+    status: np.ndarray,
+    utilities: np.ndarray,
     u: np.ndarray,
     act_share: float,
-    freeze_threshold: float,
-    leave_threshold: float,
-    rejoin_margin: float,
+    status_quo_bias: float,
 ) -> np.ndarray:
-    """New statuses: freeze, withdraw or return when commitment crosses thresholds (with hysteresis).
+    """New statuses from a logit choice among the reachable rungs of membership.
 
-    An active member whose commitment is below ``freeze_threshold - cost`` freezes with
-    probability ``act_share`` this step (``u`` is its uniform draw); a frozen member returns
-    above ``freeze_threshold + rejoin_margin`` (the leader's leverage deters leaving, it does
-    not make a member want to return) and withdraws below ``leave_threshold - cost``.
-    Withdrawn and non-members stay as they are.
+    A member reconsiders with probability ``act_share`` this step (its uniform draw ``u``
+    below it); it then chooses among the options reachable from its status (active: stay or
+    freeze; frozen: return, stay or withdraw; withdrawn: stay or return) with logit
+    probabilities of ``utilities`` plus ``status_quo_bias`` for its current status, using
+    ``u / act_share`` (uniform given that it reconsiders) as its draw. Non-members (and
+    any other status) stay as they are.
     """
-    acts = u < act_share
-    freeze = (status == ACTIVE) & (c < freeze_threshold - cost) & acts
-    rejoin = (status == FROZEN) & (c > freeze_threshold + rejoin_margin) & acts
-    leave = (status == FROZEN) & (c < leave_threshold - cost) & acts
-    out = np.where(freeze, FROZEN, status)
-    out = np.where(rejoin, ACTIVE, out)
-    return np.where(leave, WITHDRAWN, out)
+    options = np.array(MEMBERSHIP_OPTIONS)
+    reach = np.zeros((*status.shape, len(options)), dtype=bool)
+    for code, row in _REACHABLE.items():
+        reach |= (status == code)[..., None] & np.array(row)
+    x = utilities + status_quo_bias * (status[..., None] == options)
+    top = np.max(np.where(reach, x, -np.inf), axis=-1, keepdims=True)
+    weight = np.where(
+        reach,
+        np.exp(np.where(reach, x - np.where(reach.any(-1, keepdims=True), top, 0.0), 0.0)),
+        0.0,
+    )
+    cum = np.cumsum(weight, axis=-1)
+    # the last reachable option takes the rest of [0, 1): rounding never picks past it
+    cum = np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
+    pick = (np.asarray(u)[..., None] / max(float(act_share), 1e-300) >= cum).sum(axis=-1)
+    chosen = options[np.clip(pick, 0, len(options) - 1)]
+    acts = (np.asarray(u) < act_share) & reach.any(axis=-1)
+    return np.where(acts, chosen, status).astype(status.dtype)
+
+
+def remember(memory: np.ndarray, felt: np.ndarray, gain: float, halflife: float, dt: float):
+    """A memory in [0, 1] (grievance, credibility of alternatives) after a step: it fades
+    with ``halflife`` and closes a ``gain x felt`` share of the gap to 1."""
+    up = np.clip(gain * felt, 0.0, 1.0)
+    return np.clip(decay(memory, halflife, dt) * (1.0 - up) + up, 0.0, 1.0)
+
+
+def toward_pole(w: np.ndarray, pole: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Alignment moved a ``share`` of the way to the pole with index ``pole`` (-1: not moved)."""
+    pole = np.asarray(pole)
+    target = (pole[..., None] == np.arange(w.shape[-1])).astype(float)
+    share = np.where(pole >= 0, np.clip(share, 0.0, 1.0), 0.0)
+    return w + share[..., None] * (target - w)
 
 
 def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:

@@ -1,65 +1,70 @@
 """The members' state, and its record over a run.
 
-``State`` holds the arrays every rule reads and the step writes: alignment ``w``
-``(..., members, poles)``, commitment ``c``, trust ``b`` and status ``(..., members)``.
-Leading axes are replicas (the batched engine); the Mesa model has none. ``Trajectory``
-keeps the state at every step (step 0 is the initial state).
+``State`` holds the arrays every rule reads and the step writes: security alignment ``w``
+``(..., members, poles)``, commitment ``c``, trust ``b``, grievance ``g``, credibility of
+security alternatives ``a`` and status ``(..., members)``. Leading axes are replicas (the
+batched engine); the Mesa model has none. ``Trajectory`` keeps the state at every step
+(step 0 is the initial state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 
 @dataclass
 class State:
-    """The members' state arrays (alignment, commitment, trust, status)."""
+    """The members' state arrays."""
 
-    w: np.ndarray  # (..., M, P) alignment weights on the simplex
+    w: np.ndarray  # (..., M, P) security alignment weights on the simplex
     c: np.ndarray  # (..., M) commitment in [0, 1]
     b: np.ndarray  # (..., M) trust in [0, 1]
+    g: np.ndarray  # (..., M) grievance in [0, 1]: unanswered threats remembered
+    a: np.ndarray  # (..., M) credibility in [0, 1] of security alternatives: help from other poles
     status: np.ndarray  # (..., M) status codes (vocabulary.Status)
 
     @classmethod
-    def initial(
-        cls, w0: np.ndarray, c0: np.ndarray, b0: np.ndarray, status0: np.ndarray, replicas=None
-    ) -> State:
-        """Fresh copies of the initial state, for one run or stacked for ``replicas`` runs."""
+    def initial(cls, initial: State, replicas: int | None = None) -> State:
+        """Fresh copies of an initial state, for one run or stacked for ``replicas`` runs."""
+        arrays = (getattr(initial, f.name) for f in fields(cls))
         if replicas is None:
-            return cls(w0.copy(), c0.copy(), b0.copy(), status0.copy())
-        return cls(*(np.repeat(a[None], replicas, axis=0) for a in (w0, c0, b0, status0)))
+            return cls(*(a.copy() for a in arrays))
+        return cls(*(np.repeat(a[None], replicas, axis=0) for a in arrays))
 
 
 @dataclass
 class Trajectory:
-    """The state of one or more runs at every step (step 0 is the initial state)."""
+    """The state of one or more runs at every step (step 0 is the initial state): each field
+    of :class:`State` with a steps axis ``([R,] T+1, ...)``."""
 
-    w: np.ndarray  # ([R,] T+1, M, P)
-    c: np.ndarray  # ([R,] T+1, M)
-    b: np.ndarray  # ([R,] T+1, M)
-    status: np.ndarray  # ([R,] T+1, M)
+    w: np.ndarray
+    c: np.ndarray
+    b: np.ndarray
+    g: np.ndarray
+    a: np.ndarray
+    status: np.ndarray
 
     @classmethod
-    def empty(cls, n_steps: int, shape: tuple[int, int], replicas: int | None = None) -> Trajectory:
-        """Room for ``n_steps`` steps of ``shape`` = (members, poles), for one run or ``replicas``."""
-        m, p = shape
+    def empty(cls, n_steps: int, initial: State, replicas: int | None = None) -> Trajectory:
+        """Room for ``n_steps`` steps of states shaped like ``initial``, for one run or ``replicas``."""
         lead = () if replicas is None else (replicas,)
         return cls(
-            w=np.zeros((*lead, n_steps + 1, m, p)),
-            c=np.zeros((*lead, n_steps + 1, m)),
-            b=np.zeros((*lead, n_steps + 1, m)),
-            status=np.zeros((*lead, n_steps + 1, m), dtype=np.int8),
+            *(
+                np.zeros((*lead, n_steps + 1, *a.shape), dtype=a.dtype)
+                for a in (getattr(initial, f.name) for f in fields(State))
+            )
         )
 
     def record(self, t: int, state: State) -> None:
         """Store the state after step ``t``."""
-        self.w[..., t, :, :], self.c[..., t, :], self.b[..., t, :] = state.w, state.c, state.b
-        self.status[..., t, :] = state.status
+        at = (slice(None),) * (self.status.ndim - 2) + (t,)  # the steps axis follows replicas
+        for f in fields(State):
+            getattr(self, f.name)[at] = getattr(state, f.name)
 
     def with_runs_axis(self) -> Trajectory:
         """The same record with a leading runs axis (a single run's record becomes one of one)."""
         if self.status.ndim == 3:
             return self
-        return Trajectory(self.w[None], self.c[None], self.b[None], self.status[None])
+        return Trajectory(*(getattr(self, f.name)[None] for f in fields(State)))

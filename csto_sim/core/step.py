@@ -65,7 +65,15 @@ def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=A
     """
     p = inp.params
     fit = decisions.effective_fit(inp.fit, ev.territorial[..., who, :], p["extraterritorial_fit"])
-    prob = decisions.request_probability(ev.severity[..., who, :], state.b[..., who, None], fit, p)
+    against = decisions.counterpart_is_active_member(inp, ev, state.status)[..., who, :]
+    prob = decisions.request_probability(
+        ev.severity[..., who, :],
+        state.b[..., who, None],
+        fit,
+        state.w[..., who, inp.leader_pole, None],
+        against,
+        p,
+    )
     can_ask = (state.status[..., who] == ACTIVE) & (np.arange(len(inp.members))[who] != inp.leader)
     return can_ask[..., None] & ev.occur[..., who, :] & (u.request[..., who, :] < prob)
 
@@ -73,26 +81,35 @@ def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=A
 def answer(
     inp: Inputs, t: int, ev: StepEvents, state: State, requested: np.ndarray, u: Noise
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which requests the alliance answers (only while its leader is active), and which threats
-    a pole helps with bilaterally instead; both ``(..., M, K)``."""
+    """Which requests the alliance answers (only while its leader is active), and which pole
+    helps bilaterally with a threat the alliance does not answer (-1: none); both ``(..., M, K)``.
+
+    Any struck member may get bilateral help, whatever its status: frozen members and
+    outsiders too.
+    """
     leader_active = (state.status[..., inp.leader] == ACTIVE)[..., None, None]
     chance = decisions.response_chance(inp, t, ev, state.status, state.w)
     responded = requested & (u.response < chance) & leader_active
-    helped = (
-        ev.occur
-        & ~responded
-        & (u.bilateral < decisions.bilateral_chance(inp, t, state.w)[..., None])
-    )
-    return responded, helped
+    helper = decisions.bilateral_help(inp, t, state.w, u.bilateral)
+    return responded, np.where(ev.occur & ~responded, helper, -1)
 
 
 def learn(
-    inp: Inputs, ev: StepEvents, state: State, requested: np.ndarray, responded: np.ndarray
+    inp: Inputs,
+    ev: StepEvents,
+    state: State,
+    requested: np.ndarray,
+    responded: np.ndarray,
+    helper: np.ndarray,
 ) -> None:
-    """Commitment, trust and alignment after the step's requests.
+    """Commitment, trust, alignment, grievance and alternatives after the step's threats.
 
     Each member's answered and ignored severities feed :func:`rules.event_feedback` (felt by
     the requester, watched by every member inside the alliance) and :func:`rules.alignment_shock`.
+    Bilateral help pulls the helped member toward the helping pole and, from a pole other
+    than the leader's, makes its security alternatives credible. Threats the alliance left
+    unanswered (and the leader did not help with) add to the grievance of members inside
+    it: a refused request fully, an unasked threat by its charter fit.
     """
     p = inp.params
     answered = (ev.severity * responded).sum(axis=-1)
@@ -109,7 +126,7 @@ def learn(
         p["trust_learning"],
         p["observer_weight"],
     )
-    state.w = rules.alignment_shock(
+    w = rules.alignment_shock(
         state.w,
         answered,
         ignored,
@@ -117,6 +134,19 @@ def learn(
         p["alignment_shift_answered"],
         p["alignment_shift_ignored"],
     )
+    by_pole = (ev.severity[..., None] * (helper[..., None] == np.arange(len(inp.poles)))).sum(-2)
+    state.w = rules.move_toward(
+        w,
+        rules.normalise(by_pole, w),
+        np.clip(p["alignment_shift_helped"] * by_pole.sum(axis=-1), 0.0, 1.0)[..., None],
+    )
+    from_others = by_pole.sum(axis=-1) - by_pole[..., inp.leader_pole]
+    fit = decisions.effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
+    unanswered = ev.occur & ~responded & (helper != inp.leader_pole)
+    felt = (ev.severity * unanswered * np.where(requested, 1.0, fit)).sum(axis=-1)
+    halflife, dt = p["memory_halflife"], inp.dt
+    state.g = rules.remember(state.g, felt * watching, p["grievance_gain"], halflife, dt)
+    state.a = rules.remember(state.a, from_others, p["alternatives_gain"], halflife, dt)
 
 
 def pulls(inp: Inputs, t: int, state: State) -> Pull:
@@ -143,20 +173,29 @@ def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
 
 
 def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
-    """Members ``who`` freeze, withdraw or return when commitment, less the cost of leaving,
-    crosses a threshold."""
+    """Members ``who`` choose to stay, freeze, withdraw or return (:func:`rules.membership_choice`)
+    by what membership is worth to them and what leaving costs; the leader never does."""
     p = inp.params
-    cost = rules.exit_cost(inp.leverage[who], inp.leader_strength[t], p["exit_cost_weight"])
-    state.status[..., who] = rules.membership_transition(
-        state.status[..., who],
+    value = rules.alliance_value(
         state.c[..., who],
-        cost,
+        state.g[..., who],
+        state.a[..., who],
+        p["freeze_threshold"],
+        p["membership_commitment"],
+        p["membership_grievance"],
+        p["membership_alternatives"],
+    )
+    cost = rules.exit_cost(inp.leverage[who], inp.leader_strength[t], p["exit_cost_weight"])
+    status = state.status[..., who]
+    chosen = rules.membership_choice(
+        status,
+        rules.membership_utilities(value, cost),
         u.membership[..., who],
         inp.shares.decision,
-        p["freeze_threshold"],
-        p["leave_threshold"],
-        p["rejoin_margin"],
+        p["status_quo_bias"],
     )
+    is_leader = np.arange(len(inp.members))[who] == inp.leader
+    state.status[..., who] = np.where(is_leader, status, chosen)
 
 
 class AllMembers:
@@ -188,9 +227,9 @@ def advance(
     accede(inp, t, state)
     ev = step_events(inp, u, t)
     requested = members.requests(t, ev, u)
-    responded, helped = answer(inp, t, ev, state, requested, u)
-    record_events(record, t, ev, requested, responded, helped)
-    learn(inp, ev, state, requested, responded)
+    responded, helper = answer(inp, t, ev, state, requested, u)
+    record_events(record, t, ev, requested, responded, helper >= 0)
+    learn(inp, ev, state, requested, responded, helper)
     pull = pulls(inp, t, state)
     members.drift(t, pull)
     members.reconsider(t, u)

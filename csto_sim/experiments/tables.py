@@ -126,6 +126,8 @@ def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
             "status": np.array(STATUSES, dtype=object)[h.status.reshape(-1)],
             "commitment": h.c.reshape(-1),
             "trust": h.b.reshape(-1),
+            "grievance": h.g.reshape(-1),
+            "alternatives": h.a.reshape(-1),
             **{f"w_{p.lower()}": h.w[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
         }
     )

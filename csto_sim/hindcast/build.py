@@ -250,11 +250,22 @@ def equilibrium_offers(alignment: dict[str, float]) -> dict[str, float]:
     return {p: round(OFFER_SCALE * w / top, 4) for p, w in alignment.items() if w > 0}
 
 
+def history_rows() -> list[dict[str, str]]:
+    """The rows of the dated event history (``events_2002_2024.csv``)."""
+    return _rows("events_2002_2024.csv")
+
+
+def event_label(row: dict[str, str]) -> str:
+    """The scenario label of an event history row: date, kind (as the model names it), member."""
+    kind = KIND_ALIASES.get(row["kind"], row["kind"])
+    return f"{row['date']}_{kind}" + (f"_{row['member']}" if row["member"] else "")
+
+
 def scripted_events() -> dict[str, dict[str, Any]]:
     """The input rows of the event history as scenario events, with the judged severities and shifts."""
     judged = {(r["date"], r["kind"], r["member"]): r for r in _rows("hindcast_judgements.csv")}
     events: dict[str, dict[str, Any]] = {}
-    for row in _rows("events_2002_2024.csv"):
+    for row in history_rows():
         if row["role"] != "input" or row["kind"] in NOT_MODELLED:
             continue
         kind = KIND_ALIASES.get(row["kind"], row["kind"])
@@ -276,7 +287,7 @@ def scripted_events() -> dict[str, dict[str, Any]]:
             ev["territorial"] = j["territorial"] == "true"
             if row["counterpart"]:
                 ev["counterpart"] = row["counterpart"]
-        events[f"{row['date']}_{kind}" + (f"_{row['member']}" if row["member"] else "")] = ev
+        events[event_label(row)] = ev
     return events
 
 

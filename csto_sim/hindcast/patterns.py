@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.experiments.results import read_table
+from csto_sim.hindcast.build import event_label, history_rows
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,62 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
 )
 """The patterns scored by ``csto-sim validate``; the gating ones decide the exit code."""
+
+
+def recorded_requests() -> pd.Series:
+    """The threats of the event history with a recorded request decision: event label ->
+    whether the member asked the CSTO (from ``csto_sim/data/events_2002_2024.csv``)."""
+    rows = [r for r in history_rows() if r["role"] == "input" and r["request"] in ("yes", "no")]
+    return pd.Series({event_label(r): r["request"] == "yes" for r in rows}, name="asked")
+
+
+def request_forecasts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per recorded request decision: what happened, the share of runs in which the member
+    asked (the model's forecast), and in how many runs it could ask (the member was struck
+    while active; scripted threats always strike).
+
+    The Brier score of the model is the mean of (forecast - asked)^2; the constant
+    forecaster predicts the recorded share of requests for every case.
+    """
+    asked = recorded_requests()
+    ev = tables["events"]
+    runs = len(_per_run(tables))
+    forecast = (
+        ev[ev["label"].isin(asked.index)]
+        .groupby("label")["requested"]
+        .agg(lambda s: float(s.astype(bool).sum()))
+    )
+    out = pd.DataFrame({"asked": asked})
+    out["forecast"] = forecast.reindex(out.index).fillna(0.0) / max(runs, 1)
+    return out
+
+
+def brier_scores(forecasts: pd.DataFrame) -> dict[str, float]:
+    """Brier scores of the model's request forecasts and of a constant forecaster (the
+    share of recorded cases with a request, the best constant in hindsight)."""
+    o = forecasts["asked"].astype(float)
+    base = float(o.mean())
+    return {
+        "model": float(((forecasts["forecast"] - o) ** 2).mean()),
+        "constant": float(((base - o) ** 2).mean()),
+        "cases": len(o),
+    }
+
+
+def format_brier(forecasts: pd.DataFrame) -> str:
+    """The request forecasts and their Brier scores as text."""
+    b = brier_scores(forecasts)
+    lines = [f"Request decisions ({b['cases']} recorded cases): share of runs asking vs history"]
+    for label, r in forecasts.iterrows():
+        lines.append(
+            f"  {label:<48} {r['forecast']:5.0%}  {'asked' if r['asked'] else 'did not ask'}"
+        )
+    verdict = "beats" if b["model"] < b["constant"] else "does NOT beat"
+    lines.append(
+        f"Brier score {b['model']:.3f} vs {b['constant']:.3f} for a constant forecaster: "
+        f"the model {verdict} it."
+    )
+    return "\n".join(lines)
 
 
 def load_tables(root: str | Path) -> dict[str, pd.DataFrame]:

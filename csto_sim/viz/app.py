@@ -232,7 +232,6 @@ def alignment_figure(model: CSTOModel) -> Figure:
         top.plot([now["year"]], [now[col]], "o", color=colour, ms=3)
         bottom.plot([now["year"]], [now["commitment"]], "o", color=colour, ms=3)
     bottom.axhline(model.params["freeze_threshold"], color="0.3", ls="--", lw=1)
-    bottom.axhline(model.params["leave_threshold"], color="0.3", ls=":", lw=1)
     top.set_ylabel(f"weight on {pole}")
     bottom.set_ylabel("commitment")
     bottom.set_xlabel("year")

@@ -22,6 +22,7 @@ VALID_TRANSITIONS = {
     (ACTIVE, FROZEN),
     (FROZEN, ACTIVE),
     (FROZEN, WITHDRAWN),
+    (WITHDRAWN, ACTIVE),
 }
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -175,21 +176,21 @@ def test_commitment_and_trust_stay_in_unit_interval(case, alignment_weight):
 @given(
     st.integers(1, 8).flatmap(
         lambda m: st.tuples(
-            hnp.arrays(np.int64, m, elements=st.integers(0, 3)),
-            hnp.arrays(np.float64, m, elements=unit),
-            hnp.arrays(np.float64, m, elements=st.floats(0.0, 0.6)),
+            hnp.arrays(np.int8, m, elements=st.integers(0, 3)),
+            hnp.arrays(np.float64, m, elements=st.floats(-20.0, 20.0)),
+            hnp.arrays(np.float64, m, elements=st.floats(0.0, 6.0)),
             hnp.arrays(np.float64, m, elements=unit),
         )
     ),
     unit,
-    unit,
-    unit,
-    st.floats(0.0, 0.5),
+    st.floats(0.0, 6.0),
 )
-def test_membership_transitions_are_valid(arrays, act_share, freeze, leave, margin):
-    status, c, cost, u = arrays
-    new = rules.membership_transition(status, c, cost, u, act_share, freeze, leave, margin)
-    assert new.shape == status.shape
+def test_membership_choices_are_valid(arrays, act_share, bias):
+    status, value, cost, u = arrays
+    new = rules.membership_choice(
+        status, rules.membership_utilities(value, cost), u, act_share, bias
+    )
+    assert new.shape == status.shape and new.dtype == status.dtype
     for old, now in zip(status.tolist(), new.tolist(), strict=True):
         assert (old, now) in VALID_TRANSITIONS, (old, now)
 

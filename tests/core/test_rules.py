@@ -304,75 +304,101 @@ def test_commitment_anchor_and_exit_cost():
 
 # --------------------------------------------------------------------------- membership
 
-TH = dict(act_share=1.0, freeze_threshold=0.3, leave_threshold=0.18, rejoin_margin=0.15)
 
-
-def _transition(status, c, cost=0.0, u=0.0, **kw):
-    p = TH | kw
-    status = np.asarray(status)
+def _choose(status, value, cost=0.0, u=0.0, act_share=1.0, bias=0.0):
+    status = np.asarray(status, dtype=np.int8)
     n = status.shape[-1]
-    return rules.membership_transition(
-        status,
-        np.asarray(c, dtype=float),
-        np.broadcast_to(np.asarray(cost, dtype=float), (n,)),
-        np.broadcast_to(np.asarray(u, dtype=float), (n,)),
-        p["act_share"],
-        p["freeze_threshold"],
-        p["leave_threshold"],
-        p["rejoin_margin"],
+    value = np.broadcast_to(np.asarray(value, dtype=float), (n,))
+    cost = np.broadcast_to(np.asarray(cost, dtype=float), (n,))
+    util = rules.membership_utilities(value, cost)
+    return rules.membership_choice(
+        status, util, np.broadcast_to(np.asarray(u, dtype=float), (n,)), act_share, bias
     )
 
 
-@pytest.mark.parametrize(
-    "status, c, expected",
-    [
-        (ACTIVE, 0.25, FROZEN),  # below the freeze threshold
-        (ACTIVE, 0.35, ACTIVE),  # above it
-        (ACTIVE, 0.05, FROZEN),  # far below: freezes, never withdraws directly
-        (FROZEN, 0.35, FROZEN),  # hysteresis: between 0.30 and 0.45
-        (FROZEN, 0.44, FROZEN),
-        (FROZEN, 0.50, ACTIVE),  # above freeze_threshold + rejoin_margin: returns
-        (FROZEN, 0.25, FROZEN),  # between the leave and freeze thresholds
-        (FROZEN, 0.10, WITHDRAWN),  # below the leave threshold
-        (WITHDRAWN, 0.90, WITHDRAWN),  # absorbing
-        (WITHDRAWN, 0.00, WITHDRAWN),
-        (NON_MEMBER, 0.00, NON_MEMBER),  # only an accession changes a non-member
-        (NON_MEMBER, 0.90, NON_MEMBER),
-    ],
-)
-def test_membership_transition_cases(status, c, expected):
-    assert _transition([status], [c])[0] == expected
+def _choice_shares(status, value, cost=0.0, bias=0.0, n=4000):
+    """Shares of ACTIVE, FROZEN, WITHDRAWN chosen on an even grid of draws."""
+    u = (np.arange(n) + 0.5) / n
+    out = _choose([status] * n, value, cost, u, 1.0, bias)
+    return [float((out == s).mean()) for s in (ACTIVE, FROZEN, WITHDRAWN)]
 
 
-def test_membership_transition_vectorised():
-    status = [ACTIVE, ACTIVE, FROZEN, FROZEN, FROZEN, WITHDRAWN, NON_MEMBER]
-    c = [0.25, 0.35, 0.35, 0.6, 0.1, 1.0, 0.0]
-    out = _transition(status, c)
-    np.testing.assert_array_equal(
-        out, [FROZEN, ACTIVE, FROZEN, ACTIVE, WITHDRAWN, WITHDRAWN, NON_MEMBER]
+def test_membership_utilities_exact():
+    util = rules.membership_utilities(np.array([1.0, -0.5]), np.array([0.4, 0.0]))
+    np.testing.assert_allclose(util, [[0.0, -1.2, -2.4], [0.0, 0.5, 1.0]])
+
+
+def test_alliance_value_directions():
+    v = rules.alliance_value(
+        np.array([0.2, 0.6, 0.6, 0.6]),
+        np.array([0.0, 0.0, 0.5, 0.0]),
+        np.array([0.0, 0.0, 0.0, 0.5]),
+        0.4,
+        8.0,
+        3.0,
+        2.0,
     )
+    np.testing.assert_allclose(v, [-1.6, 1.6, 0.1, 0.6])
 
 
-def test_exit_cost_prevents_freezing():
-    # 0.25 would freeze without exit cost, but the cost lowers the threshold to 0.2
-    assert _transition([ACTIVE], [0.25], cost=0.0)[0] == FROZEN
-    assert _transition([ACTIVE], [0.25], cost=0.1)[0] == ACTIVE
-    # and it deters leaving: a frozen member at 0.15 withdraws only without the cost
-    assert _transition([FROZEN], [0.15], cost=0.0)[0] == WITHDRAWN
-    assert _transition([FROZEN], [0.15], cost=0.1)[0] == FROZEN
+def test_membership_choice_probabilities_are_logit():
+    # active member, value 0, no cost, no bias: stay (0) or freeze (0) evenly; never withdraw
+    np.testing.assert_allclose(_choice_shares(ACTIVE, 0.0), [0.5, 0.5, 0.0], atol=1e-3)
+    # frozen member, value 0: three rungs with utilities 0, 0, 0
+    np.testing.assert_allclose(_choice_shares(FROZEN, 0.0), [1 / 3] * 3, atol=1e-3)
+    # withdrawn member, value 1, cost 0: return (0) against stay out (-2)
+    p = 1 / (1 + np.exp(-2.0))
+    np.testing.assert_allclose(_choice_shares(WITHDRAWN, 1.0), [p, 0.0, 1 - p], atol=1e-3)
+    # bias favours the current status
+    p = np.exp(2.0) / (1 + np.exp(2.0))
+    np.testing.assert_allclose(_choice_shares(ACTIVE, 0.0, bias=2.0), [p, 1 - p, 0], atol=1e-3)
 
 
-def test_exit_cost_does_not_change_rejoining():
-    assert _transition([FROZEN], [0.5], cost=0.2)[0] == ACTIVE
-    assert _transition([FROZEN], [0.4], cost=0.2)[0] == FROZEN
+@pytest.mark.parametrize("status", [ACTIVE, FROZEN, WITHDRAWN])
+def test_membership_no_choice_impossible(status):
+    # over the plausible span of value and exit cost, with a strong status-quo bias, every
+    # option reachable from a status is chosen for some draws, and no other option ever is
+    reachable = rules._REACHABLE[status]
+    for value in (-2.0, 0.0, 2.0):
+        for cost in (0.0, 3.0):
+            shares = _choice_shares(status, value, cost, bias=3.0, n=200_000)
+            assert [share > 0 for share in shares] == list(reachable), (value, cost, shares)
 
 
-def test_membership_acts_only_when_drawn():
-    # the uniform draw must fall below act_share for a member to act on a threshold
-    assert _transition([ACTIVE], [0.1], u=0.7, act_share=0.5)[0] == ACTIVE
-    assert _transition([ACTIVE], [0.1], u=0.3, act_share=0.5)[0] == FROZEN
-    assert _transition([FROZEN], [0.9], u=0.7, act_share=0.5)[0] == FROZEN
-    assert _transition([FROZEN], [0.0], u=0.7, act_share=0.5)[0] == FROZEN
+def test_membership_directions():
+    # more value: more staying; more exit cost: less withdrawing
+    assert _choice_shares(ACTIVE, 1.0)[1] < _choice_shares(ACTIVE, 0.0)[1]
+    assert _choice_shares(FROZEN, 0.0, cost=2.0)[2] < _choice_shares(FROZEN, 0.0)[2]
+    assert _choice_shares(WITHDRAWN, 0.0, cost=2.0)[0] > _choice_shares(WITHDRAWN, 0.0)[0]
+    # active members never withdraw in one step; withdrawn never freeze
+    assert _choice_shares(ACTIVE, -20.0)[2] == 0.0
+    assert _choice_shares(WITHDRAWN, 20.0)[1] == 0.0
+
+
+def test_membership_acts_only_when_drawn_and_leaves_non_members():
+    # value -3: a reconsidering active member freezes unless its draw is low
+    assert _choose([ACTIVE], -3.0, u=0.7, act_share=0.5)[0] == ACTIVE  # not reconsidering
+    assert _choose([ACTIVE], -3.0, u=0.49, act_share=0.5)[0] == FROZEN  # u/share = 0.98
+    assert _choose([ACTIVE], -3.0, u=0.001, act_share=0.5)[0] == ACTIVE  # u/share = 0.002
+    assert _choose([NON_MEMBER], -9.0, u=0.0)[0] == NON_MEMBER
+
+
+def test_remember_fades_and_fills():
+    np.testing.assert_allclose(rules.remember(np.array(0.8), np.array(0.0), 0.5, 2.0, 2.0), 0.4)
+    np.testing.assert_allclose(rules.remember(np.array(0.0), np.array(1.0), 0.5, 2.0, 2.0), 0.5)
+    np.testing.assert_allclose(rules.remember(np.array(0.5), np.array(9.0), 0.5, 2.0, 1.0), 1.0)
+
+
+def test_toward_pole():
+    w = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    out = rules.toward_pole(w, np.array([2, -1]), np.array([0.5, 0.9]))
+    np.testing.assert_allclose(out, [[0.25, 0.25, 0.5], [0.2, 0.3, 0.5]])
+
+
+def test_helping_pole_in_proportion_to_attraction():
+    attraction = np.array([[0.1, 0.0, 0.3]])  # shares 1/4, 0, 3/4
+    v = np.array([[0.0, 0.24, 0.26, 0.99, 0.9999999999]])
+    np.testing.assert_array_equal(decisions.helping_pole(attraction, v), [[0, 0, 2, 2, 2]])
 
 
 # --------------------------------------------------------------------------- decisions
@@ -431,18 +457,34 @@ def test_response_probability_exact():
     )
 
 
-@pytest.mark.parametrize("name", ["severity", "trust", "fit"])
-def test_request_probability_increases(name):
-    base = dict(severity=0.5, trust=0.5, fit=0.7)
-    grid = np.linspace(0.0, 1.0, 6)
-    args = base | {name: grid}
-    prob = decisions.request_probability(args["severity"], args["trust"], args["fit"], P)
-    assert np.all(np.diff(prob) > 0)
+REQUEST_BASE = dict(severity=0.5, trust=0.5, fit=0.7, w_leader=0.5, against_member=0.0)
+
+
+def _request(**kw):
+    args = REQUEST_BASE | kw
+    return decisions.request_probability(
+        *(np.asarray(args[k], dtype=float) for k in REQUEST_BASE), P
+    )
+
+
+@pytest.mark.parametrize(
+    "name, sign",
+    [("severity", +1), ("trust", +1), ("fit", +1), ("w_leader", +1), ("against_member", -1)],
+)
+def test_request_probability_directions(name, sign):
+    prob = _request(**{name: np.linspace(0.0, 1.0, 6)})
+    assert np.all(sign * np.diff(prob) > 0)
 
 
 def test_request_probability_exact():
-    prob = decisions.request_probability(np.array(1.0), np.array(0.5), np.array(0.0), P)
-    x = P["request_base"] + P["request_severity"] + 0.5 * P["request_trust"]
+    prob = _request(severity=1.0, trust=0.5, fit=0.0, w_leader=0.25, against_member=1.0)
+    x = (
+        P["request_base"]
+        + P["request_severity"]
+        + 0.5 * P["request_trust"]
+        - 0.75 * P["request_sovereignty"]
+        - P["request_against_member"]
+    )
     np.testing.assert_allclose(prob, 1.0 / (1.0 + np.exp(-x)))
 
 
@@ -555,7 +597,10 @@ def test_broadcast_membership_and_small_rules():
     c = RNG.random((R, M))
     cost = RNG.random((R, M)) * 0.2
     u = RNG.random((R, M))
-    _stack_equals_slices(rules.membership_transition, (status, c, cost, u), (0.5, 0.3, 0.18, 0.15))
+    util = rules.membership_utilities(RNG.normal(size=(R, M)), cost)
+    _stack_equals_slices(
+        lambda s, x, v: rules.membership_choice(s, x, v, 0.5, 2.0), (status, util, u)
+    )
     _stack_equals_slices(lambda a, t: rules.commitment_anchor(a, t, 0.4), (c, RNG.random((R, M))))
     _stack_equals_slices(
         lambda lev, cap: rules.exit_cost(lev, cap, 0.25), (c, RNG.random((R, 1)) * 1.2)
@@ -564,7 +609,9 @@ def test_broadcast_membership_and_small_rules():
 
 def test_broadcast_decisions():
     sev, trust, fit = RNG.random((R, M)), RNG.random((R, M)), RNG.random((R, M))
-    _stack_equals_slices(decisions.request_probability, (sev, trust, fit), (P,))
+    _stack_equals_slices(
+        decisions.request_probability, (sev, trust, fit, RNG.random((R, M)), fit > 0.5), (P,)
+    )
     stacked = tuple(RNG.random((R, M)) for _ in range(9))
     _stack_equals_slices(decisions.response_probability, stacked, (P,))
     territorial = RNG.random((R, M)) < 0.5
