@@ -1,7 +1,7 @@
 """Member states as Mesa agents.
 
-A :class:`MemberState` is a view on its row of the model's state arrays (alignment,
-commitment, trust, grievance, alternatives, status): the arrays stay the single source of truth. Each agent makes
+A :class:`MemberState` is a view on its row of the model's state arrays (security
+and economic alignment, commitment, trust, grievance, alternatives, status): the arrays stay the single source of truth. Each agent makes
 its own decisions (whether to ask the alliance, how to drift, whether to stay) by calling
 the step's phase functions in :mod:`csto_sim.core.step` on its own row, the same functions
 the batched engine calls on every row at once.
@@ -34,8 +34,13 @@ class MemberState(mesa.Agent):
 
     @property
     def alignment(self) -> np.ndarray:
-        """Weights toward each pole (on the simplex), in the scenario's pole order."""
+        """Security alignment: weights toward each pole (on the simplex), in the scenario's pole order."""
         return self.model.state.w[self.index]
+
+    @property
+    def economic(self) -> np.ndarray:
+        """Economic alignment: weights toward each pole (on the simplex)."""
+        return self.model.state.e[self.index]
 
     @property
     def commitment(self) -> float:

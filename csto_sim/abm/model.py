@@ -18,7 +18,7 @@ import numpy as np
 from csto_sim.abm.agents import EachAgent, MemberState
 from csto_sim.core import metrics
 from csto_sim.core.events import concat_events, empty_events
-from csto_sim.core.inputs import Inputs, inputs_for
+from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.core.state import State, Trajectory
@@ -42,7 +42,8 @@ class CSTOModel(mesa.Model):
     Args:
         scenario: a :class:`Scenario` or the path of a scenario file.
         run: the run index; with the scenario's seed it determines the run's seed.
-        rng: an integer seed that replaces the derived run seed (Mesa convention).
+        rng: an integer seed that replaces the derived run seed (Mesa convention); a
+            history the scenario continues is run with its own seed for run ``run``.
         collect: keep a Mesa ``DataCollector`` (needed by ``mesa.batch_run``).
         **parameters: behavioural parameters overriding the scenario's (for sweeps).
     """
@@ -74,7 +75,13 @@ class CSTOModel(mesa.Model):
         self.relations = relations_graph(spec)
         self.t = 0
         inp = self.inputs
-        self.state = State.initial(inp.initial)
+        self.history: CSTOModel | None = None
+        start = inp.initial
+        if inp.history is not None:  # first live through the history, then carry on from it
+            self.history = CSTOModel(history_scenario(spec), run=run, collect=False)
+            self.history.run_model()
+            start = continued_state(inp.history, self.history.state, inp)
+        self.state = State.initial(start)
         for i, name in enumerate(inp.members):
             MemberState(self, i, name)
         self.members: list[MemberState] = sorted(self.agents, key=lambda a: a.index)
@@ -113,8 +120,13 @@ class CSTOModel(mesa.Model):
 
     @property
     def w(self) -> np.ndarray:
-        """Alignment weights ``(members, poles)`` (the state's array, not a copy)."""
+        """Security alignment weights ``(members, poles)`` (the state's array, not a copy)."""
         return self.state.w
+
+    @property
+    def e(self) -> np.ndarray:
+        """Economic alignment weights ``(members, poles)``."""
+        return self.state.e
 
     @property
     def c(self) -> np.ndarray:
@@ -202,6 +214,10 @@ class CSTOModel(mesa.Model):
                 "alternatives": a.alternatives,
                 **{
                     f"w_{p.lower()}": float(a.alignment[j]) for j, p in enumerate(self.inputs.poles)
+                },
+                **{
+                    f"econ_{p.lower()}": float(a.economic[j])
+                    for j, p in enumerate(self.inputs.poles)
                 },
             }
             for a in self.members

@@ -14,26 +14,50 @@ from collections.abc import Sequence
 import numpy as np
 
 from csto_sim.core.events import empty_events
-from csto_sim.core.inputs import Inputs, inputs_for
-from csto_sim.core.randomness import draw_noise, stack_noise
+from csto_sim.core.inputs import Inputs, continued_state, inputs_for
+from csto_sim.core.randomness import draw_noise, run_seed, stack_noise
 from csto_sim.core.scenario import Scenario
 from csto_sim.core.state import State, Trajectory
 from csto_sim.core.step import AllMembers, advance
 
 
 def run_batch(
-    scenario: Scenario, seeds: Sequence[int]
+    scenario: Scenario, seeds: Sequence[int], history_seeds: Sequence[int] | None = None
 ) -> tuple[Inputs, Trajectory, dict[str, list[np.ndarray]]]:
-    """Run one replica per seed; returns the inputs, the trajectory ``(R, T+1, ...)`` and the event record."""
+    """Run one replica per seed; returns the inputs, the trajectory ``(R, T+1, ...)`` and the
+    event record. A projection that continues a history first runs the history, replica by
+    replica with ``history_seeds``, and starts from where each ended."""
     inp = inputs_for(scenario)
-    R = len(seeds)
+    start = State.initial(inp.initial, replicas=len(seeds))
+    if inp.history is not None:
+        if history_seeds is None or len(history_seeds) != len(seeds):
+            raise ValueError("a scenario that continues a history needs one history seed per run")
+        past = State.initial(inp.history.initial, replicas=len(seeds))
+        advance_all(inp.history, past, history_seeds)
+        start = continued_state(inp.history, past, inp)
+    trajectory, record = advance_all(inp, start, seeds)
+    return inp, trajectory, record
+
+
+def history_seeds(scenario: Scenario, runs: Sequence[int]) -> list[int] | None:
+    """The seeds of the history runs that runs ``runs`` of a projection continue: run ``r``
+    continues run ``r`` of its history (the history's own seed stream, so every projection
+    of an ensemble starts run ``r`` from the same history); None without a history."""
+    if scenario.history is None:
+        return None
+    return [run_seed(scenario.history.seed, r) for r in runs]
+
+
+def advance_all(
+    inp: Inputs, state: State, seeds: Sequence[int]
+) -> tuple[Trajectory, dict[str, list[np.ndarray]]]:
+    """Advance replicas of ``state`` (one per seed) through every step of ``inp``."""
     noise = stack_noise([draw_noise(inp.noise_shape, int(s)) for s in seeds])
-    state = State.initial(inp.initial, replicas=R)
-    trajectory = Trajectory.empty(inp.n_steps, inp.initial, replicas=R)
+    trajectory = Trajectory.empty(inp.n_steps, inp.initial, replicas=len(seeds))
     trajectory.record(0, state)
     record = empty_events()
     members = AllMembers(inp, state)
     for t in range(inp.n_steps):
         advance(inp, t, state, noise.at(t), members, record)
         trajectory.record(t + 1, state)
-    return inp, trajectory, record
+    return trajectory, record

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from csto_sim.core.rules import sigmoid
+from csto_sim.core.rules import pole_target, sigmoid
 from csto_sim.core.vocabulary import ACTIVE
 
 if TYPE_CHECKING:
@@ -87,20 +87,16 @@ def response_probability(
     return sigmoid(x)
 
 
-def bilateral_attraction(w: np.ndarray, offers: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """How much each pole may help a member directly ``(..., M, P)``: its alignment toward the
-    pole times the pole's offer and strength relative to the strongest pole."""
-    top = strength.max(axis=-1, keepdims=True)
-    rel = strength / np.where(top > 0, top, 1.0)
-    return w * offers * rel
+def bilateral_attraction(w: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """How much each pole may help a member directly ``(..., M, P)``: the member's security
+    alignment toward the pole times the pole's share of the pull on it (both on the simplex,
+    so the sum over poles is at most 1)."""
+    return w * target
 
 
-def bilateral_probability(
-    w: np.ndarray, offers: np.ndarray, strength: np.ndarray, scale: float
-) -> np.ndarray:
-    """Chance that some pole helps a member directly: its total attraction to the poles, in
-    [0, scale]."""
-    return scale * np.clip(bilateral_attraction(w, offers, strength).sum(axis=-1), 0.0, 1.0)
+def bilateral_probability(w: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """Chance that some pole helps a member directly: its total attraction, in [0, scale]."""
+    return scale * np.clip(bilateral_attraction(w, target).sum(axis=-1), 0.0, 1.0)
 
 
 def helping_pole(attraction: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -180,8 +176,9 @@ def bilateral_help(inp: Inputs, t: int, w: np.ndarray, u: np.ndarray) -> np.ndar
     """Which pole, if any, helps each (member, kind) directly this step ``(..., M, K)`` (-1:
     none), from the uniform draws ``u``: help comes with :func:`bilateral_probability`, and
     then from a pole chosen in proportion to its attraction."""
-    attraction = bilateral_attraction(w, inp.offers[t], inp.strength[t])
-    chance = inp.params["bilateral_help"] * np.clip(attraction.sum(axis=-1), 0.0, 1.0)
+    target = pole_target(inp.strength[t], inp.offers[t], w)
+    attraction = bilateral_attraction(w, target)
+    chance = bilateral_probability(w, target, inp.params["bilateral_help"])
     helps = u < chance[..., None]
     v = u / np.where(chance > 0, chance, 1.0)[..., None]
     return np.where(helps, helping_pole(attraction, v), -1)

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csto_sim.core import rules
-from csto_sim.core.scenario import Scenario
+from csto_sim.core.scenario import Scenario, structural_ties
 from csto_sim.core.state import State
 from csto_sim.core.vocabulary import (
+    CHANNELS,
     INTRA_ALLIANCE_KIND,
     KINDS_WITHOUT_COUNTERPART,
     STATUSES,
     THREAT_KINDS,
+    TIE_KINDS,
 )
 
 
@@ -70,9 +72,11 @@ class Inputs:
     dt: float
     years: np.ndarray  # (T+1,) decimal year at the start of each step and at the end
     strength: np.ndarray  # (T, P) pole strength; the leader pole's is the leader's capacity
+    economic_strength: np.ndarray  # (T, P) pole strength (the leader's whatever it is tied down by)
     capacity: np.ndarray  # (T,) leader's available capacity (strength less distraction)
     leader_strength: np.ndarray  # (T,) leader's strength (its pole's), whatever it is tied down by
-    offers: np.ndarray  # (T, M, P) offers in [0, 1]
+    offers: np.ndarray  # (T, M, P) each pole's security attraction for each member (> 0)
+    economic_offers: np.ndarray  # (T, M, P) each pole's economic attraction for each member
     accession: np.ndarray  # (T, M) bool: member joins at this step
     p_event: np.ndarray  # (M, K) probability of an event of each kind per step
     option_table: np.ndarray  # (M, K, O) counterparts a random event may involve, padded with -1
@@ -95,7 +99,10 @@ class Inputs:
     ties: np.ndarray  # (M, M) signed relation weights
     influence: np.ndarray  # (M, M) ties scaled by the partner's share of the pair's capability
     shares: Shares  # per-step shares of the rates
-    initial: State  # the members' state at the start
+    initial: (
+        State  # the members' state at the start (members continued from a history: placeholders)
+    )
+    history: Inputs | None = None  # the compiled history a projection continues
     params: dict = field(default_factory=dict)
 
     @property
@@ -112,7 +119,10 @@ def compile_inputs(s: Scenario) -> Inputs:
     pr = s.parameters
     leader, leader_pole = members.index(s.alliance.leader), poles.index(s.alliance.leader_pole)
     strength, capacity, leader_strength = pole_strengths(s, years, leader_pole)
-    offers, accession = offers_and_accessions(s, years)
+    economic_strength = strength.copy()
+    economic_strength[:, leader_pole] = leader_strength
+    offers, economic_offers = attractions(s, years, leader, leader_pole)
+    accession = accessions(s, years)
     counterparts, affinity, is_member = counterpart_table(s)
     ties = tie_matrix(s)
     hazards = hazard_options(s, ties, counterparts, is_member, affinity, dt)
@@ -128,9 +138,11 @@ def compile_inputs(s: Scenario) -> Inputs:
         dt=dt,
         years=years,
         strength=strength,
+        economic_strength=economic_strength,
         capacity=capacity,
         leader_strength=leader_strength,
         offers=offers,
+        economic_offers=economic_offers,
         accession=accession,
         **hazards,
         affinity=affinity,
@@ -147,23 +159,37 @@ def compile_inputs(s: Scenario) -> Inputs:
         influence=influence,
         shares=rate_shares(pr.model_dump(), influence, dt),
         initial=initial_state(s),
+        history=inputs_for(history_scenario(s)) if s.history is not None else None,
         params=pr.model_dump(),
     )
 
 
 def initial_state(s: Scenario) -> State:
-    """The members' state at the scenario's start: as the scenario gives it, with no grievance
-    and no alternatives remembered."""
+    """The members' state at the scenario's start: as the scenario gives it (economic
+    alignment as the security alignment where not given), with no grievance and no
+    alternatives remembered."""
     members, poles = s.member_names, s.pole_names
     zero = np.zeros(len(members))
     return State(
         w=np.array([[s.members[m].alignment.get(p, 0.0) for p in poles] for m in members]),
-        c=np.array([s.members[m].commitment for m in members]),
-        b=np.array([s.members[m].trust for m in members]),
+        e=np.array(
+            [
+                [(s.members[m].economic or s.members[m].alignment).get(p, 0.0) for p in poles]
+                for m in members
+            ]
+        ),
+        c=np.array([s.members[m].commitment or 0.0 for m in members]),
+        b=np.array([_or(s.members[m].trust, 0.5) for m in members]),
         g=zero.copy(),
         a=zero.copy(),
-        status=np.array([STATUSES.index(s.members[m].status) for m in members], dtype=np.int8),
+        status=np.array(
+            [STATUSES.index(s.members[m].status or "active") for m in members], dtype=np.int8
+        ),
     )
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def step_of(years: np.ndarray, year: float) -> int:
@@ -203,25 +229,63 @@ def pole_strengths(
     return strength, capacity, leader_strength
 
 
-def offers_and_accessions(s: Scenario, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each pole's offer to each member by step ``(T, M, P)`` with scripted pole shifts, and accessions ``(T, M)``."""
+def tie_array(s: Scenario, years: np.ndarray) -> np.ndarray:
+    """Which structural ties hold in each step ``(T, M, P, tie kinds)`` (0/1): the scenario's
+    own ``ties`` and, with ``structural_ties = true``, the package's ``structural_ties.csv``
+    rows for its members and poles."""
     members, poles = s.member_names, s.pole_names
-    T, M, P = len(years) - 1, len(members), len(poles)
-    offers = np.zeros((T, M, P))
-    for i, m in enumerate(members):
-        for p, series in s.members[m].offers.items():
-            offers[:, i, poles.index(p)] = series_at(series, years[:-1])
-    accession = np.zeros((T, M), dtype=bool)
-    for e in sorted(s.events.values(), key=lambda e: e.year):
-        t = step_of(years, e.year)
-        if e.kind == "pole_shift":
-            rows = [members.index(e.member)] if e.member else list(range(M))
-            j = poles.index(e.pole)
-            for i in rows:
-                offers[t:, i, j] = np.clip(offers[t:, i, j] + e.offer_change, 0.0, 1.0)
-        elif e.kind == "accession":
-            accession[t, members.index(e.member)] = True
-    return offers, accession
+    mid = years[:-1]
+    out = np.zeros((len(mid), len(members), len(poles), len(TIE_KINDS)))
+    ties = list(s.ties.values())
+    if s.structural_ties:
+        ties += [t for t in structural_ties() if t.member in members and t.pole in poles]
+    for tie in ties:
+        i, j, k = members.index(tie.member), poles.index(tie.pole), TIE_KINDS.index(tie.kind)
+        out[:, i, j, k] = np.maximum(out[:, i, j, k], tie.active(mid))
+    return out
+
+
+def attractions(
+    s: Scenario, years: np.ndarray, leader: int, leader_pole: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each pole's security and economic attraction for each member by step, ``(T, M, P)`` each.
+
+    The attraction is ``exp(reach_p + sum_k theta_k tie_mpk + shift)``: the pole's reach in
+    the channel, the weights of the structural ties that hold (``tie_security`` or
+    ``tie_economic``), and the scripted pole shifts of that channel from their date on (a
+    shift without a member applies to every member but the leader). Times the pole's
+    strength and normalised, it is where the member's alignment is pulled. The leader is
+    attracted only by its own pole.
+    """
+    members, poles = s.member_names, s.pole_names
+    T = len(years) - 1
+    ties = tie_array(s, years)
+    out = []
+    for channel in CHANNELS:
+        weights = np.array([getattr(s.parameters, f"tie_{channel}")[k] for k in TIE_KINDS])
+        reach = np.array([getattr(s.poles[p], f"{channel}_reach") for p in poles])
+        logit = reach + ties @ weights
+        for e in s.events.values():
+            if e.kind == "pole_shift" and e.channel == channel:
+                rows = (
+                    [members.index(e.member)]
+                    if e.member
+                    else [i for i in range(len(members)) if i != leader]
+                )
+                logit[step_of(years, e.year) :, rows, poles.index(e.pole)] += e.pull_change
+        attraction = np.exp(logit)
+        attraction[:, leader, :] = np.eye(len(poles))[leader_pole]
+        out.append(attraction.reshape(T, len(members), len(poles)))
+    return out[0], out[1]
+
+
+def accessions(s: Scenario, years: np.ndarray) -> np.ndarray:
+    """Scripted accessions ``(T, M)``: the member joins at this step."""
+    accession = np.zeros((len(years) - 1, len(s.members)), dtype=bool)
+    for e in s.events.values():
+        if e.kind == "accession":
+            accession[step_of(years, e.year), s.member_names.index(e.member)] = True
+    return accession
 
 
 def counterpart_table(s: Scenario) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -359,6 +423,44 @@ def rate_shares(p: dict, influence: np.ndarray, dt: float) -> Shares:
     )
 
 
+def history_scenario(s: Scenario) -> Scenario:
+    """The history a projection continues, run with the projection's parameters (one
+    parameter set per run); the same object while ``s`` is in use, so its inputs are cached."""
+    hit = _HISTORY.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    if len(_HISTORY) > 16:
+        _HISTORY.clear()
+    past = s.history.model_copy(update={"parameters": s.parameters})
+    _HISTORY[id(s)] = (s, past)
+    return past
+
+
+def continued_state(past: Inputs, end: State, inp: Inputs) -> State:
+    """The starting state of a projection from the end state of its history (any leading
+    axes): members of the history carry on, matched by name (poles too); the others start
+    as the projection gives them."""
+    lead = end.status.shape[:-1]
+    start = State.initial(inp.initial, replicas=None)
+    out = State(
+        *(
+            np.broadcast_to(getattr(start, f), (*lead, *getattr(start, f).shape)).copy()
+            for f in ("w", "e", "c", "b", "g", "a", "status")
+        )
+    )
+    poles = [past.poles.index(p) for p in inp.poles]
+    for i, name in enumerate(inp.members):
+        if name not in past.members:
+            continue
+        j = past.members.index(name)
+        out.w[..., i, :] = end.w[..., j, poles]
+        out.e[..., i, :] = end.e[..., j, poles]
+        for f in ("c", "b", "g", "a", "status"):
+            getattr(out, f)[..., i] = getattr(end, f)[..., j]
+    return out
+
+
+_HISTORY: dict[int, tuple[Scenario, Scenario]] = {}
 _CACHE: dict[int, tuple[Scenario, Inputs]] = {}
 
 

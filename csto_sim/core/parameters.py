@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from csto_sim.core.vocabulary import THREAT_KINDS
+from csto_sim.core.vocabulary import THREAT_KINDS, TIE_KINDS
 
 
 def _bounds(unit: str) -> dict[str, float]:
@@ -37,6 +37,10 @@ def P(default: Any, unit: str, meaning: str, low: float, high: float) -> Any:
 
 def _per_kind(values: dict[str, float]) -> dict[str, float]:
     return {k: values[k] for k in THREAT_KINDS}
+
+
+def _per_tie(values: dict[str, float]) -> dict[str, float]:
+    return {k: values[k] for k in TIE_KINDS}
 
 
 class Parameters(BaseModel):
@@ -275,6 +279,44 @@ class Parameters(BaseModel):
         1,
         5,
     )
+    membership_economic: float = P(
+        1.0,
+        "logit per unit economic weight",
+        "economic dependence on the leader's pole (market access, remittances) makes full membership worth more",
+        0,
+        4,
+    )
+    # --- the pull of the poles, by kind of structural tie ---
+    tie_security: dict[str, float] = P(
+        _per_tie(
+            {
+                "border": 0.196,
+                "language": 0.2526,
+                "institution": 0.0974,
+                "agreement": 0.0655,
+                "base": 0.6392,
+            }
+        ),
+        "logit per tie",
+        "how much a tie of each kind adds to a pole's pull on a member's security alignment (fitted on the 2002 cross-section)",
+        -2,
+        2,
+    )
+    tie_economic: dict[str, float] = P(
+        _per_tie(
+            {
+                "border": 0.3461,
+                "language": 0.0382,
+                "institution": 0.2814,
+                "agreement": -0.1589,
+                "base": -0.1061,
+            }
+        ),
+        "logit per tie",
+        "how much a tie of each kind adds to a pole's pull on a member's economic alignment (fitted on the 2002 cross-section)",
+        -2,
+        2,
+    )
     # --- by kind of threat ---
     charter_fit: dict[str, float] = P(
         _per_kind(
@@ -327,21 +369,32 @@ class Parameters(BaseModel):
         1,
     )
 
-    @field_validator("charter_fit", "internal_affairs", "severity_mean", mode="before")
+    @field_validator(
+        "charter_fit",
+        "internal_affairs",
+        "severity_mean",
+        "tie_security",
+        "tie_economic",
+        mode="before",
+    )
     @classmethod
     def _fill_kinds(cls, value: Any, info: Any) -> Any:
         """Complete a per-kind table with defaults, rejecting unknown kinds and values out of range.
 
-        Mean severities must lie in [0.05, 0.95] (the severity distribution degenerates at 0 and 1).
+        Mean severities must lie in [0.05, 0.95] (the severity distribution degenerates at 0
+        and 1); tie weights in [-5, 5]; the other tables in [0, 1].
         """
         if not isinstance(value, dict):
             return value
-        unknown = [k for k in value if k not in THREAT_KINDS]
+        kinds = TIE_KINDS if info.field_name.startswith("tie_") else THREAT_KINDS
+        unknown = [k for k in value if k not in kinds]
         if unknown:
-            raise ValueError(
-                f"unknown threat kind {unknown[0]!r}; known: {', '.join(THREAT_KINDS)}"
-            )
-        low, high = (0.05, 0.95) if info.field_name == "severity_mean" else (0.0, 1.0)
+            what = "tie kind" if kinds is TIE_KINDS else "threat kind"
+            raise ValueError(f"unknown {what} {unknown[0]!r}; known: {', '.join(kinds)}")
+        if kinds is TIE_KINDS:
+            low, high = -5.0, 5.0
+        else:
+            low, high = (0.05, 0.95) if info.field_name == "severity_mean" else (0.0, 1.0)
         for k, v in value.items():
             if not isinstance(v, int | float) or isinstance(v, bool):
                 raise ValueError(f"{k}: expected a number, got {v!r}")

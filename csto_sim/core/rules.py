@@ -160,17 +160,25 @@ def alliance_value(
     c: np.ndarray,
     grievance: np.ndarray,
     alternatives: np.ndarray,
+    e_leader: np.ndarray,
     midpoint: float,
     w_commitment: float,
     w_grievance: float,
     w_alternatives: float,
+    w_economic: float,
 ) -> np.ndarray:
     """What full membership is worth to a member over a step back from it (logit units).
 
-    Commitment above ``midpoint`` adds, grievances (unanswered threats remembered) and
-    credible security alternatives (help received from other poles) subtract.
+    Commitment above ``midpoint`` and economic dependence on the leader's pole ``e_leader``
+    add; grievances (unanswered threats remembered) and credible security alternatives (help
+    received from other poles) subtract.
     """
-    return w_commitment * (c - midpoint) - w_grievance * grievance - w_alternatives * alternatives
+    return (
+        w_commitment * (c - midpoint)
+        + w_economic * e_leader
+        - w_grievance * grievance
+        - w_alternatives * alternatives
+    )
 
 
 MEMBERSHIP_OPTIONS = (ACTIVE, FROZEN, WITHDRAWN)

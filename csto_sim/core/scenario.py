@@ -8,6 +8,7 @@ naming the file and the key path, so the command line can print one line and exi
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import hashlib
@@ -16,6 +17,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,14 +32,20 @@ from pydantic import (
 )
 
 from csto_sim.core.parameters import Parameters
-from csto_sim.core.vocabulary import EVENT_KINDS, INTRA_ALLIANCE_KIND, KIND_ALIASES, THREAT_KINDS
+from csto_sim.core.vocabulary import (
+    EVENT_KINDS,
+    INTRA_ALLIANCE_KIND,
+    KIND_ALIASES,
+    THREAT_KINDS,
+    TIE_KINDS,
+)
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 Series = float | list[Pair]
 """A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
 
-ATOMIC_TABLES: frozenset[str] = frozenset({"alignment"})
+ATOMIC_TABLES: frozenset[str] = frozenset({"alignment", "economic"})
 """Tables that a file extending another replaces whole instead of merging key by key
 (an alignment must sum to one, so mixing a child's weights with its base's makes no sense)."""
 
@@ -98,9 +106,13 @@ class Alliance(_Strict):
 
 
 class Pole(_Strict):
-    """An outside power: its strength over time (relative index, leader pole = the leader's strength)."""
+    """An outside power: its strength over time on one cross-pole scale (CINC relative to the
+    leader's in 2002), and its reach in each channel (log-attraction beyond strength and
+    ties, estimated from the 2002 cross-section by ``csto_sim.hindcast.build``)."""
 
     strength: Series
+    security_reach: float = Field(0.0, ge=-10.0, le=10.0)
+    economic_reach: float = Field(0.0, ge=-10.0, le=10.0)
 
     @field_validator("strength")
     @classmethod
@@ -111,20 +123,22 @@ class Pole(_Strict):
 class Member(_Strict):
     """A member state's starting state and attributes."""
 
-    alignment: dict[str, float]
-    commitment: Unit
-    trust: Unit = 0.5
-    status: Literal["active", "frozen", "withdrawn", "non_member"] = "active"
+    alignment: dict[str, float] = {}
+    economic: dict[str, float] = {}
+    commitment: Unit | None = None
+    trust: Unit | None = None
+    status: Literal["active", "frozen", "withdrawn", "non_member"] | None = None
     capability: float = Field(ge=0.0)
     budget_share: Unit = 0.0
     leverage: Unit = 0.0
     adversaries: list[str] = []
-    offers: dict[str, Series] = {}
     hazards: dict[str, float] = {}
 
-    @field_validator("alignment")
+    @field_validator("alignment", "economic")
     @classmethod
-    def _simplex(cls, v: dict[str, float]) -> dict[str, float]:
+    def _simplex(cls, v: dict[str, float], info: Any) -> dict[str, float]:
+        if not v:
+            return v
         for pole, w in v.items():
             if not isinstance(w, int | float) or isinstance(w, bool):
                 raise ValueError(f"weight of {pole} is not a number")
@@ -133,16 +147,6 @@ class Member(_Strict):
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"weights sum to {total:g}, expected 1")
-        return v
-
-    @field_validator("offers")
-    @classmethod
-    def _offers(cls, v: dict[str, Series]) -> dict[str, Series]:
-        for pole, series in v.items():
-            try:
-                _check_series(series, low=0.0, high=1.0)
-            except ValueError as exc:
-                raise ValueError(f"{pole}: {exc}") from None
         return v
 
     @field_validator("hazards")
@@ -167,7 +171,8 @@ class Event(_Strict):
     severity: Unit = 0.5
     territorial: StrictBool = True
     pole: str = ""
-    offer_change: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    channel: Literal["security", "economic"] = "economic"
+    pull_change: Annotated[float, Field(ge=-5.0, le=5.0)] = 0.0
     source: str = ""
 
     @field_validator("kind")
@@ -184,6 +189,50 @@ class Event(_Strict):
         return decimal_year(self.date)
 
 
+class Tie(_Strict):
+    """A dated structural tie between a member and a pole (``structural_ties.csv``)."""
+
+    kind: str
+    member: str
+    pole: str
+    start: dt.date | float | None = None
+    end: dt.date | float | None = None
+    source: str = ""
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in TIE_KINDS:
+            raise ValueError(f"unknown tie kind {v!r}{_did_you_mean(v, TIE_KINDS)}")
+        return v
+
+    def active(self, year: np.ndarray) -> np.ndarray:
+        """Whether the tie holds at each decimal year."""
+        start = -np.inf if self.start is None else decimal_year(self.start)
+        end = np.inf if self.end is None else decimal_year(self.end)
+        return (year >= start) & (year < end)
+
+
+def structural_ties() -> list[Tie]:
+    """The dated structural ties shipped with the package (``csto_sim/data/structural_ties.csv``)."""
+    with (
+        resources.files("csto_sim")
+        .joinpath("data", "structural_ties.csv")
+        .open(encoding="utf-8") as f
+    ):
+        return [
+            Tie(
+                kind=r["kind"],
+                member=r["member"],
+                pole=r["pole"],
+                start=dt.date.fromisoformat(r["start"]) if r["start"] else None,
+                end=dt.date.fromisoformat(r["end"]) if r["end"] else None,
+                source=r["source"],
+            )
+            for r in csv.DictReader(f)
+        ]
+
+
 class Scenario(_Strict):
     """A validated scenario, defaults filled and ``extends`` resolved."""
 
@@ -198,6 +247,9 @@ class Scenario(_Strict):
     actors: dict[str, Actor] = {}
     hazards: dict[str, float] = {}
     events: dict[str, Event] = {}
+    ties: dict[str, Tie] = {}
+    structural_ties: StrictBool = False
+    history: Scenario | None = None
     parameters: Parameters = Parameters()
     source: str = ""
 
@@ -216,7 +268,7 @@ class Scenario(_Strict):
             )
         return v
 
-    @field_validator("poles", "members", "actors", "events", "relations")
+    @field_validator("poles", "members", "actors", "events", "relations", "ties")
     @classmethod
     def _keys(cls, v: dict[str, Any]) -> dict[str, Any]:
         seen: dict[str, str] = {}
@@ -255,6 +307,8 @@ class Scenario(_Strict):
         Only the content counts: not the file it was read from, nor its comments or layout.
         """
         content = {k: v for k, v in self.to_dict().items() if k != "source"}
+        if content.get("history"):
+            content["history"] = {k: v for k, v in content["history"].items() if k != "source"}
         text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -500,7 +554,22 @@ def load_scenario(path: str | Path) -> Scenario:
     data, origin = _resolve(path, ())
     data.setdefault("name", path.stem)
     data.setdefault("source", str(path))
+    if "history" in data:
+        data["history"] = _load_history(data["history"], _file_for(("history",), origin, path))
     return scenario_from_data(data, path, origin)
+
+
+def _load_history(value: Any, path: Path) -> Scenario:
+    """The scenario a projection continues (``history = "file.toml"``, relative to ``path``)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
+        raise ScenarioError(path, "history", "expected a file name (a string of 1-255 characters)")
+    history_path = (path.parent / value).resolve()
+    if not history_path.is_file():
+        raise ScenarioError(path, "history", f"history file {_short(value, 60)!r} does not exist")
+    history = load_scenario(history_path)
+    if history.history is not None:
+        raise ScenarioError(path, "history", "a history cannot itself continue another history")
+    return history
 
 
 def scenario_from_data(
@@ -520,11 +589,21 @@ def scenario_from_data(
 def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
     """Checks that span several sections (names that must exist, dates inside the span);
     the first problem found is raised as a :class:`ScenarioError`."""
-    for check in (_span_problems, _alliance_problems, _member_problems, _relation_problems):
+    checks = (
+        _span_problems,
+        _alliance_problems,
+        _member_problems,
+        _relation_problems,
+        _history_problems,
+    )
+    for check in checks:
         for loc, msg in check(s):
             raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
     for eid, ev in s.events.items():
         for loc, msg in _event_problems(s, ("events", eid), ev):
+            raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
+    for tid, tie in s.ties.items():
+        for loc, msg in _tie_problems(s, ("ties", tid), tie):
             raise ScenarioError(_file_for(loc, origin, path), ".".join(map(str, loc)), msg)
 
 
@@ -556,10 +635,26 @@ def _alliance_problems(s: Scenario) -> Problems:
         yield ("alliance", "leader_pole"), _unknown("pole", s.alliance.leader_pole, s.pole_names)
 
 
+STATE_FIELDS: tuple[str, ...] = ("alignment", "economic", "commitment", "trust", "status")
+"""A member's starting state: given in the scenario, or taken from the history's end."""
+
+
 def _member_problems(s: Scenario) -> Problems:
     poles, known = s.pole_names, list(s.actors) + s.member_names
+    continued = s.history.member_names if s.history is not None else []
     for name, m in s.members.items():
-        for table in ("alignment", "offers"):
+        if name in continued:
+            for field in STATE_FIELDS:
+                if getattr(m, field) not in (None, {}):
+                    yield (
+                        ("members", name, field),
+                        "comes from the end of the history; remove it here",
+                    )
+        else:
+            for field in ("alignment", "commitment"):
+                if getattr(m, field) in (None, {}):
+                    yield ("members", name, field), "required (the member is not in a history)"
+        for table in ("alignment", "economic"):
             for pole in getattr(m, table):
                 if pole not in poles:
                     yield (
@@ -569,6 +664,23 @@ def _member_problems(s: Scenario) -> Problems:
         for actor in m.adversaries:
             if actor not in known:
                 yield ("members", name, "adversaries"), _unknown("actor", actor, known)
+
+
+def _history_problems(s: Scenario) -> Problems:
+    h = s.history
+    if h is None:
+        return
+    if h.history is not None:
+        yield ("history",), "a history cannot itself continue another history"
+    if abs(h.time.end - s.time.start) > 1e-9:
+        yield (
+            ("history",),
+            f"the history ends in {h.time.end:g}, the scenario starts in {s.time.start:g}",
+        )
+    if h.alliance.leader != s.alliance.leader or h.alliance.leader_pole != s.alliance.leader_pole:
+        yield ("history",), "the history has another leader or leader pole"
+    if sorted(h.pole_names) != sorted(s.pole_names):
+        yield ("history",), f"the history's poles {h.pole_names} differ from {s.pole_names}"
 
 
 def _relation_problems(s: Scenario) -> Problems:
@@ -585,6 +697,19 @@ def _relation_problems(s: Scenario) -> Problems:
                 yield loc, "a member cannot have a tie to itself"
             elif other is not None and other != w:
                 yield loc, f"tie given twice with different weights ({w:g} and {other:g})"
+
+
+def _tie_problems(s: Scenario, loc: tuple, tie: Tie) -> Problems:
+    if tie.member not in s.member_names:
+        yield (*loc, "member"), _unknown("member", tie.member, s.member_names)
+    if tie.pole not in s.pole_names:
+        yield (*loc, "pole"), _unknown("pole", tie.pole, s.pole_names)
+    if (
+        tie.start is not None
+        and tie.end is not None
+        and decimal_year(tie.end) <= decimal_year(tie.start)
+    ):
+        yield (*loc, "end"), f"end {tie.end} is not after start {tie.start}"
 
 
 def _event_problems(s: Scenario, loc: tuple, ev: Event) -> Problems:

@@ -1,7 +1,7 @@
 """The members' state, and its record over a run.
 
 ``State`` holds the arrays every rule reads and the step writes: security alignment ``w``
-``(..., members, poles)``, commitment ``c``, trust ``b``, grievance ``g``, credibility of
+and economic alignment ``e`` ``(..., members, poles)``, commitment ``c``, trust ``b``, grievance ``g``, credibility of
 security alternatives ``a`` and status ``(..., members)``. Leading axes are replicas (the
 batched engine); the Mesa model has none. ``Trajectory`` keeps the state at every step
 (step 0 is the initial state).
@@ -19,6 +19,7 @@ class State:
     """The members' state arrays."""
 
     w: np.ndarray  # (..., M, P) security alignment weights on the simplex
+    e: np.ndarray  # (..., M, P) economic alignment weights on the simplex
     c: np.ndarray  # (..., M) commitment in [0, 1]
     b: np.ndarray  # (..., M) trust in [0, 1]
     g: np.ndarray  # (..., M) grievance in [0, 1]: unanswered threats remembered
@@ -40,6 +41,7 @@ class Trajectory:
     of :class:`State` with a steps axis ``([R,] T+1, ...)``."""
 
     w: np.ndarray
+    e: np.ndarray
     c: np.ndarray
     b: np.ndarray
     g: np.ndarray

@@ -158,18 +158,25 @@ def pulls(inp: Inputs, t: int, state: State) -> Pull:
 
 
 def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
-    """Members ``who`` between events: pulled by the poles' offers and by partners; trust
-    and commitment settle toward the expected answer and the commitment anchor."""
+    """Members ``who`` between events: security alignment pulled by the poles' security
+    attraction times strength and by partners, economic alignment by the poles' economic
+    attraction times economic strength; trust and commitment settle toward the expected
+    answer and the commitment anchor (security alignment with the leader, and trust)."""
     sh, L = inp.shares, inp.leader_pole
     w = state.w[..., who, :]
     w = rules.move_toward(
         w, rules.pole_target(inp.strength[t], inp.offers[t, who], w), sh.pole_pull
     )
     w = rules.move_toward(w, pull.social[..., who, :], sh.network[who][..., None])
+    e = state.e[..., who, :]
+    e = rules.move_toward(
+        e, rules.pole_target(inp.economic_strength[t], inp.economic_offers[t, who], e), sh.pole_pull
+    )
     b = rules.move_toward(state.b[..., who], pull.expected[..., who], sh.trust)
     anchor = rules.commitment_anchor(w[..., L], b, inp.params["commitment_alignment_weight"])
     c = rules.move_toward(state.c[..., who], anchor, sh.commitment)
-    state.w[..., who, :], state.b[..., who], state.c[..., who] = w, b, c
+    state.w[..., who, :], state.e[..., who, :] = w, e
+    state.b[..., who], state.c[..., who] = b, c
 
 
 def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
@@ -180,10 +187,12 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
         state.c[..., who],
         state.g[..., who],
         state.a[..., who],
+        state.e[..., who, inp.leader_pole],
         p["freeze_threshold"],
         p["membership_commitment"],
         p["membership_grievance"],
         p["membership_alternatives"],
+        p["membership_economic"],
     )
     cost = rules.exit_cost(inp.leverage[who], inp.leader_strength[t], p["exit_cost_weight"])
     status = state.status[..., who]

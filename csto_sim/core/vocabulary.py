@@ -51,7 +51,16 @@ KINDS_WITHOUT_COUNTERPART: tuple[str, ...] = ("internal_unrest",)
 """Threat kinds with no counterpart (internal affairs)."""
 
 CONTROL_KINDS: tuple[str, ...] = ("accession", "pole_shift", "war_elsewhere")
-"""Scripted event kinds that are not threats: a member joins, a pole's offer shifts, the leader fights elsewhere."""
+"""Scripted event kinds that are not threats: a member joins, a pole's pull shifts, the leader fights elsewhere."""
+
+TIE_KINDS: tuple[str, ...] = ("border", "language", "institution", "agreement", "base")
+"""Kinds of structural tie between a member and a pole (``structural_ties.csv``), in the order
+of every ties axis: a land border, a shared (Turkic) language, membership of the pole's
+institutions, a partnership agreement, a base of the pole on the member's soil."""
+
+CHANNELS: tuple[str, ...] = ("security", "economic")
+"""The two kinds of alignment: security (arms, bases, military cooperation) and economic
+(trade, investment, institutions)."""
 
 EVENT_KINDS: tuple[str, ...] = THREAT_KINDS + CONTROL_KINDS
 """Every kind a scripted event may have."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from csto_sim.abm.model import CSTOModel
-from csto_sim.core.batch import run_batch
+from csto_sim.core.batch import history_seeds, run_batch
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.tables import TABLES, concat_tables, error_rows, tables_from
@@ -61,7 +61,7 @@ def simulate_batch(
     """
     seeds = [run_seed(seed, r) for r in runs]
     try:
-        inp, trajectory, record = run_batch(scenario, seeds)
+        inp, trajectory, record = run_batch(scenario, seeds, history_seeds(scenario, runs))
     except Exception as exc:
         if len(runs) == 1:
             return {"runs": error_rows(scenario.name, runs, seeds, exc)}

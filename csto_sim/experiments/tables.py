@@ -129,6 +129,7 @@ def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
             "grievance": h.g.reshape(-1),
             "alternatives": h.a.reshape(-1),
             **{f"w_{p.lower()}": h.w[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
+            **{f"econ_{p.lower()}": h.e[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
         }
     )
 

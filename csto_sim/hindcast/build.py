@@ -1,11 +1,12 @@
 """The 2002-2024 hindcast scenario, built from the real data shipped in ``csto_sim/data``.
 
-Nothing here is typed by hand that the data can give: the members' alignments in 2002
-come from trade shares, arms-import shares and UN voting agreement by the formula in
-:func:`initial_alignment`; pole strengths over time are the capability index (CINC)
-normalised to 2002; members' capability is their CINC in 2002; the poles' offers are the
-ones that make 2002 an equilibrium; scripted events are the ``role=input`` rows of the
-event history, with the severities and offer shifts of ``hindcast_judgements.csv`` (each
+Nothing here is typed by hand that the data can give: the members' 2002 security
+alignments come from arms-import shares and UN voting agreement, their economic alignments
+from trade shares (:func:`initial_alignment`); pole strengths over time are the capability
+index (CINC) on one cross-pole scale (Russia's 2002 CINC = 1); members' capability is their
+CINC in 2002; the poles' reach and the weights of the structural ties are fitted to the
+2002 alignments (:func:`fit_pull`); scripted events are the ``role=input`` rows of the
+event history, with the severities and pole shifts of ``hindcast_judgements.csv`` (each
 with its justification). Outcomes of the history (suspensions, freezes, requests,
 responses) are never scripted.
 
@@ -19,12 +20,15 @@ import csv
 import datetime as dt
 import re
 import sys
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import tomli_w
 
-from csto_sim.core.vocabulary import KIND_ALIASES, THREAT_KINDS
+from csto_sim.core.scenario import decimal_year
+from csto_sim.core.vocabulary import KIND_ALIASES, THREAT_KINDS, TIE_KINDS
 
 POLES: dict[str, str] = {"Russia": "Russia", "EU": "EU27", "China": "China", "Turkey": "Turkey"}
 """Model pole -> the name of that pole in the data files (trade, arms, capability)."""
@@ -40,8 +44,13 @@ UN_POLES: dict[str, list[str]] = {
 UN_BASELINE = "United States"
 """UN agreement is used relative to agreement with this voter (everyone agrees with China)."""
 
-COMPONENT_WEIGHTS: dict[str, float] = {"trade": 0.4, "arms": 0.4, "un": 0.2}
-"""Weights of the three data components in a 2002 alignment (renormalised when one is missing)."""
+COMPONENT_WEIGHTS: dict[str, dict[str, float]] = {
+    "security": {"arms": 2.0 / 3.0, "un": 1.0 / 3.0},
+    "economic": {"trade": 1.0},
+}
+"""Weights of the data components of each channel's 2002 alignment (renormalised when one
+is missing): security from arms imports and UN votes (in the ratio 2:1 the single
+alignment of earlier versions used), economic from trade."""
 
 ARMS_FULL_WEIGHT_TIV = 100.0
 """Arms imports below this many TIV (1992-2001) get proportionally less weight: the shares of
@@ -187,25 +196,27 @@ def arms_volume(member: str) -> float:
     return 0.0
 
 
-def component_weights(member: str) -> dict[str, float]:
-    """Weights of the data components for a member: the arms weight shrinks with few deliveries."""
-    weights = dict(COMPONENT_WEIGHTS)
-    weights["arms"] *= min(1.0, arms_volume(member) / ARMS_FULL_WEIGHT_TIV)
+def component_weights(member: str, channel: str) -> dict[str, float]:
+    """Weights of a channel's data components for a member: the arms weight shrinks with few deliveries."""
+    weights = dict(COMPONENT_WEIGHTS[channel])
+    if "arms" in weights:
+        weights["arms"] *= min(1.0, arms_volume(member) / ARMS_FULL_WEIGHT_TIV)
     return weights
 
 
-def initial_alignment(member: str) -> dict[str, float]:
-    """A member's 2002 alignment: the weighted mean of its data components (rounded to 4 places).
+def initial_alignment(member: str, channel: str = "security") -> dict[str, float]:
+    """A member's 2002 alignment in a channel: the weighted mean of its data components
+    (rounded to 4 places).
 
-    ``w_p = sum_k a_k x_kp / sum_k a_k`` over the components k (trade, arms, UN votes) that
-    the data hold for the member, with ``a_k`` from :func:`component_weights`. For the
-    alliance leader, whose own trade and votes the data do not hold, the alignment is
-    entirely toward its own pole.
+    ``w_p = sum_k a_k x_kp / sum_k a_k`` over the channel's components k (security: arms
+    imports and UN votes; economic: trade) that the data hold for the member, with ``a_k``
+    from :func:`component_weights`. For the alliance leader, whose own trade and votes the
+    data do not hold, the alignment is entirely toward its own pole.
     """
     if member == JUDGEMENT["leader"]:
         return {p: (1.0 if p == JUDGEMENT["leader"] else 0.0) for p in POLES}
-    parts = {k: v for k, v in alignment_components(member).items() if v is not None}
-    a = component_weights(member)
+    a = component_weights(member, channel)
+    parts = {k: v for k, v in alignment_components(member).items() if v is not None and k in a}
     weight = sum(a[k] for k in parts)
     w = {p: sum(a[k] * parts[k][p] for k in parts) / weight for p in POLES}
     rounded = {p: round(v, 4) for p, v in w.items()}
@@ -223,12 +234,13 @@ def capability(year: int = 2002) -> dict[str, float]:
 
 
 def pole_strength() -> dict[str, list[list[float]]]:
-    """Each pole's strength by year: its CINC divided by its 2002 CINC."""
+    """Each pole's strength by year on one cross-pole scale: its CINC divided by the
+    leader's CINC in 2002 (so the leader's 2002 strength is 1)."""
     rows = _rows("cinc_2000_2022.csv")
-    base = capability(2002)
+    base = capability(2002)[POLES[JUDGEMENT["leader"]]]
     return {
         pole: [
-            [float(r["year"]), round(float(r[key]) / base[key], 4)]
+            [float(r["year"]), round(float(r[key]) / base, 4)]
             for r in rows
             if float(r["year"]) >= START
         ]
@@ -236,18 +248,77 @@ def pole_strength() -> dict[str, list[list[float]]]:
     }
 
 
-OFFER_SCALE = 0.6
-"""The largest 2002 offer to a member; the headroom above it lets recorded shifts raise offers."""
+def structural_ties() -> list[dict[str, str]]:
+    """The rows of ``structural_ties.csv``."""
+    return _rows("structural_ties.csv")
 
 
-def equilibrium_offers(alignment: dict[str, float]) -> dict[str, float]:
-    """Offers that make the 2002 alignment the target of the poles' pull (all strengths are 1 in 2002).
+def ties_at(year: float, members: list[str]) -> np.ndarray:
+    """Which structural ties hold in ``year``: ``(members, poles, tie kinds)`` of 0/1."""
+    poles = list(POLES)
+    out = np.zeros((len(members), len(poles), len(TIE_KINDS)))
+    for row in structural_ties():
+        if row["member"] not in members:
+            continue
+        start = decimal_year(dt.date.fromisoformat(row["start"])) if row["start"] else -np.inf
+        end = decimal_year(dt.date.fromisoformat(row["end"])) if row["end"] else np.inf
+        if start <= year < end:
+            out[
+                members.index(row["member"]), poles.index(row["pole"]), TIE_KINDS.index(row["kind"])
+            ] = 1.0
+    return out
 
-    ``offer_p = OFFER_SCALE * w_p / max_q w_q``: proportional to the alignment, so the
-    strength-weighted offers point exactly at it.
+
+SHARE_FLOOR = 0.01
+"""Shares below this are raised to it before taking logs in the 2002 fit (a zero share says
+the pull is weak, not minus infinity)."""
+
+RIDGE = 1.0
+"""Ridge penalty on the tie weights in the 2002 fit: 24 shares cannot pin down five weights
+and three reaches without it (borders and SCO membership go together for China)."""
+
+
+@dataclass(frozen=True)
+class PullFit:
+    """What the 2002 cross-section says about one channel's pull: each pole's reach, each tie
+    kind's weight, and how much of the variation in log shares they explain."""
+
+    reach: dict[str, float]
+    tie_weights: dict[str, float]
+    r2: float
+
+
+def fit_pull(channel: str) -> PullFit:
+    """Estimate a channel's pole reaches and tie weights from the 2002 alignments.
+
+    The model's target share of pole p for member m is proportional to
+    ``S_p exp(reach_p + sum_k theta_k tie_mpk)`` (strength on the cross-pole scale). Taking
+    logs of the measured 2002 shares (floored at :data:`SHARE_FLOOR`) and removing each
+    member's mean (the normalisation) gives a linear model in the reaches (the leader's
+    pole is 0) and the tie weights, solved by least squares with a ridge penalty
+    :data:`RIDGE` on the tie weights. Non-leader members only.
     """
-    top = max(alignment.values())
-    return {p: round(OFFER_SCALE * w / top, 4) for p, w in alignment.items() if w > 0}
+    leader = JUDGEMENT["leader"]
+    members = [m for m in members_in_data() if m != leader]
+    poles = list(POLES)
+    strength = {p: dict((int(y), v) for y, v in pole_strength()[p])[2002] for p in poles}
+    shares = np.array([[initial_alignment(m, channel)[p] for p in poles] for m in members])
+    y = np.log(np.maximum(shares, SHARE_FLOOR)) - np.log([strength[p] for p in poles])
+    ties = ties_at(START, members)
+    dummies = np.broadcast_to(
+        np.eye(len(poles))[None, :, 1:], (len(members), len(poles), len(poles) - 1)
+    )
+    x = np.concatenate([dummies, ties], axis=-1)
+    yc = (y - y.mean(axis=1, keepdims=True)).reshape(-1)
+    xc = (x - x.mean(axis=1, keepdims=True)).reshape(-1, x.shape[-1])
+    penalty = np.diag([0.0] * (len(poles) - 1) + [RIDGE] * len(TIE_KINDS))
+    coef = np.linalg.solve(xc.T @ xc + penalty, xc.T @ yc)
+    resid = yc - xc @ coef
+    return PullFit(
+        reach={p: (0.0 if j == 0 else round(float(coef[j - 1]), 4)) for j, p in enumerate(poles)},
+        tie_weights={k: round(float(coef[len(poles) - 1 + i]), 4) for i, k in enumerate(TIE_KINDS)},
+        r2=float(1.0 - (resid**2).sum() / (yc**2).sum()),
+    )
 
 
 def history_rows() -> list[dict[str, str]]:
@@ -278,8 +349,11 @@ def scripted_events() -> dict[str, dict[str, Any]]:
         if row["member"]:
             ev["member"] = row["member"]
         if kind == "pole_shift":
+            if not j["pull_change"]:
+                continue  # covered by the structural ties (see the judgement's justification)
             ev["pole"] = row["counterpart"]
-            ev["offer_change"] = float(j["offer_change"])
+            ev["channel"] = j["channel"]
+            ev["pull_change"] = float(j["pull_change"])
         elif kind == "war_elsewhere":
             ev["severity"] = float(j["severity"])
         elif kind in THREAT_KINDS:
@@ -291,24 +365,34 @@ def scripted_events() -> dict[str, dict[str, Any]]:
     return events
 
 
+def poles() -> dict[str, dict[str, Any]]:
+    """Each pole's strength (cross-pole scale) and its reach in each channel (the 2002 fit)."""
+    fits = {channel: fit_pull(channel) for channel in ("security", "economic")}
+    return {
+        p: {"strength": series}
+        | {f"{channel}_reach": fit.reach[p] for channel, fit in fits.items()}
+        for p, series in pole_strength().items()
+    }
+
+
 def hindcast_scenario() -> dict[str, Any]:
     """The hindcast scenario as TOML-ready data."""
     cinc = capability(2002)
     members: dict[str, Any] = {}
     accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
     for m in members_in_data():
-        w = initial_alignment(m)
+        w = initial_alignment(m, "security")
         trust = JUDGEMENT["trust"]
         anchor = 0.5 * w[JUDGEMENT["leader"]] + 0.5 * trust  # starts midway between the two
         spec: dict[str, Any] = {
             "status": "non_member" if m in accessions else "active",
             "alignment": w,
+            "economic": initial_alignment(m, "economic"),
             "commitment": round(anchor, 4),
             "trust": trust,
             "capability": cinc[m],
             "budget_share": JUDGEMENT["budget_share"].get(m, JUDGEMENT["budget_share"]["default"]),
             "leverage": JUDGEMENT["leverage"][m],
-            "offers": equilibrium_offers(w),
         }
         if m in JUDGEMENT["adversaries"]:
             spec["adversaries"] = JUDGEMENT["adversaries"][m]
@@ -326,7 +410,8 @@ def hindcast_scenario() -> dict[str, Any]:
             "leader_pole": JUDGEMENT["leader"],
             "leader_distraction": 0.0,
         },
-        "poles": {p: {"strength": s} for p, s in pole_strength().items()},
+        "poles": poles(),
+        "structural_ties": True,
         "members": members,
         "relations": JUDGEMENT["relations"],
         "actors": {a: {"leader_affinity": v} for a, v in JUDGEMENT["actors"].items()},
@@ -338,14 +423,16 @@ def hindcast_scenario() -> dict[str, Any]:
 HEADER = """\
 # The 2002-2024 hindcast: generated by `python -m csto_sim.hindcast.build`; do not edit by hand.
 #
-# 2002 alignments: trade shares (CoW Dyadic Trade v4.0), arms-import shares 1992-2001 (SIPRI)
-# and UN General Assembly voting agreement relative to the United States (Voeten et al.),
-# weighted 0.4 / 0.4 / 0.2 (csto_sim/hindcast/build.py: initial_alignment). Pole strengths: CINC
-# (CoW National Material Capabilities v6) normalised to 2002. China's trade with Kyrgyzstan and
-# Tajikistan is halved (re-exports, see csto_sim/data/README.md). Capability: CINC 2002. Offers:
-# those that make 2002 an equilibrium. Scripted events: the role=input rows of
-# events_2002_2024.csv with the severities and offer shifts of hindcast_judgements.csv.
-# Suspensions, freezes, requests and responses are left to the model.
+# 2002 alignments: security from arms-import shares 1992-2001 (SIPRI) and UN General Assembly
+# voting agreement relative to the United States (Voeten et al.), weighted 2:1; economic from
+# trade shares (CoW Dyadic Trade v4.0) (csto_sim/hindcast/build.py: initial_alignment). China's
+# trade with Kyrgyzstan and Tajikistan is halved (re-exports, see csto_sim/data/README.md).
+# Pole strengths: CINC (CoW National Material Capabilities v6) divided by Russia's 2002 CINC,
+# one scale for every pole. Pole reach and the tie weights (parameters tie_security and
+# tie_economic): fitted to the 2002 alignments with the structural ties of
+# csto_sim/data/structural_ties.csv (build.fit_pull). Capability: CINC 2002. Scripted events:
+# the role=input rows of events_2002_2024.csv with the severities and pole shifts of
+# hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model.
 
 """
 
