@@ -26,6 +26,26 @@ HINDCAST = SCENARIOS / "hindcast_2002_2024.toml"
 BUNDLED = sorted(SCENARIOS.glob("*.toml"))
 """Every bundled scenario file."""
 
+STANDALONE_STATE = {
+    "Russia": "alignment = { Russia = 0.94, China = 0.05, Turkey = 0.01 }\ncommitment = 0.95\ntrust = 0.9",
+    "Belarus": "alignment = { Russia = 0.85, EU = 0.03, China = 0.11, Turkey = 0.01 }\ncommitment = 0.85\ntrust = 0.7",
+    "Kazakhstan": "alignment = { Russia = 0.45, EU = 0.2, China = 0.28, Turkey = 0.07 }\ncommitment = 0.6\ntrust = 0.6",
+    "Kyrgyzstan": "alignment = { Russia = 0.5, EU = 0.05, China = 0.33, Turkey = 0.12 }\ncommitment = 0.5\ntrust = 0.35",
+    "Tajikistan": "alignment = { Russia = 0.52, EU = 0.04, China = 0.37, Turkey = 0.07 }\ncommitment = 0.6\ntrust = 0.45",
+    "Armenia": 'status = "frozen"\nalignment = { Russia = 0.35, EU = 0.45, China = 0.1, Turkey = 0.1 }\ncommitment = 0.15\ntrust = 0.1',
+}
+"""A 2025 starting state for each baseline member (test values, not data): for scenarios
+that do not continue a history, so that a test controls every member's start."""
+
+
+def standalone_text() -> str:
+    """The baseline's text without its history, each member given :data:`STANDALONE_STATE`."""
+    text = BASELINE.read_text(encoding="utf-8")
+    text = text.replace('history = "hindcast_2002_2024.toml"\n', "")
+    for member, state in STANDALONE_STATE.items():
+        text = text.replace(f"[members.{member}]\n", f"[members.{member}]\n{state}\n")
+    return text
+
 
 @pytest.fixture(scope="session")
 def baseline():
@@ -33,6 +53,16 @@ def baseline():
     from csto_sim import load_scenario
 
     return load_scenario(BASELINE)
+
+
+@pytest.fixture(scope="session")
+def standalone(tmp_path_factory):
+    """The baseline without its history, from :func:`standalone_text`, loaded once."""
+    from csto_sim import load_scenario
+
+    path = tmp_path_factory.mktemp("standalone") / "standalone.toml"
+    path.write_text(standalone_text(), encoding="utf-8")
+    return load_scenario(path)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 import pytest
-from conftest import BASELINE, SCENARIOS
+from conftest import BASELINE, HINDCAST, SCENARIOS, standalone_text
 
 from csto_sim import CSTOModel, load_scenario
 from csto_sim.core.scenario import Event, Pole, TimeSpan
@@ -40,6 +40,8 @@ def assert_on_simplex(w: np.ndarray) -> None:
 
 
 def write_variant(tmp_path: Path, name: str, text: str) -> Path:
+    """A scenario file in ``tmp_path`` beside a copy of the history the baseline continues."""
+    (tmp_path / HINDCAST.name).write_text(HINDCAST.read_text(encoding="utf-8"), encoding="utf-8")
     path = tmp_path / f"{name}.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -66,11 +68,13 @@ def response_totals(scenario, runs: range) -> tuple[int, int, list[float]]:
     return requests, responses, rates
 
 
-def test_stronger_leader_answers_more(baseline):
-    runs = range(60)  # common run indices: the same threat draws in both variants
-    strong = scaled_leader(baseline, 1.5)
-    weak = scaled_leader(baseline, 0.5)
-    assert strong.poles["Russia"].strength[0][1] == pytest.approx(1.2)
+def test_stronger_leader_answers_more(standalone):
+    runs = range(40)  # common run indices: the same threat draws in both variants
+    strong = scaled_leader(standalone, 1.5)
+    weak = scaled_leader(standalone, 0.5)
+    assert strong.poles["Russia"].strength[0][1] == pytest.approx(
+        1.5 * standalone.poles["Russia"].strength[0][1]
+    )
     q_strong, a_strong, rates_strong = response_totals(strong, runs)
     q_weak, a_weak, rates_weak = response_totals(weak, runs)
     assert q_strong > 0 and q_weak > 0
@@ -162,9 +166,9 @@ def kazakhstan_fates(scenario, runs: int = 40) -> tuple[np.ndarray, np.ndarray, 
     return np.array(statuses), first_c, first_strike
 
 
-def test_ignored_request_drives_member_out_unless_leader_has_leverage(baseline):
-    free = ignored_strike_scenario(baseline, commitment=0.4, leverage=0.0)
-    held = ignored_strike_scenario(baseline, commitment=0.4, leverage=1.0)
+def test_ignored_request_drives_member_out_unless_leader_has_leverage(standalone):
+    free = ignored_strike_scenario(standalone, commitment=0.4, leverage=0.0)
+    held = ignored_strike_scenario(standalone, commitment=0.4, leverage=1.0)
     status_free, c, strike = kazakhstan_fates(free)
     status_held, _, _ = kazakhstan_fates(held)
     # the refusal took commitment_loss_ignored (35%) of the commitment, below the freeze threshold
@@ -216,7 +220,7 @@ def test_scripted_event_decimal_year(tmp_path):
 
 
 def test_accession_turns_non_member_active(tmp_path):
-    text = BASELINE.read_text(encoding="utf-8")
+    text = standalone_text()
     old = 'status = "frozen"\nalignment = { Russia = 0.35, EU = 0.45, China = 0.1, Turkey = 0.1 }\ncommitment = 0.15\ntrust = 0.1'
     assert old in text
     text = text.replace(
@@ -240,9 +244,7 @@ def test_accession_turns_non_member_active(tmp_path):
 
 
 def test_accession_without_event_stays_non_member(tmp_path):
-    text = BASELINE.read_text(encoding="utf-8").replace(
-        'status = "frozen"', 'status = "non_member"'
-    )
+    text = standalone_text().replace('status = "frozen"', 'status = "non_member"')
     model = run(load_scenario(write_variant(tmp_path, "outside", text)))
     i = model.inputs.members.index("Armenia")
     assert np.all(model.trajectory.status[:, i] == NON_MEMBER)
@@ -262,10 +264,16 @@ def test_same_run_same_history(baseline):
     assert a.event_log == c.event_log
 
 
-def test_explicit_rng_seed_is_deterministic(baseline):
-    a, b = run(baseline, 0, rng=12345), run(baseline, 7, rng=12345)
+def test_explicit_rng_seed_is_deterministic(baseline, standalone):
+    # rng fixes the run's own draws; the history a projection continues is run ``run`` of it
+    a, b = run(baseline, 3, rng=12345), run(baseline, 3, rng=12345)
     np.testing.assert_array_equal(a.trajectory.w, b.trajectory.w)
     assert a.event_log == b.event_log
+    assert a.history is not None and a.history.seed != run(baseline, 4, rng=12345).history.seed
+    # without a history, rng alone decides the run
+    c, d = run(standalone, 0, rng=12345), run(standalone, 7, rng=12345)
+    np.testing.assert_array_equal(c.trajectory.w, d.trajectory.w)
+    assert c.event_log == d.event_log
 
 
 def test_different_runs_differ(baseline):

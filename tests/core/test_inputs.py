@@ -18,7 +18,10 @@ def small(**changes):
         "name": "small",
         "time": {"start": 2000.0, "end": 2002.0, "step": 0.5},
         "alliance": {"leader": "L", "leader_pole": "P", "leader_distraction": 0.5},
-        "poles": {"P": {"strength": [[2000.0, 1.0], [2002.0, 0.0]]}, "E": {"strength": 2.0}},
+        "poles": {
+            "P": {"strength": [[2000.0, 1.0], [2002.0, 0.0]]},
+            "E": {"strength": 2.0, "security_reach": -0.5, "economic_reach": 0.25},
+        },
         "members": {
             "L": {"alignment": {"P": 1.0}, "commitment": 1.0, "capability": 0.6},
             "A": {
@@ -26,7 +29,7 @@ def small(**changes):
                 "commitment": 0.5,
                 "capability": 0.2,
                 "adversaries": ["X"],
-                "offers": {"E": 0.4, "P": [[2000.0, 0.2], [2001.0, 0.6]]},
+                "economic": {"P": 0.2, "E": 0.8},
                 "hazards": {"border_clash": 2.0},
             },
             "B": {
@@ -46,7 +49,15 @@ def small(**changes):
                 "kind": "pole_shift",
                 "member": "A",
                 "pole": "E",
-                "offer_change": 0.7,
+                "channel": "security",
+                "pull_change": 0.7,
+            },
+            "everyone": {
+                "date": 2000.0,
+                "kind": "pole_shift",
+                "pole": "P",
+                "channel": "economic",
+                "pull_change": -0.3,
             },
             "join": {"date": 2001.5, "kind": "accession", "member": "B"},
             "raid": {
@@ -57,7 +68,15 @@ def small(**changes):
                 "severity": 0.9,
             },
         },
-        "parameters": {"distraction_halflife": 0.5},
+        "ties": {
+            "base": {"kind": "base", "member": "A", "pole": "P", "start": 2000.6, "end": 2001.6},
+            "border": {"kind": "border", "member": "B", "pole": "E"},
+        },
+        "parameters": {
+            "distraction_halflife": 0.5,
+            "tie_security": {"base": 1.0, "border": 0.5},
+            "tie_economic": {"base": 0.0, "border": 2.0},
+        },
     } | changes
     return scenario_from_data(data, "small.toml")
 
@@ -79,16 +98,34 @@ def test_the_leader_pole_strength_is_its_capacity():
     np.testing.assert_allclose(strength[:, 1], 2.0)
 
 
-def test_offers_interpolate_and_pole_shifts_apply_from_their_step_clipped():
+def test_attraction_is_reach_ties_and_pole_shifts_and_the_leader_is_its_own_pole():
     s = small()
-    years = 2000.0 + 0.5 * np.arange(5)
-    offers, accession = inputs.offers_and_accessions(s, years)
+    years = 2000.0 + 0.5 * np.arange(5)  # steps start 2000, 2000.5, 2001, 2001.5
+    security, economic = inputs.attractions(s, years, leader=0, leader_pole=0)
     a, b = 1, 2
-    np.testing.assert_allclose(offers[:, a, 0], [0.2, 0.4, 0.6, 0.6])  # flat after the last point
-    np.testing.assert_allclose(offers[:, a, 1], [0.4, 0.4, 1.0, 1.0])  # 0.4 + 0.7 capped at 1
-    assert offers[:, b].sum() == 0.0
+    # A: the base with P (2000.6-2001.6) holds at the start of the steps of 2001 and 2001.5;
+    # its security pull from E (reach -0.5) grows by 0.7 from the step of 2001.2 on
+    np.testing.assert_allclose(security[:, a, 0], np.exp([0.0, 0.0, 1.0, 1.0]))
+    np.testing.assert_allclose(security[:, a, 1], np.exp([-0.5, -0.5, 0.2, 0.2]))
+    # the shift without a member moves every member's economic pull from P but the leader's
+    np.testing.assert_allclose(economic[:, a, 0], np.exp(-0.3))
+    np.testing.assert_allclose(economic[:, b, 0], np.exp(-0.3))
+    # B borders E: weight 0.5 (security) and 2.0 (economic), on top of E's reach
+    np.testing.assert_allclose(security[:, b, 1], np.exp(-0.5 + 0.5))
+    np.testing.assert_allclose(economic[:, b, 1], np.exp(0.25 + 2.0))
+    # the leader is attracted by its own pole only
+    np.testing.assert_array_equal(security[:, 0], [[1.0, 0.0]] * 4)
+    np.testing.assert_array_equal(economic[:, 0], [[1.0, 0.0]] * 4)
+    accession = inputs.accessions(s, years)
     assert accession[:, b].tolist() == [False, False, False, True]
     assert not accession[:, :b].any()
+
+
+def test_initial_state_takes_economic_alignment_or_the_security_one():
+    st = inputs.initial_state(small())
+    np.testing.assert_allclose(st.e[1], [0.2, 0.8])
+    np.testing.assert_allclose(st.e[2], st.w[2])  # none given: the security alignment
+    assert (st.g == 0).all() and (st.a == 0).all()
 
 
 def test_ties_are_symmetric_and_hostile_ties_alone_allow_clashes_between_members():

@@ -30,6 +30,7 @@ MAX_MESSAGE = 300
 """The longest one-line error accepted (file path included)."""
 
 TEXTS = {p.name: p.read_text(encoding="utf-8") for p in BUNDLED}
+HISTORY = "hindcast_2002_2024.toml"
 DATA = {name: tomllib.loads(text) for name, text in TEXTS.items()}
 
 ODD_VALUES = st.sampled_from(
@@ -162,6 +163,7 @@ def test_mutated_scenarios_load_and_run_finite_or_are_refused_in_one_line(case, 
 
 @pytest.mark.parametrize("depth", [40, 2000])
 def test_long_extends_chains_are_refused_or_loaded(tmp_path, depth):
+    beside_history(tmp_path)
     (tmp_path / "f0.toml").write_text(TEXTS["baseline.toml"], encoding="utf-8")
     for i in range(1, depth):
         (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
@@ -179,7 +181,13 @@ def test_bad_extends_values_are_refused(tmp_path, extends):
     assert_one_line(err.value, path)
 
 
+def beside_history(directory) -> None:
+    """Put the history the baseline continues in ``directory``."""
+    (directory / HISTORY).write_text(TEXTS[HISTORY], encoding="utf-8")
+
+
 def test_the_measured_crashes_are_one_line_refusals(tmp_path):
+    beside_history(tmp_path)
     text = TEXTS["baseline.toml"]
     cases = {
         "nan end": text.replace("end = 2040.0", "end = nan"),

@@ -329,16 +329,19 @@ def test_membership_utilities_exact():
 
 
 def test_alliance_value_directions():
+    # commitment, grievance, alternatives, economic weight on the leader's pole
     v = rules.alliance_value(
-        np.array([0.2, 0.6, 0.6, 0.6]),
-        np.array([0.0, 0.0, 0.5, 0.0]),
-        np.array([0.0, 0.0, 0.0, 0.5]),
+        np.array([0.2, 0.6, 0.6, 0.6, 0.6]),
+        np.array([0.0, 0.0, 0.5, 0.0, 0.0]),
+        np.array([0.0, 0.0, 0.0, 0.5, 0.0]),
+        np.array([0.0, 0.0, 0.0, 0.0, 0.5]),
         0.4,
         8.0,
         3.0,
         2.0,
+        1.0,
     )
-    np.testing.assert_allclose(v, [-1.6, 1.6, 0.1, 0.6])
+    np.testing.assert_allclose(v, [-1.6, 1.6, 0.1, 0.6, 2.1])
 
 
 def test_membership_choice_probabilities_are_logit():
@@ -496,15 +499,15 @@ def test_effective_fit_and_budget():
 
 
 def test_bilateral_probability_in_range():
-    w = simplex(4, 3)
-    offers = RNG.random((4, 3))
-    prob = decisions.bilateral_probability(w, offers, np.array([1.0, 2.0, 0.5]), 0.6)
+    w, target = simplex(4, 3), simplex(4, 3)
+    prob = decisions.bilateral_probability(w, target, 0.6)
     assert np.all((prob >= 0) & (prob <= 0.6))
-    # a member wholly aligned with the strongest pole that offers everything gets the full scale
-    one = decisions.bilateral_probability(
-        np.array([0.0, 1.0, 0.0]), np.ones(3), np.array([1.0, 2.0, 0.5]), 0.6
-    )
+    # a member wholly aligned with the pole that pulls it wholly gets the full scale
+    one = decisions.bilateral_probability(np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), 0.6)
     np.testing.assert_allclose(one, 0.6)
+    # the chance is the alignment-weighted pull: 0.6 * (0.5 * 0.2 + 0.5 * 0.8)
+    half = decisions.bilateral_probability(np.array([0.5, 0.5]), np.array([0.2, 0.8]), 0.6)
+    np.testing.assert_allclose(half, 0.3)
 
 
 # --------------------------------------------------------------------------- broadcasting over replicas
@@ -616,10 +619,10 @@ def test_broadcast_decisions():
     _stack_equals_slices(decisions.response_probability, stacked, (P,))
     territorial = RNG.random((R, M)) < 0.5
     _stack_equals_slices(lambda f, t: decisions.effective_fit(f, t, 0.3), (fit, territorial))
-    w, offers = simplex(R, M, PO), RNG.random((R, M, PO))
     _stack_equals_slices(
-        decisions.bilateral_probability, (w, offers, RNG.random((R, 1, PO))), (0.6,)
+        decisions.bilateral_probability, (simplex(R, M, PO), simplex(R, M, PO)), (0.6,)
     )
+    _stack_equals_slices(decisions.helping_pole, (simplex(R, M, PO), RNG.random((R, M, 8))))
     _stack_equals_slices(
         decisions.funded_budget, (RNG.random((R, M)) / M, RNG.random((R, M)) < 0.7)
     )

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, SCENARIOS
+from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim import CSTOModel, ScenarioError, load_scenario
 
@@ -42,7 +42,7 @@ alignment = { Russia = 0.4, EU = 0.6 }
 commitment = 0.2
 capability = 0.0006
 adversaries = ["Azerbaijan"]
-offers = { Russia = 0.3, EU = 0.6 }
+economic = { Russia = 0.3, EU = 0.7 }
 
 [actors.Azerbaijan]
 leader_affinity = 0.6
@@ -58,6 +58,7 @@ def write(directory: Path, name: str, text: str) -> Path:
 def child(tmp_path: Path, text: str, name: str = "child.toml") -> Path:
     """A scenario that extends a copy of the baseline in ``tmp_path`` and adds ``text``."""
     write(tmp_path, "baseline.toml", BASELINE.read_text(encoding="utf-8"))
+    write(tmp_path, HINDCAST.name, HINDCAST.read_text(encoding="utf-8"))
     return write(tmp_path, name, 'extends = "baseline.toml"\n' + text)
 
 
@@ -161,7 +162,7 @@ def test_unknown_key_without_close_match_has_no_suggestion(tmp_path):
 
 def test_missing_required_key(tmp_path):
     text = MINIMAL.replace("commitment = 0.2\n", "")
-    expect_error(write(tmp_path, "s.toml", text), "members.Armenia.commitment", "missing")
+    expect_error(write(tmp_path, "s.toml", text), "members.Armenia.commitment", "required")
 
 
 @pytest.mark.parametrize(
@@ -255,13 +256,13 @@ def test_unknown_actor_in_event(tmp_path):
             "members.Armenia.alignment.EUU",
         ),
         (
-            "offers = { Russia = 0.3, EU = 0.6 }",
-            "offers = { Russia = 0.3, EUU = 0.6 }",
-            "members.Armenia.offers.EUU",
+            "economic = { Russia = 0.3, EU = 0.7 }",
+            "economic = { Russia = 0.3, EUU = 0.7 }",
+            "members.Armenia.economic.EUU",
         ),
         ('leader_pole = "Russia"', 'leader_pole = "EUU"', "alliance.leader_pole"),
     ],
-    ids=["alignment", "offers", "leader_pole"],
+    ids=["alignment", "economic", "leader_pole"],
 )
 def test_unknown_pole(tmp_path, old, new, key):
     assert old in MINIMAL
@@ -269,18 +270,38 @@ def test_unknown_pole(tmp_path, old, new, key):
     expect_error(path, key, "unknown pole", "did you mean 'EU'")
 
 
-def test_unknown_pole_in_offers_of_child(tmp_path):
-    text = "[members.Armenia.offers]\nChnia = 0.3\n"
+def test_unknown_pole_in_a_tie_of_child(tmp_path):
+    text = '[ties.t1]\nkind = "base"\nmember = "Armenia"\npole = "Chnia"\n'
     expect_error(
-        child(tmp_path, text),
-        "members.Armenia.offers.Chnia",
-        "unknown pole",
-        "did you mean 'China'",
+        child(tmp_path, text), "ties.t1.pole", "unknown pole 'Chnia'", "did you mean 'China'"
     )
 
 
+def test_unknown_tie_kind_and_reversed_dates(tmp_path):
+    text = '[ties.t1]\nkind = "bases"\nmember = "Armenia"\npole = "China"\n'
+    expect_error(child(tmp_path, text), "ties.t1.kind", "unknown tie kind 'bases'", "'base'")
+    text = (
+        '[ties.t1]\nkind = "base"\nmember = "Armenia"\npole = "China"\n'
+        "start = 2030-01-01\nend = 2029-01-01\n"
+    )
+    expect_error(child(tmp_path, text), "ties.t1.end", "is not after start")
+
+
+def test_a_continued_member_takes_its_state_from_the_history(tmp_path):
+    expect_error(
+        child(tmp_path, "[members.Armenia]\ncommitment = 0.3\n"),
+        "members.Armenia.commitment",
+        "comes from the end of the history",
+    )
+
+
+def test_a_member_outside_the_history_needs_its_state(tmp_path):
+    text = "[members.Georgia]\ncapability = 0.001\n"
+    expect_error(child(tmp_path, text), "members.Georgia.alignment", "required")
+
+
 def test_unknown_pole_in_pole_shift(tmp_path):
-    text = event(kind='"pole_shift"', pole='"Chinaa"', offer_change="0.1")
+    text = event(kind='"pole_shift"', pole='"Chinaa"', pull_change="0.1")
     expect_error(child(tmp_path, text), "events.e1.pole", "unknown pole 'Chinaa'", "'China'")
 
 
@@ -322,7 +343,7 @@ def test_threat_event_needs_member(tmp_path):
     expect_error(child(tmp_path, text), "events.e1.member", "needs the member")
 
 
-# --- values outside [0, 1] (shares, offers, commitments) and other ranges --------------
+# --- values outside [0, 1] (shares, commitments) and other ranges --------------
 
 
 @pytest.mark.parametrize(
@@ -330,12 +351,7 @@ def test_threat_event_needs_member(tmp_path):
     [
         ("[members.Armenia]\ncommitment = 1.2\n", "members.Armenia.commitment", ("(got 1.2)",)),
         ("[members.Armenia]\ntrust = -0.1\n", "members.Armenia.trust", ("(got -0.1)",)),
-        ("[members.Armenia.offers]\nEU = 1.4\n", "members.Armenia.offers", ("EU", "1.4", "[0, 1]")),
-        (
-            "[members.Armenia.offers]\nEU = [[2025, 0.6], [2030, 1.4]]\n",
-            "members.Armenia.offers",
-            ("EU", "1.4", "[0, 1]"),
-        ),
+        ("[poles.EU]\nsecurity_reach = 12\n", "poles.EU.security_reach", ("(got 12)",)),
         (
             "[alliance]\nleader_distraction = 1.5\n",
             "alliance.leader_distraction",
@@ -347,9 +363,9 @@ def test_threat_event_needs_member(tmp_path):
             ("border_clash", "outside [0, 1]"),
         ),
         (
-            event(kind='"pole_shift"', pole='"EU"', offer_change="2"),
-            "events.e1.offer_change",
-            ("(got 2)",),
+            event(kind='"pole_shift"', pole='"EU"', pull_change="6"),
+            "events.e1.pull_change",
+            ("(got 6)",),
         ),
         (
             "[members.Armenia.hazards]\nborder_clash = -0.5\n",
@@ -361,11 +377,10 @@ def test_threat_event_needs_member(tmp_path):
     ids=[
         "commitment",
         "trust",
-        "offer",
-        "offer-series",
+        "reach",
         "distraction",
         "charter-fit",
-        "offer-change",
+        "pull-change",
         "hazard",
         "strength",
     ],
@@ -412,16 +427,14 @@ def test_nonexistent_scenario_file(tmp_path):
 
 
 def test_error_in_base_names_the_base_file(tmp_path):
-    base_text = BASELINE.read_text(encoding="utf-8").replace(
-        "commitment = 0.15", "commitment = 1.15"
-    )
+    base_text = MINIMAL.replace("commitment = 0.2", "commitment = 1.15")
     base = write(tmp_path, "base.toml", base_text)
     path = write(tmp_path, "child.toml", 'extends = "base.toml"\nname = "child"\n')
     expect_error(path, "members.Armenia.commitment", "(got 1.15)", file=base)
 
 
 def test_unknown_key_in_base_names_the_base_file(tmp_path):
-    base_text = BASELINE.read_text(encoding="utf-8").replace("[time]\n", "[time]\nstat = 3\n")
+    base_text = MINIMAL.replace("[time]\n", "[time]\nstat = 3\n")
     base = write(tmp_path, "base.toml", base_text)
     path = write(tmp_path, "child.toml", 'extends = "base.toml"\nname = "child"\n')
     expect_error(path, "time.stat", "did you mean 'start'", file=base)
@@ -435,9 +448,7 @@ def test_syntax_error_in_base_names_the_base_file(tmp_path):
 
 
 def test_child_override_of_a_bad_base_value_is_fine(tmp_path):
-    base_text = BASELINE.read_text(encoding="utf-8").replace(
-        "commitment = 0.15", "commitment = 1.15"
-    )
+    base_text = MINIMAL.replace("commitment = 0.2", "commitment = 1.15")
     write(tmp_path, "base.toml", base_text)
     path = write(
         tmp_path, "child.toml", 'extends = "base.toml"\n[members.Armenia]\ncommitment = 0.15\n'
