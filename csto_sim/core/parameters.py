@@ -298,7 +298,7 @@ class Parameters(BaseModel):
             }
         ),
         "logit per tie",
-        "how much a tie of each kind adds to a pole's pull on a member's security alignment (fitted on the 2002 cross-section)",
+        "how much a tie of each kind adds to a pole's pull on a member's security alignment (fitted on the hindcast's starting cross-section)",
         -2,
         2,
     )
@@ -313,7 +313,7 @@ class Parameters(BaseModel):
             }
         ),
         "logit per tie",
-        "how much a tie of each kind adds to a pole's pull on a member's economic alignment (fitted on the 2002 cross-section)",
+        "how much a tie of each kind adds to a pole's pull on a member's economic alignment (fitted on the hindcast's starting cross-section)",
         -2,
         2,
     )

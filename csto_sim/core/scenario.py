@@ -107,8 +107,9 @@ class Alliance(_Strict):
 
 class Pole(_Strict):
     """An outside power: its strength over time on one cross-pole scale (CINC relative to the
-    leader's in 2002), and its reach in each channel (log-attraction beyond strength and
-    ties, estimated from the 2002 cross-section by ``csto_sim.hindcast.build``)."""
+    leader's at the start of the hindcast), and its reach in each channel (log-attraction
+    beyond strength and ties, estimated from the hindcast's starting cross-section by
+    ``csto_sim.hindcast.build``)."""
 
     strength: Series
     security_reach: float = Field(0.0, ge=-10.0, le=10.0)

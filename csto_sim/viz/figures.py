@@ -364,11 +364,12 @@ def exit_shares(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def _member_label(results: Results, member: str) -> str:
-    """A member's name, with its starting status if it does not start active."""
+    """A member's name, with its starting status if it does not start active (scenarios that
+    continue a history start each run where its history ended: no single starting status)."""
     starts = {
-        results.contents(s)["members"][member].get("status", "active")
+        results.contents(s)["members"][member].get("status") or "active"
         for s in results.scenarios
-        if member in results.members(s)
+        if member in results.members(s) and not results.contents(s).get("history")
     }
     starts.discard("active")
     if not starts:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE, SCENARIOS
+from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim.cli import main
 from csto_sim.experiments.ensemble import run_ensemble
@@ -133,6 +133,8 @@ def test_resume_identity_is_the_content_not_the_path_or_comments(tmp_path):
     copy.parent.mkdir()
     text = BASELINE.read_text(encoding="utf-8")
     copy.write_text("# a comment that changes nothing\n" + text, encoding="utf-8")
+    history = copy.parent / HINDCAST.name  # the history it continues, copied beside it
+    history.write_text(HINDCAST.read_text(encoding="utf-8"), encoding="utf-8")
     weak = tmp_path / "elsewhere" / "weak.toml"
     weak.write_text(f'extends = "{WEAK.as_posix()}"\n', encoding="utf-8")
     result = run_ensemble(

@@ -45,6 +45,8 @@ def test_calibrate_command_writes_a_fragment_other_scenarios_can_extend(tmp_path
     variant.write_text(f'extends = "{out / "best.toml"}"\n')
     base = (ROOT / "scenarios" / "baseline.toml").read_text()
     (out / "base.toml").write_text(base)
+    history = ROOT / "scenarios" / "hindcast_2002_2024.toml"  # what the baseline continues
+    (out / history.name).write_text(history.read_text())
     fragment = (out / "best.toml").read_text()
     (out / "best.toml").write_text('extends = "base.toml"\n' + fragment)
     assert main(["check", str(variant)]) == 0
