@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from csto_sim.core.events import empty_events
-from csto_sim.core.inputs import Inputs, continued_state, inputs_for
+from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.randomness import draw_noise, run_seed, stack_noise
 from csto_sim.core.scenario import Scenario
 from csto_sim.core.state import State, Trajectory
@@ -32,11 +32,31 @@ def run_batch(
     if inp.history is not None:
         if history_seeds is None or len(history_seeds) != len(seeds):
             raise ValueError("a scenario that continues a history needs one history seed per run")
-        past = State.initial(inp.history.initial, replicas=len(seeds))
-        advance_all(inp.history, past, history_seeds)
-        start = continued_state(inp.history, past, inp)
+        start = continued_state(inp.history, history_end(scenario, history_seeds), inp)
     trajectory, record = advance_all(inp, start, seeds)
     return inp, trajectory, record
+
+
+_ENDS: dict[tuple[str, tuple[int, ...]], State] = {}
+
+
+def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
+    """The end states of the history runs with these seeds (replicas stacked).
+
+    Remembered by the history's content (parameters included) and seeds: projections that
+    share a history and parameters (an ensemble of scenarios, with common random numbers)
+    live through it once. A copy is returned, so callers may write to it.
+    """
+    past_scenario = history_scenario(scenario)
+    key = (past_scenario.digest(), tuple(int(s) for s in seeds))
+    if key not in _ENDS:
+        past_inputs = inputs_for(past_scenario)
+        past = State.initial(past_inputs.initial, replicas=len(seeds))
+        advance_all(past_inputs, past, seeds)
+        if len(_ENDS) >= 64:
+            _ENDS.clear()
+        _ENDS[key] = past
+    return State.initial(_ENDS[key], replicas=None)
 
 
 def history_seeds(scenario: Scenario, runs: Sequence[int]) -> list[int] | None:

@@ -25,9 +25,6 @@ from csto_sim.hindcast.build import hindcast_scenario
 from csto_sim.hindcast.patterns import pattern_score, score
 
 SEARCHED: tuple[str, ...] = (
-    "request_base",
-    "request_severity",
-    "request_trust",
     "response_base",
     "response_fit",
     "response_internal",
@@ -37,12 +34,9 @@ SEARCHED: tuple[str, ...] = (
     "response_stake",
     "response_severity",
     "commitment_loss_ignored",
-    "observer_weight",
-    "trust_learning",
     "pole_pull_rate",
     "commitment_rate",
     "commitment_alignment_weight",
-    "trust_drift_rate",
     "freeze_threshold",
     "membership_commitment",
     "membership_grievance",
@@ -52,7 +46,12 @@ SEARCHED: tuple[str, ...] = (
     "decision_rate",
     "grievance_gain",
 )
-"""Parameters the calibration searches, each over its plausible range from ``parameters.py``."""
+"""Parameters the calibration searches, each over its plausible range from ``parameters.py``.
+
+The request decision's parameters and the trust dynamics that feed it (``trust_learning``,
+``trust_drift_rate``, ``observer_weight``) are not searched: they stay at their judged or
+earlier calibrated values, so that the recorded request decisions (Brier score in
+``csto-sim validate``) test the request mechanism out of sample."""
 
 STUDY = "hindcast"
 

@@ -251,8 +251,13 @@ def test_model_run_keeps_state_valid(run, params):
     h = model.trajectory
     assert model.t == model.inputs.n_steps
     assert_on_simplex(h.w)
-    for x in (h.c, h.b):
+    assert_on_simplex(h.e)
+    for x in (h.c, h.b, h.g, h.a):
         assert np.all(np.isfinite(x)) and np.all((x >= 0.0) & (x <= 1.0))
+    # the leader never changes status, in the history it continues or after
+    leader = model.inputs.leader
+    past = model.history.trajectory.status[:, model.history.inputs.leader]
+    assert (past == ACTIVE).all() and (h.status[:, leader] == ACTIVE).all()
     assert set(np.unique(h.status).tolist()) <= {NON_MEMBER, ACTIVE, FROZEN, WITHDRAWN}
     # the baseline has no accession, so every step's change is a membership transition
     for before, after in zip(h.status[:-1], h.status[1:], strict=True):
