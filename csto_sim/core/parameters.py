@@ -83,40 +83,40 @@ class Parameters(BaseModel):
     )
     # --- the alliance's response decision (logistic) ---
     response_base: float = P(
-        -8.233, "logit", "intercept of the alliance's response decision", -9, -2
+        -7.399, "logit", "intercept of the alliance's response decision", -9, -2
     )
     response_fit: float = P(
-        0.699, "logit per unit charter fit", "the alliance acts on threats its charter covers", 0, 6
+        0.21, "logit per unit charter fit", "the alliance acts on threats its charter covers", 0, 6
     )
     response_internal: float = P(
-        1.438, "logit", "reluctance to act in a member's internal affairs", 0, 5
+        0.35, "logit", "reluctance to act in a member's internal affairs", 0, 5
     )
     response_both_members: float = P(
         6.0, "logit", "reluctance to take sides between two active members", 0, 8
     )
     response_affinity: float = P(
-        5.984,
+        5.092,
         "logit per unit affinity",
         "reluctance to act against an adversary friendly to the leader",
         0,
         6,
     )
     response_capacity: float = P(
-        0.015,
+        0.287,
         "logit per unit capacity",
         "a leader with more available capacity answers more (can and will)",
         0,
         6,
     )
     response_alignment: float = P(
-        4.834,
+        3.964,
         "logit per unit weight",
         "the leader answers requesters aligned with its pole",
         0,
         5,
     )
     response_stake: float = P(
-        7.166,
+        7.535,
         "logit per unit stake",
         "the leader answers members whose capability is large (their stake)",
         0,
@@ -126,7 +126,7 @@ class Parameters(BaseModel):
         1.0, "logit per unit budget", "a funded budget makes action possible", 0, 3
     )
     response_severity: float = P(
-        0.832, "logit per unit severity", "graver threats draw more response", 0, 4
+        0.827, "logit per unit severity", "graver threats draw more response", 0, 4
     )
     # --- help from outside the alliance ---
     bilateral_help: float = P(
@@ -145,7 +145,7 @@ class Parameters(BaseModel):
         1,
     )
     commitment_loss_ignored: float = P(
-        0.425,
+        0.455,
         "share per unit severity",
         "an ignored request lowers the requester's commitment",
         0,
@@ -173,7 +173,7 @@ class Parameters(BaseModel):
     )
     # --- continuous drift ---
     pole_pull_rate: float = P(
-        0.335,
+        0.381,
         "1/year",
         "speed at which alignment moves toward the poles' offers times strength",
         0,
@@ -183,10 +183,10 @@ class Parameters(BaseModel):
         0.08, "1/year", "speed of influence along the relations network (signed ties)", 0, 0.5
     )
     commitment_rate: float = P(
-        0.55, "1/year", "speed at which commitment moves toward its anchor", 0, 1
+        0.838, "1/year", "speed at which commitment moves toward its anchor", 0, 1
     )
     commitment_alignment_weight: float = P(
-        0.742,
+        0.901,
         "share",
         "anchor of commitment: weight of alignment with the leader (rest: trust)",
         0.3,
@@ -204,52 +204,52 @@ class Parameters(BaseModel):
     )
     # --- membership ---
     freeze_threshold: float = P(
-        0.259,
+        0.258,
         "commitment",
         "commitment at which staying active and freezing are worth the same (no grievance, no alternatives, no exit cost)",
         0.2,
         0.7,
     )
     membership_commitment: float = P(
-        7.963,
+        15.333,
         "logit per unit commitment",
         "how much commitment above the freeze threshold makes full membership worth keeping",
         2,
         16,
     )
     membership_grievance: float = P(
-        5.243,
+        5.998,
         "logit per unit grievance",
         "how much remembered unanswered threats devalue membership",
         0,
         8,
     )
     membership_alternatives: float = P(
-        2.346,
+        0.07,
         "logit per unit credibility",
-        "how much credible security alternatives (help received from other poles) devalue membership",
+        "how much credible security alternatives (help received from other poles, or their security pull close to the leader's) devalue membership",
         0,
         8,
     )
     status_quo_bias: float = P(
-        2.695,
+        3.254,
         "logit per change of status",
         "extra utility of keeping one's current status (changing status is a political cost)",
         0,
         6,
     )
     exit_cost_weight: float = P(
-        5.874,
+        5.702,
         "logit per unit leverage",
         "what the leader's leverage (bases, remittances, energy) makes withdrawing cost (half for freezing)",
         0,
         6,
     )
     decision_rate: float = P(
-        0.86, "1/year", "rate at which a member reconsiders its membership", 0.1, 4
+        2.836, "1/year", "rate at which a member reconsiders its membership", 0.1, 4
     )
     grievance_gain: float = P(
-        0.413,
+        0.512,
         "share per unit severity",
         "an unanswered threat adds to a member's grievance (a refused request fully, an unasked one by its charter fit)",
         0,

@@ -181,6 +181,20 @@ def alliance_value(
     )
 
 
+def credible_alternatives(received: np.ndarray, target: np.ndarray, leader_pole: int) -> np.ndarray:
+    """How credible a member's security alternatives are, in [0, 1]: help received from
+    other poles (remembered, ``received``) or offered by them.
+
+    What is offered is how close the strongest other pole's security pull comes to the
+    leader's: ``best / (best + leader)`` of the security pole target ``target``
+    ``(..., M, P)``. Either makes the alternative credible: ``1 - (1 - received)(1 - offered)``.
+    """
+    others = np.delete(target, leader_pole, axis=-1).max(axis=-1)
+    total = others + target[..., leader_pole]
+    offered = np.where(total > 0, others / np.where(total > 0, total, 1.0), 0.0)
+    return 1.0 - (1.0 - received) * (1.0 - offered)
+
+
 MEMBERSHIP_OPTIONS = (ACTIVE, FROZEN, WITHDRAWN)
 """The rungs of membership, from in to out; a member's choice is among them."""
 

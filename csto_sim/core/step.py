@@ -181,12 +181,16 @@ def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
 
 def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
     """Members ``who`` choose to stay, freeze, withdraw or return (:func:`rules.membership_choice`)
-    by what membership is worth to them and what leaving costs; the leader never does."""
+    by what membership is worth to them (commitment, economic dependence on the leader's
+    pole, grievance, the security alternatives other poles have given or offer) and what
+    leaving costs; the leader never does."""
     p = inp.params
+    w = state.w[..., who, :]
+    target = rules.pole_target(inp.strength[t], inp.offers[t, who], w)
     value = rules.alliance_value(
         state.c[..., who],
         state.g[..., who],
-        state.a[..., who],
+        rules.credible_alternatives(state.a[..., who], target, inp.leader_pole),
         state.e[..., who, inp.leader_pole],
         p["freeze_threshold"],
         p["membership_commitment"],

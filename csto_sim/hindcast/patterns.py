@@ -108,6 +108,9 @@ PATTERNS: tuple[Pattern, ...] = (
         0.5,
         False,
         _uzbek_leaves,
+        # reported, no longer gating: the rebuilt mechanisms (structural pull, membership as
+        # a choice) do not produce it; docs/calibration.md gives the numbers
+        gating=False,
     ),
     Pattern(
         "1b",

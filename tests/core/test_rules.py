@@ -386,6 +386,16 @@ def test_membership_acts_only_when_drawn_and_leaves_non_members():
     assert _choose([NON_MEMBER], -9.0, u=0.0)[0] == NON_MEMBER
 
 
+def test_credible_alternatives_received_or_offered():
+    target = np.array([[0.6, 0.3, 0.1], [1.0, 0.0, 0.0], [0.2, 0.2, 0.6]])
+    out = rules.credible_alternatives(np.array([0.0, 0.5, 0.5]), target, leader_pole=0)
+    # offered: the best other pole's pull against the leader's: 0.3/0.9, 0, 0.6/0.8
+    np.testing.assert_allclose(out, [1 / 3, 0.5, 1 - 0.5 * 0.25])
+    # more help received, or a stronger rival pull, never makes alternatives less credible
+    more = rules.credible_alternatives(np.array([0.2, 0.5, 0.5]), target, leader_pole=0)
+    assert np.all(more >= out)
+
+
 def test_remember_fades_and_fills():
     np.testing.assert_allclose(rules.remember(np.array(0.8), np.array(0.0), 0.5, 2.0, 2.0), 0.4)
     np.testing.assert_allclose(rules.remember(np.array(0.0), np.array(1.0), 0.5, 2.0, 2.0), 0.5)
@@ -605,6 +615,7 @@ def test_broadcast_membership_and_small_rules():
         lambda s, x, v: rules.membership_choice(s, x, v, 0.5, 2.0), (status, util, u)
     )
     _stack_equals_slices(lambda a, t: rules.commitment_anchor(a, t, 0.4), (c, RNG.random((R, M))))
+    _stack_equals_slices(lambda a, t: rules.credible_alternatives(a, t, 1), (c, simplex(R, M, PO)))
     _stack_equals_slices(
         lambda lev, cap: rules.exit_cost(lev, cap, 0.25), (c, RNG.random((R, 1)) * 1.2)
     )
