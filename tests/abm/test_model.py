@@ -69,17 +69,24 @@ def response_totals(scenario, runs: range) -> tuple[int, int, list[float]]:
 
 
 def test_stronger_leader_answers_more(standalone):
-    runs = range(40)  # common run indices: the same threat draws in both variants
+    runs = range(25)  # common run indices: the same threat draws in both variants
     strong = scaled_leader(standalone, 1.5)
     weak = scaled_leader(standalone, 0.5)
     assert strong.poles["Russia"].strength[0][1] == pytest.approx(
         1.5 * standalone.poles["Russia"].strength[0][1]
     )
-    q_strong, a_strong, rates_strong = response_totals(strong, runs)
-    q_weak, a_weak, rates_weak = response_totals(weak, runs)
+    q_strong, a_strong, _ = response_totals(strong, runs)
+    q_weak, a_weak, _ = response_totals(weak, runs)
     assert q_strong > 0 and q_weak > 0
-    assert a_strong / q_strong > a_weak / q_weak + 0.05
-    assert np.mean(rates_strong) > np.mean(rates_weak)
+    # members trust a strong leader more and ask more, and more of them are answered; the
+    # share answered need not rise (members of a weak leader ask only in graver cases)
+    assert q_strong > q_weak and a_strong > a_weak
+    # with the request and the threats held fixed, a stronger leader answers more
+    fixed = dict(trust_drift_rate=0.0, trust_learning=0.0, response_capacity=3.0)
+    strong_fixed, weak_fixed = with_params(strong, **fixed), with_params(weak, **fixed)
+    q1, a1, _ = response_totals(strong_fixed, runs)
+    q2, a2, _ = response_totals(weak_fixed, runs)
+    assert a1 / q1 > a2 / q2 + 0.05
     # the threats themselves are the same draws in both variants
     first = run(strong, 0).event_log
     again = run(weak, 0).event_log
