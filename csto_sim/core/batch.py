@@ -37,6 +37,20 @@ def run_batch(
     return inp, trajectory, record
 
 
+def run_history(
+    scenario: Scenario, seeds: Sequence[int]
+) -> tuple[Inputs, Trajectory, dict[str, list[np.ndarray]]]:
+    """The history a projection continues, run ``r`` with ``seeds[r]`` (see
+    :func:`history_seeds`): its inputs, trajectory and event record, for output over the
+    whole span (the projection's own record starts where this one ends)."""
+    if scenario.history is None:
+        raise ValueError(f"scenario {scenario.name!r} continues no history")
+    past_inputs = inputs_for(history_scenario(scenario))
+    past = State.initial(past_inputs.initial, replicas=len(seeds))
+    trajectory, record = advance_all(past_inputs, past, seeds)
+    return past_inputs, trajectory, record
+
+
 _ENDS: dict[tuple[str, tuple[int, ...]], State] = {}
 
 
@@ -50,12 +64,12 @@ def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
     past_scenario = history_scenario(scenario)
     key = (past_scenario.digest(), tuple(int(s) for s in seeds))
     if key not in _ENDS:
-        past_inputs = inputs_for(past_scenario)
-        past = State.initial(past_inputs.initial, replicas=len(seeds))
-        advance_all(past_inputs, past, seeds)
+        _, trajectory, _ = run_history(scenario, seeds)
         if len(_ENDS) >= 64:
             _ENDS.clear()
-        _ENDS[key] = past
+        _ENDS[key] = State(
+            *(getattr(trajectory, f)[:, -1] for f in ("w", "e", "c", "b", "g", "a", "status"))
+        )
     return State.initial(_ENDS[key], replicas=None)
 
 

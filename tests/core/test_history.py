@@ -7,7 +7,7 @@ import pytest
 from conftest import HINDCAST
 
 from csto_sim import load_scenario
-from csto_sim.core.batch import history_seeds, run_batch
+from csto_sim.core.batch import history_seeds, run_batch, run_history
 from csto_sim.core.inputs import compile_inputs, continued_state, inputs_for
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.rules import pole_target
@@ -29,6 +29,23 @@ def test_projection_run_starts_where_the_same_hindcast_run_ended(baseline):
         np.testing.assert_array_equal(h.e[:, 0, i], past.e[:, -1, j])
         for f in ("c", "b", "g", "a", "status"):
             np.testing.assert_array_equal(getattr(h, f)[:, 0, i], getattr(past, f)[:, -1, j])
+
+
+def test_the_whole_span_is_there_on_request(baseline):
+    """run_history gives the 2002-2024 part of the same runs: its last state is where the
+    projection starts."""
+    runs = [2, 5]
+    past_inp, past, record = run_history(baseline, history_seeds(baseline, runs))
+    inp, h, _ = run_batch(
+        baseline, [run_seed(baseline.seed, r) for r in runs], history_seeds(baseline, runs)
+    )
+    assert past_inp.years[0] == 2002.0 and past_inp.years[-1] == inp.years[0] == 2025.0
+    assert sum(len(x) for x in record["step"]) > 0  # the history's threats are recorded
+    for i, name in enumerate(inp.members):
+        j = past_inp.members.index(name)
+        np.testing.assert_array_equal(h.c[:, 0, i], past.c[:, -1, j])
+    with pytest.raises(ValueError, match="continues no history"):
+        run_history(load_scenario(HINDCAST), [1])
 
 
 def test_a_history_needs_its_seeds(baseline):
