@@ -259,14 +259,6 @@ def remember(memory: np.ndarray, felt: np.ndarray, gain: float, halflife: float,
     return np.clip(decay(memory, halflife, dt) * (1.0 - up) + up, 0.0, 1.0)
 
 
-def toward_pole(w: np.ndarray, pole: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """Alignment moved a ``share`` of the way to the pole with index ``pole`` (-1: not moved)."""
-    pole = np.asarray(pole)
-    target = (pole[..., None] == np.arange(w.shape[-1])).astype(float)
-    share = np.where(pole >= 0, np.clip(share, 0.0, 1.0), 0.0)
-    return w + share[..., None] * (target - w)
-
-
 def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:
     """Exponential decay over ``dt`` years with the given half-life in years."""
     return np.asarray(value) * 0.5 ** (dt / halflife)

@@ -402,12 +402,6 @@ def test_remember_fades_and_fills():
     np.testing.assert_allclose(rules.remember(np.array(0.5), np.array(9.0), 0.5, 2.0, 1.0), 1.0)
 
 
-def test_toward_pole():
-    w = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
-    out = rules.toward_pole(w, np.array([2, -1]), np.array([0.5, 0.9]))
-    np.testing.assert_allclose(out, [[0.25, 0.25, 0.5], [0.2, 0.3, 0.5]])
-
-
 def test_helping_pole_in_proportion_to_attraction():
     attraction = np.array([[0.1, 0.0, 0.3]])  # shares 1/4, 0, 3/4
     v = np.array([[0.0, 0.24, 0.26, 0.99, 0.9999999999]])
