@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT
+from conftest import BASELINE, HINDCAST, ROOT
 
 from csto_sim import load_scenario
 from csto_sim.abm.model import CSTOModel
@@ -270,13 +270,17 @@ def test_compare_api_returns_the_report_tables(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     out = tmp_path / "interrupted"
-    cmd = _cli("compare", str(BASELINE), str(WEAK), "--runs", "400", "--workers", "1", "--engine", "agents",
-               "--no-plots", "--quiet", "--out", str(out))  # fmt: skip
+    variant = tmp_path / "hindcast_b.toml"
+    variant.write_text(
+        f'extends = "{HINDCAST.as_posix()}"\nname = "hindcast_b"\n', encoding="utf-8"
+    )
+    # the hindcast (no history to live through first): chunks of agent-engine runs come
+    # every few seconds, so the interrupt lands between and inside them
+    cmd = _cli("compare", str(HINDCAST), str(variant), "--runs", "400", "--workers", "1",
+               "--engine", "agents", "--no-plots", "--quiet", "--out", str(out))  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     chunks = out / "chunks" / "runs"
-    # a chunk of 50 agent-engine projection runs (each living through 2002-2040) takes about
-    # 15 s on an idle two-core machine; the limits leave room for a loaded one
-    deadline = time.time() + 180
+    deadline = time.time() + 120
     while time.time() < deadline and not list(chunks.glob("*.parquet")):
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)
