@@ -268,6 +268,11 @@ def test_compare_api_returns_the_report_tables(tmp_path):
     assert (tmp_path / "c" / "report.md").exists() and (tmp_path / "c" / "summary.csv").exists()
 
 
+def _terminal_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     out = tmp_path / "interrupted"
     variant = tmp_path / "hindcast_b.toml"
@@ -278,7 +283,11 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     # every few seconds, so the interrupt lands between and inside them
     cmd = _cli("compare", str(HINDCAST), str(variant), "--runs", "400", "--workers", "1",
                "--engine", "agents", "--no-plots", "--quiet", "--out", str(out))  # fmt: skip
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # as from a terminal: SIGINT at its default and not blocked in the child, whatever the
+    # test session did to its own signal state
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_terminal_sigint
+    )
     chunks = out / "chunks" / "runs"
     deadline = time.time() + 120
     while time.time() < deadline and not list(chunks.glob("*.parquet")):
