@@ -95,7 +95,8 @@ def bilateral_attraction(w: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def bilateral_probability(w: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
-    """Chance that some pole helps a member directly: its total attraction, in [0, scale]."""
+    """Chance that some pole helps a member directly: its total attraction, in [0, scale]
+    (:func:`bilateral_help` applies the same formula to the attraction it already has)."""
     return scale * np.clip(bilateral_attraction(w, target).sum(axis=-1), 0.0, 1.0)
 
 
@@ -178,7 +179,7 @@ def bilateral_help(inp: Inputs, t: int, w: np.ndarray, u: np.ndarray) -> np.ndar
     then from a pole chosen in proportion to its attraction."""
     target = pole_target(inp.strength[t], inp.offers[t], w)
     attraction = bilateral_attraction(w, target)
-    chance = bilateral_probability(w, target, inp.params["bilateral_help"])
+    chance = inp.params["bilateral_help"] * np.clip(attraction.sum(axis=-1), 0.0, 1.0)
     helps = u < chance[..., None]
     v = u / np.where(chance > 0, chance, 1.0)[..., None]
     return np.where(helps, helping_pole(attraction, v), -1)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from csto_sim.core.scenario import decimal_year
+from csto_sim.core.scenario import structural_ties
 from csto_sim.core.vocabulary import KIND_ALIASES, THREAT_KINDS, TIE_KINDS
 
 POLES: dict[str, str] = {"Russia": "Russia", "EU": "EU27", "China": "China", "Turkey": "Turkey"}
@@ -248,24 +248,13 @@ def pole_strength() -> dict[str, list[list[float]]]:
     }
 
 
-def structural_ties() -> list[dict[str, str]]:
-    """The rows of ``structural_ties.csv``."""
-    return _rows("structural_ties.csv")
-
-
 def ties_at(year: float, members: list[str]) -> np.ndarray:
     """Which structural ties hold in ``year``: ``(members, poles, tie kinds)`` of 0/1."""
     poles = list(POLES)
     out = np.zeros((len(members), len(poles), len(TIE_KINDS)))
-    for row in structural_ties():
-        if row["member"] not in members:
-            continue
-        start = decimal_year(dt.date.fromisoformat(row["start"])) if row["start"] else -np.inf
-        end = decimal_year(dt.date.fromisoformat(row["end"])) if row["end"] else np.inf
-        if start <= year < end:
-            out[
-                members.index(row["member"]), poles.index(row["pole"]), TIE_KINDS.index(row["kind"])
-            ] = 1.0
+    for tie in structural_ties():
+        if tie.member in members and tie.active(np.array(year)):
+            out[members.index(tie.member), poles.index(tie.pole), TIE_KINDS.index(tie.kind)] = 1.0
     return out
 
 
