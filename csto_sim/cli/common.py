@@ -134,6 +134,16 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
     )
 
 
+def history_option(p: argparse.ArgumentParser) -> None:
+    """``--with-history``: tables over the whole span of projections that continue a history."""
+    p.add_argument(
+        "--with-history",
+        action="store_true",
+        help="write each run over its whole span: the history a projection continues "
+        "(2002-2024) before its own years, with a period column (default: the scenario's years)",
+    )
+
+
 def workers_option(p: argparse.ArgumentParser) -> None:
     """``--workers``."""
     p.add_argument(
@@ -228,6 +238,7 @@ def run_from_args(
         engine=args.engine,
         tables=args.tables,
         keep_chunks=args.keep_chunks,
+        with_history=getattr(args, "with_history", False),
     )
 
 

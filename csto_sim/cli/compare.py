@@ -11,6 +11,7 @@ from csto_sim.cli.common import (
     dask_option,
     ensemble_options,
     failed,
+    history_option,
     plot_format_option,
     run_from_args,
     say,
@@ -30,6 +31,7 @@ def add_parser(sub) -> None:
     )
     scenario_files(p)
     ensemble_options(p, 200)
+    history_option(p)
     dask_option(p)
     p.add_argument(
         "--reference", default=None, help="scenario name to compare against (default: the first)"

@@ -10,6 +10,7 @@ own seed. A run therefore gives the same result here as in the Mesa model
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
@@ -37,6 +38,10 @@ def run_batch(
     return inp, trajectory, record
 
 
+_ENDS: dict[tuple[str, tuple[int, ...]], State] = {}
+"""History end states by (history digest, seeds); see :func:`history_end`."""
+
+
 def run_history(
     scenario: Scenario, seeds: Sequence[int]
 ) -> tuple[Inputs, Trajectory, dict[str, list[np.ndarray]]]:
@@ -45,13 +50,16 @@ def run_history(
     whole span (the projection's own record starts where this one ends)."""
     if scenario.history is None:
         raise ValueError(f"scenario {scenario.name!r} continues no history")
-    past_inputs = inputs_for(history_scenario(scenario))
+    past_scenario = history_scenario(scenario)
+    past_inputs = inputs_for(past_scenario)
     past = State.initial(past_inputs.initial, replicas=len(seeds))
     trajectory, record = advance_all(past_inputs, past, seeds)
+    if len(_ENDS) >= 64:
+        _ENDS.clear()
+    _ENDS[(past_scenario.digest(), tuple(int(s) for s in seeds))] = State(
+        *(getattr(trajectory, f.name)[:, -1] for f in fields(State))
+    )
     return past_inputs, trajectory, record
-
-
-_ENDS: dict[tuple[str, tuple[int, ...]], State] = {}
 
 
 def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
@@ -59,17 +67,12 @@ def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
 
     Remembered by the history's content (parameters included) and seeds: projections that
     share a history and parameters (an ensemble of scenarios, with common random numbers)
-    live through it once. A copy is returned, so callers may write to it.
+    live through it once (:func:`run_history` remembers them). A copy is returned, so callers
+    may write to it.
     """
-    past_scenario = history_scenario(scenario)
-    key = (past_scenario.digest(), tuple(int(s) for s in seeds))
+    key = (history_scenario(scenario).digest(), tuple(int(s) for s in seeds))
     if key not in _ENDS:
-        _, trajectory, _ = run_history(scenario, seeds)
-        if len(_ENDS) >= 64:
-            _ENDS.clear()
-        _ENDS[key] = State(
-            *(getattr(trajectory, f)[:, -1] for f in ("w", "e", "c", "b", "g", "a", "status"))
-        )
+        run_history(scenario, seeds)
     return State.initial(_ENDS[key], replicas=None)
 
 

@@ -12,10 +12,16 @@ from collections.abc import Sequence
 import pandas as pd
 
 from csto_sim.abm.model import CSTOModel
-from csto_sim.core.batch import history_seeds, run_batch
+from csto_sim.core.batch import history_seeds, run_batch, run_history
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.tables import TABLES, concat_tables, error_rows, tables_from
+from csto_sim.experiments.tables import (
+    TABLES,
+    concat_tables,
+    error_rows,
+    tables_from,
+    whole_span,
+)
 
 ENGINES: tuple[str, ...] = ("batch", "agents")
 """How runs are computed: many replicas at once as arrays (default), or one Mesa model per run."""
@@ -33,9 +39,14 @@ def check_engine(engine: str) -> str:
 
 
 def simulate_agents(
-    scenario: Scenario, run: int, seed: int, tables: Sequence[str] = TABLES
+    scenario: Scenario,
+    run: int,
+    seed: int,
+    tables: Sequence[str] = TABLES,
+    with_history: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """One run of a scenario with the Mesa model, as tidy tables.
+    """One run of a scenario with the Mesa model, as tidy tables (over the whole span,
+    history included, with ``with_history``; see :func:`whole_span`).
 
     An exception becomes a run with ``status = error`` and its message.
     """
@@ -46,27 +57,62 @@ def simulate_agents(
     except Exception as exc:  # a failed run is recorded, the ensemble goes on
         return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}
     trajectory = model.trajectory.with_runs_axis()
-    return tables_from(
+    own = tables_from(
         scenario.name, model.inputs, [run], [seed_i], trajectory, model.events, tables
     )
+    past = model.history
+    if not with_history:
+        return own
+    if past is None:
+        return whole_span(None, own, 0)
+    before = tables_from(
+        scenario.name,
+        past.inputs,
+        [run],
+        [past.seed],
+        past.trajectory.with_runs_axis(),
+        past.events,
+        tables,
+    )
+    return whole_span(before, own, past.inputs.n_steps)
 
 
 def simulate_batch(
-    scenario: Scenario, runs: Sequence[int], seed: int, tables: Sequence[str] = TABLES
+    scenario: Scenario,
+    runs: Sequence[int],
+    seed: int,
+    tables: Sequence[str] = TABLES,
+    with_history: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """Several runs of a scenario with the batched engine, as tidy tables.
+    """Several runs of a scenario with the batched engine, as tidy tables (over the whole
+    span, history included, with ``with_history``; see :func:`whole_span`).
 
     If the batch raises, each run is retried alone so that only the failing ones are
     recorded with ``status = error``.
     """
     seeds = [run_seed(seed, r) for r in runs]
+    past_seeds = history_seeds(scenario, runs)
+    past = None
     try:
-        inp, trajectory, record = run_batch(scenario, seeds, history_seeds(scenario, runs))
+        if with_history and past_seeds is not None:  # run first: its end states are remembered
+            past = run_history(scenario, past_seeds)
+        inp, trajectory, record = run_batch(scenario, seeds, past_seeds)
     except Exception as exc:
         if len(runs) == 1:
             return {"runs": error_rows(scenario.name, runs, seeds, exc)}
-        return concat_tables([simulate_batch(scenario, [r], seed, tables) for r in runs])
-    return tables_from(scenario.name, inp, runs, seeds, trajectory, record, tables)
+        return concat_tables(
+            [simulate_batch(scenario, [r], seed, tables, with_history) for r in runs]
+        )
+    own = tables_from(scenario.name, inp, runs, seeds, trajectory, record, tables)
+    if not with_history:
+        return own
+    if past is None:
+        return whole_span(None, own, 0)
+    past_inputs, past_trajectory, past_record = past
+    before = tables_from(
+        scenario.name, past_inputs, runs, past_seeds, past_trajectory, past_record, tables
+    )
+    return whole_span(before, own, past_inputs.n_steps)
 
 
 def run_chunk(
@@ -75,9 +121,11 @@ def run_chunk(
     seed: int,
     engine: str = "batch",
     tables: Sequence[str] = TABLES,
+    with_history: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Several runs of one scenario, concatenated (the unit of work sent to an executor);
-    the ``runs`` table and the other ``tables`` asked for."""
+    the ``runs`` table and the other ``tables`` asked for, over the whole span with
+    ``with_history`` (a scenario that continues no history is unaffected)."""
     if check_engine(engine) == "batch":
-        return simulate_batch(scenario, list(runs), seed, tables)
-    return concat_tables([simulate_agents(scenario, r, seed, tables) for r in runs])
+        return simulate_batch(scenario, list(runs), seed, tables, with_history)
+    return concat_tables([simulate_agents(scenario, r, seed, tables, with_history) for r in runs])

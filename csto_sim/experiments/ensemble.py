@@ -57,6 +57,7 @@ class Ensemble:
     engine: str = "batch"
     tables: tuple[str, ...] = TABLES
     keep_chunks: bool = False
+    with_history: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -91,12 +92,14 @@ class Ensemble:
                 {"name": s.name, "file": s.source, "sha256": s.digest(), "contents": s.to_dict()}
                 for s in self.scenarios
             ],
+            "with_history": self.with_history,
             "identity": {
                 "seed": self.seed,
                 "runs": self.runs,
                 "chunk_size": self.chunk_size,
                 "engine": self.engine,
                 "tables": list(self.tables),
+                "with_history": self.with_history,
                 "scenarios": [s.digest() for s in self.scenarios],
             },
         }
@@ -140,10 +143,11 @@ def run_and_save(
     runs: Sequence[int],
     seed: int,
     engine: str = "batch",
+    with_history: bool = False,
 ) -> dict[str, Any]:
     """Run a chunk and save it into the results folder (in a local worker process); returns
     its ledger entry for the main process to record."""
-    tables = run_chunk(scenario, runs, seed, engine, store.tables)
+    tables = run_chunk(scenario, runs, seed, engine, store.tables, with_history)
     return store.write_chunk(chunk_stem(scenario.name, runs), tables)
 
 
@@ -192,6 +196,7 @@ def run_ensemble(
     engine: str = "batch",
     tables: Sequence[str] = TABLES,
     keep_chunks: bool = False,
+    with_history: bool = False,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -204,6 +209,10 @@ def run_ensemble(
     ``"batch"`` (replicas advanced together as arrays) or ``"agents"`` (one Mesa model per
     run); both give the same results. ``tables`` chooses the tables written (``runs`` always);
     ``keep_chunks`` keeps the chunk files after the final tables are assembled.
+    ``with_history`` writes each run over its whole span: the history a projection continues
+    (2002-2024 for the bundled projections) before the scenario's own years, in the
+    timeseries, events and alliance tables, with a ``period`` column (see
+    :func:`~csto_sim.experiments.tables.whole_span`).
     """
     check_engine(engine)
     if not 1 <= runs <= MAX_RUNS:
@@ -211,7 +220,9 @@ def run_ensemble(
     specs = load_all(scenarios)
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
-    ensemble = Ensemble(specs, runs, seed, command, size, engine, check_tables(tables), keep_chunks)
+    ensemble = Ensemble(
+        specs, runs, seed, command, size, engine, check_tables(tables), keep_chunks, with_history
+    )
     store = None if out is None else ensemble_store(out, fmt, ensemble.tables)
     total = runs * len(specs)
     done: set[tuple[str, int]] = set()
@@ -271,14 +282,15 @@ def _run_plan(
     assemble the final tables there (``saved`` lists the chunks saved before); without a
     store, return the chunks' tables in plan order."""
     specs, seed, engine = ensemble.scenarios, ensemble.seed, ensemble.engine
+    span = ensemble.with_history
     kept: dict[int, dict[str, pd.DataFrame]] = {}
     stems = list(saved)
     with worker_pool(workers, executor, jobs=len(plan)) as pool:
         if pool.local and store is not None:  # local workers share the disk: they save
-            jobs = [(store, specs[si], chunk, seed, engine) for si, chunk in plan]
+            jobs = [(store, specs[si], chunk, seed, engine, span) for si, chunk in plan]
             results = run_jobs(run_and_save, jobs, pool)
         else:
-            jobs = [(specs[si], chunk, seed, engine, ensemble.tables) for si, chunk in plan]
+            jobs = [(specs[si], chunk, seed, engine, ensemble.tables, span) for si, chunk in plan]
             results = run_jobs(run_chunk, jobs, pool)
         for n, result in results:
             si, chunk = plan[n]

@@ -152,8 +152,12 @@ class Results:
         return list(dict.fromkeys(m for s in self.scenarios for m in self.members(s)))
 
     def span(self, scenario: str) -> tuple[float, float]:
-        """The first and last simulated years of a scenario."""
-        time = self.contents(scenario)["time"]
+        """The first and last years in a scenario's tables: from the start of the history it
+        continues when the ensemble was run ``with_history``."""
+        contents = self.contents(scenario)
+        time = contents["time"]
+        if self.manifest.get("with_history") and contents.get("history"):
+            return float(contents["history"]["time"]["start"]), float(time["end"])
         return float(time["start"]), float(time["end"])
 
     @property

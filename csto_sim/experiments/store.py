@@ -139,7 +139,9 @@ class Store:
             raise ResultsExistError(f"{self.root} holds results but no manifest.json")
         elif old is not None:
             if old.get("identity") != manifest["identity"]:
-                what = f"{self.root} holds results made with other inputs or settings"
+                was, now = old.get("identity") or {}, manifest["identity"]
+                differ = [k for k in now if was.get(k) != now[k]] or ["identity"]
+                what = f"{self.root} holds results made with other {', '.join(differ)}"
                 if resume:
                     raise ResumeMismatchError(f"{what}; resume with the same ones")
                 raise ResultsExistError(what)

@@ -104,6 +104,39 @@ def tables_from(
     return out | {t: build[t]() for t in TABLES[1:] if t in tables}
 
 
+PERIODS: tuple[str, ...] = ("history", "scenario")
+"""Values of the ``period`` column of whole-span tables: the history a projection lived
+through, and the scenario's own span."""
+
+
+def whole_span(
+    past: dict[str, pd.DataFrame] | None, own: dict[str, pd.DataFrame], history_steps: int
+) -> dict[str, pd.DataFrame]:
+    """A projection's tables over the whole span: the ``timeseries``, ``events`` and
+    ``alliance`` rows of the history it continued (``past``, up to but not including its
+    last step, which is the projection's step 0) before its own, steps renumbered so that
+    a run reads as one, and a ``period`` column saying which is which. The ``runs`` and
+    ``members`` tables summarise the scenario's own span and are left as they are. A
+    scenario without a history (``past`` None) only gains the ``period`` column."""
+    out = dict(own)
+    for table in ("timeseries", "events", "alliance"):
+        if table not in own:
+            continue
+        if past is None:
+            out[table] = own[table].assign(period=PERIODS[1])
+            continue
+        before, after = past[table], own[table].copy()
+        if "step" in after:  # the history's last state is the projection's step 0
+            before = before[before["step"] < history_steps]
+            after["step"] += np.int32(history_steps)
+        joined = pd.concat(
+            [before.assign(period=PERIODS[0]), after.assign(period=PERIODS[1])],
+            ignore_index=True,
+        )
+        out[table] = joined.sort_values("run", kind="stable", ignore_index=True)
+    return out
+
+
 def check_tables(tables: Sequence[str]) -> tuple[str, ...]:
     """The tables to write, in contract order, ``runs`` always among them; a ``ValueError``
     names an unknown one."""

@@ -108,5 +108,5 @@ def test_small_model_analysis_writes_indices(tmp_path, baseline):
     assert np.isfinite(table["value"]).all()
     again = sensitivity(base, tmp_path / "s", samples=8, factors=factors, replicas=4, workers=1)
     pd.testing.assert_frame_equal(table, again)  # the same command continues the same folder
-    with pytest.raises(ResultsExistError, match="other inputs or settings"):
+    with pytest.raises(ResultsExistError, match="other samples"):
         sensitivity(base, tmp_path / "s", samples=16, factors=factors, replicas=4, workers=1)

@@ -189,6 +189,53 @@ def test_batched_engine_gives_the_agent_engine_results_exactly(scenario):
         pd.testing.assert_frame_equal(batched[table], halves, check_exact=True, obj=table)
 
 
+def test_whole_span_tables_put_each_run_history_before_its_own_years():
+    """With history: the history's rows (from run_history, same seeds) then the projection's
+    unchanged rows with steps renumbered; both engines agree; runs and members unchanged."""
+    spec, runs = load_scenario(BASELINE), [0, 3, 4]
+    own = run_chunk(spec, runs, 11)
+    whole = run_chunk(spec, runs, 11, with_history=True)
+    assert whole.keys() == own.keys()
+    agents = run_chunk(spec, runs, 11, engine="agents", with_history=True)
+    for table in whole:
+        pd.testing.assert_frame_equal(whole[table], agents[table], check_exact=True, obj=table)
+    for table in ("runs", "members"):
+        pd.testing.assert_frame_equal(whole[table], own[table], check_exact=True, obj=table)
+    past_inputs, past, _ = batch.run_history(spec, batch.history_seeds(spec, runs))
+    T = past_inputs.n_steps
+    ts = whole["timeseries"]
+    assert list(ts["run"]) == sorted(ts["run"])  # run by run, history first
+    for r, (_, rows) in zip(runs, ts.groupby("run", sort=True), strict=True):
+        assert list(rows["period"].unique()) == ["history", "scenario"]
+        assert rows["step"].is_monotonic_increasing and rows["year"].is_monotonic_increasing
+        assert rows["step"].iloc[-1] == T + spec.n_steps and rows["year"].iloc[0] == 2002.0
+        hist = rows[rows["period"] == "history"]
+        assert hist["step"].max() == T - 1 and "Uzbekistan" in set(hist["member"])
+        assert hist["seed"].iloc[0] == batch.history_seeds(spec, [r])[0]
+        i = runs.index(r)
+        kaz = hist[(hist["member"] == "Kazakhstan")]["w_china"].to_numpy()
+        k = past_inputs.members.index("Kazakhstan")
+        assert (kaz == past.w[i, :T, k, past_inputs.poles.index("China")]).all()
+    mine = ts[ts["period"] == "scenario"].drop(columns="period").reset_index(drop=True)
+    mine["step"] -= T
+    pd.testing.assert_frame_equal(mine, own["timeseries"], check_exact=True, check_dtype=False)
+    ev = whole["events"]
+    assert ev.loc[ev["period"] == "history", "year"].max() < spec.time.start
+    assert set(ev.loc[ev["period"] == "scenario", "year"]) == set(own["events"]["year"])
+    alone = run_chunk(load_scenario(HINDCAST), [0], 11, with_history=True)
+    assert set(alone["alliance"]["period"]) == {"scenario"}  # no history: only the column
+
+
+def test_whole_span_is_part_of_the_results_identity(tmp_path, capsys):
+    out = tmp_path / "w"
+    args = ["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main([*args, "--with-history"]) == 0
+    alliance = pd.read_parquet(out / "alliance.parquet")
+    assert alliance["year"].min() == 2002.0 and set(alliance["period"]) == {"history", "scenario"}
+    assert main([*args, "--resume"]) == 2  # other settings: refused, naming which
+    assert "other with_history" in capsys.readouterr().err
+
+
 def test_rerun_keeps_finished_runs_and_other_settings_need_overwrite(tmp_path, capsys):
     out = tmp_path / "r"
     args = ["run", str(BASELINE), "--runs", "4", "--workers", "1", "--quiet", "--out", str(out)]
