@@ -210,7 +210,7 @@ def run_ensemble(
     run); both give the same results. ``tables`` chooses the tables written (``runs`` always);
     ``keep_chunks`` keeps the chunk files after the final tables are assembled.
     ``with_history`` writes each run over its whole span: the history a projection continues
-    (2002-2024 for the bundled projections) before the scenario's own years, in the
+    (the hindcast, for the bundled projections) before the scenario's own years, in the
     timeseries, events and alliance tables, with a ``period`` column (see
     :func:`~csto_sim.experiments.tables.whole_span`).
     """
