@@ -197,6 +197,65 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
+HEADLINE: tuple[str, ...] = ("cohesion_final", "n_active_final", "collapsed")
+"""The outcomes whose uncertainty is split into parameters and dice when runs draw their
+parameters from a posterior."""
+
+
+def parameter_uncertainty(
+    runs: pd.DataFrame, reference: str, figures: tuple[str, ...] = HEADLINE
+) -> pd.DataFrame:
+    """For runs over a posterior (a ``draw`` column): the paired difference to the reference
+    per draw (runs sharing one posterior sample), and how its spread splits into parameter
+    uncertainty (between draws: the 5-95% range and sd of the draws' mean differences) and
+    the dice (the pooled sd of runs within a draw). Empty without draws."""
+    ok = runs[runs["status"] == "ok"]
+    if "draw" not in ok or ok["draw"].isna().all():
+        return pd.DataFrame()
+    ref = ok[ok["scenario"] == reference].set_index("run")
+    rows = []
+    for name in ok["scenario"].unique():
+        if name == reference:
+            continue
+        other = ok[ok["scenario"] == name].set_index("run")
+        common = ref.index.intersection(other.index)
+        draws = other.loc[common, "draw"]
+        for fig in figures:
+            d = other.loc[common, fig].astype(float) - ref.loc[common, fig].astype(float)
+            by = d.groupby(draws)
+            means = by.mean()
+            within = by.var(ddof=1).dropna()
+            rows.append(
+                {
+                    "scenario": name,
+                    "figure": fig,
+                    "mean_difference": float(d.mean()),
+                    "draws": int(len(means)),
+                    "over_parameters_p05": float(means.quantile(0.05)),
+                    "over_parameters_p95": float(means.quantile(0.95)),
+                    "sd_parameters": float(means.std(ddof=1)) if len(means) > 1 else np.nan,
+                    "sd_dice": float(np.sqrt(within.mean())) if len(within) else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def uncertainty_note(manifest: dict[str, Any]) -> str:
+    """What the report's spreads and intervals cover, in one sentence."""
+    post = manifest.get("posterior")
+    if not post:
+        return (
+            "All runs use each scenario's own behavioural parameters: spreads and 95% intervals "
+            "cover the dice (Monte-Carlo variation) only, not uncertainty about the parameters."
+        )
+    return (
+        f"Runs draw their behavioural parameters from the posterior `{post['file']}` "
+        f"({post['samples']} samples; {post['runs_per_draw']} consecutive runs share one "
+        "draw): spreads and 95% intervals cover parameter uncertainty and the dice; the "
+        "section 'Parameters against dice' separates the two."
+    )
+
+
 def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
     """Requests, responses and the pooled response rate per scenario."""
     ok = runs[runs["status"] == "ok"]
@@ -236,6 +295,7 @@ def comparison(
         "collapse": collapse_probabilities(runs, years),
         "responses": response_rates(runs),
         "paired": paired_differences(runs, reference),
+        "uncertainty": parameter_uncertainty(runs, reference),
     }
 
 
@@ -261,6 +321,14 @@ def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         )
         pr["statistic"] = "paired_" + pr["statistic"]
         parts.append(pr)
+    if len(tables.get("uncertainty", ())):
+        un = (
+            tables["uncertainty"]
+            .drop(columns=["draws"])
+            .melt(id_vars=["scenario", "figure"], var_name="statistic")
+        )
+        un["statistic"] = "posterior_" + un["statistic"]
+        parts.append(un)
     return pd.concat(parts, ignore_index=True)[["scenario", "figure", "statistic", "value"]]
 
 
@@ -278,6 +346,8 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         f"Scenarios: {', '.join(s['name'] for s in manifest['scenarios'])}; {manifest['runs']} runs each, "
         f"seed {manifest['seed']} (run i of every scenario shares its random draws)."
         + (f" {failed} runs failed and are left out." if failed else ""),
+        "",
+        uncertainty_note(manifest),
         "",
         "## Outcome figures per scenario (over runs)",
         "",
@@ -303,6 +373,18 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         _markdown(tables["paired"]) if len(tables["paired"]) else "(only one scenario)",
         "",
     ]
+    if len(tables["uncertainty"]):
+        text += [
+            f"## Parameters against dice: paired differences against {reference}",
+            "",
+            "Per draw (runs sharing one posterior sample) the mean paired difference; "
+            "`over_parameters_p05`-`p95` is its 5-95% range over draws (parameter uncertainty, "
+            "with the dice of a draw's few runs), `sd_parameters` the sd between draws and "
+            "`sd_dice` the pooled sd of runs within a draw (the dice alone).",
+            "",
+            _markdown(tables["uncertainty"]),
+            "",
+        ]
     report = "\n".join(text)
     (root / "report.md").write_text(report)
     summary_frame(tables).to_csv(root / "summary.csv", index=False)

@@ -14,6 +14,7 @@ from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import MAX_RUNS, EnsembleError, EnsembleResult, run_ensemble
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
+from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, load_posterior
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import FolderError, ResultsExistError, ResumeMismatchError
 from csto_sim.experiments.tables import TABLES, check_tables
@@ -134,6 +135,32 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
     )
 
 
+def posterior_option(p: argparse.ArgumentParser) -> None:
+    """``--posterior FILE`` and ``--runs-per-draw``: runs over posterior parameter samples."""
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="draw each block of runs' behavioural parameters from this posterior sample file "
+        "(posterior.csv of csto-sim posterior); intervals then cover parameters and dice "
+        "(default: the scenario's parameters, dice only)",
+    )
+    p.add_argument(
+        "--runs-per-draw",
+        type=positive,
+        default=RUNS_PER_DRAW,
+        help=f"consecutive runs that share one posterior sample (default {RUNS_PER_DRAW})",
+    )
+
+
+def posterior_from_args(args: argparse.Namespace):
+    """The posterior of ``--posterior`` (checked), or None."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    return load_posterior(args.posterior, args.runs_per_draw)
+
+
 def history_option(p: argparse.ArgumentParser) -> None:
     """``--with-history``: tables over the whole span of projections that continue a history."""
     p.add_argument(
@@ -220,9 +247,15 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
 
 
 def run_from_args(
-    args: argparse.Namespace, argv: list[str], scenarios: list, out: Path, executor=None
+    args: argparse.Namespace,
+    argv: list[str],
+    scenarios: list,
+    out: Path,
+    executor=None,
+    posterior=None,
 ) -> EnsembleResult:
-    """Run an ensemble with the shared ensemble options."""
+    """Run an ensemble with the shared ensemble options (``posterior`` overrides
+    ``--posterior``)."""
     return run_ensemble(
         scenarios,
         runs=args.runs,
@@ -239,6 +272,7 @@ def run_from_args(
         tables=args.tables,
         keep_chunks=args.keep_chunks,
         with_history=getattr(args, "with_history", False),
+        posterior=posterior if posterior is not None else posterior_from_args(args),
     )
 
 
@@ -303,6 +337,7 @@ USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (ScenarioError, "{exc}"),
     (ResultsError, "{exc}"),
     (EnsembleError, "{exc}"),
+    (PosteriorError, "--posterior: {exc}"),
 )
 """Library errors that are the user's, and the line that names the option at fault."""
 

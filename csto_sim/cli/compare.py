@@ -13,6 +13,7 @@ from csto_sim.cli.common import (
     failed,
     history_option,
     plot_format_option,
+    posterior_option,
     run_from_args,
     say,
     scenario_files,
@@ -32,6 +33,7 @@ def add_parser(sub) -> None:
     scenario_files(p)
     ensemble_options(p, 200)
     history_option(p)
+    posterior_option(p)
     dask_option(p)
     p.add_argument(
         "--reference", default=None, help="scenario name to compare against (default: the first)"

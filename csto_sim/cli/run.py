@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 
 from csto_sim.analysis.report import format_run_summary
-from csto_sim.cli.common import ensemble_options, failed, history_option, run_from_args
+from csto_sim.cli.common import (
+    ensemble_options,
+    failed,
+    history_option,
+    posterior_option,
+    run_from_args,
+)
 from csto_sim.core.scenario import load_scenario
 
 
@@ -20,6 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     ensemble_options(p, 100)
     history_option(p)
+    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from csto_sim.cli.common import EXIT_FAILED, EXIT_OK, ensemble_options, failed, run_from_args
+from csto_sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    ensemble_options,
+    failed,
+    posterior_from_args,
+    posterior_option,
+    run_from_args,
+)
 from csto_sim.core.scenario import load_scenario, scenario_from_data
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
@@ -37,6 +45,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-nulls", action="store_true", help="do not run and score the null models")
     ensemble_options(p, 200)
+    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -45,7 +54,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     out = args.out or Path("results") / "validate"
-    result = run_from_args(args, argv, [scenario], out)
+    posterior = posterior_from_args(args)
+    result = run_from_args(args, argv, [scenario], out, posterior=posterior)
     if result.failed:
         return failed(result)
     tables = {MODEL: load_tables(out)}
@@ -54,18 +64,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         quiet.quiet = True
         for null in NULL_MODELS:
             where = out / "nulls" / null.name
-            done = run_from_args(quiet, argv, [null.scenario(scenario)], where)
+            fixed = None if posterior is None else posterior.fixing(null.parameters)
+            done = run_from_args(quiet, argv, [null.scenario(scenario)], where, posterior=fixed)
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)
-    text = report(tables, out)
+    text = report(tables, out, posterior is not None)
     print(text)
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
     return EXIT_OK if patterns.loc[patterns["gating"], "passed"].all() else EXIT_FAILED
 
 
-def report(tables: dict[str, dict[str, pd.DataFrame]], out: Path) -> str:
+def report(
+    tables: dict[str, dict[str, pd.DataFrame]], out: Path, over_posterior: bool = False
+) -> str:
     """Score every model, write ``validation.csv`` (patterns), ``outcomes.csv`` (each case's
     forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text."""
     table = score(tables[MODEL])
@@ -89,7 +102,9 @@ def report(tables: dict[str, dict[str, pd.DataFrame]], out: Path) -> str:
             f"  than {name:<26} {brier.loc[name, ('held_out', 'all')] - brier.loc[MODEL, ('held_out', 'all')]:+.3f}"
         )
     lines.append(
-        "  (95% intervals over runs: they cover the dice only, at the calibrated parameters)"
+        "  (95% intervals over runs: dice and the posterior's parameter draws)"
+        if over_posterior
+        else "  (95% intervals over runs: they cover the dice only, at the scenario's parameters)"
     )
     parts.append("\n".join(lines))
     text = "\n\n".join(parts)

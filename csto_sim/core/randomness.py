@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-STREAMS: tuple[str, ...] = ("events", "decisions", "membership")
+STREAMS: tuple[str, ...] = ("events", "decisions", "membership", "parameters")
 """Purposes of the random streams; each run's stream i is SeedSequence(run_seed, spawn_key=(i,))."""
 
 

@@ -15,6 +15,7 @@ from csto_sim.abm.model import CSTOModel
 from csto_sim.core.batch import history_seeds, run_batch, run_history
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
+from csto_sim.experiments.posterior import Posterior
 from csto_sim.experiments.tables import (
     TABLES,
     concat_tables,
@@ -122,10 +123,25 @@ def run_chunk(
     engine: str = "batch",
     tables: Sequence[str] = TABLES,
     with_history: bool = False,
+    posterior: Posterior | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Several runs of one scenario, concatenated (the unit of work sent to an executor);
     the ``runs`` table and the other ``tables`` asked for, over the whole span with
-    ``with_history`` (a scenario that continues no history is unaffected)."""
+    ``with_history`` (a scenario that continues no history is unaffected). With a
+    ``posterior`` each run takes its parameters from the sample of its draw, and the
+    ``runs`` table says which (``draw``, ``sample``)."""
+    if posterior is not None:
+        parts = []
+        for sample, group in posterior.groups(seed, runs).items():
+            spec = posterior.scenario_for(scenario, sample)
+            part = run_chunk(spec, group, seed, engine, tables, with_history)
+            draws = [posterior.draw(r) for r in part["runs"]["run"]]
+            part["runs"] = part["runs"].assign(draw=draws, sample=sample)
+            parts.append(part)
+        joined = concat_tables(parts)
+        return {
+            t: f.sort_values("run", kind="stable", ignore_index=True) for t, f in joined.items()
+        }
     if check_engine(engine) == "batch":
         return simulate_batch(scenario, list(runs), seed, tables, with_history)
     return concat_tables([simulate_agents(scenario, r, seed, tables, with_history) for r in runs])

@@ -25,6 +25,7 @@ import pandas as pd
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
+from csto_sim.experiments.posterior import Posterior, load_posterior
 from csto_sim.experiments.store import Store
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
@@ -58,6 +59,7 @@ class Ensemble:
     tables: tuple[str, ...] = TABLES
     keep_chunks: bool = False
     with_history: bool = False
+    posterior: Posterior | None = None
 
     @property
     def names(self) -> list[str]:
@@ -93,6 +95,14 @@ class Ensemble:
                 for s in self.scenarios
             ],
             "with_history": self.with_history,
+            "posterior": None
+            if self.posterior is None
+            else {
+                "file": self.posterior.source,
+                "sha256": self.posterior.digest(),
+                "samples": len(self.posterior.weights),
+                "runs_per_draw": self.posterior.runs_per_draw,
+            },
             "identity": {
                 "seed": self.seed,
                 "runs": self.runs,
@@ -100,6 +110,7 @@ class Ensemble:
                 "engine": self.engine,
                 "tables": list(self.tables),
                 "with_history": self.with_history,
+                "posterior": None if self.posterior is None else self.posterior.digest(),
                 "scenarios": [s.digest() for s in self.scenarios],
             },
         }
@@ -144,10 +155,11 @@ def run_and_save(
     seed: int,
     engine: str = "batch",
     with_history: bool = False,
+    posterior: Posterior | None = None,
 ) -> dict[str, Any]:
     """Run a chunk and save it into the results folder (in a local worker process); returns
     its ledger entry for the main process to record."""
-    tables = run_chunk(scenario, runs, seed, engine, store.tables, with_history)
+    tables = run_chunk(scenario, runs, seed, engine, store.tables, with_history, posterior)
     return store.write_chunk(chunk_stem(scenario.name, runs), tables)
 
 
@@ -197,6 +209,7 @@ def run_ensemble(
     tables: Sequence[str] = TABLES,
     keep_chunks: bool = False,
     with_history: bool = False,
+    posterior: Posterior | str | Path | None = None,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -212,7 +225,9 @@ def run_ensemble(
     ``with_history`` writes each run over its whole span: the history a projection continues
     (the hindcast, for the bundled projections) before the scenario's own years, in the
     timeseries, events and alliance tables, with a ``period`` column (see
-    :func:`~csto_sim.experiments.tables.whole_span`).
+    :func:`~csto_sim.experiments.tables.whole_span`). ``posterior`` (a
+    :class:`~csto_sim.experiments.posterior.Posterior` or a sample file) gives each draw of
+    runs its parameters from a posterior sample, so the spread covers parameter uncertainty.
     """
     check_engine(engine)
     if not 1 <= runs <= MAX_RUNS:
@@ -220,8 +235,19 @@ def run_ensemble(
     specs = load_all(scenarios)
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
+    if posterior is not None and not isinstance(posterior, Posterior):
+        posterior = load_posterior(posterior)
     ensemble = Ensemble(
-        specs, runs, seed, command, size, engine, check_tables(tables), keep_chunks, with_history
+        specs,
+        runs,
+        seed,
+        command,
+        size,
+        engine,
+        check_tables(tables),
+        keep_chunks,
+        with_history,
+        posterior,
     )
     store = None if out is None else ensemble_store(out, fmt, ensemble.tables)
     total = runs * len(specs)
@@ -282,15 +308,17 @@ def _run_plan(
     assemble the final tables there (``saved`` lists the chunks saved before); without a
     store, return the chunks' tables in plan order."""
     specs, seed, engine = ensemble.scenarios, ensemble.seed, ensemble.engine
-    span = ensemble.with_history
+    span, post = ensemble.with_history, ensemble.posterior
     kept: dict[int, dict[str, pd.DataFrame]] = {}
     stems = list(saved)
     with worker_pool(workers, executor, jobs=len(plan)) as pool:
         if pool.local and store is not None:  # local workers share the disk: they save
-            jobs = [(store, specs[si], chunk, seed, engine, span) for si, chunk in plan]
+            jobs = [(store, specs[si], chunk, seed, engine, span, post) for si, chunk in plan]
             results = run_jobs(run_and_save, jobs, pool)
         else:
-            jobs = [(specs[si], chunk, seed, engine, ensemble.tables, span) for si, chunk in plan]
+            jobs = [
+                (specs[si], chunk, seed, engine, ensemble.tables, span, post) for si, chunk in plan
+            ]
             results = run_jobs(run_chunk, jobs, pool)
         for n, result in results:
             si, chunk = plan[n]

@@ -32,6 +32,9 @@ EXITS: tuple[str, ...] = ("suspension", "freeze", "withdrawal")
 SPAN: tuple[float, float] = (2002.0, 2025.0)
 """The years the hindcast covers."""
 
+TIMING: float = 2.0
+"""Years either side of a recorded exit within which a simulated exit counts as matching it."""
+
 FORECASTERS: tuple[str, ...] = ("base_rate", "persistence")
 """The reference forecasters every model is compared with."""
 
@@ -107,12 +110,13 @@ def exits_in(timeseries: pd.DataFrame, start: float, end: float) -> pd.DataFrame
 
 def case_hits(tables: dict[str, pd.DataFrame], cases: pd.DataFrame) -> pd.DataFrame:
     """Whether each case happens in each run: a boolean table, one row per successful run,
-    one column per case (``cases["case"]``)."""
+    one column per case (``cases["case"]``). A recorded exit is matched by a simulated
+    first exit in its period within :data:`TIMING` years of it."""
     runs = _per_run(tables)
     ev = tables["events"]
     column = {"request": "requested", "response": "responded"}
     bounds = {"fit": (SPAN[0], HELD_OUT_FROM), "held_out": (HELD_OUT_FROM, SPAN[1])}
-    exits = {p: exits_in(tables["timeseries"], *b)["exited"] for p, b in bounds.items()}
+    exits = {p: exits_in(tables["timeseries"], *b) for p, b in bounds.items()}
     hits = {}
     for _, c in cases.iterrows():
         if c["outcome"] in column:
@@ -121,7 +125,10 @@ def case_hits(tables: dict[str, pd.DataFrame], cases: pd.DataFrame) -> pd.DataFr
                 lambda x: bool(x.astype(bool).any())
             )
         else:
-            hit = exits[c["period"]].xs(c["member"], level="member")
+            ex = exits[c["period"]].xs(c["member"], level="member")
+            hit = ex["exited"]
+            if c["happened"]:  # at about the recorded time
+                hit = hit & ((ex["year"] - c["year"]).abs() <= TIMING)
         hits[c["case"]] = hit.reindex(runs, fill_value=False).astype(bool)
     return pd.DataFrame(hits, index=runs)
 

@@ -688,3 +688,82 @@ def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
     target = out / "figures"
     target.mkdir(parents=True, exist_ok=True)
     return _save(identifiability_figure(trials, ident), target, "identifiability", fmt)
+
+
+@styled
+def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame) -> Figure:
+    """Each parameter's weighted posterior histogram over its prior range (uniform prior:
+    a flat histogram means history says nothing about the parameter)."""
+    names = list(ident["parameter"])
+    rows, cols = _grid(len(names), 4)
+    fig = Figure(figsize=(3.0 * cols, 1.9 * rows + 1.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    w = samples["weight"].to_numpy()
+    for ax, (_, r) in zip(axes, ident.iterrows(), strict=False):
+        lo, hi = r["prior_low"], r["prior_high"]
+        ax.hist(
+            samples[r["parameter"]],
+            bins=15,
+            range=(lo, hi),
+            weights=w,
+            density=True,
+            color="#56B4E9",
+        )
+        ax.axhline(1.0 / (hi - lo), color="#444444", lw=1, ls="--")
+        ax.set_xlim(lo, hi)
+        ax.set_yticks([])
+        ax.set_title(f"{r['parameter']}\nwidth {r['width']:.2f}", fontsize=8)
+    for ax in axes[len(names) :]:
+        ax.set_axis_off()
+    _title(
+        fig,
+        f"Posterior of the behavioural parameters, fitted on 2002-2014 ({len(samples)} samples)",
+        "bars: weighted posterior density; dashed: the uniform prior; width: posterior sd / prior sd",
+    )
+    return fig
+
+
+@styled
+def posterior_pairs_figure(samples: pd.DataFrame, ident: pd.DataFrame, k: int = 6) -> Figure:
+    """Pairwise scatter of the ``k`` parameters history pins down best (narrowest width)."""
+    names = list(ident["parameter"])[:k]
+    fig = Figure(figsize=(1.9 * k + 0.5, 1.9 * k + 1.0), layout="constrained")
+    axes = fig.subplots(k, k)
+    w = samples["weight"].to_numpy()
+    size = 40 * w / w.max()
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(samples[a], bins=15, weights=w, color="#56B4E9")
+            elif i > j:
+                ax.scatter(samples[b], samples[a], s=size, color="#0072B2", alpha=0.4, lw=0)
+            else:
+                ax.set_axis_off()
+                continue
+            ax.tick_params(labelsize=6)
+            if i == k - 1:
+                ax.set_xlabel(b, fontsize=7)
+            if j == 0 and i > 0:
+                ax.set_ylabel(a, fontsize=7)
+    _title(
+        fig,
+        "Posterior pairs: the parameters history pins down best",
+        "points sized by weight; diagonal: weighted marginal",
+    )
+    return fig
+
+
+def plot_posterior(out: str | Path, fmt: str = "png") -> list[Path]:
+    """Draw ``posterior.csv`` and ``identifiability.csv`` of a posterior folder into
+    ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``."""
+    out = Path(out)
+    fmt = check_format(fmt)
+    samples = pd.read_csv(out / "posterior.csv")
+    ident = pd.read_csv(out / "identifiability.csv")
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return [
+        _save(posterior_figure(samples, ident), target, "posterior", fmt),
+        _save(posterior_pairs_figure(samples, ident), target, "posterior_pairs", fmt),
+    ]

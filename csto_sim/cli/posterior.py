@@ -1,0 +1,62 @@
+"""``csto-sim posterior``: a Bayesian calibration on the fitted period (ABC with pyabc)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csto_sim.cli.common import EXIT_OK, dask_option, positive, workers_option
+from csto_sim.experiments.executors import dask_executor
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "posterior",
+        help="Bayesian calibration on 2002-2014 (ABC with pyabc): posterior parameter samples",
+        description="Approximate Bayesian computation (pyabc) over the searched behavioural "
+        "parameters, fitted to the recorded requests, responses and exits of 2002-2014 only. "
+        "Generations are stored in DIR/abc.db, so an interrupted calibration resumes from "
+        "the last finished one. Writes posterior.csv (weighted samples, the file --posterior "
+        "takes), populations.csv, identifiability.csv and figures. Needs the calibration extra.",
+    )
+    p.add_argument(
+        "--simulations",
+        type=positive,
+        default=10_000,
+        help="simulations in all, each --replicas hindcast runs (default 10000)",
+    )
+    p.add_argument(
+        "--population", type=positive, default=400, help="particles per generation (default 400)"
+    )
+    p.add_argument(
+        "--replicas", type=positive, default=10, help="hindcast runs per simulation (default 10)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: results/posterior)"
+    )
+    workers_option(p)
+    dask_option(p)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from csto_sim.hindcast.posterior import fit_posterior, identifiability
+    from csto_sim.viz.figures import plot_posterior
+
+    out = args.out or Path("results") / "posterior"
+    with dask_executor(args.dask, args.workers) as executor:
+        samples = fit_posterior(
+            out,
+            simulations=args.simulations,
+            population=args.population,
+            replicas=args.replicas,
+            workers=args.workers,
+            executor=executor,
+        )
+    ident = identifiability(samples)
+    ident.to_csv(out / "identifiability.csv", index=False)
+    plot_posterior(out)
+    print(ident.round(3).to_string(index=False))
+    print(
+        f"posterior samples in {out / 'posterior.csv'} (use: --posterior {out / 'posterior.csv'})"
+    )
+    return EXIT_OK

@@ -1,0 +1,127 @@
+"""Runs over a posterior: each block of runs takes its behavioural parameters from a
+posterior sample file, so intervals cover parameter uncertainty as well as the dice.
+
+A posterior file is a CSV table with one column per behavioural parameter (names from
+``csto_sim/core/parameters.py``) and an optional ``weight`` column (``csto-sim posterior``
+writes one). Runs come in *draws* of ``runs_per_draw`` consecutive runs: draw ``j`` takes
+sample ``i`` of the file, chosen by weight from the ``parameters`` random stream of
+``run_seed(seed, j)``. The choice depends on the ensemble seed and the draw only, so run
+``r`` of every scenario of an ensemble has the same parameters and the same dice (common
+random numbers), and the runs of one draw share their parameters (which separates what the
+parameters do from what the dice do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core.parameters import Parameters
+from csto_sim.core.randomness import run_seed, streams
+from csto_sim.core.scenario import Scenario
+
+RUNS_PER_DRAW = 10
+"""Consecutive runs that share one posterior sample (the default)."""
+
+
+class PosteriorError(ValueError):
+    """A posterior file that cannot be used: unreadable, unknown columns, bad values."""
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Weighted parameter samples, and how many consecutive runs share one."""
+
+    samples: pd.DataFrame = field(repr=False)
+    weights: np.ndarray = field(repr=False)
+    source: str = ""
+    runs_per_draw: int = RUNS_PER_DRAW
+
+    def digest(self) -> str:
+        """SHA-256 of the samples, weights and draw size (what a resumed ensemble must share)."""
+        h = hashlib.sha256(self.samples.to_csv(index=False).encode())
+        h.update(np.asarray(self.weights, dtype=float).tobytes())
+        h.update(str(self.runs_per_draw).encode())
+        return h.hexdigest()
+
+    def draw(self, run: int) -> int:
+        """The draw (block of runs) a run belongs to."""
+        return run // self.runs_per_draw
+
+    def sample_of(self, seed: int, run: int) -> int:
+        """The row of the samples that run ``run`` of an ensemble with ``seed`` uses."""
+        g = streams(run_seed(seed, self.draw(run)))["parameters"]
+        return int(g.choice(len(self.weights), p=self.weights))
+
+    def groups(self, seed: int, runs: Sequence[int]) -> dict[int, list[int]]:
+        """The runs by the sample they use (samples in order of first use, runs in order)."""
+        out: dict[int, list[int]] = {}
+        for r in runs:
+            out.setdefault(self.sample_of(seed, int(r)), []).append(int(r))
+        return out
+
+    def fixing(self, values: dict[str, float]) -> Posterior:
+        """The same samples with some parameters fixed at one value (a null model over the
+        posterior: its switched-off mechanisms stay off whatever the sample)."""
+        samples = self.samples.assign(**values)
+        return Posterior(samples, self.weights, self.source, self.runs_per_draw)
+
+    def scenario_for(self, scenario: Scenario, sample: int) -> Scenario:
+        """``scenario`` with the parameters of one sample."""
+        row = self.samples.iloc[sample]
+        return scenario.with_parameters(**{k: _value(v) for k, v in row.items()})
+
+
+def _value(v):
+    return int(v) if isinstance(v, np.integer) else float(v)
+
+
+def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:
+    """Read and check a posterior sample file; a :class:`PosteriorError` names the problem."""
+    path = Path(path)
+    if runs_per_draw < 1:
+        raise PosteriorError(f"runs per draw must be at least 1; got {runs_per_draw}")
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise PosteriorError(f"{path}: no such file") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise PosteriorError(f"{path}: not a readable CSV table ({type(exc).__name__})") from None
+    known = set(Parameters.model_fields)
+    names = [c for c in frame.columns if c != "weight"]
+    unknown = [c for c in names if c not in known]
+    if unknown:
+        raise PosteriorError(f"{path}: column {unknown[0]!r} is not a behavioural parameter")
+    if not names or frame.empty:
+        raise PosteriorError(f"{path}: no parameter columns or no rows")
+    values = frame[names].apply(pd.to_numeric, errors="coerce")
+    bad = ~np.isfinite(values.to_numpy(dtype=float))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise PosteriorError(f"{path}: row {row + 2}, column {names[col]!r} is not a finite number")
+    weights = pd.to_numeric(frame.get("weight", pd.Series(1.0, index=frame.index)), errors="coerce")
+    w = weights.to_numpy(dtype=float)
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise PosteriorError(f"{path}: weights must be finite, non-negative and not all zero")
+    defaults = Parameters().model_dump()
+    for i, row in enumerate(values.to_dict("records")):
+        try:
+            Parameters.model_validate(
+                defaults | {k: _typed(defaults[k], v) for k, v in row.items()}
+            )
+        except ValueError as exc:
+            first = str(exc).splitlines()[1:3]
+            raise PosteriorError(f"{path}: row {i + 2}: {' '.join(first).strip()}") from None
+    return Posterior(values, w / w.sum(), str(path), runs_per_draw)
+
+
+def _typed(default, value: float):
+    """A value in the default's type (whole-number parameters take integer-valued floats)."""
+    if isinstance(default, int) and float(value).is_integer():
+        return int(value)
+    return float(value)

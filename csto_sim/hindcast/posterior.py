@@ -1,0 +1,205 @@
+"""A posterior over the behavioural parameters: ABC-SMC (pyabc) on the fitted period only.
+
+Why ABC-SMC with pyabc: the model's likelihood is intractable (a stochastic agent-based
+simulation scored on a handful of discrete historical facts), the data are few (the facts
+of 2002-2014), and the parameters many. Likelihood-free rejection with sequential Monte
+Carlo gives weighted posterior samples without a surrogate network to train (sbi) and with
+a storage database that lets an interrupted calibration resume (``ABCSMC.load``). pyabc is
+maintained, runs its samples on any ``concurrent.futures`` executor (so on local processes
+or Dask through :func:`csto_sim.experiments.executors.worker_pool`, the path every
+experiment uses) and is an optional extra (``pip install csto-sim[calibration]``).
+
+One *simulation* is ``replicas`` runs of the hindcast from 2002 to the end of the fitted
+period (batched engine) with one parameter vector; its summary statistics are the shares of
+runs in which each recorded case of the fitted period happens
+(:mod:`csto_sim.hindcast.outcomes`: requests, responses, and exits at about their recorded
+time). The distance is the mean squared difference from what history says: the Brier
+score over those facts. The prior is uniform over each searched parameter's plausible range. Judgements are
+not searched here; they stay as the scenario gives them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core.scenario import Scenario
+from csto_sim.experiments.engines import run_chunk
+from csto_sim.experiments.executors import worker_pool
+from csto_sim.hindcast import outcomes
+from csto_sim.hindcast.calibration import SEARCHED, hindcast, ranges
+from csto_sim.hindcast.patterns import HELD_OUT_FROM
+
+DB = "abc.db"
+"""The pyabc database in a posterior's folder (what a resumed calibration continues)."""
+
+
+def fit_cases() -> pd.DataFrame:
+    """The recorded cases of the fitted period."""
+    cases = outcomes.recorded_cases()
+    return cases[cases["period"] == "fit"].reset_index(drop=True)
+
+
+def fitted_period(params: dict[str, Any] | None = None) -> Scenario:
+    """The built-in hindcast with these parameters, run to the end of the fitted period."""
+    spec = hindcast(params)
+    return spec.model_copy(update={"time": spec.time.model_copy(update={"end": HELD_OUT_FROM})})
+
+
+def observed() -> dict[str, float]:
+    """What history says, as summary statistics: 1 for a case that happened, 0 for one that
+    did not."""
+    cases = fit_cases()
+    return dict(zip(cases["case"], cases["happened"].astype(float), strict=True))
+
+
+def particle_seed(params: dict[str, float]) -> int:
+    """The ensemble seed of a parameter vector's simulation: a hash of its values, so a
+    simulation is a function of its parameters and different particles get different dice."""
+    text = json.dumps({k: round(float(v), 12) for k, v in sorted(params.items())})
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def simulate(params: dict[str, float], replicas: int = 10) -> dict[str, float]:
+    """The summary statistics of ``replicas`` runs of the fitted period with ``params``."""
+    params = {k: float(v) for k, v in params.items()}
+    tables = run_chunk(
+        fitted_period(params),
+        range(replicas),
+        particle_seed(params),
+        tables=("runs", "events", "timeseries", "members"),
+    )
+    hits = outcomes.case_hits(tables, fit_cases())
+    return {case: float(share) for case, share in hits.mean().items()}
+
+
+def distance(x: dict[str, float], x0: dict[str, float]) -> float:
+    """Mean squared difference between simulated shares and what history says."""
+    return float(np.mean([(x[k] - x0[k]) ** 2 for k in x0]))
+
+
+def to_parameters(logits: dict[str, float]) -> dict[str, float]:
+    """Parameter values from the unbounded coordinates the sampler works in: each parameter
+    is ``low + (high - low) * logistic(u)`` over its plausible range, so a standard logistic
+    prior on ``u`` is the uniform prior on the parameter, and the sampler's Gaussian kernels
+    never cross a boundary (no weight is lost or inflated at the edges)."""
+    out = {}
+    for name, (lo, hi) in ranges().items():
+        out[name] = lo + (hi - lo) / (1.0 + np.exp(-float(logits[name])))
+    return out
+
+
+class _Simulator:
+    """A picklable model for pyabc: ``replicas`` runs per parameter vector (given in the
+    sampler's unbounded coordinates)."""
+
+    def __init__(self, replicas: int):
+        self.replicas = replicas
+
+    def __call__(self, logits) -> dict[str, float]:
+        return simulate(to_parameters(dict(logits)), self.replicas)
+
+
+def _prior():
+    import pyabc
+
+    return pyabc.Distribution(**{n: pyabc.RV("logistic", 0.0, 1.0) for n in ranges()})
+
+
+def fit_posterior(
+    out: str | Path,
+    simulations: int = 10_000,
+    population: int = 200,
+    replicas: int = 10,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    seed: int = 2002,
+    scaling: float = 1.0,
+    prior_share: float = 1.0,
+) -> pd.DataFrame:
+    """Run (or resume) ABC-SMC until ``simulations`` simulations in all; returns the last
+    population's weighted samples (also written to ``out/posterior.csv``, with
+    ``populations.csv``: each generation's epsilon, acceptance and simulations).
+
+    The database ``out/abc.db`` holds every generation: a rerun continues from the last
+    finished one (a generation cut short is sampled again).
+    """
+    import pyabc
+
+    from csto_sim.hindcast.abc_kernel import DefensiveTransition
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{(out / DB).resolve()}"
+    with worker_pool(workers, executor, jobs=population) as pool:
+        if pool.executor is None:
+            sampler = pyabc.sampler.SingleCoreSampler()
+        else:
+            sampler = pyabc.sampler.ConcurrentFutureSampler(
+                pool.executor, client_max_jobs=pool.in_flight, batch_size=5
+            )
+        abc = pyabc.ABCSMC(
+            _Simulator(replicas),
+            _prior(),
+            distance,
+            population_size=population,
+            sampler=sampler,
+            transitions=DefensiveTransition(prior_share, scaling),
+        )
+        if (out / DB).exists():
+            history = abc.load(db, 1)
+        else:
+            history = abc.new(db, observed(), meta_info={"replicas": replicas, "seed": seed})
+        left = simulations - history.total_nr_simulations
+        if left > 0:
+            history = abc.run(max_total_nr_simulations=history.total_nr_simulations + left)
+    return write_posterior(out)
+
+
+def write_posterior(out: str | Path) -> pd.DataFrame:
+    """The last population of the pyabc database in ``out`` as ``posterior.csv`` (one column
+    per parameter and ``weight``) and the generations as ``populations.csv``."""
+    import pyabc
+
+    out = Path(out)
+    history = pyabc.History(f"sqlite:///{(out / DB).resolve()}", _id=1)
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    rows = [to_parameters(row) for row in frame[list(SEARCHED)].to_dict("records")]
+    samples = pd.DataFrame(rows, columns=list(SEARCHED))
+    samples["weight"] = np.asarray(weights) / np.sum(weights)
+    samples.to_csv(out / "posterior.csv", index=False)
+    pops = history.get_all_populations()
+    pops.to_csv(out / "populations.csv", index=False)
+    return samples
+
+
+def identifiability(samples: pd.DataFrame) -> pd.DataFrame:
+    """How far history pins each parameter down: posterior mean, 90% interval, and
+    ``width``, the posterior standard deviation as a share of the uniform prior's (near 1:
+    history says nothing about it; near 0: pinned down)."""
+    w = samples["weight"].to_numpy()
+    rows = []
+    for name, (lo, hi) in ranges().items():
+        x = samples[name].to_numpy()
+        order = np.argsort(x)
+        cdf = np.cumsum(w[order])
+        mean = float(np.sum(w * x))
+        sd = float(np.sqrt(np.sum(w * (x - mean) ** 2)))
+        rows.append(
+            {
+                "parameter": name,
+                "mean": mean,
+                "q05": float(x[order][np.searchsorted(cdf, 0.05)]),
+                "q95": float(x[order][min(np.searchsorted(cdf, 0.95), len(x) - 1)]),
+                "prior_low": lo,
+                "prior_high": hi,
+                "width": sd / ((hi - lo) / np.sqrt(12)) if hi > lo else 0.0,
+            }
+        )
+    return pd.DataFrame(rows).sort_values("width", ignore_index=True)

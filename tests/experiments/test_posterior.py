@@ -1,0 +1,150 @@
+"""Runs over a posterior sample file: checked input, paired draws, exact parameters, both
+engines, the results identity, and the report's split of parameters against dice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE
+
+from csto_sim import load_scenario
+from csto_sim.analysis.report import parameter_uncertainty
+from csto_sim.cli import main
+from csto_sim.experiments.engines import run_chunk
+from csto_sim.experiments.posterior import Posterior, PosteriorError, load_posterior
+
+WEAK = BASELINE.parent / "russia_weakened.toml"
+
+
+def _file(tmp_path, text: str):
+    path = tmp_path / "posterior.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def posterior_file(tmp_path):
+    return _file(
+        tmp_path,
+        "response_base,freeze_threshold,weight\n-7.0,0.30,1\n-3.0,0.60,3\n-5.0,0.45,0\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("response_bse,weight\n1,1\n", "'response_bse' is not a behavioural parameter"),
+        ("response_base,weight\nnan,1\n", "row 2, column 'response_base' is not a finite"),
+        ("response_base,weight\n-5,-1\n", "weights must be finite, non-negative"),
+        ("freeze_threshold\n1.5\n", "row 2"),
+        ("weight\n1\n", "no parameter columns"),
+    ],
+)
+def test_bad_posterior_files_are_refused_in_one_line(tmp_path, capsys, text, needle):
+    path = _file(tmp_path, text)
+    with pytest.raises(PosteriorError) as exc:
+        load_posterior(path)
+    assert needle in str(exc.value)
+    args = [
+        "run",
+        str(BASELINE),
+        "--runs",
+        "2",
+        "--posterior",
+        str(path),
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("csto-sim: --posterior:")
+
+
+def test_draws_follow_weights_share_samples_and_never_take_a_zero_weight(posterior_file):
+    post = load_posterior(posterior_file, runs_per_draw=4)
+    np.testing.assert_allclose(post.weights, [0.25, 0.75, 0.0])
+    samples = [post.sample_of(7, r) for r in range(400)]
+    assert 2 not in samples
+    for r in range(0, 400, 4):
+        assert len(set(samples[r : r + 4])) == 1  # a draw's runs share their sample
+    share = np.mean(np.array(samples[::4]) == 1)
+    assert 0.6 < share < 0.9  # about 0.75 over 100 draws
+    assert post.sample_of(7, 5) == load_posterior(posterior_file, 4).sample_of(7, 5)
+
+
+def test_runs_over_a_posterior_are_the_sample_scenarios_runs_exactly(posterior_file):
+    spec = load_scenario(BASELINE)
+    post = load_posterior(posterior_file, runs_per_draw=2)
+    runs = list(range(6))
+    tables = run_chunk(spec, runs, 11, posterior=post)
+    assert list(tables["runs"]["run"]) == runs
+    for sample, group in post.groups(11, runs).items():
+        alone = run_chunk(post.scenario_for(spec, sample), group, 11)
+        mine = tables["runs"][tables["runs"]["run"].isin(group)].reset_index(drop=True)
+        assert (mine["sample"] == sample).all()
+        pd.testing.assert_frame_equal(
+            mine.drop(columns=["draw", "sample"]), alone["runs"], check_exact=True
+        )
+    agents = run_chunk(spec, runs, 11, engine="agents", posterior=post)
+    for t in tables:
+        pd.testing.assert_frame_equal(tables[t], agents[t], check_exact=True, obj=t)
+
+
+def test_common_random_numbers_hold_across_scenarios_over_a_posterior(posterior_file):
+    post = load_posterior(posterior_file, runs_per_draw=3)
+    a = run_chunk(load_scenario(BASELINE), range(6), 4, posterior=post)["runs"]
+    b = run_chunk(load_scenario(WEAK), range(6), 4, posterior=post)["runs"]
+    assert list(a["sample"]) == list(b["sample"]) and list(a["seed"]) == list(b["seed"])
+
+
+def test_fixing_keeps_a_parameter_whatever_the_sample(posterior_file):
+    post = load_posterior(posterior_file).fixing({"response_base": -9.0})
+    spec = load_scenario(BASELINE)
+    for i in range(3):
+        assert post.scenario_for(spec, i).parameters.response_base == -9.0
+
+
+def test_the_posterior_is_part_of_the_identity_and_the_report_says_so(
+    tmp_path, posterior_file, capsys
+):
+    out = tmp_path / "c"
+    args = ["compare", str(BASELINE), str(WEAK), "--runs", "8", "--workers", "1", "--quiet"]
+    args += ["--out", str(out), "--format", "csv"]
+    assert (
+        main([*args, "--posterior", str(posterior_file), "--runs-per-draw", "2", "--no-plots"]) == 0
+    )
+    report = (out / "report.md").read_text()
+    assert "cover parameter uncertainty and the dice" in report
+    assert "Parameters against dice" in report
+    assert main([*args, "--resume", "--no-plots"]) == 2  # without the posterior: refused
+    assert "other posterior" in capsys.readouterr().err
+
+
+def test_a_point_ensemble_report_says_its_intervals_are_dice_only(tmp_path):
+    out = tmp_path / "p"
+    args = ["compare", str(BASELINE), str(WEAK), "--runs", "4", "--workers", "1", "--quiet"]
+    assert main([*args, "--out", str(out), "--no-plots"]) == 0
+    assert "cover the dice (Monte-Carlo variation) only" in (out / "report.md").read_text()
+
+
+def test_parameter_uncertainty_splits_between_and_within_draws():
+    runs = pd.DataFrame(
+        {
+            "scenario": ["ref"] * 4 + ["alt"] * 4,
+            "run": [0, 1, 2, 3] * 2,
+            "status": "ok",
+            "draw": [0, 0, 1, 1] * 2,
+            "cohesion_final": [0.5, 0.5, 0.5, 0.5, 0.4, 0.2, 0.5, 0.3],
+        }
+    )
+    t = parameter_uncertainty(runs, "ref", ("cohesion_final",)).iloc[0]
+    assert t["mean_difference"] == pytest.approx(-0.15)
+    assert t["sd_parameters"] == pytest.approx(np.std([-0.2, -0.1], ddof=1))
+    assert t["sd_dice"] == pytest.approx(np.sqrt((0.02 + 0.02) / 2))
+    assert parameter_uncertainty(runs.drop(columns="draw"), "ref").empty
+
+
+def test_posterior_object_rejects_nothing_it_accepted(posterior_file):
+    post = load_posterior(posterior_file)
+    assert isinstance(post, Posterior) and len(post.digest()) == 64

@@ -1,0 +1,57 @@
+"""The Bayesian calibration (ABC with pyabc): a small run that finishes, resumes and writes a
+posterior file runs can use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyabc")
+
+from csto_sim.cli import main  # noqa: E402
+from csto_sim.experiments.posterior import load_posterior  # noqa: E402
+from csto_sim.hindcast import posterior  # noqa: E402
+from csto_sim.hindcast.calibration import SEARCHED, ranges  # noqa: E402
+from csto_sim.hindcast.patterns import HELD_OUT_FROM  # noqa: E402
+
+
+def test_sampler_coordinates_map_onto_the_plausible_ranges():
+    mid = posterior.to_parameters({n: 0.0 for n in SEARCHED})
+    edge = posterior.to_parameters({n: 40.0 for n in SEARCHED})
+    for name, (lo, hi) in ranges().items():
+        assert mid[name] == pytest.approx((lo + hi) / 2)
+        assert edge[name] == pytest.approx(hi)
+
+
+def test_the_fit_sees_only_the_fitted_period():
+    assert posterior.fitted_period().time.end == HELD_OUT_FROM
+    assert set(posterior.fit_cases()["period"]) == {"fit"}
+    assert set(posterior.observed()) == set(posterior.fit_cases()["case"])
+
+
+def test_a_simulation_is_a_function_of_its_parameters():
+    params = posterior.to_parameters({n: 0.1 for n in SEARCHED})
+    a = posterior.simulate(params, replicas=3)
+    assert a == posterior.simulate(params, replicas=3)
+    assert set(a) == set(posterior.observed())
+    assert all(0.0 <= v <= 1.0 for v in a.values())
+    assert posterior.distance(posterior.observed(), posterior.observed()) == 0.0
+
+
+def test_posterior_command_finishes_resumes_and_its_file_drives_runs(tmp_path, capsys):
+    out = tmp_path / "post"
+    args = ["posterior", "--population", "6", "--replicas", "2", "--workers", "1"]
+    assert main([*args, "--simulations", "12", "--out", str(out)]) == 0
+    first = pd.read_csv(out / "populations.csv")
+    assert main([*args, "--simulations", "40", "--out", str(out)]) == 0  # resumed: more
+    again = pd.read_csv(out / "populations.csv")
+    assert len(again) > len(first)
+    assert again["samples"].sum() >= 40
+    samples = pd.read_csv(out / "posterior.csv")
+    assert list(samples.columns) == [*SEARCHED, "weight"] and len(samples) == 6
+    assert np.isclose(samples["weight"].sum(), 1.0)
+    for name in ("identifiability.csv", "figures/posterior.png", "figures/posterior_pairs.png"):
+        assert (out / name).exists(), name
+    assert len(load_posterior(out / "posterior.csv").weights) == 6
+    assert "--posterior" in capsys.readouterr().out
