@@ -416,7 +416,7 @@ HEADER = """\
 # voting agreement relative to the United States (Voeten et al.), weighted 2:1; economic from
 # trade shares (CoW Dyadic Trade v4.0) (csto_sim/hindcast/build.py: initial_alignment). China's
 # trade with Kyrgyzstan and Tajikistan is halved (re-exports, see csto_sim/data/README.md).
-# Pole strengths: CINC (CoW National Material Capabilities v6) divided by Russia's 2002 CINC,
+# Pole strengths: CINC (CoW National Material Capabilities v7.0) divided by Russia's 2002 CINC,
 # one scale for every pole. Pole reach and the tie weights (parameters tie_security and
 # tie_economic): fitted to the 2002 alignments with the structural ties of
 # csto_sim/data/structural_ties.csv (build.fit_pull). Capability: CINC 2002. Scripted events:
