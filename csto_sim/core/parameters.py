@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from csto_sim.core import judgements
 from csto_sim.core.vocabulary import THREAT_KINDS, TIE_KINDS
 
 
@@ -317,52 +318,30 @@ class Parameters(BaseModel):
         -2,
         2,
     )
-    # --- by kind of threat ---
+    # --- by kind of threat (judgements: csto_sim/data/judgements.csv) ---
     charter_fit: dict[str, float] = P(
-        _per_kind(
-            {
-                "interstate_war": 1.0,
-                "incursion": 0.9,
-                "border_clash": 0.6,
-                "terrorism_spillover": 0.7,
-                "sabotage": 0.4,
-                "cyber_attack": 0.3,
-                "internal_unrest": 0.5,
-                "intra_alliance_clash": 0.3,
-            }
-        ),
+        _per_kind(judgements.values_under("charter_fit")),
         "share",
         "how well the charter (collective defence, Articles 4 and 7; transnational threats, Article 8) fits a threat of each kind",
         0,
         1,
     )
     internal_affairs: dict[str, float] = P(
-        _per_kind({k: 0.0 for k in THREAT_KINDS} | {"internal_unrest": 1.0}),
+        _per_kind(judgements.values_under("internal_affairs")),
         "share",
         "how much a threat of each kind counts as a member's internal affair",
         0,
         1,
     )
     severity_mean: dict[str, float] = P(
-        _per_kind(
-            {
-                "interstate_war": 0.8,
-                "incursion": 0.6,
-                "border_clash": 0.35,
-                "terrorism_spillover": 0.4,
-                "sabotage": 0.3,
-                "cyber_attack": 0.2,
-                "internal_unrest": 0.45,
-                "intra_alliance_clash": 0.45,
-            }
-        ),
+        _per_kind(judgements.values_under("severity_mean")),
         "severity",
         "mean severity of a random threat event of each kind",
         0.05,
         0.95,
     )
     extraterritorial_fit: float = P(
-        0.3,
+        judgements.value("extraterritorial_fit"),
         "share",
         "multiplier on charter fit for an event outside a member's recognised territory",
         0,

@@ -26,11 +26,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     ValidationError,
     field_validator,
 )
 
+from csto_sim.core import judgements
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.vocabulary import (
     EVENT_KINDS,
@@ -253,6 +255,7 @@ class Scenario(_Strict):
     history: Scenario | None = None
     parameters: Parameters = Parameters()
     source: str = ""
+    _judged: dict[str, list] = PrivateAttr(default_factory=dict)
 
     @field_validator("hazards")
     @classmethod
@@ -312,6 +315,25 @@ class Scenario(_Strict):
             content["history"] = {k: v for k, v in content["history"].items() if k != "source"}
         text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def judged(self) -> dict[str, list]:
+        """Where the judgements it references stood: judgement id -> key paths (this
+        scenario's; its history keeps its own)."""
+        return dict(self._judged)
+
+    def with_judgements(self, values: Mapping[str, float]) -> Scenario:
+        """A copy with some judgements set to other values wherever this scenario (or the
+        history it continues) references them; ids it does not reference change nothing."""
+        data = self.to_dict()
+        for id_, v in values.items():
+            for path in self._judged.get(id_, []):
+                _set_at(data, path, float(v))
+        history = None if self.history is None else self.history.with_judgements(values)
+        data.pop("history", None)
+        out = _revalidate(data, self.source, history)
+        out._judged = dict(self._judged)
+        return out
 
     def with_leader_strength(self, factor: float) -> Scenario:
         """A copy whose leader pole's strength series is multiplied by ``factor`` (>= 0)."""
@@ -576,15 +598,45 @@ def _load_history(value: Any, path: Path) -> Scenario:
 def scenario_from_data(
     data: dict[str, Any], source: str | Path, origin: dict | None = None
 ) -> Scenario:
-    """Validate scenario data built in code (``source`` names it in error messages)."""
+    """Validate scenario data built in code (``source`` names it in error messages);
+    ``"@ID"`` strings are judgements from the registry (:mod:`csto_sim.core.judgements`)."""
     source = Path(source)
     data = {"name": source.stem, "source": str(source)} | data
+    history = data.pop("history", None)  # already a Scenario, resolved on its own
+    try:
+        data, judged = judgements.resolve(data)
+    except judgements.JudgementError as exc:
+        key, _, msg = str(exc).partition(": ")
+        raise ScenarioError(
+            _file_for(tuple(key.split(".")), origin or {}, source), key, msg
+        ) from None
+    if history is not None:
+        data["history"] = history
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _pydantic_error(exc, origin or {}, source) from None
     _cross_check(scenario, origin or {}, source)
+    scenario._judged = judged
     return scenario
+
+
+def _revalidate(data: dict[str, Any], source: str, history: Scenario | None) -> Scenario:
+    """A scenario from its own plain data (:meth:`Scenario.to_dict`, without the history,
+    given apart as a scenario), checked again."""
+    try:
+        scenario = Scenario.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        raise _pydantic_error(exc, {}, Path(source)) from None
+    scenario = scenario.model_copy(update={"history": history})
+    _cross_check(scenario, {}, Path(source))
+    return scenario
+
+
+def _set_at(data: Any, path: list, value: float) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    data[path[-1]] = value
 
 
 def _cross_check(s: Scenario, origin: dict, path: Path) -> None:

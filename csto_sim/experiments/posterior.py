@@ -2,7 +2,8 @@
 posterior sample file, so intervals cover parameter uncertainty as well as the dice.
 
 A posterior file is a CSV table with one column per behavioural parameter (names from
-``csto_sim/core/parameters.py``) and an optional ``weight`` column (``csto-sim posterior``
+``csto_sim/core/parameters.py``) or judgement (``@ID``, an id of the judgement registry
+``csto_sim/data/judgements.csv``) and an optional ``weight`` column (``csto-sim posterior``
 writes one). Runs come in *draws* of ``runs_per_draw`` consecutive runs: draw ``j`` takes
 sample ``i`` of the file, chosen by weight from the ``parameters`` random stream of
 ``run_seed(seed, j)``. The choice depends on the ensemble seed and the draw only, so run
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from csto_sim.core.judgements import PREFIX, registry
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.randomness import run_seed, streams
 from csto_sim.core.scenario import Scenario
@@ -72,9 +74,13 @@ class Posterior:
         return Posterior(samples, self.weights, self.source, self.runs_per_draw)
 
     def scenario_for(self, scenario: Scenario, sample: int) -> Scenario:
-        """``scenario`` with the parameters of one sample."""
+        """``scenario`` with the parameters and judgements of one sample (a judgement
+        counts where the scenario, or the history it continues, references it)."""
         row = self.samples.iloc[sample]
-        return scenario.with_parameters(**{k: _value(v) for k, v in row.items()})
+        params = {k: _value(v) for k, v in row.items() if not k.startswith(PREFIX)}
+        judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
+        out = scenario.with_parameters(**params) if params else scenario
+        return out.with_judgements(judged) if judged else out
 
 
 def _value(v):
@@ -92,11 +98,13 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
         raise PosteriorError(f"{path}: no such file") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise PosteriorError(f"{path}: not a readable CSV table ({type(exc).__name__})") from None
-    known = set(Parameters.model_fields)
+    known = set(Parameters.model_fields) | {PREFIX + k for k in registry()}
     names = [c for c in frame.columns if c != "weight"]
     unknown = [c for c in names if c not in known]
     if unknown:
-        raise PosteriorError(f"{path}: column {unknown[0]!r} is not a behavioural parameter")
+        raise PosteriorError(
+            f"{path}: column {unknown[0]!r} is not a behavioural parameter or a judgement"
+        )
     if not names or frame.empty:
         raise PosteriorError(f"{path}: no parameter columns or no rows")
     values = frame[names].apply(pd.to_numeric, errors="coerce")
@@ -110,6 +118,7 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
         raise PosteriorError(f"{path}: weights must be finite, non-negative and not all zero")
     defaults = Parameters().model_dump()
     for i, row in enumerate(values.to_dict("records")):
+        row = {k: v for k, v in row.items() if not k.startswith(PREFIX)}
         try:
             Parameters.model_validate(
                 defaults | {k: _typed(defaults[k], v) for k, v in row.items()}

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import tomli_w
 
+from csto_sim.core import judgements
 from csto_sim.core.scenario import structural_ties
 from csto_sim.core.vocabulary import KIND_ALIASES, THREAT_KINDS, TIE_KINDS
 
@@ -44,17 +45,16 @@ UN_POLES: dict[str, list[str]] = {
 UN_BASELINE = "United States"
 """UN agreement is used relative to agreement with this voter (everyone agrees with China)."""
 
-COMPONENT_WEIGHTS: dict[str, dict[str, float]] = {
-    "security": {"arms": 2.0 / 3.0, "un": 1.0 / 3.0},
-    "economic": {"trade": 1.0},
-}
-"""Weights of the data components of each channel's 2002 alignment (renormalised when one
-is missing): security from arms imports and UN votes (in the ratio 2:1 the single
-alignment of earlier versions used), economic from trade."""
 
-ARMS_FULL_WEIGHT_TIV = 100.0
-"""Arms imports below this many TIV (1992-2001) get proportionally less weight: the shares of
-a handful of deliveries (Uzbekistan: 8 TIV, Tajikistan: 27) say little about alignment."""
+def component_shares(channel: str) -> dict[str, float]:
+    """Weights of the data components of a channel's 2002 alignment (renormalised when one
+    is missing): security from arms imports and UN votes (the judged ``hindcast.arms_weight``
+    against the rest), economic from trade."""
+    if channel == "economic":
+        return {"trade": 1.0}
+    arms = judgements.value("hindcast.arms_weight")
+    return {"arms": arms, "un": 1.0 - arms}
+
 
 START, END = 2002.0, 2025.0
 NOT_MODELLED = ("founding", "exercise_series", "recognition", "institution")
@@ -62,76 +62,52 @@ NOT_MODELLED = ("founding", "exercise_series", "recognition", "institution")
 
 HISTORY_OUTCOMES = ("suspension", "freeze", "defiance")
 
-# Settings with no data source, written down once with their reasons.
-JUDGEMENT: dict[str, Any] = {
-    "leader": "Russia",
-    "trust": 0.5,  # a neutral prior: in 2002 the alliance had no record of answering or refusing
-    "budget_share": {
-        "Russia": 0.5,
-        "default": 0.1,
-    },  # Russia pays about half (CSTO budget decisions)
-    "leverage": {  # bases, remittances and energy dependence on Russia around 2002-2005
-        "Russia": 0.0,
-        "Belarus": 0.9,  # gas and oil, Union State
-        "Kazakhstan": 0.6,  # Baikonur, pipelines, trade
-        "Kyrgyzstan": 0.85,  # Kant air base (2003), remittances (a quarter to a third of GDP)
-        "Tajikistan": 0.9,  # 201st base, remittances (a third to nearly half of GDP)
-        "Armenia": 0.7,  # 102nd base, gas, security against Azerbaijan
-        "Uzbekistan": 0.2,  # no Russian base, own gas, closed economy
-    },
-    "adversaries": {
-        "Kazakhstan": ["Afghan militants"],
-        "Kyrgyzstan": ["Afghan militants"],
-        "Tajikistan": ["Afghan militants"],
-        "Uzbekistan": ["Afghan militants"],
-        "Armenia": ["Azerbaijan"],
-    },
-    "actors": {
-        "Afghan militants": 0.1,  # Russia later talks to the Taliban, not to militants
-        "Azerbaijan": 0.5,  # Russia arms both sides; 2022 declaration of allied interaction
-        "Georgia": 0.0,
-        "Ukraine": 0.0,
-        "Afghanistan": 0.1,
-    },
-    "reexport_discount": {  # data caveat: China's trade with these is inflated by re-exports
-        "Kyrgyzstan": 0.5,
-        "Tajikistan": 0.5,
-    },
-    "hazards": {  # background random events per year; the major ones are scripted
-        "default": {"cyber_attack": 0.03, "sabotage": 0.02},
-        "Russia": {
-            "cyber_attack": 0.0,
-            "sabotage": 0.0,
-        },  # the leader does not ask the alliance it leads
-        "Kazakhstan": {"internal_unrest": 0.03, "terrorism_spillover": 0.03},
-        "Kyrgyzstan": {
-            "internal_unrest": 0.06,
-            "terrorism_spillover": 0.04,
-            "intra_alliance_clash": 0.12,
-        },
-        "Tajikistan": {
-            "internal_unrest": 0.03,
-            "terrorism_spillover": 0.1,
-            "intra_alliance_clash": 0.12,
-        },
-        "Uzbekistan": {"internal_unrest": 0.04, "terrorism_spillover": 0.08},
-        "Armenia": {"border_clash": 0.1},
-    },
-    "relations": {  # signed ties: institutions, bases, trade (+), border disputes (-)
-        "Russia": {
-            "Belarus": 0.8,
-            "Kazakhstan": 0.5,
-            "Kyrgyzstan": 0.4,
-            "Tajikistan": 0.4,
-            "Armenia": 0.5,
-            "Uzbekistan": 0.2,
-        },
-        "Kazakhstan": {"Kyrgyzstan": 0.3, "Uzbekistan": 0.2},
-        "Kyrgyzstan": {"Tajikistan": -0.4, "Uzbekistan": -0.2},
-        "Tajikistan": {"Uzbekistan": -0.3},
-        "Belarus": {"Kazakhstan": 0.1},
-    },
+LEADER = "Russia"
+"""The alliance leader (and its pole)."""
+
+ADVERSARIES: dict[str, list[str]] = {
+    "Kazakhstan": ["Afghan militants"],
+    "Kyrgyzstan": ["Afghan militants"],
+    "Tajikistan": ["Afghan militants"],
+    "Uzbekistan": ["Afghan militants"],
+    "Armenia": ["Azerbaijan"],
 }
+"""Who threatens whom (facts, not numbers): the actors each member's threats come from."""
+
+ACTORS: tuple[str, ...] = ("Afghan militants", "Azerbaijan", "Georgia", "Ukraine", "Afghanistan")
+"""The outside actors of the hindcast; their affinity with the leader is judged."""
+
+HAZARD_MEMBERS: tuple[str, ...] = (
+    "Russia",
+    "Kazakhstan",
+    "Kyrgyzstan",
+    "Tajikistan",
+    "Uzbekistan",
+    "Armenia",
+)
+"""Members with their own background hazard rates (the others take the default ones)."""
+
+
+def _judged(prefix: str) -> dict[str, str]:
+    """References to the registry's judgements ``hindcast.<prefix>.<key>``: key -> ``"@id"``
+    (every judged number of the hindcast lives in ``csto_sim/data/judgements.csv``)."""
+    head = f"hindcast.{prefix}."
+    return {
+        k[len(head) :]: judgements.ref(k)
+        for k in judgements.registry()
+        if k.startswith(head) and "." not in k[len(head) :]
+    }
+
+
+def _judged_nested(prefix: str) -> dict[str, dict[str, str]]:
+    """References ``hindcast.<prefix>.<a>.<b>`` as {a: {b: "@id"}}."""
+    head = f"hindcast.{prefix}."
+    out: dict[str, dict[str, str]] = {}
+    for k in judgements.registry():
+        if k.startswith(head):
+            a, _, b = k[len(head) :].partition(".")
+            out.setdefault(a, {})[b] = judgements.ref(k)
+    return out
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -150,7 +126,7 @@ def members_in_data() -> list[str]:
     for row in _rows("trade_shares_2002.csv"):
         if row["member"] not in seen:
             seen.append(row["member"])
-    return [JUDGEMENT["leader"], *seen]
+    return [LEADER, *seen]
 
 
 def alignment_components(member: str) -> dict[str, dict[str, float] | None]:
@@ -167,7 +143,9 @@ def alignment_components(member: str) -> dict[str, dict[str, float] | None]:
             for pole, key in POLES.items():
                 if row["partner"] == key:
                     trade[pole] = float(row["share"])
-    trade["China"] *= JUDGEMENT["reexport_discount"].get(member, 1.0)
+    discount = f"hindcast.reexport_discount.{member}"
+    if discount in judgements.registry():
+        trade["China"] *= judgements.value(discount)
     arms = {p: 0.0 for p in POLES}
     for row in _rows("arms_import_shares_1992_2001.csv"):
         if row["member"] == member:
@@ -198,9 +176,11 @@ def arms_volume(member: str) -> float:
 
 def component_weights(member: str, channel: str) -> dict[str, float]:
     """Weights of a channel's data components for a member: the arms weight shrinks with few deliveries."""
-    weights = dict(COMPONENT_WEIGHTS[channel])
+    weights = component_shares(channel)
     if "arms" in weights:
-        weights["arms"] *= min(1.0, arms_volume(member) / ARMS_FULL_WEIGHT_TIV)
+        weights["arms"] *= min(
+            1.0, arms_volume(member) / judgements.value("hindcast.arms_full_weight_tiv")
+        )
     return weights
 
 
@@ -213,8 +193,8 @@ def initial_alignment(member: str, channel: str = "security") -> dict[str, float
     from :func:`component_weights`. For the alliance leader, whose own trade and votes the
     data do not hold, the alignment is entirely toward its own pole.
     """
-    if member == JUDGEMENT["leader"]:
-        return {p: (1.0 if p == JUDGEMENT["leader"] else 0.0) for p in POLES}
+    if member == LEADER:
+        return {p: (1.0 if p == LEADER else 0.0) for p in POLES}
     a = component_weights(member, channel)
     parts = {k: v for k, v in alignment_components(member).items() if v is not None and k in a}
     weight = sum(a[k] for k in parts)
@@ -237,7 +217,7 @@ def pole_strength() -> dict[str, list[list[float]]]:
     """Each pole's strength by year on one cross-pole scale: its CINC divided by the
     leader's CINC in 2002 (so the leader's 2002 strength is 1)."""
     rows = _rows("cinc_2000_2022.csv")
-    base = capability(2002)[POLES[JUDGEMENT["leader"]]]
+    base = capability(2002)[POLES[LEADER]]
     return {
         pole: [
             [float(r["year"]), round(float(r[key]) / base, 4)]
@@ -258,13 +238,14 @@ def ties_at(year: float, members: list[str]) -> np.ndarray:
     return out
 
 
-SHARE_FLOOR = 0.01
-"""Shares below this are raised to it before taking logs in the 2002 fit (a zero share says
-the pull is weak, not minus infinity)."""
+SHARE_FLOOR = "hindcast.share_floor"
+"""The judgement below which shares are raised before taking logs in the 2002 fit (a zero
+share says the pull is weak, not minus infinity)."""
 
-RIDGE = 1.0
-"""Ridge penalty on the tie weights in the 2002 fit: 24 shares cannot pin down five weights
-and three reaches without it (borders and SCO membership go together for China)."""
+RIDGE = "hindcast.ridge"
+"""The judgement that is the ridge penalty on the tie weights in the 2002 fit: 24 shares
+cannot pin down five weights and three reaches without it (borders and SCO membership go
+together for China)."""
 
 
 @dataclass(frozen=True)
@@ -287,12 +268,14 @@ def fit_pull(channel: str) -> PullFit:
     pole is 0) and the tie weights, solved by least squares with a ridge penalty
     :data:`RIDGE` on the tie weights. Non-leader members only.
     """
-    leader = JUDGEMENT["leader"]
+    leader = LEADER
     members = [m for m in members_in_data() if m != leader]
     poles = list(POLES)
     strength = {p: dict((int(y), v) for y, v in pole_strength()[p])[2002] for p in poles}
     shares = np.array([[initial_alignment(m, channel)[p] for p in poles] for m in members])
-    y = np.log(np.maximum(shares, SHARE_FLOOR)) - np.log([strength[p] for p in poles])
+    y = np.log(np.maximum(shares, judgements.value(SHARE_FLOOR))) - np.log(
+        [strength[p] for p in poles]
+    )
     ties = ties_at(START, members)
     dummies = np.broadcast_to(
         np.eye(len(poles))[None, :, 1:], (len(members), len(poles), len(poles) - 1)
@@ -300,7 +283,7 @@ def fit_pull(channel: str) -> PullFit:
     x = np.concatenate([dummies, ties], axis=-1)
     yc = (y - y.mean(axis=1, keepdims=True)).reshape(-1)
     xc = (x - x.mean(axis=1, keepdims=True)).reshape(-1, x.shape[-1])
-    penalty = np.diag([0.0] * (len(poles) - 1) + [RIDGE] * len(TIE_KINDS))
+    penalty = np.diag([0.0] * (len(poles) - 1) + [judgements.value(RIDGE)] * len(TIE_KINDS))
     coef = np.linalg.solve(xc.T @ xc + penalty, xc.T @ yc)
     resid = yc - xc @ coef
     return PullFit(
@@ -330,6 +313,9 @@ def scripted_events() -> dict[str, dict[str, Any]]:
             continue
         kind = KIND_ALIASES.get(row["kind"], row["kind"])
         j = judged[(row["date"], kind, row["member"])]
+        key = f"hindcast.event.{row['date']}.{kind}" + (
+            f".{row['member']}" if row["member"] else ""
+        )
         ev: dict[str, Any] = {
             "date": dt.date.fromisoformat(row["date"]),
             "kind": kind,
@@ -338,15 +324,15 @@ def scripted_events() -> dict[str, dict[str, Any]]:
         if row["member"]:
             ev["member"] = row["member"]
         if kind == "pole_shift":
-            if not j["pull_change"]:
+            if f"{key}.pull_change" not in judgements.registry():
                 continue  # covered by the structural ties (see the judgement's justification)
             ev["pole"] = row["counterpart"]
             ev["channel"] = j["channel"]
-            ev["pull_change"] = float(j["pull_change"])
+            ev["pull_change"] = judgements.ref(f"{key}.pull_change")
         elif kind == "war_elsewhere":
-            ev["severity"] = float(j["severity"])
+            ev["severity"] = judgements.ref(f"{key}.severity")
         elif kind in THREAT_KINDS:
-            ev["severity"] = float(j["severity"])
+            ev["severity"] = judgements.ref(f"{key}.severity")
             ev["territorial"] = j["territorial"] == "true"
             if row["counterpart"]:
                 ev["counterpart"] = row["counterpart"]
@@ -369,24 +355,26 @@ def hindcast_scenario() -> dict[str, Any]:
     cinc = capability(2002)
     members: dict[str, Any] = {}
     accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
+    shares, hazards = _judged("budget_share"), _judged_nested("hazard")
     for m in members_in_data():
         w = initial_alignment(m, "security")
-        trust = JUDGEMENT["trust"]
-        anchor = 0.5 * w[JUDGEMENT["leader"]] + 0.5 * trust  # starts midway between the two
+        trust = judgements.value("hindcast.trust")
+        mix = judgements.value("hindcast.commitment_anchor")  # from trust toward the weight
+        anchor = mix * w[LEADER] + (1.0 - mix) * trust
         spec: dict[str, Any] = {
             "status": "non_member" if m in accessions else "active",
             "alignment": w,
             "economic": initial_alignment(m, "economic"),
             "commitment": round(anchor, 4),
-            "trust": trust,
+            "trust": judgements.ref("hindcast.trust"),
             "capability": cinc[m],
-            "budget_share": JUDGEMENT["budget_share"].get(m, JUDGEMENT["budget_share"]["default"]),
-            "leverage": JUDGEMENT["leverage"][m],
+            "budget_share": shares.get(m, shares["default"]),
+            "leverage": _judged("leverage")[m],
         }
-        if m in JUDGEMENT["adversaries"]:
-            spec["adversaries"] = JUDGEMENT["adversaries"][m]
-        if m in JUDGEMENT["hazards"]:
-            spec["hazards"] = JUDGEMENT["hazards"][m]
+        if m in ADVERSARIES:
+            spec["adversaries"] = ADVERSARIES[m]
+        if m in hazards:
+            spec["hazards"] = hazards[m]
         members[m] = spec
     events = scripted_events()
     return {
@@ -395,16 +383,16 @@ def hindcast_scenario() -> dict[str, Any]:
         "seed": 2002,
         "time": {"start": START, "end": END, "step": 0.25},
         "alliance": {
-            "leader": JUDGEMENT["leader"],
-            "leader_pole": JUDGEMENT["leader"],
-            "leader_distraction": 0.0,
+            "leader": LEADER,
+            "leader_pole": LEADER,
+            "leader_distraction": judgements.ref("hindcast.leader_distraction"),
         },
         "poles": poles(),
         "structural_ties": True,
         "members": members,
-        "relations": JUDGEMENT["relations"],
-        "actors": {a: {"leader_affinity": v} for a, v in JUDGEMENT["actors"].items()},
-        "hazards": JUDGEMENT["hazards"]["default"],
+        "relations": _judged_nested("relation"),
+        "actors": {a: {"leader_affinity": _judged("affinity")[a]} for a in ACTORS},
+        "hazards": hazards["default"],
         "events": events,
     }
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csto_sim.hindcast.build import JUDGEMENT, event_label, history_rows, members_in_data
+from csto_sim.hindcast.build import LEADER, event_label, history_rows, members_in_data
 from csto_sim.hindcast.patterns import HELD_OUT_FROM, PERIODS, _per_run, period_of
 
 OUTCOMES: tuple[str, ...] = ("request", "response", "exit")
@@ -79,7 +79,7 @@ def recorded_cases() -> pd.DataFrame:
     bounds = dict(zip(PERIODS, [(SPAN[0], HELD_OUT_FROM), (HELD_OUT_FROM, SPAN[1])], strict=True))
     for period, (start, end) in bounds.items():
         for member in members_in_data():
-            if member == JUDGEMENT["leader"] or exits.get(member, np.inf) < start:
+            if member == LEADER or exits.get(member, np.inf) < start:
                 continue
             year = exits.get(member, np.nan)
             happened = bool(start <= year < end)

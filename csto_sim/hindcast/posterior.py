@@ -14,8 +14,10 @@ period (batched engine) with one parameter vector; its summary statistics are th
 runs in which each recorded case of the fitted period happens
 (:mod:`csto_sim.hindcast.outcomes`: requests, responses, and exits at about their recorded
 time). The distance is the mean squared difference from what history says: the Brier
-score over those facts. The prior is uniform over each searched parameter's plausible range. Judgements are
-not searched here; they stay as the scenario gives them.
+score over those facts. The prior is uniform over each searched parameter's plausible range and over the
+range of each uncertain judgement of the registry (prior ``uniform`` in
+``csto_sim/data/judgements.csv``; its columns in the samples are ``@ID``). The other
+judgements stay as the registry gives them: calibration never writes the registry.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csto_sim.core import judgements
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.executors import worker_pool
 from csto_sim.hindcast import outcomes
-from csto_sim.hindcast.calibration import SEARCHED, hindcast, ranges
+from csto_sim.hindcast.calibration import hindcast, ranges
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
 
 DB = "abc.db"
@@ -46,9 +49,25 @@ def fit_cases() -> pd.DataFrame:
     return cases[cases["period"] == "fit"].reset_index(drop=True)
 
 
-def fitted_period(params: dict[str, Any] | None = None) -> Scenario:
-    """The built-in hindcast with these parameters, run to the end of the fitted period."""
-    spec = hindcast(params)
+def prior_ranges() -> dict[str, tuple[float, float]]:
+    """What the posterior is over, with the range of each uniform prior: the searched
+    parameters, then the uncertain judgements (named ``@ID``)."""
+    judged = {judgements.PREFIX + k: (j.low, j.high) for k, j in judgements.uncertain().items()}
+    return ranges() | judged
+
+
+def split(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """Parameter values and judgement values (``@ID`` keys, returned without the ``@``)."""
+    params = {k: v for k, v in values.items() if not k.startswith(judgements.PREFIX)}
+    judged = {k[1:]: v for k, v in values.items() if k.startswith(judgements.PREFIX)}
+    return params, judged
+
+
+def fitted_period(values: dict[str, Any] | None = None) -> Scenario:
+    """The built-in hindcast with these parameter and judgement values, run to the end of
+    the fitted period."""
+    params, judged = split(values or {})
+    spec = hindcast(params).with_judgements(judged)
     return spec.model_copy(update={"time": spec.time.model_copy(update={"end": HELD_OUT_FROM})})
 
 
@@ -90,7 +109,7 @@ def to_parameters(logits: dict[str, float]) -> dict[str, float]:
     prior on ``u`` is the uniform prior on the parameter, and the sampler's Gaussian kernels
     never cross a boundary (no weight is lost or inflated at the edges)."""
     out = {}
-    for name, (lo, hi) in ranges().items():
+    for name, (lo, hi) in prior_ranges().items():
         out[name] = lo + (hi - lo) / (1.0 + np.exp(-float(logits[name])))
     return out
 
@@ -103,13 +122,24 @@ class _Simulator:
         self.replicas = replicas
 
     def __call__(self, logits) -> dict[str, float]:
-        return simulate(to_parameters(dict(logits)), self.replicas)
+        return simulate(to_parameters(_names(dict(logits))), self.replicas)
+
+
+def _names(coords: dict[str, float]) -> dict[str, float]:
+    """Coordinates by our names (``@ID`` for judgements) from pyabc's."""
+    back = {_key(n): n for n in prior_ranges()}
+    return {back[k]: v for k, v in coords.items()}
 
 
 def _prior():
     import pyabc
 
-    return pyabc.Distribution(**{n: pyabc.RV("logistic", 0.0, 1.0) for n in ranges()})
+    return pyabc.Distribution(**{_key(n): pyabc.RV("logistic", 0.0, 1.0) for n in prior_ranges()})
+
+
+def _key(name: str) -> str:
+    """pyabc's name of a coordinate (its parameter names must be identifier-like)."""
+    return name.replace(judgements.PREFIX, "J_").replace(".", "__").replace(" ", "_")
 
 
 def fit_posterior(
@@ -170,8 +200,9 @@ def write_posterior(out: str | Path) -> pd.DataFrame:
     out = Path(out)
     history = pyabc.History(f"sqlite:///{(out / DB).resolve()}", _id=1)
     frame, weights = history.get_distribution(m=0, t=history.max_t)
-    rows = [to_parameters(row) for row in frame[list(SEARCHED)].to_dict("records")]
-    samples = pd.DataFrame(rows, columns=list(SEARCHED))
+    names = list(prior_ranges())
+    coords = frame[[_key(n) for n in names]].to_dict("records")
+    samples = pd.DataFrame([to_parameters(_names(row)) for row in coords], columns=names)
     samples["weight"] = np.asarray(weights) / np.sum(weights)
     samples.to_csv(out / "posterior.csv", index=False)
     pops = history.get_all_populations()
@@ -185,7 +216,7 @@ def identifiability(samples: pd.DataFrame) -> pd.DataFrame:
     history says nothing about it; near 0: pinned down)."""
     w = samples["weight"].to_numpy()
     rows = []
-    for name, (lo, hi) in ranges().items():
+    for name, (lo, hi) in prior_ranges().items():
         x = samples[name].to_numpy()
         order = np.argsort(x)
         cdf = np.cumsum(w[order])

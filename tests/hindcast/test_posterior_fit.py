@@ -10,18 +10,33 @@ import pytest
 pytest.importorskip("pyabc")
 
 from csto_sim.cli import main  # noqa: E402
+from csto_sim.core import judgements  # noqa: E402
 from csto_sim.experiments.posterior import load_posterior  # noqa: E402
 from csto_sim.hindcast import posterior  # noqa: E402
 from csto_sim.hindcast.calibration import SEARCHED, ranges  # noqa: E402
 from csto_sim.hindcast.patterns import HELD_OUT_FROM  # noqa: E402
 
 
-def test_sampler_coordinates_map_onto_the_plausible_ranges():
-    mid = posterior.to_parameters({n: 0.0 for n in SEARCHED})
-    edge = posterior.to_parameters({n: 40.0 for n in SEARCHED})
-    for name, (lo, hi) in ranges().items():
+def test_the_posterior_is_over_the_parameters_and_the_uncertain_judgements():
+    names = list(posterior.prior_ranges())
+    assert names[: len(SEARCHED)] == list(SEARCHED)
+    uncertain = judgements.uncertain()
+    assert uncertain and names[len(SEARCHED) :] == ["@" + k for k in uncertain]
+    mid = posterior.to_parameters({n: 0.0 for n in names})
+    edge = posterior.to_parameters({n: 40.0 for n in names})
+    for name, (lo, hi) in posterior.prior_ranges().items():
         assert mid[name] == pytest.approx((lo + hi) / 2)
         assert edge[name] == pytest.approx(hi)
+    assert {n: ranges()[n] for n in SEARCHED} == {n: posterior.prior_ranges()[n] for n in SEARCHED}
+
+
+def test_a_judgement_value_reaches_the_fitted_hindcast():
+    key = next(iter(judgements.uncertain()))
+    j = judgements.registry()[key]
+    spec = posterior.fitted_period({"@" + key: j.high})
+    base = posterior.fitted_period()
+    assert spec.digest() != base.digest()
+    assert posterior.fitted_period({"@" + key: j.value}).digest() == base.digest()
 
 
 def test_the_fit_sees_only_the_fitted_period():
@@ -31,7 +46,7 @@ def test_the_fit_sees_only_the_fitted_period():
 
 
 def test_a_simulation_is_a_function_of_its_parameters():
-    params = posterior.to_parameters({n: 0.1 for n in SEARCHED})
+    params = posterior.to_parameters({n: 0.1 for n in posterior.prior_ranges()})
     a = posterior.simulate(params, replicas=3)
     assert a == posterior.simulate(params, replicas=3)
     assert set(a) == set(posterior.observed())
@@ -49,7 +64,7 @@ def test_posterior_command_finishes_resumes_and_its_file_drives_runs(tmp_path, c
     assert len(again) > len(first)
     assert again["samples"].sum() >= 40
     samples = pd.read_csv(out / "posterior.csv")
-    assert list(samples.columns) == [*SEARCHED, "weight"] and len(samples) == 6
+    assert list(samples.columns) == [*posterior.prior_ranges(), "weight"] and len(samples) == 6
     assert np.isclose(samples["weight"].sum(), 1.0)
     for name in ("identifiability.csv", "figures/posterior.png", "figures/posterior_pairs.png"):
         assert (out / name).exists(), name

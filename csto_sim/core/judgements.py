@@ -1,0 +1,151 @@
+"""The judgement registry: every judged number (no data file gives it) in one table.
+
+``csto_sim/data/judgements.csv`` holds, for each judgement, its value, plausible range,
+prior (``fixed``, or ``uniform`` over the range when it is uncertain enough to be estimated
+openly with the parameters), the date it was set, and its source or reasoning. Scenario
+files and the hindcast builder do not write judged numbers themselves: they write a
+reference, the string ``"@ID"``, which :func:`resolve` replaces with the registry's value
+when a scenario is loaded (remembering where each reference stood, so a posterior sample can
+set it). Calibration estimates parameters and never writes this file (a test checks).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+REGISTRY = "judgements.csv"
+"""The registry's file name in ``csto_sim/data/``."""
+
+PRIORS: tuple[str, ...] = ("fixed", "uniform")
+"""``fixed``: a settled judgement; ``uniform``: uncertain, estimated over [low, high]."""
+
+PREFIX = "@"
+"""What marks a reference to a judgement in scenario data."""
+
+COLUMNS: tuple[str, ...] = ("id", "value", "low", "high", "prior", "set_on", "source")
+
+
+class JudgementError(ValueError):
+    """An unknown judgement, or a registry row that breaks the rules."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One judged number: value, plausible range, prior, when it was set and why."""
+
+    id: str
+    value: float
+    low: float
+    high: float
+    prior: str
+    set_on: str
+    source: str
+
+
+@cache
+def registry() -> dict[str, Judgement]:
+    """Every judgement by id (the registry is read once per process)."""
+    with resources.files("csto_sim").joinpath("data", REGISTRY).open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out: dict[str, Judgement] = {}
+    for n, row in enumerate(rows, start=2):
+        j = _judgement(row, n)
+        if j.id in out:
+            raise JudgementError(f"{REGISTRY} line {n}: id {j.id!r} appears twice")
+        out[j.id] = j
+    return out
+
+
+def _judgement(row: dict[str, str], line: int) -> Judgement:
+    where = f"{REGISTRY} line {line}"
+    missing = [c for c in COLUMNS if not (row.get(c) or "").strip()]
+    if missing:
+        raise JudgementError(f"{where}: {missing[0]} is empty")
+    try:
+        value, low, high = (float(row[k]) for k in ("value", "low", "high"))
+    except ValueError:
+        raise JudgementError(f"{where}: value, low and high must be numbers") from None
+    if not all(math.isfinite(x) for x in (value, low, high)) or not low <= value <= high:
+        raise JudgementError(f"{where}: need finite low <= value <= high")
+    if row["prior"] not in PRIORS:
+        raise JudgementError(f"{where}: prior must be one of {', '.join(PRIORS)}")
+    return Judgement(
+        row["id"].strip(), value, low, high, row["prior"], row["set_on"], row["source"]
+    )
+
+
+def value(id_: str) -> float:
+    """The value of a judgement (a :class:`JudgementError` names an unknown one)."""
+    try:
+        return registry()[id_].value
+    except KeyError:
+        raise JudgementError(f"unknown judgement {id_!r}{_did_you_mean(id_)}") from None
+
+
+def values_under(prefix: str) -> dict[str, float]:
+    """The judgements ``<prefix>.<key>`` as {key: value} (for example ``charter_fit``)."""
+    head = prefix + "."
+    return {k[len(head) :]: j.value for k, j in registry().items() if k.startswith(head)}
+
+
+def ref(id_: str) -> str:
+    """The reference to a judgement, as scenario data write it (the id must exist)."""
+    value(id_)
+    return PREFIX + id_
+
+
+def uncertain() -> dict[str, Judgement]:
+    """The judgements with a uniform prior: estimated with the parameters."""
+    return {k: j for k, j in registry().items() if j.prior == "uniform"}
+
+
+def _did_you_mean(id_: str) -> str:
+    close = difflib.get_close_matches(id_, list(registry()), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+Path_ = tuple[str | int, ...]
+
+
+def resolve(data: Any, overrides: dict[str, float] | None = None) -> tuple[Any, dict[str, list]]:
+    """``data`` with every ``"@ID"`` string replaced by the judgement's value (or by
+    ``overrides[ID]``), and where each reference stood: id -> list of key paths. An unknown
+    id raises :class:`JudgementError` with its key path."""
+    overrides = overrides or {}
+    where: dict[str, list] = {}
+
+    def walk(node: Any, path: Path_) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, (*path, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(node)]
+        if isinstance(node, str) and node.startswith(PREFIX) and len(node) > 1:
+            id_ = node[1:]
+            try:
+                number = overrides[id_] if id_ in overrides else value(id_)
+            except JudgementError as exc:
+                raise JudgementError(f"{'.'.join(map(str, path))}: {exc}") from None
+            where.setdefault(id_, []).append(list(path))
+            return number
+        return node
+
+    return walk(data, ()), where
+
+
+def references(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+    """Every ``"@ID"`` reference in ``data``: (key path, id)."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from references(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from references(v, (*path, i))
+    elif isinstance(data, str) and data.startswith(PREFIX) and len(data) > 1:
+        yield path, data[1:]

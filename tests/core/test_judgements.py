@@ -1,0 +1,186 @@
+"""The judgement registry: every judged number in one table, referenced, never duplicated,
+and never written by calibration."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import tomllib
+
+import pytest
+from conftest import ROOT
+
+from csto_sim import load_scenario
+from csto_sim.cli import main
+from csto_sim.core import judgements
+from csto_sim.core.scenario import ScenarioError
+from csto_sim.hindcast import build
+
+REGISTRY = ROOT / "csto_sim" / "data" / "judgements.csv"
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+
+JUDGED = [
+    r"alliance\.leader_distraction",
+    r"members\.[^.]+\.(leverage|budget_share|trust)",
+    r"members\.[^.]+\.hazards\.[^.]+",
+    r"hazards\.[^.]+",
+    r"relations\.[^.]+\.[^.]+",
+    r"actors\.[^.]+\.leader_affinity",
+    r"events\.[^.]+\.(severity|pull_change)",
+]
+"""Key paths of scenario data whose numbers are judgements (besides pole strength after the
+start year): they must be registry references."""
+
+
+def _leaves(node, path=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path, node
+
+
+def test_registry_rows_are_complete_and_in_range():
+    table = judgements.registry()
+    assert len(table) > 100
+    for j in table.values():
+        assert j.low <= j.value <= j.high and j.prior in judgements.PRIORS
+        assert j.source.strip() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", j.set_on)
+    assert judgements.uncertain(), "some judgements are estimated openly"
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_bundled_scenarios_write_no_judged_number_themselves(path):
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    start = data.get("time", {}).get("start", 2025.0)
+    projection = "history" in data or "extends" in data
+    bare = []
+    for keys, value in _leaves(data):
+        text = ".".join(map(str, keys))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        strength_after_start = (  # a projection's path; the hindcast's strengths are CINC data
+            projection
+            and len(keys) == 5
+            and keys[0] == "poles"
+            and keys[2] == "strength"
+            and keys[4] == 1
+            and data["poles"][keys[1]]["strength"][keys[3]][0] != start
+        )
+        if strength_after_start or any(re.fullmatch(p, text) for p in JUDGED):
+            bare.append(f"{text} = {value}")
+    assert not bare, f"{path.name}: judged numbers not in the registry: {bare[:5]}"
+
+
+def test_the_hindcast_builder_types_no_judged_number():
+    """Numbers in build.py's code are structure (indices, rounding, the span), not judgements."""
+    tree = ast.parse((ROOT / "csto_sim" / "hindcast" / "build.py").read_text(encoding="utf-8"))
+    docs = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+    }
+    allowed = {0, 1, 2, 4, 2002, 0.25, 2025.0}
+    found = {
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, int | float)
+        and not isinstance(n.value, bool)
+        and id(n) not in docs
+    }
+    assert found <= allowed, f"build.py has judged-looking numbers {sorted(found - allowed)}"
+
+
+def test_every_judgement_is_used(monkeypatch):
+    used = set()
+    for path in SCENARIOS:
+        spec = load_scenario(path)
+        used |= set(spec.judged) | set(spec.history.judged if spec.history else ())
+    read = []
+    original = judgements.value
+    monkeypatch.setattr(judgements, "value", lambda k: read.append(k) or original(k))
+    build.hindcast_scenario()
+    used |= set(read)
+    used |= {k for k in judgements.registry() if k.split(".")[0] in (
+        "charter_fit", "internal_affairs", "severity_mean", "extraterritorial_fit",
+    )}  # fmt: skip
+    unused = sorted(set(judgements.registry()) - used)
+    assert not unused, f"registry rows nothing uses: {unused[:5]}"
+
+
+def test_judged_parameter_defaults_come_from_the_registry():
+    from csto_sim.core.parameters import Parameters
+
+    p = Parameters()
+    assert p.charter_fit == judgements.values_under("charter_fit")
+    assert p.severity_mean == judgements.values_under("severity_mean")
+    assert p.extraterritorial_fit == judgements.value("extraterritorial_fit")
+
+
+def test_a_reference_resolves_and_an_unknown_one_is_refused_in_one_line(tmp_path, capsys):
+    base = (ROOT / "scenarios" / "baseline.toml").read_text()
+    good = tmp_path / "mine.toml"
+    good.write_text(
+        base.replace(
+            'leverage = "@baseline.leverage.Armenia"', 'leverage = "@hindcast.leverage.Armenia"'
+        )
+    )
+    (tmp_path / "hindcast_2002_2024.toml").write_text(
+        (ROOT / "scenarios" / "hindcast_2002_2024.toml").read_text()
+    )
+    spec = load_scenario(good)
+    assert spec.members["Armenia"].leverage == judgements.value("hindcast.leverage.Armenia")
+    assert ["members", "Armenia", "leverage"] in spec.judged["hindcast.leverage.Armenia"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.replace('"@baseline.leverage.Armenia"', '"@baseline.leverage.Armenai"'))
+    with pytest.raises(ScenarioError, match="members.Armenia.leverage: unknown judgement") as exc:
+        load_scenario(bad)
+    assert "did you mean 'baseline.leverage.Armenia'" in str(exc.value)
+    assert main(["check", str(bad)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_with_judgements_sets_every_place_a_judgement_stands():
+    spec = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    moved = spec.with_judgements(
+        {"hindcast.affinity.Azerbaijan": 0.9, "baseline.hazard.default.sabotage": 0.2, "nowhere": 1}
+    )
+    assert moved.history.actors["Azerbaijan"].leader_affinity == 0.9
+    assert moved.hazards["sabotage"] == 0.2
+    assert spec.history.actors["Azerbaijan"].leader_affinity == 0.5  # the original is unchanged
+    assert spec.with_judgements({}).digest() == spec.digest()
+
+
+def test_calibration_leaves_the_registry_unchanged(tmp_path):
+    pytest.importorskip("optuna")
+    pytest.importorskip("pyabc")
+    before = hashlib.sha256(REGISTRY.read_bytes()).hexdigest()
+    values = {k: j.value for k, j in judgements.registry().items()}
+    assert (
+        main(
+            [
+                "calibrate",
+                "--trials",
+                "2",
+                "--runs",
+                "4",
+                "--workers",
+                "1",
+                "--out",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 0
+    )
+    args = ["posterior", "--simulations", "6", "--population", "3", "--replicas", "1"]
+    assert main([*args, "--workers", "1", "--out", str(tmp_path / "p")]) == 0
+    assert hashlib.sha256(REGISTRY.read_bytes()).hexdigest() == before
+    judgements.registry.cache_clear()
+    assert {k: j.value for k, j in judgements.registry().items()} == values
