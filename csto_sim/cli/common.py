@@ -14,7 +14,7 @@ from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import MAX_RUNS, EnsembleError, EnsembleResult, run_ensemble
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
-from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, load_posterior
+from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import FolderError, ResultsExistError, ResumeMismatchError
 from csto_sim.experiments.tables import TABLES, check_tables
@@ -139,12 +139,12 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     """``--posterior FILE`` and ``--runs-per-draw``: runs over posterior parameter samples."""
     p.add_argument(
         "--posterior",
-        type=Path,
         default=None,
-        metavar="FILE",
-        help="draw each block of runs' behavioural parameters from this posterior sample file "
-        "(posterior.csv of csto-sim posterior); intervals then cover parameters and dice "
-        "(default: the scenario's parameters, dice only)",
+        metavar="FILE|none",
+        help="draw each block of runs' behavioural parameters (and uncertain judgements) from "
+        "this posterior sample file (posterior.csv of csto-sim posterior), so intervals cover "
+        "parameters and dice; none: the scenarios' own parameters, dice only (default: the "
+        "posterior the scenarios name; the bundled ones name the shipped one)",
     )
     p.add_argument(
         "--runs-per-draw",
@@ -154,11 +154,9 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def posterior_from_args(args: argparse.Namespace):
-    """The posterior of ``--posterior`` (checked), or None."""
-    if getattr(args, "posterior", None) is None:
-        return None
-    return load_posterior(args.posterior, args.runs_per_draw)
+def posterior_from_args(args: argparse.Namespace, scenarios: list):
+    """The posterior the runs draw from (``--posterior``, else the scenarios'), or None."""
+    return choose_posterior(scenarios, getattr(args, "posterior", None), args.runs_per_draw)
 
 
 def history_option(p: argparse.ArgumentParser) -> None:
@@ -272,7 +270,8 @@ def run_from_args(
         tables=args.tables,
         keep_chunks=args.keep_chunks,
         with_history=getattr(args, "with_history", False),
-        posterior=posterior if posterior is not None else posterior_from_args(args),
+        posterior=posterior if posterior is not None else getattr(args, "posterior", None),
+        runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
     )
 
 

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     out = args.out or Path("results") / "validate"
-    posterior = posterior_from_args(args)
+    posterior = posterior_from_args(args, [scenario])
     result = run_from_args(args, argv, [scenario], out, posterior=posterior)
     if result.failed:
         return failed(result)

@@ -254,6 +254,7 @@ class Scenario(_Strict):
     structural_ties: StrictBool = False
     history: Scenario | None = None
     parameters: Parameters = Parameters()
+    posterior: str = ""
     source: str = ""
     _judged: dict[str, list] = PrivateAttr(default_factory=dict)
 
@@ -310,9 +311,10 @@ class Scenario(_Strict):
 
         Only the content counts: not the file it was read from, nor its comments or layout.
         """
-        content = {k: v for k, v in self.to_dict().items() if k != "source"}
+        skip = ("source", "posterior")  # where it was read from; which samples runs draw from
+        content = {k: v for k, v in self.to_dict().items() if k not in skip}
         if content.get("history"):
-            content["history"] = {k: v for k, v in content["history"].items() if k != "source"}
+            content["history"] = {k: v for k, v in content["history"].items() if k not in skip}
         text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -579,7 +581,30 @@ def load_scenario(path: str | Path) -> Scenario:
     data.setdefault("source", str(path))
     if "history" in data:
         data["history"] = _load_history(data["history"], _file_for(("history",), origin, path))
+    if data.get("posterior"):
+        data["posterior"] = _posterior_file(
+            data["posterior"], _file_for(("posterior",), origin, path)
+        )
     return scenario_from_data(data, path, origin)
+
+
+SHIPPED = "shipped"
+"""``posterior = "shipped"``: the posterior sample file that comes with the package."""
+
+
+def _posterior_file(value: Any, path: Path) -> str:
+    """A scenario's posterior: ``"shipped"``, or a file name relative to ``path`` (made
+    absolute, so variants in other folders that extend it draw from the same file)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
+        raise ScenarioError(path, "posterior", 'expected "shipped" or a file name')
+    if value == SHIPPED:
+        return value
+    file = (path.parent / value).resolve()
+    if not file.is_file():
+        raise ScenarioError(
+            path, "posterior", f"posterior file {_short(value, 60)!r} does not exist"
+        )
+    return str(file)
 
 
 def _load_history(value: Any, path: Path) -> Scenario:

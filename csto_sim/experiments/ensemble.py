@@ -25,7 +25,7 @@ import pandas as pd
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
-from csto_sim.experiments.posterior import Posterior, load_posterior
+from csto_sim.experiments.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 from csto_sim.experiments.store import Store
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
@@ -210,6 +210,7 @@ def run_ensemble(
     keep_chunks: bool = False,
     with_history: bool = False,
     posterior: Posterior | str | Path | None = None,
+    runs_per_draw: int = RUNS_PER_DRAW,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -226,8 +227,9 @@ def run_ensemble(
     (the hindcast, for the bundled projections) before the scenario's own years, in the
     timeseries, events and alliance tables, with a ``period`` column (see
     :func:`~csto_sim.experiments.tables.whole_span`). ``posterior`` (a
-    :class:`~csto_sim.experiments.posterior.Posterior` or a sample file) gives each draw of
-    runs its parameters from a posterior sample, so the spread covers parameter uncertainty.
+    :class:`~csto_sim.experiments.posterior.Posterior`, a sample file, or ``"none"``; by
+    default the one the scenarios name) gives each draw of ``runs_per_draw`` runs its
+    parameters from a posterior sample, so the spread covers parameter uncertainty.
     """
     check_engine(engine)
     if not 1 <= runs <= MAX_RUNS:
@@ -235,8 +237,7 @@ def run_ensemble(
     specs = load_all(scenarios)
     seed = specs[0].seed if seed is None else seed
     size = chunk_size or default_chunk_size(runs)
-    if posterior is not None and not isinstance(posterior, Posterior):
-        posterior = load_posterior(posterior)
+    posterior = choose_posterior(specs, posterior, runs_per_draw)
     ensemble = Ensemble(
         specs,
         runs,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,13 @@ from csto_sim.core.scenario import Scenario
 
 RUNS_PER_DRAW = 10
 """Consecutive runs that share one posterior sample (the default)."""
+
+SHIPPED_FILE = "posterior_2002_2014.csv"
+"""The posterior that comes with the package (``csto_sim/data/``), made by ``csto-sim
+posterior`` on the fitted period; ``posterior = "shipped"`` in a scenario names it."""
+
+NONE = "none"
+"""``--posterior none``: every run takes the scenario's own parameters (dice only)."""
 
 
 class PosteriorError(ValueError):
@@ -85,6 +93,37 @@ class Posterior:
 
 def _value(v):
     return int(v) if isinstance(v, np.integer) else float(v)
+
+
+def shipped() -> Path:
+    """The path of the shipped posterior sample file."""
+    return Path(str(resources.files("csto_sim").joinpath("data", SHIPPED_FILE)))
+
+
+def choose_posterior(
+    scenarios: Sequence[Scenario],
+    posterior: Posterior | str | Path | None = None,
+    runs_per_draw: int = RUNS_PER_DRAW,
+) -> Posterior | None:
+    """The posterior an ensemble draws from: ``posterior`` if given (a :class:`Posterior`, a
+    file, or ``"none"`` for the scenarios' own parameters), else the one the scenarios name
+    (``posterior = ...``; they must agree), else none."""
+    if isinstance(posterior, Posterior):
+        return posterior
+    if posterior is not None:
+        if str(posterior) == NONE:
+            return None
+        return load_posterior(posterior, runs_per_draw)
+    named = sorted({s.posterior for s in scenarios})
+    if named == [""]:
+        return None
+    if len(named) > 1:
+        listing = ", ".join(f"{s.name}: {s.posterior or NONE}" for s in scenarios)
+        raise PosteriorError(
+            f"the scenarios draw from different posteriors ({listing}); choose one with "
+            "--posterior FILE, or --posterior none"
+        )
+    return load_posterior(shipped() if named[0] == "shipped" else named[0], runs_per_draw)
 
 
 def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:

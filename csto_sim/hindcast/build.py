@@ -389,6 +389,7 @@ def hindcast_scenario() -> dict[str, Any]:
         },
         "poles": poles(),
         "structural_ties": True,
+        "posterior": "shipped",
         "members": members,
         "relations": _judged_nested("relation"),
         "actors": {a: {"leader_affinity": _judged("affinity")[a]} for a in ACTORS},

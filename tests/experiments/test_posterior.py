@@ -11,6 +11,7 @@ from conftest import BASELINE
 from csto_sim import load_scenario
 from csto_sim.analysis.report import parameter_uncertainty
 from csto_sim.cli import main
+from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.posterior import Posterior, PosteriorError, load_posterior
 
@@ -124,7 +125,7 @@ def test_the_posterior_is_part_of_the_identity_and_the_report_says_so(
 def test_a_point_ensemble_report_says_its_intervals_are_dice_only(tmp_path):
     out = tmp_path / "p"
     args = ["compare", str(BASELINE), str(WEAK), "--runs", "4", "--workers", "1", "--quiet"]
-    assert main([*args, "--out", str(out), "--no-plots"]) == 0
+    assert main([*args, "--out", str(out), "--no-plots", "--posterior", "none"]) == 0
     assert "cover the dice (Monte-Carlo variation) only" in (out / "report.md").read_text()
 
 
@@ -148,3 +149,36 @@ def test_parameter_uncertainty_splits_between_and_within_draws():
 def test_posterior_object_rejects_nothing_it_accepted(posterior_file):
     post = load_posterior(posterior_file)
     assert isinstance(post, Posterior) and len(post.digest()) == 64
+
+
+def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, posterior_file):
+    from csto_sim.experiments.posterior import NONE, choose_posterior, shipped
+
+    base = load_scenario(BASELINE)
+    assert base.posterior == "shipped" and base.history.posterior == "shipped"
+    assert choose_posterior([base]).source == str(shipped())
+    assert choose_posterior([base], NONE) is None
+    assert choose_posterior([base], posterior_file).source == str(posterior_file)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(f'extends = "{BASELINE}"\nname = "mine"\nposterior = "{posterior_file.name}"\n')
+    spec = load_scenario(mine)
+    assert spec.posterior == str(posterior_file.resolve())
+    assert spec.digest() == base.model_copy(update={"name": "mine"}).digest()  # not content
+    with pytest.raises(PosteriorError, match="different posteriors"):
+        choose_posterior([base, spec])
+    missing = tmp_path / "missing.toml"
+    missing.write_text(f'extends = "{BASELINE}"\nname = "x"\nposterior = "nope.csv"\n')
+    with pytest.raises(ScenarioError, match="posterior file 'nope.csv' does not exist"):
+        load_scenario(missing)
+
+
+def test_the_shipped_posterior_loads_and_covers_parameters_and_judgements():
+    from csto_sim.core import judgements
+    from csto_sim.experiments.posterior import shipped
+    from csto_sim.hindcast.calibration import SEARCHED
+
+    post = load_posterior(shipped())
+    columns = set(post.samples.columns)
+    assert set(SEARCHED) <= columns
+    assert {"@" + k for k in judgements.uncertain()} <= columns
+    assert len(post.weights) >= 100 and np.isclose(post.weights.sum(), 1.0)
