@@ -31,7 +31,7 @@ class Pattern:
     threshold: float
     at_most: bool  # True: the share of runs must be at most the threshold
     measure: Callable[[dict[str, pd.DataFrame]], pd.Series]  # per run: reproduced?
-    gating: bool = True  # part of the pass/fail verdict (else reported only)
+    gating: bool = True  # part of the pass/fail verdict (else reported only; never held out)
     period: str = "fit"  # "fit" (2002-2014: calibrated on) or "held_out" (2015-2024: tested)
 
 
@@ -184,6 +184,7 @@ PATTERNS: tuple[Pattern, ...] = (
         0.6,
         False,
         _kazakh_answered,
+        gating=False,
         period="held_out",
     ),
     Pattern(
@@ -193,6 +194,7 @@ PATTERNS: tuple[Pattern, ...] = (
         0.6,
         False,
         _unanswered("2022-09-13_incursion_Armenia"),
+        gating=False,
         period="held_out",
     ),
     Pattern(
@@ -212,6 +214,7 @@ PATTERNS: tuple[Pattern, ...] = (
         0.2,
         True,
         _intra_answered,
+        gating=False,
         period="held_out",
     ),
     Pattern(
@@ -221,6 +224,7 @@ PATTERNS: tuple[Pattern, ...] = (
         1.0,
         False,
         _stay_active(("Russia", "Belarus"), HELD_OUT_FROM, 2025.0),
+        gating=False,
         period="held_out",
     ),
     Pattern(
@@ -301,6 +305,14 @@ def score(
     return pd.DataFrame(rows)
 
 
+def _share(share: float) -> str:
+    """A share as a percentage, with a decimal where rounding would hide a miss (99.5%)."""
+    text = f"{share:.0%}"
+    if text in ("0%", "100%") and 0.0 < share < 1.0:
+        text = f"{share:.1%}"
+    return text
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The validation table as aligned text, the fitted period first."""
     lines = [f"{'':3} {'pattern':<76} {'share':>6}  {'target':>7}  result"]
@@ -313,7 +325,7 @@ def format_table(table: pd.DataFrame) -> str:
                 else ("(pass)" if r["passed"] else "(fail)")
             )
             lines.append(
-                f"{r['id']:<3} {r['pattern'][:76]:<76} {r['share']:6.0%}  {r['target']:>7}  "
+                f"{r['id']:<3} {r['pattern'][:76]:<76} {_share(r['share']):>6}  {r['target']:>7}  "
                 f"{verdict}"
             )
             lines.append(f"{'':3}   history: {r['history']}")

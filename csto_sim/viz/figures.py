@@ -712,13 +712,15 @@ def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame) -> Figure:
         ax.axhline(1.0 / (hi - lo), color="#444444", lw=1, ls="--")
         ax.set_xlim(lo, hi)
         ax.set_yticks([])
-        ax.set_title(f"{r['parameter']}\nwidth {r['width']:.2f}", fontsize=8)
+        ax.set_title(f"{_short_name(r['parameter'])}\nwidth {r['width']:.2f}", fontsize=8)
     for ax in axes[len(names) :]:
         ax.set_axis_off()
     _title(
         fig,
-        f"Posterior of the behavioural parameters, fitted on 2002-2014 ({len(samples)} samples)",
-        "bars: weighted posterior density; dashed: the uniform prior; width: posterior sd / prior sd",
+        f"Posterior of the parameters and uncertain judgements, fitted on 2002-2014 "
+        f"({len(samples)} samples)",
+        "bars: weighted posterior density; dashed: the uniform prior; width: posterior sd / "
+        "prior sd; 'judged': a judgement of the registry",
     )
     return fig
 
@@ -727,31 +729,42 @@ def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame) -> Figure:
 def posterior_pairs_figure(samples: pd.DataFrame, ident: pd.DataFrame, k: int = 6) -> Figure:
     """Pairwise scatter of the ``k`` parameters history pins down best (narrowest width)."""
     names = list(ident["parameter"])[:k]
-    fig = Figure(figsize=(1.9 * k + 0.5, 1.9 * k + 1.0), layout="constrained")
+    fig = Figure(figsize=(1.5 * k + 0.5, 1.5 * k + 1.0), layout="constrained")
     axes = fig.subplots(k, k)
     w = samples["weight"].to_numpy()
-    size = 40 * w / w.max()
+    size = 12 * w / w.max()
     for i, a in enumerate(names):
         for j, b in enumerate(names):
             ax = axes[i, j]
             if i == j:
                 ax.hist(samples[a], bins=15, weights=w, color="#56B4E9")
             elif i > j:
-                ax.scatter(samples[b], samples[a], s=size, color="#0072B2", alpha=0.4, lw=0)
+                ax.scatter(samples[b], samples[a], s=size, color="#0072B2", lw=0)
             else:
                 ax.set_axis_off()
                 continue
             ax.tick_params(labelsize=6)
             if i == k - 1:
-                ax.set_xlabel(b, fontsize=7)
+                ax.set_xlabel(_short_name(b), fontsize=7)
             if j == 0 and i > 0:
-                ax.set_ylabel(a, fontsize=7)
+                ax.set_ylabel(_short_name(a), fontsize=7)
     _title(
         fig,
         "Posterior pairs: the parameters history pins down best",
         "points sized by weight; diagonal: weighted marginal",
     )
     return fig
+
+
+def _short_name(name: str) -> str:
+    """A parameter's or judgement's name short enough for a panel title."""
+    if not name.startswith("@"):
+        return name
+    parts = name[1:].split(".")
+    if "event" in parts:  # hindcast.event.DATE.KIND.MEMBER.FIELD
+        i = parts.index("event")
+        return "judged " + " ".join([*parts[i + 1 : i + 2], *parts[i + 3 :]])
+    return "judged " + ".".join(parts[1:])
 
 
 def plot_posterior(out: str | Path, fmt: str = "png") -> list[Path]:

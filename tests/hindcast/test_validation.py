@@ -98,6 +98,7 @@ def test_brier_margin_is_paired_and_positive_when_the_model_is_right():
 
 def test_patterns_cover_both_periods_and_the_objective_sees_only_the_fit():
     assert {p.period for p in PATTERNS} == {"fit", "held_out"}
+    assert not any(p.gating for p in PATTERNS if p.period == "held_out")  # evidence, no gate
     table = pd.DataFrame(
         {
             "period": ["fit", "held_out"],
