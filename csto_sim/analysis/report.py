@@ -146,6 +146,20 @@ def collapse_probabilities(runs: pd.DataFrame, years: dict[str, float]) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def _pairs(runs: pd.DataFrame, reference: str):
+    """For each other scenario: its name, the reference's and its successful runs (indexed
+    by run) and the run indices both have (paired by common random numbers)."""
+    ok = runs[runs["status"] == "ok"]
+    ref = ok[ok["scenario"] == reference].set_index("run")
+    for name in ok["scenario"].unique():
+        if name == reference:
+            continue
+        other = ok[ok["scenario"] == name].set_index("run")
+        common = ref.index.intersection(other.index)
+        if not common.empty:
+            yield name, ref, other, common
+
+
 def paired_differences(
     runs: pd.DataFrame,
     reference: str,
@@ -160,17 +174,9 @@ def paired_differences(
     standard deviation of the paired and of the unpaired differences, which shows how
     much variance the pairing removes.
     """
-    ok = runs[runs["status"] == "ok"]
-    ref = ok[ok["scenario"] == reference].set_index("run")
     rng = np.random.default_rng(seed)
     rows = []
-    for name in ok["scenario"].unique():
-        if name == reference:
-            continue
-        other = ok[ok["scenario"] == name].set_index("run")
-        common = ref.index.intersection(other.index)
-        if common.empty:
-            continue
+    for name, ref, other, common in _pairs(runs, reference):
         draws = rng.integers(0, len(common), size=(n_boot, len(common)))
         for fig in figures:
             a = other.loc[common, fig].astype(float).to_numpy()
@@ -209,16 +215,10 @@ def parameter_uncertainty(
     per draw (runs sharing one posterior sample), and how its spread splits into parameter
     uncertainty (between draws: the 5-95% range and sd of the draws' mean differences) and
     the dice (the pooled sd of runs within a draw). Empty without draws."""
-    ok = runs[runs["status"] == "ok"]
-    if "draw" not in ok or ok["draw"].isna().all():
+    if "draw" not in runs or runs["draw"].isna().all():
         return pd.DataFrame()
-    ref = ok[ok["scenario"] == reference].set_index("run")
     rows = []
-    for name in ok["scenario"].unique():
-        if name == reference:
-            continue
-        other = ok[ok["scenario"] == name].set_index("run")
-        common = ref.index.intersection(other.index)
+    for name, ref, other, common in _pairs(runs, reference):
         draws = other.loc[common, "draw"]
         for fig in figures:
             d = other.loc[common, fig].astype(float) - ref.loc[common, fig].astype(float)

@@ -131,12 +131,24 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
     path = Path(path)
     if runs_per_draw < 1:
         raise PosteriorError(f"runs per draw must be at least 1; got {runs_per_draw}")
+    frame = _read(path)
+    values = _values(frame, path)
+    weights = _weights(frame, path)
+    _check_parameters(values, path)
+    return Posterior(values, weights, str(path), runs_per_draw)
+
+
+def _read(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except FileNotFoundError:
         raise PosteriorError(f"{path}: no such file") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise PosteriorError(f"{path}: not a readable CSV table ({type(exc).__name__})") from None
+
+
+def _values(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The sample columns: known names, finite numbers."""
     known = set(Parameters.model_fields) | {PREFIX + k for k in registry()}
     names = [c for c in frame.columns if c != "weight"]
     unknown = [c for c in names if c not in known]
@@ -151,10 +163,20 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise PosteriorError(f"{path}: row {row + 2}, column {names[col]!r} is not a finite number")
+    return values
+
+
+def _weights(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The normalised weights (uniform without a ``weight`` column)."""
     weights = pd.to_numeric(frame.get("weight", pd.Series(1.0, index=frame.index)), errors="coerce")
     w = weights.to_numpy(dtype=float)
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise PosteriorError(f"{path}: weights must be finite, non-negative and not all zero")
+    return w / w.sum()
+
+
+def _check_parameters(values: pd.DataFrame, path: Path) -> None:
+    """Every row's parameters pass the parameters' own validation."""
     defaults = Parameters().model_dump()
     for i, row in enumerate(values.to_dict("records")):
         row = {k: v for k, v in row.items() if not k.startswith(PREFIX)}
@@ -165,7 +187,6 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
         except ValueError as exc:
             first = str(exc).splitlines()[1:3]
             raise PosteriorError(f"{path}: row {i + 2}: {' '.join(first).strip()}") from None
-    return Posterior(values, w / w.sum(), str(path), runs_per_draw)
 
 
 def _typed(default, value: float):

@@ -139,9 +139,8 @@ class Store:
             raise ResultsExistError(f"{self.root} holds results but no manifest.json")
         elif old is not None:
             if old.get("identity") != manifest["identity"]:
-                was, now = old.get("identity") or {}, manifest["identity"]
-                differ = [k for k in now if was.get(k) != now[k]] or ["identity"]
-                what = f"{self.root} holds results made with other {', '.join(differ)}"
+                differ = _differences(old.get("identity") or {}, manifest["identity"])
+                what = f"{self.root} holds results made with other {differ}"
                 if resume:
                     raise ResumeMismatchError(f"{what}; resume with the same ones")
                 raise ResultsExistError(what)
@@ -319,3 +318,8 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         for f in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _differences(was: dict[str, Any], now: dict[str, Any]) -> str:
+    """The keys of an identity that differ, for a message (``runs, seed``)."""
+    return ", ".join(k for k in now if was.get(k) != now[k]) or "identity"
