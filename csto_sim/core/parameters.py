@@ -53,30 +53,42 @@ class Parameters(BaseModel):
 
     # --- the member's request decision (logistic) ---
     request_base: float = P(
-        -1.493, "logit", "intercept of a struck member's request decision", -4, 1
+        judgements.value("parameter.request_base"),
+        "logit",
+        "intercept of a struck member's request decision",
+        -4,
+        1,
     )
     request_severity: float = P(
-        2.57,
+        judgements.value("parameter.request_severity"),
         "logit per unit severity",
         "graver threats are more likely to be brought to the alliance",
         0,
         6,
     )
     request_trust: float = P(
-        3.8, "logit per unit trust", "members ask when they expect the alliance to answer", 0, 6
+        judgements.value("parameter.request_trust"),
+        "logit per unit trust",
+        "members ask when they expect the alliance to answer",
+        0,
+        6,
     )
     request_fit: float = P(
-        1.5, "logit per unit charter fit", "members ask for what the charter is written for", 0, 4
+        judgements.value("parameter.request_fit"),
+        "logit per unit charter fit",
+        "members ask for what the charter is written for",
+        0,
+        4,
     )
     request_sovereignty: float = P(
-        2.0,
+        judgements.value("parameter.request_sovereignty"),
         "logit per unit distance from the leader",
         "sovereignty cost of inviting the leader's troops: members aligned away from its pole ask less",
         0,
         6,
     )
     request_against_member: float = P(
-        2.0,
+        judgements.value("parameter.request_against_member"),
         "logit",
         "members rarely ask the alliance to act against another active member",
         0,
@@ -93,7 +105,11 @@ class Parameters(BaseModel):
         0.35, "logit", "reluctance to act in a member's internal affairs", 0, 5
     )
     response_both_members: float = P(
-        6.0, "logit", "reluctance to take sides between two active members", 0, 8
+        judgements.value("parameter.response_both_members"),
+        "logit",
+        "reluctance to take sides between two active members",
+        0,
+        8,
     )
     response_affinity: float = P(
         5.092,
@@ -124,14 +140,18 @@ class Parameters(BaseModel):
         8,
     )
     response_budget: float = P(
-        1.0, "logit per unit budget", "a funded budget makes action possible", 0, 3
+        judgements.value("parameter.response_budget"),
+        "logit per unit budget",
+        "a funded budget makes action possible",
+        0,
+        3,
     )
     response_severity: float = P(
         0.827, "logit per unit severity", "graver threats draw more response", 0, 4
     )
     # --- help from outside the alliance ---
     bilateral_help: float = P(
-        0.6,
+        judgements.value("parameter.bilateral_help"),
         "probability per unit attraction",
         "scale of the chance that some pole (the leader too, bilaterally) helps when the alliance does not",
         0,
@@ -139,7 +159,7 @@ class Parameters(BaseModel):
     )
     # --- feedback from answered and ignored requests ---
     commitment_gain_answered: float = P(
-        0.3,
+        judgements.value("parameter.commitment_gain_answered"),
         "share of gap per unit severity",
         "an answered request raises the requester's commitment",
         0,
@@ -153,20 +173,28 @@ class Parameters(BaseModel):
         1,
     )
     observer_weight: float = P(
-        0.063, "share", "how strongly other members feel a response or refusal they watch", 0, 1
+        judgements.value("parameter.observer_weight"),
+        "share",
+        "how strongly other members feel a response or refusal they watch",
+        0,
+        1,
     )
     trust_learning: float = P(
-        0.436, "share per unit severity", "weight of one observed outcome on a member's trust", 0, 1
+        judgements.value("parameter.trust_learning"),
+        "share per unit severity",
+        "weight of one observed outcome on a member's trust",
+        0,
+        1,
     )
     alignment_shift_answered: float = P(
-        0.08,
+        judgements.value("parameter.alignment_shift_answered"),
         "share per unit severity",
         "an answered request pulls alignment toward the leader's pole",
         0,
         0.5,
     )
     alignment_shift_ignored: float = P(
-        0.3,
+        judgements.value("parameter.alignment_shift_ignored"),
         "share per unit severity",
         "an ignored request pushes alignment away from the leader's pole",
         0,
@@ -181,7 +209,11 @@ class Parameters(BaseModel):
         0.5,
     )
     network_rate: float = P(
-        0.08, "1/year", "speed of influence along the relations network (signed ties)", 0, 0.5
+        judgements.value("parameter.network_rate"),
+        "1/year",
+        "speed of influence along the relations network (signed ties)",
+        0,
+        0.5,
     )
     commitment_rate: float = P(
         0.838, "1/year", "speed at which commitment moves toward its anchor", 0, 1
@@ -194,14 +226,18 @@ class Parameters(BaseModel):
         1,
     )
     trust_drift_rate: float = P(
-        0.149,
+        judgements.value("parameter.trust_drift_rate"),
         "1/year",
         "speed at which trust drifts toward the member's expected chance of an answer",
         0,
         1,
     )
     distraction_halflife: float = P(
-        3.0, "years", "half-life of the leader's capacity tied up by a war elsewhere", 0.5, 10
+        judgements.value("parameter.distraction_halflife"),
+        "years",
+        "half-life of the leader's capacity tied up by a war elsewhere",
+        0.5,
+        10,
     )
     # --- membership ---
     freeze_threshold: float = P(
@@ -257,17 +293,21 @@ class Parameters(BaseModel):
         1,
     )
     alternatives_gain: float = P(
-        0.5,
+        judgements.value("parameter.alternatives_gain"),
         "share per unit severity",
         "help from a pole other than the leader's makes a member's security alternatives credible",
         0,
         1,
     )
     memory_halflife: float = P(
-        5.0, "years", "half-life of remembered grievances and help from other poles", 1, 15
+        judgements.value("parameter.memory_halflife"),
+        "years",
+        "half-life of remembered grievances and help from other poles",
+        1,
+        15,
     )
     alignment_shift_helped: float = P(
-        0.1,
+        judgements.value("parameter.alignment_shift_helped"),
         "share per unit severity",
         "bilateral help pulls the helped member's security alignment toward the helping pole",
         0,
@@ -281,7 +321,7 @@ class Parameters(BaseModel):
         5,
     )
     membership_economic: float = P(
-        1.0,
+        judgements.value("parameter.membership_economic"),
         "logit per unit economic weight",
         "economic dependence on the leader's pole (market access, remittances) makes full membership worth more",
         0,

@@ -108,9 +108,18 @@ def test_every_judgement_is_used(monkeypatch):
     monkeypatch.setattr(judgements, "value", lambda k: read.append(k) or original(k))
     build.hindcast_scenario()
     used |= set(read)
-    used |= {k for k in judgements.registry() if k.split(".")[0] in (
-        "charter_fit", "internal_affairs", "severity_mean", "extraterritorial_fit",
-    )}  # fmt: skip
+    used |= {
+        k
+        for k in judgements.registry()
+        if k.split(".")[0]
+        in (
+            "charter_fit",
+            "internal_affairs",
+            "severity_mean",
+            "extraterritorial_fit",
+            "parameter",
+        )
+    }  # fmt: skip  (read by parameters.py; the test below checks that it does)
     unused = sorted(set(judgements.registry()) - used)
     assert not unused, f"registry rows nothing uses: {unused[:5]}"
 
@@ -184,3 +193,31 @@ def test_calibration_leaves_the_registry_unchanged(tmp_path):
     assert hashlib.sha256(REGISTRY.read_bytes()).hexdigest() == before
     judgements.registry.cache_clear()
     assert {k: j.value for k, j in judgements.registry().items()} == values
+
+
+def test_parameter_defaults_are_fitted_or_judgements_of_the_registry():
+    """A default typed in parameters.py is either searched by the calibration, fitted on the
+    2002 cross-section (tie weights), or the definition of an outcome (collapse); every
+    other default reads the registry."""
+    from csto_sim.hindcast.calibration import SEARCHED
+
+    exempt = {*SEARCHED, "tie_security", "tie_economic", "collapse_min_active"}
+    tree = ast.parse((ROOT / "csto_sim" / "core" / "parameters.py").read_text(encoding="utf-8"))
+    typed = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)):
+            continue
+        if getattr(node.value.func, "id", "") != "P" or node.target.id in exempt:
+            continue
+        first = node.value.args[0]
+        if not (isinstance(first, ast.Call) and "judgements" in ast.unparse(first)):
+            typed.append(node.target.id)
+    assert not typed, f"parameters.py types judged defaults {typed}"
+
+
+def test_registry_parameter_rows_are_the_parameter_defaults():
+    from csto_sim.core.parameters import Parameters
+
+    defaults = Parameters().model_dump()
+    rows = judgements.values_under("parameter")
+    assert rows and all(defaults[k] == v for k, v in rows.items())
