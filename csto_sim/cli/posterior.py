@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, dask_option, positive, workers_option
+from csto_sim.cli.common import EXIT_OK, EXIT_USAGE, dask_option, positive, say, workers_option
 from csto_sim.experiments.executors import dask_executor
 
 
@@ -34,14 +34,27 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/posterior)"
     )
+    p.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="CASE",
+        help="fit without this fitted-period case or event label (repeatable): a "
+        "leave-one-event-out fit, to predict the event with the posterior that did not see it",
+    )
     workers_option(p)
     dask_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from csto_sim.hindcast.posterior import fit_posterior, identifiability
+    from csto_sim.hindcast.posterior import fit_posterior, identifiability, observed
     from csto_sim.viz.figures import plot_posterior
 
+    try:
+        observed(args.leave_out)
+    except ValueError as exc:
+        say(f"--leave-out: {exc}")
+        return EXIT_USAGE
     out = args.out or Path("results") / "posterior"
     with dask_executor(args.dask, args.workers) as executor:
         samples = fit_posterior(
@@ -51,6 +64,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             replicas=args.replicas,
             workers=args.workers,
             executor=executor,
+            leave_out=args.leave_out,
         )
     ident = identifiability(samples)
     ident.to_csv(out / "identifiability.csv", index=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,15 @@ def fitted_period(values: dict[str, Any] | None = None) -> Scenario:
     return spec.model_copy(update={"time": spec.time.model_copy(update={"end": HELD_OUT_FROM})})
 
 
-def observed() -> dict[str, float]:
+def observed(leave_out: Sequence[str] = ()) -> dict[str, float]:
     """What history says, as summary statistics: 1 for a case that happened, 0 for one that
-    did not."""
+    did not; without the cases left out (a case id, or an event label: all its cases)."""
     cases = fit_cases()
-    return dict(zip(cases["case"], cases["happened"].astype(float), strict=True))
+    unknown = [x for x in leave_out if x not in set(cases["case"]) | set(cases["label"])]
+    if unknown:
+        raise ValueError(f"no fitted-period case or event {unknown[0]!r} to leave out")
+    kept = cases[~(cases["case"].isin(leave_out) | cases["label"].isin(leave_out))]
+    return dict(zip(kept["case"], kept["happened"].astype(float), strict=True))
 
 
 def particle_seed(params: dict[str, float]) -> int:
@@ -152,10 +157,13 @@ def fit_posterior(
     seed: int = 2002,
     scaling: float = 1.0,
     prior_share: float = 1.0,
+    leave_out: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Run (or resume) ABC-SMC until ``simulations`` simulations in all; returns the last
     population's weighted samples (also written to ``out/posterior.csv``, with
     ``populations.csv``: each generation's epsilon, acceptance and simulations).
+    ``leave_out`` fits without some cases (ids or event labels): a leave-one-event-out fit,
+    whose posterior then predicts the event it did not see.
 
     The database ``out/abc.db`` holds every generation: a rerun continues from the last
     finished one (a generation cut short is sampled again).
@@ -164,6 +172,7 @@ def fit_posterior(
 
     from csto_sim.hindcast.abc_kernel import DefensiveTransition
 
+    target = observed(leave_out)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{(out / DB).resolve()}"
@@ -185,7 +194,8 @@ def fit_posterior(
         if (out / DB).exists():
             history = abc.load(db, 1)
         else:
-            history = abc.new(db, observed(), meta_info={"replicas": replicas, "seed": seed})
+            info = {"replicas": replicas, "seed": seed, "leave_out": list(leave_out)}
+            history = abc.new(db, target, meta_info=info)
         left = simulations - history.total_nr_simulations
         if left > 0:
             history = abc.run(max_total_nr_simulations=history.total_nr_simulations + left)
