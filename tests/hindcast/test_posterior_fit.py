@@ -70,3 +70,13 @@ def test_posterior_command_finishes_resumes_and_its_file_drives_runs(tmp_path, c
         assert (out / name).exists(), name
     assert len(load_posterior(out / "posterior.csv").weights) == 6
     assert "--posterior" in capsys.readouterr().out
+
+
+def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
+    label = "2010-06-12_internal_unrest_Kyrgyzstan"
+    kept = posterior.observed([label])
+    assert set(posterior.observed()) - set(kept) == {f"request:{label}", f"response:{label}"}
+    with pytest.raises(ValueError, match="no fitted-period case"):
+        posterior.observed(["2022-01-05_internal_unrest_Kazakhstan"])  # held out already
+    assert main(["posterior", "--leave-out", "nothing"]) == 2
+    assert "--leave-out" in capsys.readouterr().err
