@@ -146,9 +146,14 @@ def test_parameter_uncertainty_splits_between_and_within_draws():
     assert parameter_uncertainty(runs.drop(columns="draw"), "ref").empty
 
 
-def test_posterior_object_rejects_nothing_it_accepted(posterior_file):
+def test_the_digest_changes_with_samples_weights_and_draw_size(posterior_file):
     post = load_posterior(posterior_file)
     assert isinstance(post, Posterior) and len(post.digest()) == 64
+    assert post.digest() == load_posterior(posterior_file).digest()
+    assert post.digest() != load_posterior(posterior_file, runs_per_draw=3).digest()
+    assert post.digest() != post.fixing({"response_base": -9.0}).digest()
+    other = Posterior(post.samples, post.weights[::-1].copy(), post.source, post.runs_per_draw)
+    assert post.digest() != other.digest()
 
 
 def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, posterior_file):
