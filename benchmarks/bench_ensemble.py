@@ -64,7 +64,13 @@ def bench_runner(scenario: Path, runs: int, workers: int, **options) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = run_ensemble(
-            [scenario], runs=runs, out=Path(tmp) / "r", workers=workers, progress=False, **options
+            [scenario],
+            runs=runs,
+            out=Path(tmp) / "r",
+            workers=workers,
+            progress=False,
+            posterior="none",  # the scenario's own parameters, as mesa.batch_run runs them
+            **options,
         )
         elapsed = time.perf_counter() - start
         assert result.failed == 0
@@ -74,13 +80,14 @@ def bench_runner(scenario: Path, runs: int, workers: int, **options) -> float:
 def bench_bare(scenario: Path, runs: int, chunk: int = 50) -> float:
     """Seconds for the batched arithmetic alone (no tables, no files), ``chunk`` runs at a time."""
     from csto_sim import load_scenario
-    from csto_sim.core.batch import run_batch
+    from csto_sim.core.batch import history_seeds, run_batch
     from csto_sim.core.randomness import run_seed
 
     spec = load_scenario(scenario)
     start = time.perf_counter()
     for first in range(0, runs, chunk):
-        run_batch(spec, [run_seed(spec.seed, r) for r in range(first, min(first + chunk, runs))])
+        block = range(first, min(first + chunk, runs))
+        run_batch(spec, [run_seed(spec.seed, r) for r in block], history_seeds(spec, block))
     return time.perf_counter() - start
 
 
@@ -103,6 +110,7 @@ def flat_memory(scenario: Path, runs: int, workers: int) -> None:
             workers=workers,
             progress=False,
             on_chunk=note,
+            posterior="none",
         )
         elapsed = time.perf_counter() - start
     print(
