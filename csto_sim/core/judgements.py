@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import difflib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -114,11 +113,10 @@ def _did_you_mean(id_: str) -> str:
 Path_ = tuple[str | int, ...]
 
 
-def resolve(data: Any, overrides: dict[str, float] | None = None) -> tuple[Any, dict[str, list]]:
-    """``data`` with every ``"@ID"`` string replaced by the judgement's value (or by
-    ``overrides[ID]``), and where each reference stood: id -> list of key paths. An unknown
-    id raises :class:`JudgementError` with its key path."""
-    overrides = overrides or {}
+def resolve(data: Any) -> tuple[Any, dict[str, list]]:
+    """``data`` with every ``"@ID"`` string replaced by the judgement's value, and where
+    each reference stood: id -> list of key paths. An unknown id raises
+    :class:`JudgementError` with its key path."""
     where: dict[str, list] = {}
 
     def walk(node: Any, path: Path_) -> Any:
@@ -129,7 +127,7 @@ def resolve(data: Any, overrides: dict[str, float] | None = None) -> tuple[Any, 
         if isinstance(node, str) and node.startswith(PREFIX) and len(node) > 1:
             id_ = node[1:]
             try:
-                number = overrides[id_] if id_ in overrides else value(id_)
+                number = value(id_)
             except JudgementError as exc:
                 raise JudgementError(f"{'.'.join(map(str, path))}: {exc}") from None
             where.setdefault(id_, []).append(list(path))
@@ -137,15 +135,3 @@ def resolve(data: Any, overrides: dict[str, float] | None = None) -> tuple[Any, 
         return node
 
     return walk(data, ()), where
-
-
-def references(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
-    """Every ``"@ID"`` reference in ``data``: (key path, id)."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from references(v, (*path, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from references(v, (*path, i))
-    elif isinstance(data, str) and data.startswith(PREFIX) and len(data) > 1:
-        yield path, data[1:]

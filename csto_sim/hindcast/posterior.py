@@ -111,8 +111,8 @@ def distance(x: dict[str, float], x0: dict[str, float]) -> float:
 def to_parameters(logits: dict[str, float]) -> dict[str, float]:
     """Parameter values from the unbounded coordinates the sampler works in: each parameter
     is ``low + (high - low) * logistic(u)`` over its plausible range, so a standard logistic
-    prior on ``u`` is the uniform prior on the parameter, and the sampler's Gaussian kernels
-    never cross a boundary (no weight is lost or inflated at the edges)."""
+    prior on ``u`` is the uniform prior on the parameter, and a proposal kernel (if one is
+    used, see :mod:`csto_sim.hindcast.abc_kernel`) never crosses a boundary."""
     out = {}
     for name, (lo, hi) in prior_ranges().items():
         out[name] = lo + (hi - lo) / (1.0 + np.exp(-float(logits[name])))

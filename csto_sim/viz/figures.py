@@ -679,15 +679,20 @@ def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
     return fig
 
 
+def _figures_dir(out: Path) -> Path:
+    """``out/figures``, created if missing."""
+    target = out / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
     """Draw ``identifiability.csv`` of a calibration folder into ``figures/identifiability.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
     trials = pd.read_csv(out / "trials.csv")
     ident = pd.read_csv(out / "identifiability.csv")
-    target = out / "figures"
-    target.mkdir(parents=True, exist_ok=True)
-    return _save(identifiability_figure(trials, ident), target, "identifiability", fmt)
+    return _save(identifiability_figure(trials, ident), _figures_dir(out), "identifiability", fmt)
 
 
 @styled
@@ -774,8 +779,7 @@ def plot_posterior(out: str | Path, fmt: str = "png") -> list[Path]:
     fmt = check_format(fmt)
     samples = pd.read_csv(out / "posterior.csv")
     ident = pd.read_csv(out / "identifiability.csv")
-    target = out / "figures"
-    target.mkdir(parents=True, exist_ok=True)
+    target = _figures_dir(out)
     return [
         _save(posterior_figure(samples, ident), target, "posterior", fmt),
         _save(posterior_pairs_figure(samples, ident), target, "posterior_pairs", fmt),
