@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from csto_sim.abm.model import CSTOModel
 from csto_sim.core.batch import history_seeds, run_batch, run_history
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
@@ -51,6 +50,8 @@ def simulate_agents(
 
     An exception becomes a run with ``status = error`` and its message.
     """
+    from csto_sim.abm.model import CSTOModel  # Mesa only where the agent engine runs
+
     seed_i = run_seed(seed, run)
     try:
         model = CSTOModel(scenario, run=run, rng=seed_i, collect=False)

@@ -14,6 +14,7 @@ import platform
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,7 +73,7 @@ class Ensemble:
     def manifest(self) -> dict[str, Any]:
         """The manifest written beside the results: inputs, seeds, versions, and the identity
         that a resumed ensemble must share."""
-        import mesa
+        from importlib.metadata import version  # not `import mesa`: a second of imports
 
         from csto_sim import __version__
 
@@ -80,7 +81,7 @@ class Ensemble:
             "package": "csto-sim",
             "version": __version__,
             "python": platform.python_version(),
-            "mesa": mesa.__version__,
+            "mesa": version("mesa"),
             "numpy": np.__version__,
             "command": self.command,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -305,14 +306,19 @@ def _run_plan(
     counter: _Counter,
     saved: Sequence[str] = (),
 ) -> list[dict[str, pd.DataFrame]]:
-    """Run the planned chunks and save them in ``store`` (local workers save their own), then
-    assemble the final tables there (``saved`` lists the chunks saved before); without a
-    store, return the chunks' tables in plan order."""
+    """Run the planned chunks and save them in ``store`` (local workers save their own),
+    assembling the final tables there as the chunks come in (``saved`` lists the chunks saved
+    before); without a store, return the chunks' tables in plan order."""
     specs, seed, engine = ensemble.scenarios, ensemble.seed, ensemble.engine
     span, post = ensemble.with_history, ensemble.posterior
     kept: dict[int, dict[str, pd.DataFrame]] = {}
-    stems = list(saved)
-    with worker_pool(workers, executor, jobs=len(plan)) as pool:
+    stems = [chunk_stem(specs[si].name, chunk) for si, chunk in plan]
+    rank = {name: i for i, name in enumerate(ensemble.names)}
+    order = sorted([*saved, *stems], key=lambda s: (rank[s.split("__")[0]], s))
+    finals = nullcontext() if store is None else store.assembly(order)
+    with worker_pool(workers, executor, jobs=len(plan)) as pool, finals as assembly:
+        for stem in saved:
+            assembly.add(stem)
         if pool.local and store is not None:  # local workers share the disk: they save
             jobs = [(store, specs[si], chunk, seed, engine, span, post) for si, chunk in plan]
             results = run_jobs(run_and_save, jobs, pool)
@@ -327,13 +333,12 @@ def _run_plan(
                 kept[n] = result
             else:
                 if "stem" not in result:  # tables computed elsewhere: saved here
-                    result = store.write_chunk(chunk_stem(specs[si].name, chunk), result)
+                    result = store.write_chunk(stems[n], result)
                 store.record(result, scenario=specs[si].name, runs=list(chunk))
-                stems.append(result["stem"])
+                assembly.add(stems[n])  # written into the final tables while others compute
             counter.add(len(chunk))
-    if store is not None:
-        rank = {name: i for i, name in enumerate(ensemble.names)}
-        store.assemble(stems, lambda s: (rank[s.split("__")[0]], s), ensemble.keep_chunks)
+        if store is not None:
+            assembly.finish(ensemble.keep_chunks)
     return [kept[n] for n in sorted(kept)]
 
 

@@ -35,7 +35,7 @@ def process_context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["csto_sim.experiments.engines"])
+        ctx.set_forkserver_preload(["csto_sim.experiments.ensemble"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +240,15 @@ class Store:
             shutil.rmtree(self.chunks, ignore_errors=True)
         return ok
 
+    def target(self, table: str) -> Path:
+        """The final file of ``table``."""
+        return self.root / f"{table}.{self.fmt}"
+
+    def assembly(self, stems: Sequence[str]) -> Assembly:
+        """The final tables, written while chunks ``stems`` (in their final order) are saved
+        (see :class:`Assembly`)."""
+        return Assembly(self, stems)
+
     def assemble(
         self,
         stems: Sequence[str] | None = None,
@@ -256,7 +265,7 @@ class Store:
 
         def one(t: str) -> dict[str, str]:
             paths = [p for s in stems if (p := self.chunks / t / f"{s}.parquet").exists()]
-            target = self.root / f"{t}.{self.fmt}"
+            target = self.target(t)
             return {
                 "file": target.name,
                 "sha256": write_table(target, paths, self._empty(t), self.fmt),
@@ -265,6 +274,10 @@ class Store:
         # Arrow reads, encodes and compresses without the GIL: the tables go on in parallel.
         with ThreadPoolExecutor(max_workers=len(self.tables) or 1) as pool:
             written = dict(zip(self.tables, pool.map(one, self.tables), strict=True))
+        self._record_tables(written, keep_chunks)
+
+    def _record_tables(self, written: dict[str, dict[str, str]], keep_chunks: bool) -> None:
+        """Record the final tables' checksums in the manifest; remove the chunks unless kept."""
         manifest = (self.manifest() or {}) | {"tables": written, "keep_chunks": keep_chunks}
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
         if not keep_chunks:
@@ -275,10 +288,89 @@ class Store:
         return read_table(self.root, table, columns)
 
 
+class Assembly:
+    """The final tables written while the chunks are computed.
+
+    Chunks are added as they are saved; each one is appended to every table, on a background
+    thread, as soon as all chunks before it in ``stems`` (the final order) are in. Assembly so
+    overlaps the computing instead of following it. A chunk whose columns or types differ
+    from the first chunk's ends the streaming, and :meth:`finish` then assembles the tables
+    from all chunks (:meth:`Store.assemble`); either way the files are the same.
+    """
+
+    def __init__(self, store: Store, stems: Sequence[str]):
+        self.store = store
+        self.order = list(stems)
+        self.saved: set[str] = set()
+        self.next = 0
+        self.writers: dict[str, Any] = {}
+        self.streaming = True
+        self.thread = ThreadPoolExecutor(1)
+        self.work: list[Future] = []
+
+    def add(self, stem: str) -> None:
+        """A chunk is saved: append it and any saved chunks after it, in order."""
+        self.saved.add(stem)
+        while self.next < len(self.order) and self.order[self.next] in self.saved:
+            self.work.append(self.thread.submit(self._append, self.order[self.next]))
+            self.next += 1
+
+    def _append(self, stem: str) -> None:
+        if not self.streaming:
+            return
+        for t in self.store.tables:
+            path = self.store.chunks / t / f"{stem}.parquet"
+            if not path.exists():
+                continue
+            table = pq.read_table(path)
+            schema = table.schema.remove_metadata()
+            if t not in self.writers:
+                self.writers[t] = (_writer(self.store.target(t), schema, self.store.fmt), schema)
+            elif not schema.equals(self.writers[t][1]):
+                self.streaming = False
+                return
+            self.writers[t][0].write_table(_conform(table, schema))
+
+    def __enter__(self) -> Assembly:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abandon()  # after finish, nothing is left to abandon
+
+    def finish(self, keep_chunks: bool = False) -> None:
+        """Write the last chunks, close the tables and record them (see :meth:`Store.assemble`)."""
+        for future in self.work:
+            future.result()
+        self.thread.shutdown()
+        if not self.streaming or self.next < len(self.order):
+            self.abandon()
+            self.store.assemble(self.order, keep_chunks=keep_chunks)
+            return
+        written = {}
+        for t in self.store.tables:
+            target = self.store.target(t)
+            if t in self.writers:
+                self.writers.pop(t)[0].close()
+                os.replace(_temporary(target), target)
+            else:
+                write_table(target, [], self.store._empty(t), self.store.fmt)
+            written[t] = {"file": target.name, "sha256": sha256(target)}
+        self.store._record_tables(written, keep_chunks)
+
+    def abandon(self) -> None:
+        """Stop and remove the partly written tables (the chunks stay)."""
+        self.streaming = False
+        self.thread.shutdown(cancel_futures=True)
+        for t, (writer, _) in list(self.writers.items()):
+            writer.close()
+            _temporary(self.store.target(t)).unlink(missing_ok=True)
+        self.writers.clear()
+
+
 def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) -> str:
     """Stream chunk files into one table file (atomically; ``empty`` when there are none);
     returns the file's checksum."""
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = _temporary(target)
     tmp.unlink(missing_ok=True)
     if not paths:
         if fmt == "parquet":
@@ -288,14 +380,26 @@ def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) 
     else:
         schemas = [pq.read_schema(p).remove_metadata() for p in paths]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
-        writer_cls = pq.ParquetWriter if fmt == "parquet" else pa_csv.CSVWriter
-        options = {"use_dictionary": _text_columns(schema)} if fmt == "parquet" else {}
-        with writer_cls(tmp, schema, **options) as writer, ThreadPoolExecutor(1) as reader:
+        with _writer(target, schema, fmt) as writer, ThreadPoolExecutor(1) as reader:
             # read the next chunk while this one is written
             for table in _ahead(reader, pq.read_table, paths):
                 writer.write_table(_conform(table, schema))
     os.replace(tmp, target)
     return sha256(target)
+
+
+def _temporary(target: Path) -> Path:
+    """Where a final table is written before it is renamed into place."""
+    return target.with_name(f".{target.name}.tmp")
+
+
+def _writer(target: Path, schema: pa.Schema, fmt: str) -> pq.ParquetWriter | pa_csv.CSVWriter:
+    """A writer of a final table's temporary file (text columns dictionary-encoded)."""
+    tmp = _temporary(target)
+    tmp.unlink(missing_ok=True)
+    if fmt == "parquet":
+        return pq.ParquetWriter(tmp, schema, use_dictionary=_text_columns(schema))
+    return pa_csv.CSVWriter(tmp, schema)
 
 
 def _ahead(

@@ -15,7 +15,7 @@ import pytest
 from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim.cli import main
-from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.ensemble import ensemble_store, run_ensemble
 from csto_sim.experiments.store import ResultsExistError
 from csto_sim.experiments.tables import TABLES
 
@@ -223,3 +223,60 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     done = subprocess.run(plain, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert_same(tmp_path / "plain", out)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_tables_written_as_chunks_arrive_equal_a_full_assembly(tmp_path, fmt):
+    out = tmp_path / "s"
+    run_ensemble(
+        [BASELINE, WEAK],
+        runs=12,
+        out=out,
+        workers=1,
+        chunk_size=5,
+        progress=False,
+        fmt=fmt,
+        keep_chunks=True,
+    )
+    streamed = {p.name: p.read_bytes() for p in out.glob(f"*.{fmt}")}
+    store = ensemble_store(out, fmt)
+    order = sorted(e["stem"] for e in store.saved())
+    store.assemble(order, keep_chunks=True)
+    assert {p.name: p.read_bytes() for p in out.glob(f"*.{fmt}")} == streamed
+    assert len(streamed) == len(TABLES)
+
+
+def test_a_chunk_with_other_columns_ends_streaming_and_the_tables_are_assembled_whole(tmp_path):
+    out = tmp_path / "f"
+    store = ensemble_store(out)
+    store.prepare({"identity": {}}, resume=False, overwrite=False)
+    first = pd.DataFrame({"scenario": ["a", "a"], "run": [0, 1], "status": ["ok", "ok"]})
+    second = pd.DataFrame(  # a failed run: a message column the first chunk has not
+        {"scenario": ["a"], "run": [2], "status": ["error"], "message": ["boom"]}
+    )
+    stems = ["a__0000000-0000001", "a__0000002-0000002"]
+    with store.assembly(stems) as assembly:
+        for stem, frame in zip(stems, (first, second), strict=True):
+            store.record(store.write_chunk(stem, {"runs": frame}))
+            assembly.add(stem)
+        assembly.finish()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs["run"]) == [0, 1, 2]
+    assert runs["message"].isna().tolist() == [True, True, False]
+    assert not (out / ".runs.parquet.tmp").exists() and not (out / "chunks").exists()
+
+
+def test_an_interrupted_assembly_leaves_no_partial_table(tmp_path):
+    out = tmp_path / "i"
+    interrupted_at = []
+
+    def stop(done: int) -> None:
+        interrupted_at.append(done)
+        if len(interrupted_at) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Exception, match="interrupted"):
+        run_ensemble(
+            [BASELINE], runs=20, out=out, workers=1, chunk_size=5, progress=False, on_chunk=stop
+        )
+    assert not list(out.glob("*.parquet")) and not list(out.glob(".*.tmp"))
