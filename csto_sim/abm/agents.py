@@ -72,6 +72,11 @@ class MemberState(mesa.Agent):
         m = self.model
         return step.request_decisions(m.inputs, ev, m.state, u, self.index)
 
+    def decide_vetoes(self, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
+        """Whether the member vetoes collective action on each other member's request."""
+        m = self.model
+        return step.veto_decisions(m.inputs, ev, m.state, requested, u, self.index)
+
     def drift(self, t: int, pull: step.Pull) -> None:
         """Between events: pulled by the poles' offers and by partners; commitment and trust settle."""
         step.drift(self.model.inputs, t, self.model.state, pull, self.index)
@@ -89,6 +94,9 @@ class EachAgent:
 
     def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
         return np.stack([a.decide_requests(ev, u) for a in self.agents])
+
+    def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
+        return np.stack([a.decide_vetoes(ev, requested, u) for a in self.agents], axis=-1)
 
     def drift(self, t: int, pull: step.Pull) -> None:
         for a in self.agents:

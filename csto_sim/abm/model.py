@@ -23,7 +23,7 @@ from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.core.state import State, Trajectory
 from csto_sim.core.step import advance
-from csto_sim.core.vocabulary import ACTIVE, STATUSES, THREAT_KINDS
+from csto_sim.core.vocabulary import ACTIVE, RESPONSE_LEVELS, STATUSES, THREAT_KINDS
 
 
 def relations_graph(scenario: Scenario) -> nx.Graph:
@@ -192,6 +192,8 @@ class CSTOModel(mesa.Model):
                 "severity": float(ev["severity"][n]),
                 "requested": bool(ev["requested"][n]),
                 "responded": bool(ev["responded"][n]),
+                "level": RESPONSE_LEVELS[int(ev["level"][n])],
+                "vetoes": int(ev["vetoes"][n]),
                 "helped": bool(ev["helped"][n]),
             }
             for n in range(len(ev["step"]))

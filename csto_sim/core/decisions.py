@@ -53,7 +53,7 @@ def request_probability(
     return sigmoid(x)
 
 
-def response_probability(
+def response_logit(
     severity: np.ndarray,
     fit: np.ndarray,
     internal: np.ndarray,
@@ -65,7 +65,8 @@ def response_probability(
     funded: np.ndarray | float,
     p: dict,
 ) -> np.ndarray:
-    """Chance that the alliance answers a request, given the threat and the state of the alliance.
+    """The leader's will and means to deploy in answer to a request (a logit; see
+    :func:`response_levels` for the graded answer), given the threat and the alliance's state.
 
     The alliance acts when its leader can (available capacity, a funded budget) and will
     (the charter fits, it is not a member's internal affair, it need not take sides between
@@ -84,7 +85,49 @@ def response_probability(
         + p["response_budget"] * funded
         + p["response_severity"] * severity
     )
-    return sigmoid(x)
+    return x
+
+
+def response_probability(*args, **kwargs) -> np.ndarray:
+    """Chance that the leader would deploy in answer to a request: ``sigmoid`` of
+    :func:`response_logit` (same arguments)."""
+    return sigmoid(response_logit(*args, **kwargs))
+
+
+def response_levels(x: np.ndarray, u: np.ndarray, p: dict) -> np.ndarray:
+    """How far the leader would go (a level of ``RESPONSE_LEVELS``) given its deployment logit
+    ``x`` and a uniform draw ``u``: an ordered logit whose cut points are the deployment's
+    (0) and the offsets ``level_statement >= level_mission >= 0 >= level_peacekeeping``. The
+    level reaches deployment exactly when ``u < sigmoid(x)``."""
+    offsets = (p["level_statement"], p["level_mission"], 0.0, p["level_peacekeeping"])
+    return sum((u < sigmoid(x + d)).astype(int) for d in offsets)
+
+
+def veto_logit(
+    is_counterpart: np.ndarray, patron_alignment: np.ndarray, mediation: bool, p: dict
+) -> np.ndarray:
+    """A member's inclination to veto collective action on another member's request: it
+    never consents to action against itself (unless the charter offers mediation, which
+    takes no side), and the more it is aligned with the pole backing the adversary, the
+    more it obstructs."""
+    return (
+        p["veto_base"]
+        + p["veto_self"] * is_counterpart * (not mediation)
+        + p["veto_patron"] * patron_alignment
+    )
+
+
+def blocked(vetoes: np.ndarray, active: np.ndarray, rule: str) -> np.ndarray:
+    """Whether vetoes ``(..., M, K, voters)`` block collective action on each event ``(..., M,
+    K)`` under the alliance's decision rule (``DECISION_RULES``): any veto under consensus;
+    vetoes of more than half the active members ``active`` ``(..., M)`` under majority;
+    none when the leader decides alone."""
+    n = vetoes.sum(axis=-1)
+    if rule == "consensus":
+        return n > 0
+    if rule == "majority":
+        return 2 * n > active.sum(axis=-1)[..., None, None]
+    return np.zeros(n.shape, dtype=bool)
 
 
 def bilateral_attraction(w: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -125,10 +168,12 @@ def counterpart_is_active_member(inp: Inputs, ev: StepEvents, status: np.ndarray
     return (cp_member >= 0) & cp_active
 
 
-def response_chance(
+def deployment_logit(
     inp: Inputs, t: int, ev: StepEvents, status: np.ndarray, w: np.ndarray
 ) -> np.ndarray:
-    """The response probability of every (member, kind) event this step, ``(..., M, K)``.
+    """The deployment logit of every (member, kind) event this step, ``(..., M, K)`` (see
+    :func:`response_logit`; a mediated clash between members is not reduced by the
+    reluctance to take sides, since mediation takes none).
 
     Works out each term from the scenario's inputs and the current state: whether the
     counterpart is an active member, its affinity to the leader, the charter fit (reduced
@@ -138,7 +183,10 @@ def response_chance(
     both_members = counterpart_is_active_member(inp, ev, status)
     affinity = np.where(ev.counterpart >= 0, inp.affinity[ev.counterpart], 0.0)
     fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
-    return _response(inp, t, status, w, ev.severity, fit, both_members.astype(float), affinity)
+    sides = both_members & (not inp.mediation)
+    return _response(
+        inp, t, status, w, ev.severity, fit, sides.astype(float), affinity, response_logit
+    )
 
 
 def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -156,10 +204,13 @@ def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> n
     return (inp.kind_weights * prob).sum(axis=-1)
 
 
-def _response(inp, t, status, w, severity, fit, both_members, affinity) -> np.ndarray:
-    """:func:`response_probability` of events ``(..., M, K)`` with the alliance's state terms."""
+def _response(
+    inp, t, status, w, severity, fit, both_members, affinity, how=response_probability
+) -> np.ndarray:
+    """:func:`response_probability` (or ``how``) of events ``(..., M, K)`` with the alliance's
+    state terms."""
     funded = funded_budget(inp.budget_share, status == ACTIVE)
-    return response_probability(
+    return how(
         severity,
         fit,
         inp.internal,

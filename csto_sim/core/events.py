@@ -28,13 +28,20 @@ class StepEvents:
     label: np.ndarray  # (members, kinds) object: scripted id or "" (the same in every replica)
 
 
-def step_events(inputs: Inputs, u: Noise, t: int) -> StepEvents:
+def step_events(inputs: Inputs, u: Noise, t: int, record: np.ndarray | None = None) -> StepEvents:
     """The threat events striking members in step ``t``: random draws, then scripted ones on top.
 
     ``u`` holds the step's draws (``Noise.at(t)``), ``(..., M, K)``; the result has the same
-    leading axes.
+    leading axes. With the alliance's ``record`` ``(..., M, K)`` (``State.d``) the chance of
+    each random threat an adversary chooses follows it (:func:`rules.deterred_hazard`);
+    scripted events happen regardless.
     """
-    occur = u.occur < inputs.p_event
+    from csto_sim.core.rules import deterred_hazard
+
+    p = inputs.p_event
+    if record is not None:
+        p = deterred_hazard(p, record, inputs.params["deterrence"], inputs.deterrable)
+    occur = u.occur < p
     severity = u.severity**inputs.severity_exponent
     M, K = inputs.option_count.shape
     count = inputs.option_count
@@ -63,6 +70,8 @@ EVENT_FIELDS: tuple[str, ...] = (
     "responded",
     "helped",
     "label",
+    "level",
+    "vetoes",
 )
 """Arrays of an event record: one entry per threat event (``run`` is the position in the batch)."""
 
@@ -73,14 +82,10 @@ def empty_events() -> dict[str, list[np.ndarray]]:
 
 
 def record_events(
-    record: dict[str, list[np.ndarray]],
-    t: int,
-    ev: StepEvents,
-    requested: np.ndarray,
-    responded: np.ndarray,
-    helped: np.ndarray,
+    record: dict[str, list[np.ndarray]], t: int, ev: StepEvents, requested: np.ndarray, ans
 ) -> None:
-    """Append step ``t``'s threat events (of one run, or of every replica of a batch) to the record."""
+    """Append step ``t``'s threat events (of one run, or of every replica of a batch) and the
+    alliance's answers ``ans`` (:class:`~csto_sim.core.step.Answer`) to the record."""
     where = np.nonzero(ev.occur)
     *lead, i, k = where
     run = lead[0] if lead else np.zeros(i.size, dtype=int)
@@ -92,9 +97,11 @@ def record_events(
         ("severity", ev.severity[where]),
         ("counterpart", ev.counterpart[where]),
         ("requested", requested[where]),
-        ("responded", responded[where]),
-        ("helped", helped[where]),
+        ("responded", ans.responded[where]),
+        ("helped", (ans.helper >= 0)[where]),
         ("label", ev.label[i, k]),
+        ("level", ans.level[where]),
+        ("vetoes", ans.vetoes[where]),
     ):
         record[name].append(values)
 

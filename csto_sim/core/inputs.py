@@ -18,6 +18,7 @@ from csto_sim.core.scenario import Scenario, structural_ties
 from csto_sim.core.state import State
 from csto_sim.core.vocabulary import (
     CHANNELS,
+    DECISION_RULES,
     INTRA_ALLIANCE_KIND,
     KINDS_WITHOUT_COUNTERPART,
     STATUSES,
@@ -88,6 +89,10 @@ class Inputs:
     )  # (M, K) share of a random event's counterparts that are members
     option_affinity: np.ndarray  # (M, K) mean leader affinity of a random event's counterparts
     counterpart_is_member: np.ndarray  # (C,) index of the member, or -1
+    counterpart_patron: np.ndarray  # (C,) index of the pole backing an outside actor, or -1
+    deterrable: np.ndarray  # (K,) kinds an adversary chooses (their hazard follows the record)
+    decision: int  # index into DECISION_RULES: how collective action is decided
+    mediation: bool  # the charter offers mediation in clashes between members
     scripted: dict[int, list[ScriptedThreat]]  # step -> events
     fit: np.ndarray  # (K,) charter fit
     internal: np.ndarray  # (K,) internal-affairs share
@@ -147,6 +152,15 @@ def compile_inputs(s: Scenario) -> Inputs:
         **hazards,
         affinity=affinity,
         counterpart_is_member=is_member,
+        counterpart_patron=np.array(
+            [
+                poles.index(s.actors[c].patron) if c in s.actors and s.actors[c].patron else -1
+                for c in counterparts
+            ]
+        ),
+        deterrable=np.array([k not in KINDS_WITHOUT_COUNTERPART for k in THREAT_KINDS]),
+        decision=DECISION_RULES.index(s.alliance.decision),
+        mediation=s.alliance.mediation,
         scripted=scripted_threats(s, years, counterparts),
         fit=np.array([pr.charter_fit[k] for k in THREAT_KINDS]),
         internal=np.array([pr.internal_affairs[k] for k in THREAT_KINDS]),
@@ -166,8 +180,8 @@ def compile_inputs(s: Scenario) -> Inputs:
 
 def initial_state(s: Scenario) -> State:
     """The members' state at the scenario's start: as the scenario gives it (economic
-    alignment as the security alignment where not given), with no grievance and no
-    alternatives remembered."""
+    alignment as the security alignment where not given), with no grievance, no
+    alternatives and no record remembered."""
     members, poles = s.member_names, s.pole_names
     zero = np.zeros(len(members))
     return State(
@@ -185,6 +199,7 @@ def initial_state(s: Scenario) -> State:
         status=np.array(
             [STATUSES.index(s.members[m].status or "active") for m in members], dtype=np.int8
         ),
+        d=np.zeros((len(members), len(THREAT_KINDS))),
     )
 
 
@@ -445,7 +460,7 @@ def continued_state(past: Inputs, end: State, inp: Inputs) -> State:
     out = State(
         *(
             np.broadcast_to(getattr(start, f), (*lead, *getattr(start, f).shape)).copy()
-            for f in ("w", "e", "c", "b", "g", "a", "status")
+            for f in ("w", "e", "c", "b", "g", "a", "status", "d")
         )
     )
     poles = [past.poles.index(p) for p in inp.poles]
@@ -455,6 +470,7 @@ def continued_state(past: Inputs, end: State, inp: Inputs) -> State:
         j = past.members.index(name)
         out.w[..., i, :] = end.w[..., j, poles]
         out.e[..., i, :] = end.e[..., j, poles]
+        out.d[..., i, :] = end.d[..., j, :]
         for f in ("c", "b", "g", "a", "status"):
             getattr(out, f)[..., i] = getattr(end, f)[..., j]
     return out

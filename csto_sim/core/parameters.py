@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csto_sim.core import judgements
 from csto_sim.core.vocabulary import THREAT_KINDS, TIE_KINDS
@@ -148,6 +148,65 @@ class Parameters(BaseModel):
     )
     response_severity: float = P(
         0.827, "logit per unit severity", "graver threats draw more response", 0, 4
+    )
+    # --- how far the answer goes (the leader's graded decision) ---
+    level_statement: float = P(
+        judgements.value("parameter.level_statement"),
+        "logit",
+        "how much likelier at least consultations or a statement are than a deployment",
+        3,
+        8,
+    )
+    level_mission: float = P(
+        judgements.value("parameter.level_mission"),
+        "logit",
+        "how much likelier at least a fact-finding or monitoring mission is than a deployment",
+        0.5,
+        4,
+    )
+    level_peacekeeping: float = P(
+        judgements.value("parameter.level_peacekeeping"),
+        "logit",
+        "how much less likely a standing peacekeeping mission is than a deployment (negative)",
+        -4,
+        -0.5,
+    )
+    # --- the members' vetoes of collective action (missions and above) ---
+    veto_base: float = P(
+        judgements.value("parameter.veto_base"),
+        "logit",
+        "intercept of a member's veto of collective action on another member's request",
+        -6,
+        -2,
+    )
+    veto_self: float = P(
+        judgements.value("parameter.veto_self"),
+        "logit",
+        "a member vetoes collective action against itself (unless the charter offers mediation)",
+        4,
+        10,
+    )
+    veto_patron: float = P(
+        judgements.value("parameter.veto_patron"),
+        "logit per unit alignment",
+        "members aligned with the adversary's patron pole veto action against it",
+        0,
+        8,
+    )
+    # --- adversaries read the alliance's record ---
+    deterrence: float = P(
+        judgements.value("parameter.deterrence"),
+        "logit per unit record",
+        "how much an adversary's chance of striking falls with the alliance's record of answering (rises with its record of not answering)",
+        0,
+        1.5,
+    )
+    record_step: float = P(
+        judgements.value("parameter.record_step"),
+        "share",
+        "how far one answered (or unanswered) threat moves the record adversaries read",
+        0,
+        1,
     )
     # --- help from outside the alliance ---
     bilateral_help: float = P(
@@ -387,6 +446,16 @@ class Parameters(BaseModel):
         0,
         1,
     )
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> Parameters:
+        """Each response level is at most as likely as the one below it."""
+        if not self.level_statement >= self.level_mission >= 0.0 >= self.level_peacekeeping:
+            raise ValueError(
+                "response levels out of order: need level_statement >= level_mission >= 0 "
+                ">= level_peacekeeping"
+            )
+        return self
 
     @field_validator(
         "charter_fit",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-STREAMS: tuple[str, ...] = ("events", "decisions", "membership", "parameters")
+STREAMS: tuple[str, ...] = ("events", "decisions", "membership", "parameters", "vetoes")
 """Purposes of the random streams; each run's stream i is SeedSequence(run_seed, spawn_key=(i,))."""
 
 
@@ -43,14 +43,15 @@ class Noise:
     response: np.ndarray  # (..., T, M, K) the alliance's response decision
     bilateral: np.ndarray  # (..., T, M, K) whether a pole helps bilaterally
     membership: np.ndarray  # (..., T, M) membership decisions
+    veto: np.ndarray  # (..., T, M, K, M) each member's veto of collective action on each event
 
     def at(self, t: int) -> Noise:
-        """The draws of step ``t``: ``(..., M, K)`` and ``(..., M)`` for membership."""
+        """The draws of step ``t``: ``(..., M, K)``, ``(..., M)`` for membership and
+        ``(..., M, K, M)`` for vetoes."""
+        trailing = {"membership": 1, "veto": 3}
         return Noise(
             *(
-                getattr(self, f.name)[..., t, :, :]
-                if f.name != "membership"
-                else self.membership[..., t, :]
+                getattr(self, f.name)[(..., t) + (slice(None),) * trailing.get(f.name, 2)]
                 for f in fields(self)
             )
         )
@@ -68,6 +69,7 @@ def draw_noise(shape: tuple[int, int, int], seed: int) -> Noise:
         response=de.random(shape),
         bilateral=de.random(shape),
         membership=g["membership"].random(shape[:2]),
+        veto=g["vetoes"].random((*shape, shape[1])),
     )
 
 

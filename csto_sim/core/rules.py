@@ -262,3 +262,27 @@ def remember(memory: np.ndarray, felt: np.ndarray, gain: float, halflife: float,
 def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:
     """Exponential decay over ``dt`` years with the given half-life in years."""
     return np.asarray(value) * 0.5 ** (dt / halflife)
+
+
+def read_record(
+    record: np.ndarray,
+    occur: np.ndarray,
+    answered: np.ndarray,
+    inside: np.ndarray,
+    step: float,
+    halflife: float,
+    dt: float,
+) -> np.ndarray:
+    """The alliance's record against each member's threats ``(..., M, K)`` after a step, as
+    its adversaries read it: it fades with ``halflife`` and moves by ``step`` toward +1 for
+    each threat against a member inside the alliance that it answered, toward -1 for each it
+    left unanswered; bounded in [-1, 1]."""
+    signal = np.where(answered, 1.0, -1.0) * (occur & inside[..., None])
+    return np.clip(decay(record, halflife, dt) + step * signal, -1.0, 1.0)
+
+
+def deterred_hazard(p_event: np.ndarray, record: np.ndarray, weight: float, deterrable):
+    """The chance of each threat this step ``(..., M, K)``: the scenario's ``p_event`` times
+    ``exp(-weight x record)`` for kinds an adversary chooses (``deterrable``): an alliance that
+    answered deters, one that did not invites the next test; bounded by ``exp(+-weight)``."""
+    return np.clip(p_event * np.exp(-weight * record * deterrable), 0.0, 1.0)

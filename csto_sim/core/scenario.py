@@ -100,11 +100,15 @@ class TimeSpan(_Strict):
 
 
 class Alliance(_Strict):
-    """Which member leads the alliance and which pole is its own."""
+    """Which member leads the alliance and which pole is its own; how it decides on collective
+    action (``decision``: consensus, majority or the leader alone) and whether its charter
+    offers mediation in clashes between members (``mediation``)."""
 
     leader: str
     leader_pole: str
     leader_distraction: Unit = 0.0
+    decision: Literal["consensus", "majority", "leader"] = "consensus"
+    mediation: StrictBool = False
 
 
 class Pole(_Strict):
@@ -159,9 +163,11 @@ class Member(_Strict):
 
 
 class Actor(_Strict):
-    """A non-member adversary: how friendly it is to the alliance leader."""
+    """A non-member adversary: how friendly it is to the alliance leader, and the pole that
+    backs it (``patron``, empty for none): members aligned with that pole veto action against it."""
 
     leader_affinity: Unit = 0.0
+    patron: str = ""
 
 
 class Event(_Strict):
@@ -711,6 +717,9 @@ def _alliance_problems(s: Scenario) -> Problems:
         yield ("alliance", "leader"), _unknown("member", s.alliance.leader, s.member_names)
     if s.alliance.leader_pole not in s.pole_names:
         yield ("alliance", "leader_pole"), _unknown("pole", s.alliance.leader_pole, s.pole_names)
+    for name, actor in s.actors.items():
+        if actor.patron and actor.patron not in s.pole_names:
+            yield ("actors", name, "patron"), _unknown("pole", actor.patron, s.pole_names)
 
 
 STATE_FIELDS: tuple[str, ...] = ("alignment", "economic", "commitment", "trust", "status")

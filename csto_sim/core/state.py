@@ -2,7 +2,8 @@
 
 ``State`` holds the arrays every rule reads and the step writes: security alignment ``w``
 and economic alignment ``e`` ``(..., members, poles)``, commitment ``c``, trust ``b``, grievance ``g``, credibility of
-security alternatives ``a`` and status ``(..., members)``. Leading axes are replicas (the
+security alternatives ``a`` and status ``(..., members)``, and the alliance's record ``d``
+``(..., members, kinds)`` that adversaries read (answered threats +, unanswered -). Leading axes are replicas (the
 batched engine); the Mesa model has none. ``Trajectory`` keeps the state at every step
 (step 0 is the initial state).
 """
@@ -25,6 +26,7 @@ class State:
     g: np.ndarray  # (..., M) grievance in [0, 1]: unanswered threats remembered
     a: np.ndarray  # (..., M) credibility in [0, 1] of security alternatives: help from other poles
     status: np.ndarray  # (..., M) status codes (vocabulary.Status)
+    d: np.ndarray  # (..., M, K) the alliance's record against each member's threats, in [-1, 1]
 
     @classmethod
     def initial(cls, initial: State, replicas: int | None = None) -> State:
@@ -47,6 +49,7 @@ class Trajectory:
     g: np.ndarray
     a: np.ndarray
     status: np.ndarray
+    d: np.ndarray
 
     @classmethod
     def empty(cls, n_steps: int, initial: State, replicas: int | None = None) -> Trajectory:

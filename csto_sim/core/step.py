@@ -1,7 +1,8 @@
 """The model's step, written once for both engines.
 
 A step: scripted accessions; threat events strike; struck members decide whether to ask;
-the alliance decides whether to answer, and poles may help bilaterally; the events are
+the other members decide whether to veto collective action; the leader decides how far to
+answer, within what the vetoes allow, and poles may help bilaterally; the events are
 recorded; members learn from the answers; alignment, trust and commitment drift; members
 reconsider their membership.
 
@@ -25,7 +26,17 @@ from csto_sim.core.events import StepEvents, record_events, step_events
 from csto_sim.core.inputs import Inputs
 from csto_sim.core.randomness import Noise
 from csto_sim.core.state import State
-from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
+from csto_sim.core.vocabulary import (
+    ACTIVE,
+    DECISION_RULES,
+    DEPLOYMENT,
+    FROZEN,
+    MISSION,
+    NO_RESPONSE,
+    NON_MEMBER,
+    STATEMENT,
+    WITHDRAWN,
+)
 
 ALL = slice(None)
 """``who`` for every member at once."""
@@ -50,6 +61,9 @@ class Members(Protocol):
 
     def reconsider(self, t: int, u: Noise) -> None:
         """Each member's membership decision (writes the state)."""
+
+    def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
+        """Whether each member vetoes collective action on each request ``(..., M, K, M)``."""
 
 
 def accede(inp: Inputs, t: int, state: State) -> None:
@@ -78,20 +92,70 @@ def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=A
     return can_ask[..., None] & ev.occur[..., who, :] & (u.request[..., who, :] < prob)
 
 
-def answer(
-    inp: Inputs, t: int, ev: StepEvents, state: State, requested: np.ndarray, u: Noise
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which requests the alliance answers (only while its leader is active), and which pole
-    helps bilaterally with a threat the alliance does not answer (-1: none); both ``(..., M, K)``.
+def veto_decisions(
+    inp: Inputs, ev: StepEvents, state: State, requested: np.ndarray, u: Noise, who=ALL
+) -> np.ndarray:
+    """Whether members ``who`` veto collective action on each request this step, ``(..., M, K,
+    voters)`` (``(..., M, K)`` for one member): active members other than the leader and
+    the requester vote, by :func:`decisions.veto_logit`."""
+    voters = np.atleast_1d(np.arange(len(inp.members))[who])
+    cp = ev.counterpart
+    cp_member = np.where(cp >= 0, inp.counterpart_is_member[cp], -1)
+    patron = np.where(cp >= 0, inp.counterpart_patron[cp], -1)
+    backs = (patron[..., None] == np.arange(len(inp.poles))).astype(float)
+    patron_alignment = np.einsum("...mkp,...vp->...mkv", backs, state.w[..., voters, :])
+    is_counterpart = cp_member[..., None] == voters
+    x = decisions.veto_logit(is_counterpart, patron_alignment, inp.mediation, inp.params)
+    active = state.status[..., voters] == ACTIVE
+    eligible = (
+        active[..., None, None, :]
+        & (voters != inp.leader)
+        & (np.arange(len(inp.members))[:, None, None] != voters)
+        & requested[..., None]
+    )
+    vetoes = eligible & (u.veto[..., voters] < rules.sigmoid(x))
+    return vetoes[..., 0] if np.ndim(np.arange(len(inp.members))[who]) == 0 else vetoes
 
-    Any struck member may get bilateral help, whatever its status: frozen members and
-    outsiders too.
+
+@dataclass(frozen=True)
+class Answer:
+    """The alliance's answers to this step's threats, each ``(..., M, K)``."""
+
+    level: np.ndarray  # how far it went (RESPONSE_LEVELS; none without a request)
+    responded: np.ndarray  # whether that answered the request (a deployment, or mediation)
+    vetoes: np.ndarray  # how many members vetoed collective action
+    helper: np.ndarray  # the pole that helped bilaterally an unanswered threat (-1: none)
+
+
+def answer(
+    inp: Inputs, t: int, ev: StepEvents, state: State, requested: np.ndarray, u: Noise, vetoes
+) -> Answer:
+    """How far the alliance answers each request (only while its leader is active), and which
+    pole helps bilaterally with a threat the alliance does not answer.
+
+    The leader decides how far it would go (:func:`decisions.response_levels`); collective
+    action (a mission or more) needs the members' consent under the alliance's decision rule,
+    and is cut to a statement when ``vetoes`` ``(..., M, K, voters)`` block it. A clash between
+    two members under a charter with mediation gets at most a mediation mission, and that
+    answers it; any other request is answered by a deployment or more. Any struck member may
+    get bilateral help, whatever its status: frozen members and outsiders too.
     """
     leader_active = (state.status[..., inp.leader] == ACTIVE)[..., None, None]
-    chance = decisions.response_chance(inp, t, ev, state.status, state.w)
-    responded = requested & (u.response < chance) & leader_active
+    mediated = inp.mediation & decisions.counterpart_is_active_member(inp, ev, state.status)
+    level = decisions.response_levels(
+        decisions.deployment_logit(inp, t, ev, state.status, state.w), u.response, inp.params
+    )
+    level = np.where(mediated, np.minimum(level, MISSION), level)
+    rule = DECISION_RULES[inp.decision]
+    level = np.where(
+        decisions.blocked(vetoes, state.status == ACTIVE, rule), np.minimum(level, STATEMENT), level
+    )
+    level = np.where(requested & leader_active, level, NO_RESPONSE)
+    responded = level >= np.where(mediated, MISSION, DEPLOYMENT)
     helper = decisions.bilateral_help(inp, t, state.w, u.bilateral)
-    return responded, np.where(ev.occur & ~responded, helper, -1)
+    return Answer(
+        level, responded, vetoes.sum(axis=-1), np.where(ev.occur & ~responded, helper, -1)
+    )
 
 
 def learn(
@@ -147,6 +211,9 @@ def learn(
     halflife, dt = p["memory_halflife"], inp.dt
     state.g = rules.remember(state.g, felt * watching, p["grievance_gain"], halflife, dt)
     state.a = rules.remember(state.a, from_others, p["alternatives_gain"], halflife, dt)
+    state.d = rules.read_record(
+        state.d, ev.occur, responded, state.status == ACTIVE, p["record_step"], halflife, dt
+    )
 
 
 def pulls(inp: Inputs, t: int, state: State) -> Pull:
@@ -226,6 +293,9 @@ class AllMembers:
     def reconsider(self, t: int, u: Noise) -> None:
         reconsider(self.inp, t, self.state, u)
 
+    def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
+        return veto_decisions(self.inp, ev, self.state, requested, u)
+
 
 def advance(
     inp: Inputs,
@@ -238,11 +308,13 @@ def advance(
     """Advance ``state`` by step ``t`` (``u``: the step's draws); appends the step's events to
     ``record`` and returns the requests and answers ``(..., M, K)``."""
     accede(inp, t, state)
-    ev = step_events(inp, u, t)
+    ev = step_events(inp, u, t, state.d)
     requested = members.requests(t, ev, u)
-    responded, helper = answer(inp, t, ev, state, requested, u)
-    record_events(record, t, ev, requested, responded, helper >= 0)
-    learn(inp, ev, state, requested, responded, helper)
+    vetoes = members.vetoes(t, ev, requested, u)
+    ans = answer(inp, t, ev, state, requested, u, vetoes)
+    responded = ans.responded
+    record_events(record, t, ev, requested, ans)
+    learn(inp, ev, state, requested, responded, ans.helper)
     pull = pulls(inp, t, state)
     members.drift(t, pull)
     members.reconsider(t, u)

@@ -64,3 +64,15 @@ CHANNELS: tuple[str, ...] = ("security", "economic")
 
 EVENT_KINDS: tuple[str, ...] = THREAT_KINDS + CONTROL_KINDS
 """Every kind a scripted event may have."""
+
+RESPONSE_LEVELS: tuple[str, ...] = ("none", "statement", "mission", "deployment", "peacekeeping")
+"""How far the alliance answers a request, in order: nothing; consultations or a statement; a
+fact-finding, monitoring or mediation mission; a deployment of the Collective Rapid Reaction
+Force; a standing peacekeeping mission. Missions and above are collective (members may veto)."""
+
+NO_RESPONSE, STATEMENT, MISSION, DEPLOYMENT, PEACEKEEPING = range(len(RESPONSE_LEVELS))
+"""Integer codes of the response levels."""
+
+DECISION_RULES: tuple[str, ...] = ("consensus", "majority", "leader")
+"""How the alliance decides on collective action: any active member's veto blocks it; vetoes
+of more than half the active members block it; the leader decides alone."""

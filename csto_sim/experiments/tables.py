@@ -16,7 +16,14 @@ from csto_sim.core import metrics
 from csto_sim.core.events import concat_events
 from csto_sim.core.inputs import Inputs
 from csto_sim.core.state import Trajectory
-from csto_sim.core.vocabulary import ACTIVE, FROZEN, STATUSES, THREAT_KINDS, WITHDRAWN
+from csto_sim.core.vocabulary import (
+    ACTIVE,
+    FROZEN,
+    RESPONSE_LEVELS,
+    STATUSES,
+    THREAT_KINDS,
+    WITHDRAWN,
+)
 
 TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
 """Tables of a results folder: one row per run, per (run, step, member), per event,
@@ -31,6 +38,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "severity",
     "requested",
     "responded",
+    "level",
+    "vetoes",
     "helped",
 )
 """Columns of the events table after ``scenario`` and ``run``."""
@@ -197,6 +206,8 @@ def _events(name, inp, run_ids, ev: dict[str, np.ndarray]) -> pd.DataFrame:
             "severity": ev["severity"].astype(float),
             "requested": ev["requested"].astype(bool),
             "responded": ev["responded"].astype(bool),
+            "level": np.array(RESPONSE_LEVELS, dtype=object)[ev["level"].astype(int)],
+            "vetoes": ev["vetoes"].astype(np.int8),
             "helped": ev["helped"].astype(bool),
         }
     )

@@ -77,6 +77,11 @@ ADVERSARIES: dict[str, list[str]] = {
 ACTORS: tuple[str, ...] = ("Afghan militants", "Azerbaijan", "Georgia", "Ukraine", "Afghanistan")
 """The outside actors of the hindcast; their affinity with the leader is judged."""
 
+PATRONS: dict[str, str] = {"Azerbaijan": "Turkey"}
+"""The pole backing an outside actor (facts, not numbers): Turkey and Azerbaijan, "one nation,
+two states" since the 1990s, signed an Agreement on Strategic Partnership and Mutual
+Assistance in August 2010 and the Shusha Declaration on allied relations in June 2021."""
+
 HAZARD_MEMBERS: tuple[str, ...] = (
     "Russia",
     "Kazakhstan",
@@ -392,7 +397,11 @@ def hindcast_scenario() -> dict[str, Any]:
         "posterior": "shipped",
         "members": members,
         "relations": _judged_nested("relation"),
-        "actors": {a: {"leader_affinity": _judged("affinity")[a]} for a in ACTORS},
+        "actors": {
+            a: {"leader_affinity": _judged("affinity")[a]}
+            | ({"patron": PATRONS[a]} if a in PATRONS else {})
+            for a in ACTORS
+        },
         "hazards": hazards["default"],
         "events": events,
     }
