@@ -224,11 +224,13 @@ def _response(
     )
 
 
-def bilateral_help(inp: Inputs, t: int, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+def bilateral_help(
+    inp: Inputs, t: int, w: np.ndarray, u: np.ndarray, offers: np.ndarray
+) -> np.ndarray:
     """Which pole, if any, helps each (member, kind) directly this step ``(..., M, K)`` (-1:
-    none), from the uniform draws ``u``: help comes with :func:`bilateral_probability`, and
+    none), from the uniform draws ``u`` and the poles' ``offers`` ``(..., M, P)``: help comes with :func:`bilateral_probability`, and
     then from a pole chosen in proportion to its attraction."""
-    target = pole_target(inp.strength[t], inp.offers[t], w)
+    target = pole_target(inp.strength[t], offers, w)
     attraction = bilateral_attraction(w, target)
     chance = inp.params["bilateral_help"] * np.clip(attraction.sum(axis=-1), 0.0, 1.0)
     helps = u < chance[..., None]

@@ -92,6 +92,9 @@ class Inputs:
     counterpart_patron: np.ndarray  # (C,) index of the pole backing an outside actor, or -1
     deterrable: np.ndarray  # (K,) kinds an adversary chooses (their hazard follows the record)
     decision: int  # index into DECISION_RULES: how collective action is decided
+    interest: np.ndarray  # (T, M, P) share of structural tie kinds binding each member to each pole
+    courting: bool  # the leader meets drift with better offers
+    coercing: bool  # the leader meets drift with pressure
     mediation: bool  # the charter offers mediation in clashes between members
     scripted: dict[int, list[ScriptedThreat]]  # step -> events
     fit: np.ndarray  # (K,) charter fit
@@ -160,6 +163,9 @@ def compile_inputs(s: Scenario) -> Inputs:
         ),
         deterrable=np.array([k not in KINDS_WITHOUT_COUNTERPART for k in THREAT_KINDS]),
         decision=DECISION_RULES.index(s.alliance.decision),
+        interest=tie_array(s, years).mean(axis=-1),
+        courting=s.alliance.leader_strategy == "court",
+        coercing=s.alliance.leader_strategy == "coerce",
         mediation=s.alliance.mediation,
         scripted=scripted_threats(s, years, counterparts),
         fit=np.array([pr.charter_fit[k] for k in THREAT_KINDS]),

@@ -208,6 +208,42 @@ class Parameters(BaseModel):
         0,
         1,
     )
+    # --- poles that react, and the leader's answer to drift ---
+    rival_weakness: float = P(
+        judgements.value("parameter.rival_weakness"),
+        "logit per unit lost capacity",
+        "rival poles raise their offers where they have ties, as the leader's free capacity falls",
+        0,
+        3,
+    )
+    rival_drift: float = P(
+        judgements.value("parameter.rival_drift"),
+        "logit per unit distance from the leader",
+        "rival poles court members that have drifted from the leader's pole",
+        0,
+        3,
+    )
+    court_weight: float = P(
+        judgements.value("parameter.court_weight"),
+        "logit per unit distance",
+        "a courting leader raises its offer to drifting members, as far as its free capacity allows",
+        0,
+        3,
+    )
+    coerce_weight: float = P(
+        judgements.value("parameter.coerce_weight"),
+        "share per unit distance",
+        "a coercing leader raises its leverage over drifting members",
+        0,
+        1,
+    )
+    coerce_resentment: float = P(
+        judgements.value("parameter.coerce_resentment"),
+        "share per year per unit distance",
+        "coercion breeds grievance in the coerced member",
+        0,
+        1,
+    )
     # --- help from outside the alliance ---
     bilateral_help: float = P(
         judgements.value("parameter.bilateral_help"),

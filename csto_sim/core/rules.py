@@ -286,3 +286,37 @@ def deterred_hazard(p_event: np.ndarray, record: np.ndarray, weight: float, dete
     ``exp(-weight x record)`` for kinds an adversary chooses (``deterrable``): an alliance that
     answered deters, one that did not invites the next test; bounded by ``exp(+-weight)``."""
     return np.clip(p_event * np.exp(-weight * record * deterrable), 0.0, 1.0)
+
+
+def pole_reactions(
+    interest: np.ndarray,
+    capacity: float | np.ndarray,
+    distance: np.ndarray,
+    leader_pole: int,
+    courting: bool,
+    p: dict,
+) -> np.ndarray:
+    """How much each pole raises its offer to each member ``(..., M, P)``, in logit units.
+
+    Rival poles court members where they have an interest (``interest`` ``(..., M, P)``: the
+    share of structural tie kinds that bind the member to the pole) the more the leader's
+    free ``capacity`` falls below its starting level, and every member the further it has
+    drifted from the leader's pole (``distance`` ``(..., M)``: one less its security
+    alignment with it). The leader, when ``courting``, raises its offer to drifting members
+    as far as its free capacity allows. Bounded by the weights: no offer grows without limit.
+    """
+    lost = 1.0 - np.clip(capacity, 0.0, 1.0)
+    lost = np.asarray(lost)[..., None, None]
+    rival = p["rival_weakness"] * lost * interest + p["rival_drift"] * distance[..., None]
+    court = courting * p["court_weight"] * (1.0 - lost[..., 0]) * distance
+    is_leader = np.arange(interest.shape[-1]) == leader_pole
+    return np.where(is_leader, court[..., None], rival)
+
+
+def coerced_leverage(
+    leverage: np.ndarray, distance: np.ndarray, coercing: bool, weight: float
+) -> np.ndarray:
+    """The leverage the leader holds over each member ``(..., M)``: when ``coercing``, raised
+    for drifting members (remittance rules, energy prices, base agreements used as pressure)
+    by ``weight`` per unit distance, up to 1."""
+    return np.clip(leverage + coercing * weight * distance, 0.0, 1.0)

@@ -102,13 +102,16 @@ class TimeSpan(_Strict):
 class Alliance(_Strict):
     """Which member leads the alliance and which pole is its own; how it decides on collective
     action (``decision``: consensus, majority or the leader alone) and whether its charter
-    offers mediation in clashes between members (``mediation``)."""
+    offers mediation in clashes between members (``mediation``); how the leader meets members
+    drifting away (``leader_strategy``: courting them with better offers, coercing them with
+    its leverage, or neither)."""
 
     leader: str
     leader_pole: str
     leader_distraction: Unit = 0.0
     decision: Literal["consensus", "majority", "leader"] = "consensus"
     mediation: StrictBool = False
+    leader_strategy: Literal["court", "coerce", "neither"] = "court"
 
 
 class Pole(_Strict):

