@@ -71,3 +71,21 @@ def hindcast():
     from csto_sim import load_scenario
 
     return load_scenario(HINDCAST)
+
+
+def run_variant(
+    scenario, runs: int = 30, alliance: dict | None = None, parameters: dict | None = None
+):
+    """Runs 0..``runs``-1 of a copy of ``scenario`` with some ``alliance`` settings or
+    ``parameters`` changed (batched engine): its inputs, trajectory and event record."""
+    from csto_sim.core.batch import history_seeds, run_batch
+    from csto_sim.core.randomness import run_seed
+
+    update = {}
+    if alliance:
+        update["alliance"] = scenario.alliance.model_copy(update=alliance)
+    if parameters:
+        update["parameters"] = scenario.parameters.model_copy(update=parameters)
+    spec = scenario.model_copy(update=update)
+    seeds = [run_seed(spec.seed, r) for r in range(runs)]
+    return run_batch(spec, seeds, history_seeds(spec, range(runs)))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.core.scenario import Scenario
+from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.experiments.results import read_manifest, read_table
 
@@ -111,8 +112,13 @@ HORIZON = 2030.0
 PAIRED_FIGURES: tuple[str, ...] = (
     "cohesion_final",
     "n_active_final",
+    "n_frozen_final",
+    "n_withdrawn_final",
     "collapsed",
     "response_rate",
+    "clash_answer_rate",
+    "level_deployment",
+    "vetoed",
     "unanswered_severity",
     "alliance_unanswered_severity",
 )
@@ -192,6 +198,7 @@ def paired_differences(
                     "scenario": name,
                     "reference": reference,
                     "figure": fig,
+                    "reference_mean": float(b[keep].mean()),
                     "mean_difference": float(d[keep].mean()),
                     "ci_low": float(np.nanquantile(d_boot, 0.025)),
                     "ci_high": float(np.nanquantile(d_boot, 0.975)),
@@ -257,11 +264,138 @@ def uncertainty_note(manifest: dict[str, Any]) -> str:
 
 
 def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
-    """Requests, responses and the pooled response rate per scenario."""
+    """Requests, responses and the pooled response rate per scenario, and the response-level
+    mix: the share of requests that got each level at most (pooled over runs), and the
+    share whose collective answer some member vetoed."""
     ok = runs[runs["status"] == "ok"]
-    out = ok.groupby("scenario", sort=False)[["requests", "responses"]].sum().reset_index()
-    out["response_rate"] = out["responses"] / out["requests"].where(out["requests"] > 0)
+    levels = [f"level_{name}" for name in RESPONSE_LEVELS[1:] if f"level_{name}" in ok]
+    cols = ["requests", "responses", *levels, *(["vetoed"] if "vetoed" in ok else [])]
+    out = ok.groupby("scenario", sort=False)[cols].sum().reset_index()
+    asked = out["requests"].where(out["requests"] > 0)
+    out["response_rate"] = out["responses"] / asked
+    for c in cols[2:]:
+        out[c] = out[c] / asked
+    out.insert(3, "level_none", 1.0 - out[levels].sum(axis=1) if levels else np.nan)
     return out
+
+
+MEMBER_FIGURES: tuple[str, ...] = (
+    "answered",
+    "requests",
+    "exited",
+    "exit_year",
+    "commitment_final",
+)
+"""Per-member figures compared run by run (with each ``w_<pole>_final``)."""
+
+
+def member_paired_differences(
+    members: pd.DataFrame, runs: pd.DataFrame, reference: str, n_boot: int = 2000
+) -> pd.DataFrame:
+    """:func:`paired_differences` of each member's figures (its answered requests, whether
+    and when it froze or left, its final commitment and security alignments), with a
+    ``member`` column."""
+    m = members.assign(exited=members["exit_year"].notna().astype(float))
+    figures = [f for f in MEMBER_FIGURES if f in m] + [
+        c for c in m.columns if c.startswith("w_") and c.endswith("_final")
+    ]
+    wide = m.pivot_table(index=["scenario", "run"], columns="member", values=figures, dropna=False)
+    wide.columns = [f"{member}|{figure}" for figure, member in wide.columns]
+    ok = runs.loc[runs["status"] == "ok", ["scenario", "run", "status"]]
+    wide = ok.merge(wide.reset_index(), on=["scenario", "run"])
+    out = paired_differences(wide, reference, tuple(wide.columns[3:]), n_boot)
+    if out.empty:
+        return out
+    split = out["figure"].str.split("|", n=1, expand=True)
+    return out.assign(member=split[0], figure=split[1])[
+        ["scenario", "reference", "member", *out.columns.drop(["scenario", "reference"])]
+    ]
+
+
+FIGURE_WORDS: dict[str, str] = {
+    "cohesion_final": "cohesion in the end year",
+    "n_active_final": "active members in the end year",
+    "n_frozen_final": "frozen members in the end year",
+    "n_withdrawn_final": "withdrawn members in the end year",
+    "collapsed": "the chance of collapse",
+    "response_rate": "the share of requests answered",
+    "clash_answer_rate": "the share of requests over border clashes, incursions and clashes between members answered",
+    "level_deployment": "requests answered with a deployment",
+    "vetoed": "requests whose collective answer a member vetoed",
+    "unanswered_severity": "the severity left unanswered by anyone",
+    "alliance_unanswered_severity": "the severity the alliance left unanswered",
+    "answered": "{member}'s answered requests",
+    "requests": "{member}'s requests",
+    "exited": "the chance that {member} froze or left",
+    "exit_year": "the year {member} first froze or left (runs where it did in both)",
+    "commitment_final": "{member}'s commitment in the end year",
+}
+
+
+def _words(figure: str, member: str = "", poles: dict[str, str] | None = None) -> str:
+    if figure.startswith("w_") and figure.endswith("_final"):
+        pole = (poles or {}).get(figure[2:-6], figure[2:-6])
+        return f"{member}'s security alignment with {pole} in the end year"
+    return FIGURE_WORDS.get(figure, figure).format(member=member)
+
+
+def lever_effects(
+    paired: pd.DataFrame,
+    members: pd.DataFrame,
+    targets: dict[str, list[str]] | None = None,
+    top: int = 4,
+    poles: Iterable[str] = (),
+    leader: str = "",
+) -> str:
+    """What each scenario did against the reference, in words. First the outcomes it names
+    as its ``targets`` (a scenario file's ``targets``: a run figure such as
+    ``clash_answer_rate``, or ``"Member figure"`` such as ``"Armenia answered"``), each with
+    its paired difference and whether its 95% interval excludes zero; then up to ``top``
+    other differences whose intervals exclude zero, the largest relative to the reference's
+    level first. The ``leader``'s own rows are left out (its alignment with its own pole
+    says nothing)."""
+    frames = [paired.assign(member="")]
+    if len(members):
+        frames.append(members[members["member"] != leader])
+    both = pd.concat(frames, ignore_index=True)
+    if both.empty:
+        return "(only one scenario)"
+    both["key"] = (both["member"] + " " + both["figure"]).str.strip()
+    scale = both["reference_mean"].abs().where(both["reference_mean"].abs() > 1e-9)
+    both["size"] = both["mean_difference"].abs() / scale
+    names = {p.lower(): p for p in poles}
+
+    def say(r) -> str:
+        verb = "rose" if r.mean_difference > 0 else "fell"
+        return (
+            f"{_words(r.figure, r.member, names)} {verb} by {abs(r.mean_difference):.3g} "
+            f"({r.ci_low:+.3g} to {r.ci_high:+.3g})"
+        )
+
+    lines = []
+    for name in both["scenario"].unique():
+        mine = both[both["scenario"] == name]
+        wanted = (targets or {}).get(name, [])
+        parts = []
+        if wanted:
+            said = []
+            for key in wanted:
+                hit = mine[mine["key"] == key]
+                if hit.empty:
+                    said.append(f"{key}: not measured")
+                    continue
+                r = next(hit.itertuples())
+                clear = r.ci_low > 0 or r.ci_high < 0
+                said.append(say(r) + ("" if clear else ", an interval that includes zero"))
+            parts.append("meant to move " + "; ".join(said))
+        clear = mine[((mine["ci_low"] > 0) | (mine["ci_high"] < 0)) & ~mine["key"].isin(wanted)]
+        rows = clear.sort_values("size", ascending=False).head(top)
+        if len(rows):
+            parts.append("also " + "; ".join(say(r) for r in rows.itertuples()))
+        if not parts:
+            parts.append("no difference whose 95% interval excludes zero")
+        lines.append(f"- **{name}**: " + ". ".join(parts) + ".")
+    return "\n".join(lines)
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -295,6 +429,7 @@ def comparison(
         "collapse": collapse_probabilities(runs, years),
         "responses": response_rates(runs),
         "paired": paired_differences(runs, reference),
+        "paired_members": member_paired_differences(members, runs, reference),
         "uncertainty": parameter_uncertainty(runs, reference),
     }
 
@@ -363,7 +498,27 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "",
         "## Requests and responses (pooled over runs)",
         "",
+        "`level_*`: the share of requests answered at most with nothing, a statement or "
+        "consultations, a mission, a deployment, a standing peacekeeping mission; `vetoed`: "
+        "the share whose collective answer at least one member vetoed.",
+        "",
         _markdown(tables["responses"]),
+        "",
+        f"## What each scenario did, against {reference}",
+        "",
+        "Paired differences (run i against the reference's run i, which shares its random "
+        "draws) whose 95% bootstrap intervals exclude zero, the clearest first; the intervals "
+        "cover "
+        + ("parameter uncertainty and dice" if manifest.get("posterior") else "the dice only")
+        + ".",
+        "",
+        lever_effects(
+            tables["paired"],
+            tables["paired_members"],
+            {sc["name"]: sc["contents"].get("targets", []) for sc in manifest["scenarios"]},
+            poles=manifest["scenarios"][0]["contents"]["poles"],
+            leader=manifest["scenarios"][0]["contents"]["alliance"]["leader"],
+        ),
         "",
         f"## Paired differences against {reference} (95% bootstrap intervals)",
         "",
@@ -371,6 +526,12 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "`sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
         "",
         _markdown(tables["paired"]) if len(tables["paired"]) else "(only one scenario)",
+        "",
+        f"## Paired differences per member against {reference} (95% bootstrap intervals)",
+        "",
+        _markdown(tables["paired_members"])
+        if len(tables["paired_members"])
+        else "(only one scenario)",
         "",
     ]
     if len(tables["uncertainty"]):

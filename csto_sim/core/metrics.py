@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, WITHDRAWN
+from csto_sim.core.vocabulary import (
+    ACTIVE,
+    CLASH_KINDS,
+    FROZEN,
+    NON_MEMBER,
+    RESPONSE_LEVELS,
+    THREAT_KINDS,
+    WITHDRAWN,
+)
 
 
 def cohesion(w: np.ndarray, status: np.ndarray, leader: int, leader_pole: int) -> np.ndarray:
@@ -84,8 +92,15 @@ def summarise(
 
     requests = per_run(req.astype(float)).astype(int)
     responses = per_run(resp.astype(float)).astype(int)
+    clash = np.isin(events["kind"].astype(int), [THREAT_KINDS.index(k) for k in CLASH_KINDS])
+    clash_requests = per_run((req & clash).astype(float))
+    clash_answers = per_run((resp & clash).astype(float))
+    level = events["level"].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(requests > 0, responses / np.maximum(requests, 1), np.nan)
+        clash_rate = np.where(
+            clash_requests > 0, clash_answers / np.maximum(clash_requests, 1), np.nan
+        )
     return {
         "cohesion_final": coh[:, -1],
         "cohesion_mean": coh.mean(axis=1),
@@ -100,6 +115,13 @@ def summarise(
         "responses": responses,
         "refusals": requests - responses,
         "response_rate": rate,
+        "clash_answer_rate": clash_rate,
+        **{
+            f"level_{name}": per_run((req & (level == n)).astype(float)).astype(int)
+            for n, name in enumerate(RESPONSE_LEVELS)
+            if n > 0
+        },
+        "vetoed": per_run((req & (events["vetoes"].astype(int) > 0)).astype(float)).astype(int),
         "severity_total": per_run(sev),
         "alliance_unanswered_severity": per_run(np.where(resp, 0.0, sev)),
         "unanswered_severity": per_run(np.where(resp | helped, 0.0, sev)),

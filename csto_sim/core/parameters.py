@@ -168,8 +168,8 @@ class Parameters(BaseModel):
         judgements.value("parameter.level_peacekeeping"),
         "logit",
         "how much less likely a standing peacekeeping mission is than a deployment (negative)",
-        -4,
-        -0.5,
+        -6,
+        -1,
     )
     # --- the members' vetoes of collective action (missions and above) ---
     veto_base: float = P(

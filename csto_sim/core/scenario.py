@@ -264,6 +264,7 @@ class Scenario(_Strict):
     history: Scenario | None = None
     parameters: Parameters = Parameters()
     posterior: str = ""
+    targets: list[str] = []
     source: str = ""
     _judged: dict[str, list] = PrivateAttr(default_factory=dict)
 
@@ -320,7 +321,8 @@ class Scenario(_Strict):
 
         Only the content counts: not the file it was read from, nor its comments or layout.
         """
-        skip = ("source", "posterior")  # where it was read from; which samples runs draw from
+        skip = ("source", "posterior", "targets")  # where it was read from; which samples
+        # runs draw from; which outcomes the report names
         content = {k: v for k, v in self.to_dict().items() if k not in skip}
         if content.get("history"):
             content["history"] = {k: v for k, v in content["history"].items() if k not in skip}

@@ -76,3 +76,7 @@ NO_RESPONSE, STATEMENT, MISSION, DEPLOYMENT, PEACEKEEPING = range(len(RESPONSE_L
 DECISION_RULES: tuple[str, ...] = ("consensus", "majority", "leader")
 """How the alliance decides on collective action: any active member's veto blocks it; vetoes
 of more than half the active members block it; the leader decides alone."""
+
+CLASH_KINDS: tuple[str, ...] = ("border_clash", "incursion", "intra_alliance_clash")
+"""Threat kinds the CSTO Charter covers least clearly (border incidents and clashes between
+members); reported together as an outcome (``clash_answer_rate``)."""

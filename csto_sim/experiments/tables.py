@@ -101,7 +101,7 @@ def tables_from(
     build = {
         "timeseries": lambda: _timeseries(name, inp, run_ids, seed_ids, h),
         "events": lambda: _events(name, inp, run_ids, ev),
-        "members": lambda: _members(name, inp, run_ids, h),
+        "members": lambda: _members(name, inp, run_ids, h, ev),
         "alliance": lambda: _alliance(name, inp, run_ids, h, coh, min_active),
     }
     out = {
@@ -228,8 +228,13 @@ def _events(name, inp, run_ids, ev: dict[str, np.ndarray]) -> pd.DataFrame:
     )
 
 
-def _members(name, inp, run_ids, h: Trajectory) -> pd.DataFrame:
+def _members(name, inp, run_ids, h: Trajectory, ev: dict[str, np.ndarray]) -> pd.DataFrame:
     R, _, M = h.status.shape
+    cell = ev["run"].astype(int) * M + ev["member"].astype(int)
+
+    def count(mask):
+        return np.bincount(cell, weights=mask.astype(float), minlength=R * M)[: R * M]
+
     return pd.DataFrame(
         {
             "scenario": name,
@@ -241,6 +246,13 @@ def _members(name, inp, run_ids, h: Trajectory) -> pd.DataFrame:
             "exit_year": _first_entry(
                 (h.status == FROZEN) | (h.status == WITHDRAWN), inp.years
             ).reshape(-1),
+            "requests": count(ev["requested"].astype(bool)).astype(np.int32),
+            "answered": count(ev["responded"].astype(bool)).astype(np.int32),
+            "commitment_final": h.c[:, -1].reshape(-1),
+            **{
+                f"w_{p.lower()}_final": h.w[:, -1, :, j].reshape(-1)
+                for j, p in enumerate(inp.poles)
+            },
         }
     )
 

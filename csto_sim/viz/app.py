@@ -273,14 +273,17 @@ def event_markdown(model: CSTOModel, last: int = EVENTS_SHOWN) -> str:
     lines = [
         f"**Event log** (latest {len(events)} of {len(model.event_log)})",
         "",
-        "| year | kind | member | counterpart | severity | asked | answered | outside help |",
-        "|---|---|---|---|---|---|---|---|",
+        "| year | kind | member | counterpart | severity | asked | answer (vetoes) | answered | outside help |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     yes = {True: "yes", False: "no"}
     for e in events:
+        vetoes = f" ({e['vetoes']})" if e["vetoes"] else ""
+        answer = e["level"] + vetoes if e["requested"] else "-"
         lines.append(
             f"| {e['year']:.2f} | {e['kind']} | {e['member']} | {e['counterpart'] or '-'} | "
-            f"{e['severity']:.2f} | {yes[e['requested']]} | {yes[e['responded']]} | {yes[e['helped']]} |"
+            f"{e['severity']:.2f} | {yes[e['requested']]} | {answer} | "
+            f"{yes[e['responded']]} | {yes[e['helped']]} |"
         )
     return "\n".join(lines)
 

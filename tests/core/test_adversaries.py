@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import run_variant
 from hypothesis import given
 from hypothesis import strategies as st
 
 from csto_sim.core import rules
-from csto_sim.core.batch import history_seeds, run_batch
-from csto_sim.core.randomness import run_seed
 
 
 def test_record_moves_toward_answers_and_refusals_exact():
@@ -48,16 +47,8 @@ def test_hazard_falls_with_a_good_record_and_rises_with_a_bad_one():
 
 
 def test_the_record_changes_how_often_adversaries_strike(standalone):
-    runs = range(30)
-    seeds = [run_seed(standalone.seed, r) for r in runs]
-
     def events(deterrence):
-        spec = standalone.model_copy(
-            update={
-                "parameters": standalone.parameters.model_copy(update={"deterrence": deterrence})
-            }
-        )
-        _, trajectory, record = run_batch(spec, seeds, history_seeds(spec, runs))
+        _, trajectory, record = run_variant(standalone, parameters={"deterrence": deterrence})
         return sum(len(r) for r in record["step"]), trajectory.d
 
     none, d0 = events(0.0)

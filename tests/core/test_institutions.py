@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import run_variant
 from hypothesis import given
 from hypothesis import strategies as st
 
 from csto_sim.core import decisions
-from csto_sim.core.batch import history_seeds, run_batch
 from csto_sim.core.events import concat_events
 from csto_sim.core.parameters import Parameters
-from csto_sim.core.randomness import run_seed
 from csto_sim.core.rules import sigmoid
 from csto_sim.core.vocabulary import (
     DEPLOYMENT,
@@ -78,25 +77,18 @@ def test_veto_directions():
     assert decisions.veto_logit(np.array(False), np.array(0.3), False, P) > base
 
 
-def _events(spec, runs=40):
-    seeds = [run_seed(spec.seed, r) for r in range(runs)]
-    inp, _, record = run_batch(spec, seeds, history_seeds(spec, range(runs)))
-    return inp, concat_events(record)
-
-
 @pytest.fixture(scope="module")
 def projections(standalone):
     """The standalone baseline (2025-2040, no history) under each rule and with mediation."""
 
-    def variant(**alliance):
-        return standalone.model_copy(
-            update={"alliance": standalone.alliance.model_copy(update=alliance)}
-        )
+    def events(**alliance):
+        inp, _, record = run_variant(standalone, 40, alliance=alliance)
+        return inp, concat_events(record)
 
     return {
-        "consensus": _events(standalone),
-        "leader": _events(variant(decision="leader")),
-        "mediation": _events(variant(mediation=True)),
+        "consensus": events(),
+        "leader": events(decision="leader"),
+        "mediation": events(mediation=True),
     }
 
 

@@ -4,11 +4,10 @@ or coerces the members drifting away."""
 from __future__ import annotations
 
 import numpy as np
+from conftest import run_variant
 
 from csto_sim.core import rules
-from csto_sim.core.batch import history_seeds, run_batch
 from csto_sim.core.parameters import Parameters
-from csto_sim.core.randomness import run_seed
 
 P = Parameters().model_dump()
 INTEREST = np.array([[0.0, 0.4, 0.0]])  # one member, poles (leader, rival with ties, rival without)
@@ -42,17 +41,8 @@ def test_coercion_raises_leverage_over_drifting_members_within_bounds():
 
 
 def test_the_leaders_strategy_changes_what_members_do(standalone):
-    runs = range(30)
-    seeds = [run_seed(standalone.seed, r) for r in runs]
-
     def final(strategy):
-        spec = standalone.model_copy(
-            update={
-                "alliance": standalone.alliance.model_copy(update={"leader_strategy": strategy})
-            }
-        )
-        _, trajectory, _ = run_batch(spec, seeds, history_seeds(spec, runs))
-        return trajectory
+        return run_variant(standalone, alliance={"leader_strategy": strategy})[1]
 
     court, coerce, neither = final("court"), final("coerce"), final("neither")
     leader = standalone.member_names.index(standalone.alliance.leader)
