@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,9 @@ def paired_differences(
             keep = np.isfinite(d)
             if not keep.any():
                 continue
-            d_boot = np.nanmean(np.where(keep[draws], d[draws], np.nan), axis=1)
+            with warnings.catch_warnings():  # a resample may hold no finite value (NaN then)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                d_boot = np.nanmean(np.where(keep[draws], d[draws], np.nan), axis=1)
             unpaired = np.nanstd(a) ** 2 + np.nanstd(b) ** 2
             rows.append(
                 {
@@ -387,11 +390,11 @@ def lever_effects(
                 r = next(hit.itertuples())
                 clear = r.ci_low > 0 or r.ci_high < 0
                 said.append(say(r) + ("" if clear else ", an interval that includes zero"))
-            parts.append("meant to move " + "; ".join(said))
+            parts.append("its targets: " + "; ".join(said))
         clear = mine[((mine["ci_low"] > 0) | (mine["ci_high"] < 0)) & ~mine["key"].isin(wanted)]
         rows = clear.sort_values("size", ascending=False).head(top)
         if len(rows):
-            parts.append("also " + "; ".join(say(r) for r in rows.itertuples()))
+            parts.append("Also: " + "; ".join(say(r) for r in rows.itertuples()))
         if not parts:
             parts.append("no difference whose 95% interval excludes zero")
         lines.append(f"- **{name}**: " + ". ".join(parts) + ".")
@@ -456,6 +459,13 @@ def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         )
         pr["statistic"] = "paired_" + pr["statistic"]
         parts.append(pr)
+    members = tables.get("paired_members", pd.DataFrame())
+    if len(members):
+        pm = members.drop(columns=["reference", "runs"])
+        pm["figure"] = pm.pop("member") + " " + pm["figure"]  # the key a scenario's targets use
+        pm = pm.melt(id_vars=["scenario", "figure"], var_name="statistic")
+        pm["statistic"] = "paired_" + pm["statistic"]
+        parts.append(pm)
     if len(tables.get("uncertainty", ())):
         un = (
             tables["uncertainty"]
@@ -507,8 +517,9 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         f"## What each scenario did, against {reference}",
         "",
         "Paired differences (run i against the reference's run i, which shares its random "
-        "draws) whose 95% bootstrap intervals exclude zero, the clearest first; the intervals "
-        "cover "
+        "draws): first the outcomes a scenario names as its targets, then up to four others "
+        "whose 95% bootstrap intervals exclude zero, the largest relative change first; the "
+        "intervals cover "
         + ("parameter uncertainty and dice" if manifest.get("posterior") else "the dice only")
         + ".",
         "",

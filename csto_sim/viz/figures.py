@@ -524,10 +524,119 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
 # All figures
 
 
+# ---------------------------------------------------------------------------------------------
+# 5. Answers and levers
+
+_LEVELS: tuple[tuple[str, str], ...] = (
+    ("none", "#d9d9d9"),
+    ("statement", "#9ecae1"),
+    ("mission", "#4292c6"),
+    ("deployment", "#08519c"),
+    ("peacekeeping", "#08306b"),
+)
+"""Response levels in order, with the colour of their bar segment (light to dark)."""
+
+
+@styled
+def responses_figure(results: str | Path | Results) -> Figure:
+    """How far the alliance answered requests, by scenario: the share of requests that got
+    each level at most (pooled over runs), and the share whose collective answer a member
+    vetoed."""
+    res = Results.open(results)
+    cols = [f"level_{name}" for name, _ in _LEVELS[1:]]
+    runs = res.read("runs", ["scenario", "status", "requests", "vetoed", *cols])
+    runs = runs[runs["status"] == "ok"]
+    names = res.scenarios
+    totals = runs.groupby("scenario")[["requests", "vetoed", *cols]].sum().reindex(names)
+    asked = totals["requests"].where(totals["requests"] > 0)
+    shares = totals[cols].div(asked, axis=0)
+    shares.insert(0, "level_none", 1.0 - shares.sum(axis=1))
+    fig = Figure(figsize=(9, 1.2 + 0.55 * len(names)), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(names))[::-1]
+    left = np.zeros(len(names))
+    for (name, colour), col in zip(_LEVELS, shares.columns, strict=True):
+        width = shares[col].fillna(0.0).to_numpy()
+        ax.barh(y, width, left=left, color=colour, label=name, height=0.7)
+        left += width
+    vetoed = (totals["vetoed"] / asked).to_numpy()
+    for yi, share in zip(y, vetoed, strict=True):
+        if np.isfinite(share):
+            ax.text(1.01, yi, f"vetoed {_percent(share)}", va="center", fontsize="small")
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of requests, by how far the alliance answered")
+    ax.grid(axis="y", visible=False)
+    ax.legend(ncols=len(_LEVELS), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    _title(
+        fig,
+        "How far the alliance answered requests",
+        f"{res.runs_label()}; pooled over runs; a deployment or more answers a request "
+        "(a mission, for a mediated clash between members)",
+    )
+    return fig
+
+
+def _targets(res: Results) -> pd.DataFrame:
+    """The paired differences of each scenario's named targets, from ``summary.csv``."""
+    path = res.root / "summary.csv"
+    if not path.exists():
+        return pd.DataFrame()
+    summary = pd.read_csv(path)
+    paired = summary[summary["statistic"].str.startswith("paired_")]
+    wide = paired.pivot_table(
+        index=["scenario", "figure"], columns="statistic", values="value", aggfunc="first"
+    ).reset_index()
+    rows = [
+        wide[(wide["scenario"] == name) & (wide["figure"] == key)]
+        for name in res.scenarios
+        for key in res.contents(name).get("targets", [])
+    ]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+@styled
+def levers_figure(results: str | Path | Results) -> Figure:
+    """Each scenario's paired difference to the reference on the outcomes it names as its
+    targets, with 95% intervals; in standard deviations of the outcome over runs, so that
+    outcomes of different units share an axis (the labels give the differences in units)."""
+    res = Results.open(results)
+    data = _targets(res)
+    fig = Figure(figsize=(9, 1.5 + 0.32 * max(len(data), 3)), layout="constrained")
+    ax = fig.subplots()
+    if data.empty:
+        _no_data(ax, "no scenario names targets (or no summary.csv: run compare)")
+        return fig
+    sd = data["paired_sd_unpaired"].where(data["paired_sd_unpaired"] > 0)
+    mid = data["paired_mean_difference"] / sd
+    low, high = data["paired_ci_low"] / sd, data["paired_ci_high"] / sd
+    y = np.arange(len(data))[::-1]
+    styles = scenario_colours(res.scenarios)
+    for yi, row, m, lo, hi in zip(y, data.itertuples(), mid, low, high, strict=True):
+        colour = styles[row.scenario][0]
+        ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3)
+    labels = [
+        f"{r.scenario}: {r.figure} ({r.paired_mean_difference:+.3g})" for r in data.itertuples()
+    ]
+    ax.set_yticks(y, labels)
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_xlabel("paired difference to the reference, in standard deviations over runs")
+    ax.grid(axis="y", visible=False)
+    _title(
+        fig,
+        "What each scenario did to the outcomes it targets, against the reference",
+        f"{res.runs_label()}; dots: mean paired difference; bars: 95% bootstrap interval",
+    )
+    return fig
+
+
 FIGURES: dict[str, Callable[[Results], Figure]] = {
     "cohesion": cohesion_figure,
     "outcomes": outcomes_figure,
     "exit_heatmap": exit_heatmap_figure,
+    "responses": responses_figure,
+    "levers": levers_figure,
 }
 """Figures of all scenarios together, by file stem."""
 

@@ -58,10 +58,10 @@ def test_lever_effects_name_targets_first_and_say_when_an_interval_includes_zero
         ]
     )
     text = lever_effects(paired, pd.DataFrame(), {"lever": ["y", "z"]})
-    assert text.startswith("- **lever**: meant to move y ")
+    assert text.startswith("- **lever**: its targets: y ")
     assert "an interval that includes zero" in text
     assert "z: not measured" in text
-    assert "also x rose by 0.25" in text
+    assert "Also: x rose by 0.25" in text
 
 
 def test_response_rates_give_the_level_mix_and_vetoes():

@@ -51,7 +51,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _expected(names: list[str], fmt: str) -> set[str]:
     per_scenario = ("alignment_fan", "alignment_stack", "network")
-    shared = {f"{stem}.{fmt}" for stem in ("cohesion", "outcomes", "exit_heatmap")}
+    shared = {
+        f"{stem}.{fmt}" for stem in ("cohesion", "outcomes", "exit_heatmap", "responses", "levers")
+    }
     return shared | {f"{stem}_{n}.{fmt}" for stem in per_scenario for n in names}
 
 
@@ -158,3 +160,20 @@ def test_plots_never_import_the_model() -> None:
         elif isinstance(node, ast.Import):
             imported.update(a.name for a in node.names)
     assert not {m for m in imported if "model" in m or "ensemble" in m or "dynamics" in m}
+
+
+def test_levers_figure_shows_the_targets_of_each_scenario(tmp_path: Path) -> None:
+    lever = tmp_path / "lever.toml"
+    lever.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "lever"\n'
+        'targets = ["clash_answer_rate", "Armenia answered"]\n[alliance]\ndecision = "leader"\n'
+    )
+    from csto_sim.analysis.report import compare
+
+    compare([BASELINE, lever], runs=6, out=tmp_path / "r", workers=1, progress=False)
+    fig = figures.levers_figure(tmp_path / "r")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert [label.split(" (")[0] for label in labels] == [
+        "lever: clash_answer_rate",
+        "lever: Armenia answered",
+    ]
