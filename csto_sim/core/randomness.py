@@ -2,7 +2,8 @@
 
 A run's seed depends on the ensemble seed and the run index only; from it one generator
 per purpose draws the run's uniforms, indexed by step, member and kind, so that two
-scenarios with the same hazard rates see the same threat events (common random numbers).
+scenarios with the same hazard rates see the same draws (common random numbers): the same
+threat events until the alliance's record, which adversaries read, differs between them.
 """
 
 from __future__ import annotations

@@ -123,17 +123,30 @@ def test_dask_local_cluster_gives_identical_results(tmp_path):
 
 
 def test_common_random_numbers_share_events_across_scenarios(tmp_path):
-    run_ensemble([BASELINE, WEAK], runs=4, out=tmp_path / "crn", workers=1, progress=False)
-    runs = pd.read_parquet(tmp_path / "crn" / "runs.parquet")
-    seeds = runs.pivot(index="run", columns="scenario", values="seed")
-    assert (seeds["baseline"] == seeds["russia_weakened"]).all()
-    events = pd.read_parquet(tmp_path / "crn" / "events.parquet")
-    random_events = events[events["label"] == ""]
-    by = {
-        n: g[["run", "year", "kind", "member"]].reset_index(drop=True)
-        for n, g in random_events.groupby("scenario")
-    }
-    # the two scenarios share hazard rates, so their random threat events coincide
+    def random_events(folder: Path, *scenarios: Path) -> dict[str, pd.DataFrame]:
+        run_ensemble(list(scenarios), runs=4, out=folder, workers=1, progress=False)
+        runs = pd.read_parquet(folder / "runs.parquet")
+        seeds = runs.pivot(index="run", columns="scenario", values="seed")
+        assert (seeds.iloc[:, 0] == seeds.iloc[:, 1]).all()
+        events = pd.read_parquet(folder / "events.parquet")
+        return {
+            n: g[["run", "year", "kind", "member"]].reset_index(drop=True)
+            for n, g in events[events["label"] == ""].groupby("scenario")
+        }
+
+    # adversaries read the record, so threats diverge once the answers do; until then, and
+    # always without deterrence, scenarios with the same hazard rates see the same threats
+    by = random_events(tmp_path / "crn", BASELINE, WEAK)
+    first = {n: e[e["year"] < 2025.25].reset_index(drop=True) for n, e in by.items()}
+    pd.testing.assert_frame_equal(first["baseline"], first["russia_weakened"])
+    blind = []
+    for path in (BASELINE, WEAK):
+        copy = tmp_path / f"blind_{path.name}"
+        copy.write_text(
+            f'extends = "{path.as_posix()}"\nname = "{path.stem}"\n[parameters]\ndeterrence = 0.0\n'
+        )
+        blind.append(copy)
+    by = random_events(tmp_path / "blind", *blind)
     pd.testing.assert_frame_equal(by["baseline"], by["russia_weakened"])
 
 

@@ -36,8 +36,13 @@ def test_evaluate_is_the_batched_run_of_the_scenario_with_the_factors(baseline):
 
 
 def test_evaluate_uses_common_seeds_across_points(baseline):
-    a = csto_sim.evaluate(baseline, {"response_base": -3.0}, runs=5, seed=1, tables=("events",))
-    b = csto_sim.evaluate(baseline, {"response_base": 3.0}, runs=5, seed=1, tables=("events",))
+    # without deterrence (adversaries blind to the record) the threats are the same draws
+    low, high = (
+        {"response_base": -3.0, "deterrence": 0.0},
+        {"response_base": 3.0, "deterrence": 0.0},
+    )
+    a = csto_sim.evaluate(baseline, low, runs=5, seed=1, tables=("events",))
+    b = csto_sim.evaluate(baseline, high, runs=5, seed=1, tables=("events",))
     keys = ["run", "year", "kind", "member"]
     pd.testing.assert_frame_equal(a["events"][keys], b["events"][keys])  # the same threats
     assert b["events"]["responded"].sum() > a["events"]["responded"].sum()  # answered more
