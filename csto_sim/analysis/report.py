@@ -394,11 +394,17 @@ def lever_effects(
         clear = mine[((mine["ci_low"] > 0) | (mine["ci_high"] < 0)) & ~mine["key"].isin(wanted)]
         rows = clear.sort_values("size", ascending=False).head(top)
         if len(rows):
-            parts.append("Also: " + "; ".join(say(r) for r in rows.itertuples()))
+            lead = "Also: " if wanted else "clear effects: "
+            parts.append(lead + "; ".join(say(r) for r in rows.itertuples()))
         if not parts:
             parts.append("no difference whose 95% interval excludes zero")
         lines.append(f"- **{name}**: " + ". ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def _clear(paired: pd.DataFrame) -> pd.DataFrame:
+    """The paired differences whose 95% intervals exclude zero."""
+    return paired[(paired["ci_low"] > 0) | (paired["ci_high"] < 0)]
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -540,7 +546,9 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "",
         f"## Paired differences per member against {reference} (95% bootstrap intervals)",
         "",
-        _markdown(tables["paired_members"])
+        "Only the differences whose intervals exclude zero; `summary.csv` holds them all.",
+        "",
+        _markdown(_clear(tables["paired_members"]))
         if len(tables["paired_members"])
         else "(only one scenario)",
         "",
