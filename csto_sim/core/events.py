@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from csto_sim.core.rules import deterred_hazard
+
 if TYPE_CHECKING:
     from csto_sim.core.inputs import Inputs
     from csto_sim.core.randomness import Noise
@@ -36,8 +38,6 @@ def step_events(inputs: Inputs, u: Noise, t: int, record: np.ndarray | None = No
     each random threat an adversary chooses follows it (:func:`rules.deterred_hazard`);
     scripted events happen regardless.
     """
-    from csto_sim.core.rules import deterred_hazard
-
     p = inputs.p_event
     if record is not None:
         p = deterred_hazard(p, record, inputs.params["deterrence"], inputs.deterrable)

@@ -98,7 +98,8 @@ def veto_decisions(
     """Whether members ``who`` veto collective action on each request this step, ``(..., M, K,
     voters)`` (``(..., M, K)`` for one member): active members other than the leader and
     the requester vote, by :func:`decisions.veto_logit`."""
-    voters = np.atleast_1d(np.arange(len(inp.members))[who])
+    chosen = np.arange(len(inp.members))[who]
+    voters = np.atleast_1d(chosen)
     cp = ev.counterpart
     cp_member = np.where(cp >= 0, inp.counterpart_is_member[cp], -1)
     patron = np.where(cp >= 0, inp.counterpart_patron[cp], -1)
@@ -114,7 +115,7 @@ def veto_decisions(
         & requested[..., None]
     )
     vetoes = eligible & (u.veto[..., voters] < rules.sigmoid(x))
-    return vetoes[..., 0] if np.ndim(np.arange(len(inp.members))[who]) == 0 else vetoes
+    return vetoes[..., 0] if np.ndim(chosen) == 0 else vetoes
 
 
 @dataclass(frozen=True)
