@@ -85,3 +85,14 @@ def test_a_bad_extends_fails_before_the_search(project, capsys):
     assert main([*CALIBRATE, "--extends", "scenarios/basline.toml"]) == 2
     assert "scenarios/basline.toml: no such file" in capsys.readouterr().err
     assert not (project / "results" / "cal" / "study.db").exists()
+
+
+def test_without_the_repository_best_toml_extends_a_copy_of_the_hindcast(tmp_path, monkeypatch):
+    import csto_sim
+    from csto_sim.cli.calibrate import bundled_hindcast
+
+    assert bundled_hindcast(tmp_path / "a") == HINDCAST.resolve()  # in the repository
+    monkeypatch.setattr(csto_sim, "__file__", str(tmp_path / "site" / "csto_sim" / "__init__.py"))
+    copy = bundled_hindcast(tmp_path / "out")
+    assert copy == tmp_path / "out" / HINDCAST.name
+    assert load_scenario(copy).digest() == load_scenario(HINDCAST).digest()
