@@ -50,8 +50,8 @@ def add_parser(sub) -> None:
         default=None,
         metavar="SCENARIO",
         help="the scenario best.toml extends with the best parameters, for example a projection "
-        "(default: the hindcast fitted, scenarios/hindcast_2002_2024.toml); rerunning with "
-        "another --extends rewrites best.toml without new trials",
+        "(default: the hindcast fitted, scenarios/hindcast_2002_2024.toml); the same command "
+        "with another --extends rewrites best.toml without new trials",
     )
     workers_option(p)
     dask_option(p)

@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
         description="Print SCENARIO as the model reads it, as TOML: its extends chain merged, "
         "every key with its value or default (behavioural parameters included), judgements "
         'kept as their "@ID" references, history and posterior as absolute paths. Saved to a '
-        "file, it checks and runs like SCENARIO (same content digest, same results).",
+        "file (csto-sim show SCENARIO > FILE.toml), it checks and runs like SCENARIO (same "
+        "content digest, same results).",
     )
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
 
