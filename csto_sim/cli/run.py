@@ -12,10 +12,13 @@ from csto_sim.cli.common import (
     ensemble_options,
     failed,
     history_option,
+    posterior_from_args,
     posterior_option,
     run_from_args,
+    say,
 )
-from csto_sim.core.scenario import load_scenario
+from csto_sim.core.parameters import Parameters
+from csto_sim.core.scenario import Scenario, load_scenario
 
 STATUSES: tuple[str, ...] = ("active", "frozen", "withdrawn", "non_member")
 """The final statuses of the members table; a status no member ends in is left out."""
@@ -37,11 +40,30 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario)
     out = args.out or Path("results") / scenario.name
+    note_drawn_parameters(args, [scenario])
     result = run_from_args(args, argv, [scenario], out)
     if not args.quiet:
         print(summary(result.read("runs"), result.read("members")))
         print(f"Results in {out}/")
     return failed(result)
+
+
+def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
+    """Say, for each scenario, which parameters it sets (away from the defaults) that the
+    posterior the runs draw from replaces in every run, and how to run at them instead."""
+    posterior = posterior_from_args(args, scenarios)
+    if posterior is None:
+        return
+    defaults = Parameters().model_dump()
+    for s in scenarios:
+        values = s.parameters.model_dump()
+        drawn = [n for n in posterior.samples if n in values and values[n] != defaults[n]]
+        if drawn:
+            say(
+                f"note: {s.source}: parameters {', '.join(drawn)}: drawn from the posterior "
+                'in every run, so the values set here are not used (posterior = "" in the '
+                "file, or --posterior none, runs at them)"
+            )
 
 
 def summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:

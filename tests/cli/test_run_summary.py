@@ -57,3 +57,19 @@ def test_run_prints_the_summary(tmp_path, capsys):
     outcome = next(line for line in out if line.startswith("  n_active_final "))
     assert all(cell.replace(".", "", 1).isdigit() for cell in outcome.split()[1:])
     assert all(cell.isdigit() for cell in outcome.split()[3:])  # percentiles of a count
+
+
+def test_parameters_the_posterior_replaces_are_named(tmp_path, capsys):
+    variant = tmp_path / "variant.toml"
+    variant.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "variant"\n'
+        "[parameters]\nfreeze_threshold = 0.5\nresponse_budget = 2.0\n",
+        encoding="utf-8",
+    )
+    args = ["run", str(variant), "--runs", "2", "--workers", "1", "--quiet", "--tables", "runs"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"csto-sim: note: {variant}: parameters freeze_threshold: drawn from")
+    assert "response_budget" not in err  # not in the posterior: the file's value is used
+    assert main([*args, "--out", str(tmp_path / "b"), "--posterior", "none"]) == 0
+    assert capsys.readouterr().err == ""
