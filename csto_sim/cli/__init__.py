@@ -19,10 +19,12 @@ from csto_sim.cli import (
     compare,
     dashboard,
     discover,
+    params,
     plot,
     posterior,
     run,
     sensitivity,
+    show,
     validate,
 )
 from csto_sim.cli.common import (
@@ -47,6 +49,8 @@ COMMANDS = {
     "discover": discover,
     "dashboard": dashboard,
     "check": check,
+    "show": show,
+    "params": params,
 }
 """Every command and its module (``add_parser(sub)`` and ``run(args, argv)``), in help order."""
 

@@ -130,8 +130,8 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         "--engine",
         choices=list(ENGINES),
         default="batch",
-        help="batch: replicas advanced together as arrays (default, fast); agents: one Mesa model "
-        "per run (the reference); both give the same results",
+        help="batch: replicas advanced together as arrays (fast); agents: one Mesa model per run "
+        "(the reference); both give the same results (default batch)",
     )
 
 
@@ -186,7 +186,8 @@ def dask_option(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         default=None,
         help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses an existing "
-        "scheduler (needs the dask extra: pip install 'csto-sim[dask]')",
+        "scheduler (needs the dask extra: pip install 'csto-sim[dask]'; default: local worker "
+        "processes, see --workers)",
     )
 
 

@@ -19,6 +19,7 @@ from csto_sim.cli.common import (
     scenario_files,
 )
 from csto_sim.cli.plot import draw
+from csto_sim.cli.run import note_drawn_parameters
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.executors import dask_executor
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")
         return EXIT_USAGE
     out = args.out or Path("results") / "compare"
+    note_drawn_parameters(args, scenarios)
     with dask_executor(args.dask, args.workers) as executor:
         result = run_from_args(args, argv, scenarios, out, executor)
     report = write_report(out, args.reference)

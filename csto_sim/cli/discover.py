@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
         "--interest",
         type=float,
         default=0.5,
-        help="a point is a case when the outcome's probability is at least this",
+        help="a point is a case when the outcome's probability is at least this (default 0.5)",
     )
     analysis_options(p)
 

@@ -40,7 +40,8 @@ def add_parser(sub) -> None:
         default=[],
         metavar="CASE",
         help="fit without this fitted-period case or event label (repeatable): a "
-        "leave-one-event-out fit, to predict the event with the posterior that did not see it",
+        "leave-one-event-out fit, to predict the event with the posterior that did not see it "
+        "(default: none left out)",
     )
     workers_option(p)
     dask_option(p)

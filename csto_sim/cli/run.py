@@ -5,15 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.report import format_run_summary
+import pandas as pd
+
+from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table
 from csto_sim.cli.common import (
     ensemble_options,
     failed,
     history_option,
+    posterior_from_args,
     posterior_option,
     run_from_args,
+    say,
 )
-from csto_sim.core.scenario import load_scenario
+from csto_sim.core.parameters import Parameters
+from csto_sim.core.scenario import Scenario, load_scenario
+
+STATUSES: tuple[str, ...] = ("active", "frozen", "withdrawn", "non_member")
+"""The final statuses of the members table; a status no member ends in is left out."""
 
 
 def add_parser(sub) -> None:
@@ -32,8 +40,97 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario)
     out = args.out or Path("results") / scenario.name
+    note_drawn_parameters(args, [scenario])
     result = run_from_args(args, argv, [scenario], out)
     if not args.quiet:
-        print(format_run_summary(result.read("runs"), result.read("members")))
+        print(summary(result.read("runs"), result.read("members")))
         print(f"Results in {out}/")
     return failed(result)
+
+
+def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
+    """Say, for each scenario, which parameters it sets (away from the defaults) that the
+    posterior the runs draw from replaces in every run, and how to run at them instead."""
+    posterior = posterior_from_args(args, scenarios)
+    if posterior is None:
+        return
+    defaults = Parameters().model_dump()
+    for s in scenarios:
+        values = s.parameters.model_dump()
+        drawn = [n for n in posterior.samples if n in values and values[n] != defaults[n]]
+        if drawn:
+            say(
+                f"note: {s.source}: parameters {', '.join(drawn)}: drawn from the posterior "
+                'in every run, so the values set here are not used (posterior = "" in the '
+                "file, or --posterior none, runs at them)"
+            )
+
+
+def summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
+    """What ``run`` prints: per scenario, the share of runs in which each member ends in each
+    status, and the spread of the outcome figures over runs, as tables with one header row."""
+    blocks = []
+    for name, group in runs.groupby("scenario", sort=False):
+        n, errors = len(group), int((group["status"] == "error").sum())
+        differ = "dice and posterior parameter draws" if "draw" in group else "dice"
+        blocks += [
+            f"{name}: {n} runs" + (f" ({errors} failed)" if errors else ""),
+            "",
+            "Share of runs in which each member ends in each status:",
+            status_table(members[members["scenario"] == name]),
+            "",
+            f"Outcomes over runs (5% and 95% are percentiles; runs differ in their {differ}):",
+            outcome_table(group[group["status"] == "ok"]),
+            "",
+        ]
+    return "\n".join(blocks).rstrip()
+
+
+def status_table(members: pd.DataFrame) -> str:
+    """Members by final status, in whole percent (statuses no member ends in left out)."""
+    table = member_status_table(members).drop(columns="scenario").set_index("member")
+    table = table[[s for s in STATUSES if table[s].any() or s != "non_member"]]
+    cells = (table * 100).round().astype(int).astype(str) + "%"
+    return _table(cells.reset_index())
+
+
+def outcome_table(runs: pd.DataFrame) -> str:
+    """Mean, median, 5% and 95% of each outcome figure; counts as counts, shares in percent,
+    the rest to two decimals (one at ten and above)."""
+    rows = [_figure(name, runs[name]) for name in OUTCOME_FIGURES if name in runs]
+    if "collapsed" in runs:
+        rows.append(["collapse probability", _percent(runs["collapsed"].mean()), "", "", ""])
+    return _table(pd.DataFrame(rows, columns=["outcome", "mean", "median", "5%", "95%"]))
+
+
+def _figure(name: str, values: pd.Series) -> list[str]:
+    values = values.dropna()
+    if values.empty:
+        return [name, "-", "-", "-", "-"]
+    counts = pd.api.types.is_integer_dtype(values)
+    share = name.endswith("_rate") or pd.api.types.is_bool_dtype(values)
+    method = "nearest" if counts else "linear"  # a count's percentiles are counts that occurred
+    stats = [values.mean(), values.median(), *values.quantile([0.05, 0.95], interpolation=method)]
+    if share:
+        return [name, *(_percent(v) for v in stats)]
+    if counts:
+        return [name, f"{stats[0]:.1f}", f"{stats[1]:g}", *(f"{v:.0f}" for v in stats[2:])]
+    digits = 2 if max(abs(v) for v in stats) < 10 else 1
+    return [name, *(f"{v:.{digits}f}" for v in stats)]
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _table(cells: pd.DataFrame) -> str:
+    """A table of strings with one header row: the first column left-aligned, the others
+    right-aligned."""
+    rows = [list(cells.columns), *cells.astype(str).values.tolist()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        line = [c.rjust(w) for c, w in zip(row, widths, strict=True)]
+        line[0] = row[0].ljust(widths[0])
+        lines.append("  " + "  ".join(line).rstrip())
+    return "\n".join(lines)

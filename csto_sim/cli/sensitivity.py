@@ -20,7 +20,12 @@ def add_parser(sub) -> None:
         "Needs the analysis extra: pip install 'csto-sim[analysis]'.",
     )
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    p.add_argument(
+        "--method",
+        choices=["sobol", "morris"],
+        default="sobol",
+        help="Sobol' first-order and total indices, or Morris elementary effects (default sobol)",
+    )
     p.add_argument("--samples", type=positive, default=256, help="base sample size N (default 256)")
     p.add_argument(
         "--outcome",

@@ -540,20 +540,81 @@ def _format_loc(loc: tuple) -> str:
     return ".".join(parts)
 
 
-def _pydantic_error(exc: ValidationError, origin: dict, path: Path) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
+def _pydantic_error(
+    exc: ValidationError, origin: dict, path: Path, data: Mapping[str, Any] | None = None
+) -> ScenarioError:
+    """The first problem pydantic found, as a :class:`ScenarioError`: an unknown key before
+    anything else (a misspelt key, ``extend`` for ``extends``, leaves the keys it meant
+    missing), and a member or pole missing what a new one needs, named like a known one, as
+    that name misspelt."""
+    errors = exc.errors(include_url=False)
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
         model = _model_at(loc[:-1])
         fields = list(model.model_fields) if model else []
+        if model is Scenario:
+            fields.append("extends")  # read before validation, so not a field
         msg = f"unknown key{_did_you_mean(key, fields)}"
     elif err["type"] == "missing":
         msg = "missing required key"
+        misnamed = _misnamed(loc, data or {})
+        if misnamed:
+            loc, msg = misnamed
     elif "input" in err and err["type"].endswith(("_type", "_parsing", "_than", "_than_equal")):
         msg = f"{msg} (got {_short(repr(err['input']), 40)})"
     return ScenarioError(_file_for(loc, origin, path), _format_loc(loc), msg)
+
+
+NAMED_TABLES: dict[str, str] = {"members": "member", "poles": "pole"}
+"""Tables of named entries a scenario may add to (new members, new poles): an entry missing
+what a new one needs and named close to a known one is taken for that name misspelt."""
+
+
+def _known_names(section: str, data: Mapping[str, Any]) -> list[str]:
+    """The names of a section (members, poles) in the scenario data and in its history."""
+    history = data.get("history")
+    inherited = list(getattr(history, section, None) or {}) if history is not None else []
+    return inherited + [n for n in data.get(section) or {} if n not in inherited]
+
+
+def _misnamed(loc: tuple, data: Mapping[str, Any]) -> tuple[tuple, str] | None:
+    """(key path, message) when ``loc`` lies in a member or pole whose name is close to
+    another known one (:func:`_known_names`); None otherwise."""
+    if len(loc) < 3 or loc[0] not in NAMED_TABLES:
+        return None
+    section, name = str(loc[0]), str(loc[1])
+    history = data.get("history")
+    if section == "poles" and history is not None and name not in history.poles:
+        return (section, name), _foreign_pole(name, history)
+    message = _unknown_entry(section, name, _known_names(section, data))
+    return ((section, name), message) if message else None
+
+
+def _foreign_pole(name: str, history: Scenario) -> str:
+    """The problem with a pole that the history a scenario continues does not have."""
+    poles = history.pole_names
+    return (
+        f"unknown pole{_did_you_mean(name, poles)}; a scenario that continues a history has "
+        f"its poles ({', '.join(poles)})"
+    )
+
+
+def _unknown_entry(section: str, name: str, known: list[str]) -> str:
+    """The problem with a member or pole entry whose ``name`` is close to
+    one of ``known`` (other than itself): "unknown member (did you mean ...?); a new member
+    needs ..."; an empty string when none is close."""
+    hint = _did_you_mean(name, [n for n in known if n != name])
+    if not hint:
+        return ""
+    what = NAMED_TABLES[section]
+    model = Member if section == "members" else Pole
+    needs = [f for f, info in model.model_fields.items() if info.is_required()]
+    needs = [*NEW_MEMBER_STATE, *needs] if section == "members" else needs
+    listed = ", ".join(needs[:-1]) + " and " + needs[-1] if len(needs) > 1 else needs[0]
+    return f"unknown {what}{hint}; a new {what} needs {listed}"
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
@@ -651,7 +712,7 @@ def scenario_from_data(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _pydantic_error(exc, origin or {}, source) from None
+        raise _pydantic_error(exc, origin or {}, source, data) from None
     _cross_check(scenario, origin or {}, source)
     scenario._judged = judged
     return scenario
@@ -730,6 +791,9 @@ def _alliance_problems(s: Scenario) -> Problems:
 STATE_FIELDS: tuple[str, ...] = ("alignment", "economic", "commitment", "trust", "status")
 """A member's starting state: given in the scenario, or taken from the history's end."""
 
+NEW_MEMBER_STATE: tuple[str, ...] = ("alignment", "commitment")
+"""The starting state a member not in the history must be given (the rest has defaults)."""
+
 
 def _member_problems(s: Scenario) -> Problems:
     poles, known = s.pole_names, list(s.actors) + s.member_names
@@ -743,9 +807,12 @@ def _member_problems(s: Scenario) -> Problems:
                         "comes from the end of the history; remove it here",
                     )
         else:
-            for field in ("alignment", "commitment"):
-                if getattr(m, field) in (None, {}):
-                    yield ("members", name, field), "required (the member is not in a history)"
+            needs = [f for f in NEW_MEMBER_STATE if getattr(m, f) in (None, {})]
+            misnamed = _unknown_entry("members", name, [*continued, *s.member_names])
+            if needs and misnamed:
+                yield ("members", name), misnamed
+            for field in needs:
+                yield ("members", name, field), "required (the member is not in a history)"
         for table in ("alignment", "economic"):
             for pole in getattr(m, table):
                 if pole not in poles:
@@ -771,6 +838,9 @@ def _history_problems(s: Scenario) -> Problems:
         )
     if h.alliance.leader != s.alliance.leader or h.alliance.leader_pole != s.alliance.leader_pole:
         yield ("history",), "the history has another leader or leader pole"
+    for pole in s.pole_names:
+        if pole not in h.pole_names:
+            yield ("poles", pole), _foreign_pole(pole, h)
     if sorted(h.pole_names) != sorted(s.pole_names):
         yield ("history",), f"the history's poles {h.pole_names} differ from {s.pole_names}"
 

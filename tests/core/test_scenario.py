@@ -300,6 +300,71 @@ def test_a_member_outside_the_history_needs_its_state(tmp_path):
     expect_error(child(tmp_path, text), "members.Georgia.alignment", "required")
 
 
+NEW_MEMBER = "alignment, commitment and capability"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["capability = 0.01\n", "leverage = 0.3\n", ""],
+    ids=["state-missing", "capability-missing", "empty"],
+)
+def test_a_misspelt_member_suggests_the_known_one(tmp_path, body):
+    expect_error(
+        child(tmp_path, f"[members.Kazakstan]\n{body}"),
+        "members.Kazakstan",
+        "unknown member (did you mean 'Kazakhstan'?)",
+        f"a new member needs {NEW_MEMBER}",
+    )
+
+
+def test_a_misspelt_member_of_a_scenario_without_history(tmp_path):
+    path = write(tmp_path, "s.toml", MINIMAL + "\n[members.Armenai]\ncapability = 0.001\n")
+    expect_error(path, "members.Armenai", "did you mean 'Armenia'?", NEW_MEMBER)
+
+
+def test_a_new_member_named_like_a_known_one_is_still_possible(tmp_path):
+    text = (
+        "[members.Kazakstan]\ncapability = 0.01\ncommitment = 0.5\n"
+        "alignment = { Russia = 0.5, China = 0.5 }\n"
+    )
+    assert {"Kazakhstan", "Kazakstan"} <= set(load_scenario(child(tmp_path, text)).members)
+
+
+@pytest.mark.parametrize(
+    "body", ["strength = 1.0\n", "security_reach = 0.5\n"], ids=["full", "no-strength"]
+)
+def test_a_pole_the_history_lacks_is_refused_with_a_suggestion(tmp_path, body):
+    expect_error(
+        child(tmp_path, f"[poles.Chna]\n{body}"),
+        "poles.Chna",
+        "unknown pole (did you mean 'China'?)",
+        "continues a history has its poles (Russia, EU, China, Turkey)",
+    )
+
+
+def test_a_misspelt_pole_of_a_scenario_without_history(tmp_path):
+    path = write(tmp_path, "s.toml", MINIMAL + "\n[poles.EUU]\nsecurity_reach = 0.5\n")
+    expect_error(
+        path, "poles.EUU", "unknown pole (did you mean 'EU'?)", "a new pole needs strength"
+    )
+    path = write(tmp_path, "s.toml", MINIMAL + "\n[poles.China]\nstrength = 2.0\n")
+    assert load_scenario(path).pole_names == ["Russia", "EU", "China"]  # new poles stay possible
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "suggestion"),
+    [
+        ('extend = "baseline.toml"\n', "extend", "extends"),
+        ("[member.Armenia]\ncapability = 0.001\n", "member", "members"),
+        ('[aliance]\nleader = "Russia"\n', "aliance", "alliance"),
+    ],
+    ids=["extend", "member", "alliance"],
+)
+def test_an_unknown_key_comes_before_the_keys_it_leaves_missing(tmp_path, text, key, suggestion):
+    path = write(tmp_path, "x.toml", text)  # nothing extended: time, alliance... are missing
+    expect_error(path, key, f"unknown key (did you mean '{suggestion}'?)")
+
+
 def test_unknown_pole_in_pole_shift(tmp_path):
     text = event(kind='"pole_shift"', pole='"Chinaa"', pull_change="0.1")
     expect_error(child(tmp_path, text), "events.e1.pole", "unknown pole 'Chinaa'", "'China'")

@@ -32,26 +32,6 @@ def test_calibration_starts_from_the_defaults_and_resumes(tmp_path):
     assert (ident["width"].between(0, 1)).all()
 
 
-def test_calibrate_command_writes_a_fragment_other_scenarios_can_extend(tmp_path, capsys):
-    out = tmp_path / "cal"
-    assert (
-        main(["calibrate", "--trials", "2", "--runs", "10", "--workers", "1", "--out", str(out)])
-        == 0
-    )
-    assert "the defaults (trial 0) score" in capsys.readouterr().out
-    for name in ("best.toml", "trials.csv", "identifiability.csv", "figures/identifiability.png"):
-        assert (out / name).exists(), name
-    variant = tmp_path / "tuned.toml"
-    variant.write_text(f'extends = "{out / "best.toml"}"\n')
-    base = (ROOT / "scenarios" / "baseline.toml").read_text()
-    (out / "base.toml").write_text(base)
-    history = ROOT / "scenarios" / "hindcast_2002_2024.toml"  # what the baseline continues
-    (out / history.name).write_text(history.read_text())
-    fragment = (out / "best.toml").read_text()
-    (out / "best.toml").write_text('extends = "base.toml"\n' + fragment)
-    assert main(["check", str(variant)]) == 0
-
-
 def test_prim_finds_a_planted_box():
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.random((600, 3)), columns=["a", "b", "c"])
