@@ -168,16 +168,22 @@ def _blocks(frame: pd.DataFrame) -> np.ndarray:
 def _boot_interval(
     d: np.ndarray, blocks: np.ndarray, rng: np.random.Generator, n_boot: int
 ) -> tuple[float, float]:
-    """95% percentile interval of the mean of ``d`` (finite values) by a block bootstrap:
-    whole blocks are drawn with replacement."""
+    """95% percentile interval of the mean of ``d`` (finite values) by bootstrap: the wider
+    of resampling whole blocks (runs sharing a posterior draw) and resampling runs, so that
+    a few draws never give an interval narrower than independent runs would."""
     keep = np.isfinite(d)
-    codes, _ = pd.factorize(blocks[keep])
-    sums = np.bincount(codes, weights=d[keep])
-    counts = np.bincount(codes).astype(float)
-    pick = rng.integers(0, len(sums), size=(n_boot, len(sums)))
-    with np.errstate(invalid="ignore", divide="ignore"):  # a resample may hold no value
-        means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
-    return float(np.nanquantile(means, 0.025)), float(np.nanquantile(means, 0.975))
+    values = d[keep]
+    low, high = np.inf, -np.inf
+    for groups in {len(np.unique(blocks[keep])), len(values)}:
+        codes = np.arange(len(values)) if groups == len(values) else pd.factorize(blocks[keep])[0]
+        sums = np.bincount(codes, weights=values)
+        counts = np.bincount(codes).astype(float)
+        pick = rng.integers(0, len(sums), size=(n_boot, len(sums)))
+        with np.errstate(invalid="ignore", divide="ignore"):  # a resample may hold no value
+            means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
+        low = min(low, float(np.nanquantile(means, 0.025)))
+        high = max(high, float(np.nanquantile(means, 0.975)))
+    return low, high
 
 
 def paired_differences(
@@ -191,8 +197,8 @@ def paired_differences(
 
     Runs with the same index share their random draws (common random numbers), so the
     paired difference removes the noise the scenarios share. Over a posterior (a ``draw``
-    column) the bootstrap resamples whole draws, so the interval carries the uncertainty
-    of sampling the parameters as well as the dice. The table also gives the standard
+    column) the bootstrap also resamples whole draws and keeps the wider interval, so it
+    carries the uncertainty of sampling the parameters as well as the dice. The table also gives the standard
     deviation of the paired and of the unpaired differences, which shows how much
     variance the pairing removes.
     """
@@ -446,7 +452,8 @@ def proportion_interval(hits: np.ndarray, blocks: np.ndarray | None = None) -> t
     z2 = Z95**2 / n_eff
     centre = (p + z2 / 2) / (1 + z2)
     half = Z95 * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff)) / (1 + z2)
-    return (p, max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    return (p, low, 1.0 if p == 1.0 else min(1.0, centre + half))
 
 
 def start_status(root: str | Path, members: pd.DataFrame) -> pd.Series:
@@ -757,7 +764,9 @@ def covers_note(manifest: dict[str, Any]) -> str:
     return (
         "Intervals are 95% and cover parameter uncertainty and the dice: every block of "
         f"{post['runs_per_draw']} runs draws its parameters from the posterior "
-        f"({post['samples']} samples) and the intervals resample whole blocks."
+        f"({post['samples']} samples); bootstrap intervals are the wider of resampling whole "
+        "blocks and resampling runs, and the Wilson intervals of probabilities count the runs "
+        "as fewer by how much the blocks differ."
     )
 
 
@@ -794,6 +803,13 @@ def definitions(manifest: dict[str, Any]) -> str:
         "events answered neither by the alliance nor by a pole's bilateral help; "
         "`alliance_unanswered_severity`: of events the alliance did not answer (unrequested "
         "ones included).",
+        "`level_*`, `vetoed`": "per run, the requests that got at most a statement or "
+        "consultations, a mission, a deployment (`level_deployment`), a standing "
+        "peacekeeping mission; `vetoed`: requests whose collective answer a member vetoed.",
+        "per member: `answered`, `requests`, `exited`, `exit_year`, `commitment_final`, "
+        "`w_<pole>_final`": "its requests answered and made; whether (0/1) and when it first "
+        "froze or withdrew during the run; its commitment to the alliance (0-1) and its "
+        "security-alignment weight on each pole in the end year.",
         "paired difference": "the mean over run indices i of (run i of the scenario minus "
         "run i of the reference); run i of every scenario shares its seed (common random "
         "numbers) and its parameter draw, so the difference is the scenario's effect "
