@@ -948,8 +948,8 @@ def _means_markdown(means: pd.DataFrame) -> pd.DataFrame:
                 for m, lo, hi in means[["mean", "ci_low", "ci_high"]].to_numpy()
             ],
             "median": means["median"],
-            "5% of runs below": means["p05"],
-            "5% of runs above": means["p95"],
+            "5th percentile of runs": means["p05"],
+            "95th percentile of runs": means["p95"],
             "runs": means["runs"],
         }
     )
@@ -1057,7 +1057,11 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         f"{_covers_short(posterior)})",
         "",
         "Each run is compared with the reference run of the same index (common random numbers)"
-        + ("; the bootstrap resamples whole parameter draws" if posterior else "")
+        + (
+            "; the interval is the wider of resampling whole parameter draws and resampling runs"
+            if posterior
+            else ""
+        )
         + ". `sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
         "",
         _markdown(tables["paired"].rename(columns={"figure": "measure"}))
