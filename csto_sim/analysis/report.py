@@ -812,8 +812,9 @@ def definitions(manifest: dict[str, Any]) -> str:
         "security-alignment weight on each pole in the end year.",
         "paired difference": "the mean over run indices i of (run i of the scenario minus "
         "run i of the reference); run i of every scenario shares its seed (common random "
-        "numbers) and its parameter draw, so the difference is the scenario's effect "
-        "without the noise the runs share.",
+        "numbers)"
+        + (" and its parameter draw" if manifest.get("posterior") else "")
+        + ", so the difference is the scenario's effect without the noise the runs share.",
     }
     return "\n".join(f"- **{k}**: {v}" for k, v in items.items())
 
