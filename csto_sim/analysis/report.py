@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pandas as pd
 from csto_sim.core.scenario import Scenario
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.ensemble import run_ensemble
-from csto_sim.experiments.results import read_manifest, read_table
+from csto_sim.experiments.results import ResultsError, read_manifest, read_table
 
 
 class UnknownReference(ValueError):
@@ -46,11 +45,12 @@ def member_status_table(members: pd.DataFrame) -> pd.DataFrame:
 
 
 def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, median and 5-95% range of the outcome figures per scenario (successful runs only)."""
+    """Mean, median and 5-95% range of the outcome figures per scenario (successful runs
+    only); ``collapsed`` is 0/1 per run, so its mean is the probability of collapse."""
     ok = runs[runs["status"] == "ok"]
     rows = []
     for name, group in ok.groupby("scenario", sort=False):
-        for fig in OUTCOME_FIGURES:
+        for fig in (*OUTCOME_FIGURES, "collapsed"):
             values = group[fig].astype(float).dropna()
             rows.append(
                 {
@@ -62,16 +62,6 @@ def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
                     "p95": values.quantile(0.95) if len(values) else np.nan,
                 }
             )
-        rows.append(
-            {
-                "scenario": name,
-                "figure": "collapsed",
-                "mean": group["collapsed"].astype(float).mean(),
-                "median": np.nan,
-                "p05": np.nan,
-                "p95": np.nan,
-            }
-        )
     return pd.DataFrame(rows)
 
 
@@ -167,6 +157,35 @@ def _pairs(runs: pd.DataFrame, reference: str):
             yield name, ref, other, common
 
 
+def _blocks(frame: pd.DataFrame) -> np.ndarray:
+    """The resampling block of each run: its posterior ``draw`` (runs sharing one parameter
+    sample are resampled together), else the run itself."""
+    if "draw" in frame and frame["draw"].notna().all():
+        return frame["draw"].to_numpy()
+    return np.arange(len(frame))
+
+
+def _boot_interval(
+    d: np.ndarray, blocks: np.ndarray, rng: np.random.Generator, n_boot: int
+) -> tuple[float, float]:
+    """95% percentile interval of the mean of ``d`` (finite values) by bootstrap: the wider
+    of resampling whole blocks (runs sharing a posterior draw) and resampling runs, so that
+    a few draws never give an interval narrower than independent runs would."""
+    keep = np.isfinite(d)
+    values = d[keep]
+    low, high = np.inf, -np.inf
+    for groups in {len(np.unique(blocks[keep])), len(values)}:
+        codes = np.arange(len(values)) if groups == len(values) else pd.factorize(blocks[keep])[0]
+        sums = np.bincount(codes, weights=values)
+        counts = np.bincount(codes).astype(float)
+        pick = rng.integers(0, len(sums), size=(n_boot, len(sums)))
+        with np.errstate(invalid="ignore", divide="ignore"):  # a resample may hold no value
+            means = sums[pick].sum(axis=1) / counts[pick].sum(axis=1)
+        low = min(low, float(np.nanquantile(means, 0.025)))
+        high = max(high, float(np.nanquantile(means, 0.975)))
+    return low, high
+
+
 def paired_differences(
     runs: pd.DataFrame,
     reference: str,
@@ -177,14 +196,16 @@ def paired_differences(
     """Mean difference to the reference scenario, run by run, with 95% bootstrap intervals.
 
     Runs with the same index share their random draws (common random numbers), so the
-    paired difference removes the noise the scenarios share. The table also gives the
-    standard deviation of the paired and of the unpaired differences, which shows how
-    much variance the pairing removes.
+    paired difference removes the noise the scenarios share. Over a posterior (a ``draw``
+    column) the bootstrap also resamples whole draws and keeps the wider interval, so it
+    carries the uncertainty of sampling the parameters as well as the dice. The table also gives the standard
+    deviation of the paired and of the unpaired differences, which shows how much
+    variance the pairing removes.
     """
     rng = np.random.default_rng(seed)
     rows = []
     for name, ref, other, common in _pairs(runs, reference):
-        draws = rng.integers(0, len(common), size=(n_boot, len(common)))
+        blocks = _blocks(other.loc[common])
         for fig in figures:
             a = other.loc[common, fig].astype(float).to_numpy()
             b = ref.loc[common, fig].astype(float).to_numpy()
@@ -192,9 +213,7 @@ def paired_differences(
             keep = np.isfinite(d)
             if not keep.any():
                 continue
-            with warnings.catch_warnings():  # a resample may hold no finite value (NaN then)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                d_boot = np.nanmean(np.where(keep[draws], d[draws], np.nan), axis=1)
+            low, high = _boot_interval(d, blocks, rng, n_boot)
             unpaired = np.nanstd(a) ** 2 + np.nanstd(b) ** 2
             rows.append(
                 {
@@ -203,8 +222,8 @@ def paired_differences(
                     "figure": fig,
                     "reference_mean": float(b[keep].mean()),
                     "mean_difference": float(d[keep].mean()),
-                    "ci_low": float(np.nanquantile(d_boot, 0.025)),
-                    "ci_high": float(np.nanquantile(d_boot, 0.975)),
+                    "ci_low": low,
+                    "ci_high": high,
                     "sd_paired": float(d[keep].std()),
                     "sd_unpaired": float(np.sqrt(unpaired)),
                     "runs": int(keep.sum()),
@@ -304,9 +323,10 @@ def member_paired_differences(
     ]
     wide = m.pivot_table(index=["scenario", "run"], columns="member", values=figures, dropna=False)
     wide.columns = [f"{member}|{figure}" for figure, member in wide.columns]
-    ok = runs.loc[runs["status"] == "ok", ["scenario", "run", "status"]]
+    keys = ["scenario", "run", "status", *(["draw"] if "draw" in runs else [])]
+    ok = runs.loc[runs["status"] == "ok", keys]
     wide = ok.merge(wide.reset_index(), on=["scenario", "run"])
-    out = paired_differences(wide, reference, tuple(wide.columns[3:]), n_boot)
+    out = paired_differences(wide, reference, tuple(wide.columns[len(keys) :]), n_boot)
     if out.empty:
         return out
     split = out["figure"].str.split("|", n=1, expand=True)
@@ -402,6 +422,418 @@ def lever_effects(
     return "\n".join(lines)
 
 
+Z95 = 1.959963984540054
+"""The standard normal quantile of a two-sided 95% interval."""
+
+
+def proportion_interval(hits: np.ndarray, blocks: np.ndarray | None = None) -> tuple[float, ...]:
+    """A probability (share of runs) and its 95% Wilson score interval.
+
+    With ``blocks`` (the posterior draw of each run) the number of runs is divided by the
+    design effect of runs sharing a draw (the variance of the share over blocks against
+    that of independent runs, at least 1), so the interval carries the uncertainty of
+    sampling the parameters as well as the dice.
+    """
+    x = np.asarray(hits, dtype=float)
+    keep = np.isfinite(x)
+    x = x[keep]
+    n = len(x)
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    p = float(x.mean())
+    n_eff = float(n)
+    if blocks is not None and 0.0 < p < 1.0:
+        codes, _ = pd.factorize(np.asarray(blocks)[keep])
+        sums, sizes = np.bincount(codes, weights=x), np.bincount(codes)
+        g = len(sums)
+        if g > 1:
+            var_blocks = g / (g - 1) * np.sum((sums - p * sizes) ** 2) / n**2
+            n_eff = n / max(1.0, var_blocks / (p * (1 - p) / n))
+    z2 = Z95**2 / n_eff
+    centre = (p + z2 / 2) / (1 + z2)
+    half = Z95 * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff)) / (1 + z2)
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    return (p, low, 1.0 if p == 1.0 else min(1.0, centre + half))
+
+
+def start_status(root: str | Path, members: pd.DataFrame) -> pd.Series:
+    """Each member's status in the first year of its run's projection, aligned with
+    ``members`` (one entry per row), from the ``timeseries`` table (its first step of the
+    scenario's own span): a scenario that continues a history starts each run where that
+    history run ended. Missing (None) without a ``timeseries`` table."""
+    keys = ["scenario", "run", "member"]
+    manifest = read_manifest(root)
+    where = {"period": "scenario"} if manifest.get("with_history") else {"step": 0}
+    try:
+        ts = read_table(root, "timeseries", [*keys, "step", "status"], where)
+    except ResultsError:
+        return pd.Series(None, index=members.index, dtype=object)
+    first = ts.groupby("scenario")["step"].transform("min")
+    ts = ts[ts["step"] == first].drop(columns="step")
+    merged = members[keys].merge(ts, on=keys, how="left")
+    return pd.Series(merged["status"].to_numpy(), index=members.index, dtype=object)
+
+
+MEMBER_PATHS: dict[str, str] = {
+    "frozen_at_start": "frozen at the start",
+    "withdrawn_at_start": "withdrawn at the start",
+    "froze": "froze during the run",
+    "withdrew": "withdrew during the run",
+    "ends_frozen": "frozen at the end",
+    "ends_withdrawn": "withdrawn at the end",
+}
+"""What can happen to a member's membership in a run (columns of :func:`member_paths`)."""
+
+
+def _path_flags(members: pd.DataFrame, start: pd.Series) -> pd.DataFrame:
+    """0/1 per run and member for each of :data:`MEMBER_PATHS`."""
+    end = members["status_final"]
+    known = start.notna()
+    return pd.DataFrame(
+        {
+            "frozen_at_start": start.eq("frozen").where(known),
+            "withdrawn_at_start": start.eq("withdrawn").where(known),
+            "froze": members["frozen_year"].notna(),
+            "withdrew": members["withdrawn_year"].notna(),
+            "ends_frozen": end.eq("frozen"),
+            "ends_withdrawn": end.eq("withdrawn"),
+        },
+        index=members.index,
+    ).astype(float)
+
+
+def member_paths(members: pd.DataFrame, start: pd.Series, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and member, the probability (share of successful runs) of each of
+    :data:`MEMBER_PATHS`, with 95% intervals (:func:`proportion_interval`, by posterior
+    draw when there is one): one row per scenario, member and path."""
+    ok = runs.loc[runs["status"] == "ok", ["scenario", "run", *_draw_column(runs)]]
+    flags = pd.concat([members[["scenario", "run", "member"]], _path_flags(members, start)], axis=1)
+    flags = flags.merge(ok, on=["scenario", "run"])
+    rows = []
+    for (name, member), group in flags.groupby(["scenario", "member"], sort=False):
+        blocks = group["draw"].to_numpy() if "draw" in group else None
+        for path in MEMBER_PATHS:
+            p, low, high = proportion_interval(group[path].to_numpy(), blocks)
+            rows.append(
+                {"scenario": name, "member": member, "path": path, "p": p}
+                | {"ci_low": low, "ci_high": high}
+            )
+    return pd.DataFrame(rows)
+
+
+def _draw_column(runs: pd.DataFrame) -> list[str]:
+    return ["draw"] if "draw" in runs and runs["draw"].notna().all() else []
+
+
+def collapse_table(runs: pd.DataFrame, years: dict[str, float], start: float) -> pd.DataFrame:
+    """Per scenario, the probability that the alliance has collapsed at the start of the
+    projection and before each named year, with 95% intervals (:func:`proportion_interval`)."""
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for name, group in ok.groupby("scenario", sort=False):
+        blocks = group["draw"].to_numpy() if _draw_column(group) else None
+        year = group["collapse_year"].astype(float)
+        checks = {"at_start": year <= start + 1e-9} | {k: year < y for k, y in years.items()}
+        for label, hit in checks.items():
+            p, low, high = proportion_interval(hit.to_numpy(), blocks)
+            rows.append({"scenario": name, "when": label, "p": p, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def mean_table(runs: pd.DataFrame, figures: tuple[str, ...] = OUTCOME_FIGURES) -> pd.DataFrame:
+    """Per scenario and measure: the mean over runs with its 95% interval (block bootstrap,
+    by posterior draw when there is one), the median and the 5-95% range of the runs."""
+    ok = runs[runs["status"] == "ok"]
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, group in ok.groupby("scenario", sort=False):
+        blocks = _blocks(group)
+        for fig in figures:
+            v = group[fig].astype(float).to_numpy()
+            if not np.isfinite(v).any():
+                continue
+            low, high = _boot_interval(v, blocks, rng, 2000)
+            rows.append(
+                {
+                    "scenario": name,
+                    "measure": fig,
+                    "mean": float(np.nanmean(v)),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "median": float(np.nanmedian(v)),
+                    "p05": float(np.nanquantile(v, 0.05)),
+                    "p95": float(np.nanquantile(v, 0.95)),
+                    "runs": int(np.isfinite(v).sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _flat(tree: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """A nested mapping as {key path: leaf} (lists are leaves)."""
+    if isinstance(tree, dict):  # an empty table has no settings
+        return {k: v for key, sub in tree.items() for k, v in _flat(sub, (*path, str(key))).items()}
+    return {path: tree}
+
+
+def _short_value(value: Any, limit: int = 48) -> str:
+    """A setting's value in a few characters (numbers with 4 significant digits)."""
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_short_value(v, limit) for v in value) + "]"
+    elif isinstance(value, dict):  # an added table: its short entries
+        shown = [f"{k} {_short_value(v)}" for k, v in value.items() if v not in ("", None, {}, [])]
+        text = ", ".join(x for x in shown if len(x) <= 28)
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+SKIP_IN_DIFF: tuple[str, ...] = ("name", "description", "source", "targets")
+"""Top-level scenario keys that do not change a run (left out of the settings diff)."""
+
+
+def setting_changes(reference: dict[str, Any], other: dict[str, Any], limit: int = 5) -> str:
+    """What a resolved scenario sets differently from the reference, in short: each key
+    path with its reference and its own value; tables only one of them has are named by
+    their parent (``events`` +name, -name). At most ``limit`` entries, then how many more."""
+    ref = {k: v for k, v in reference.items() if k not in SKIP_IN_DIFF}
+    own = {k: v for k, v in other.items() if k not in SKIP_IN_DIFF}
+    changed: dict[str, str] = {}
+    grouped: dict[str, list[str]] = {}
+    for path in sorted(set(_flat(ref)) | set(_flat(own))):
+        a, b = _lookup(ref, path), _lookup(own, path)
+        if a == b:
+            continue
+        top = _first_missing(ref, own, path)
+        if top == path and a is not _MISSING and b is not _MISSING:
+            changed[".".join(path)] = f"{_short_value(a)} -> {_short_value(b)}"
+        else:
+            sign = "+" if _lookup(ref, top) is _MISSING else "-"
+            names = grouped.setdefault(".".join(top[:-1]) or "(top level)", [])
+            if sign + top[-1] not in names:
+                names.append(sign + top[-1])
+    entries = [f"`{k}` {v}" for k, v in changed.items()]
+    entries += [
+        f"`{parent}` {', '.join(_short_value(n, 40) for n in names[:4])}"
+        + (f" (+{len(names) - 4} more)" if len(names) > 4 else "")
+        for parent, names in grouped.items()
+    ]
+    if not entries:
+        return "(none: the same settings)"
+    more = len(entries) - limit
+    return "; ".join(entries[:limit]) + (f"; and {more} more" if more > 0 else "")
+
+
+_MISSING = object()
+
+
+def _lookup(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return _MISSING
+        tree = tree[key]
+    return tree
+
+
+def _first_missing(a: dict, b: dict, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The shortest prefix of ``path`` that one of the two trees lacks (else the path)."""
+    for i in range(1, len(path) + 1):
+        if _lookup(a, path[:i]) is _MISSING or _lookup(b, path[:i]) is _MISSING:
+            return path[:i]
+    return path
+
+
+def scenario_table(manifest: dict[str, Any], reference: str) -> pd.DataFrame:
+    """One row per scenario: its name, its ``description`` and what it sets differently
+    from the reference scenario."""
+    spec = {s["name"]: s["contents"] for s in manifest["scenarios"]}
+    return pd.DataFrame(
+        {
+            "scenario": name,
+            "description": contents.get("description") or "(no description)",
+            f"differs from {reference}": "(the reference)"
+            if name == reference
+            else setting_changes(spec[reference], contents),
+        }
+        for name, contents in spec.items()
+    )
+
+
+FRAGMENTATION: tuple[str, ...] = ("collapsed", "n_withdrawn_final")
+"""How the headline ranks fragmentation: the chance of collapse first, then the number of
+members withdrawn at the end."""
+
+
+def _interval(r: Any, digits: int = 2) -> str:
+    return f"{r.mean_difference:+.{digits}f} [{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]"
+
+
+def headline(
+    runs: pd.DataFrame,
+    paired: pd.DataFrame,
+    collapse: pd.DataFrame,
+    reference: str,
+    covers: str,
+    span: tuple[float, float] = (np.nan, np.nan),
+) -> str:
+    """The report's opening paragraph: which scenario fragments the alliance most against
+    the reference (a clearly higher chance of collapse first, then clearly more members
+    withdrawn at the end; "clearly": the 95% interval of the paired difference excludes
+    zero), by how much, and whether it differs from the runner-up; or that none does."""
+    first = collapse[collapse["when"] == "by_end"].set_index("scenario")
+
+    def level(name: str) -> str:
+        r = first.loc[name]
+        return f"{r.p:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+
+    frag = paired[paired["figure"].isin(FRAGMENTATION)]
+    covers = (
+        f"Fragmentation is ranked by the chance that the alliance collapses between "
+        f"{span[0]:g} and {span[1]:g}, then by the number of members withdrawn in {span[1]:g}, "
+        f"each as a paired difference against {reference}. {covers}"
+    )
+    if frag.empty:
+        return f"Only one scenario ({reference}): nothing to compare. {covers}"
+    wide = frag.pivot(index="scenario", columns="figure", values="ci_low")
+    mean = frag.pivot(index="scenario", columns="figure", values="mean_difference")
+    clear_up = wide.gt(0)
+    worse = clear_up.any(axis=1)
+    lower = frag[frag["ci_high"] < 0]
+    if not worse.any():
+        text = (
+            f"No scenario fragments the alliance more than {reference}: none raises the "
+            "chance of collapse or the number of members withdrawn at the end by more than "
+            f"its 95% interval (collapse under {reference}: {level(reference)})."
+        )
+        if len(lower):
+            names = ", ".join(dict.fromkeys(lower["scenario"]))
+            text += f" Fragmentation is clearly lower under {names}."
+        return f"{text} {covers}"
+    order = pd.DataFrame(
+        {
+            "collapse_clear": clear_up.get("collapsed", False),
+            **{f: mean.get(f, 0.0) for f in FRAGMENTATION},
+        }
+    )[worse]
+    order = order.sort_values(["collapse_clear", *FRAGMENTATION], ascending=False)
+    top = order.index[0]
+    mine = frag[frag["scenario"] == top].set_index("figure")
+    parts = []
+    if "collapsed" in mine.index:
+        r = mine.loc["collapsed"]
+        parts.append(
+            f"the chance that the alliance collapses is {level(top)} against {level(reference)} "
+            f"under {reference}, a paired difference of {_interval(r)}"
+            + ("" if r.ci_low > 0 or r.ci_high < 0 else " (an interval that includes zero)")
+        )
+    if "n_withdrawn_final" in mine.index:
+        parts.append(
+            f"members withdrawn at the end change by {_interval(mine.loc['n_withdrawn_final'])}"
+        )
+    text = f"**{top}** fragments the alliance most, against {reference}: " + "; ".join(parts) + "."
+    if len(order) > 1:
+        text += " " + _runner_up(runs, top, order.index[1], bool(order.iloc[0]["collapse_clear"]))
+    return f"{text} {covers}"
+
+
+def _runner_up(runs: pd.DataFrame, top: str, second: str, by_collapse: bool) -> str:
+    """Whether the most fragmenting scenario differs from the next one, paired run by run."""
+    fig = "collapsed" if by_collapse else "n_withdrawn_final"
+    both = runs[runs["scenario"].isin([top, second])]
+    d = paired_differences(both, second, (fig,))
+    r = next(d.itertuples())
+    what = "the chance of collapse" if by_collapse else "members withdrawn at the end"
+    if r.ci_low > 0:
+        return f"It exceeds the next, {second}, by {_interval(r)} in {what}."
+    return (
+        f"It does not differ from the next, {second}, by more than the interval "
+        f"({what}: {_interval(r)}): the two fragment the alliance about as much."
+    )
+
+
+def covers_note(manifest: dict[str, Any]) -> str:
+    """What the intervals of the report cover, in one sentence."""
+    post = manifest.get("posterior")
+    if not post:
+        return (
+            "Intervals are 95% and cover the dice (Monte-Carlo variation) only: every run "
+            "uses each scenario's own parameters (`--posterior none`)."
+        )
+    return (
+        "Intervals are 95% and cover parameter uncertainty and the dice: every block of "
+        f"{post['runs_per_draw']} runs draws its parameters from the posterior "
+        f"({post['samples']} samples); bootstrap intervals are the wider of resampling whole "
+        "blocks and resampling runs, and the Wilson intervals of probabilities count the runs "
+        "as fewer by how much the blocks differ."
+    )
+
+
+def definitions(manifest: dict[str, Any]) -> str:
+    """The measures the report uses, defined as the model computes them."""
+    spec = manifest["scenarios"][0]["contents"]
+    n_min = spec.get("parameters", {}).get("collapse_min_active", "`collapse_min_active`")
+    leader = spec.get("alliance", {}).get("leader", "the leader")
+    items = {
+        "cohesion (`cohesion_final`)": "an index in [0, 1] at the end year: the share of "
+        f"members other than {leader} that are active, times the mean of (a) the active "
+        f"members' mean security-alignment weight on {leader}'s pole and (b) one minus the "
+        "mean distance (total variation) between the active members' security alignments.",
+        "collapse (`collapsed`)": f"at some recorded time of the projection, its first year "
+        f"included, fewer than {n_min} members other than {leader} are active; the "
+        "probability of collapse is the share of runs where this happens (members may "
+        "return afterwards).",
+        "active, frozen, withdrawn": "a member's status: active takes full part; frozen has "
+        "suspended its participation but stays a member; withdrawn has left (it may "
+        "return). `n_active_final`, `n_frozen_final`, `n_withdrawn_final` count the members "
+        f"({leader} included) in each status at the end year.",
+        "frozen / withdrawn at the start": "the member's status in the first year of the "
+        "projection: a scenario that continues a history starts each run where its history "
+        "run ended, so this differs between runs.",
+        "froze / withdrew during the run": "the member entered that status at some step "
+        "after the start (a member frozen from the start has not frozen; it counts once it "
+        "withdraws, or returns and freezes again).",
+        "requests, responses, `response_rate`": "per run, the members' requests for help, "
+        "those the alliance answered (a deployment or more, or a mediation mission for a "
+        "clash between members under a charter with mediation) and responses / requests "
+        "(runs without requests left out); `clash_answer_rate`: the same for border "
+        "clashes, incursions and clashes between members.",
+        "`unanswered_severity`": "per run, the summed severity (each threat event 0-1) of "
+        "events answered neither by the alliance nor by a pole's bilateral help; "
+        "`alliance_unanswered_severity`: of events the alliance did not answer (unrequested "
+        "ones included).",
+        "`level_*`, `vetoed`": "per run, the requests that got at most a statement or "
+        "consultations, a mission, a deployment (`level_deployment`), a standing "
+        "peacekeeping mission; `vetoed`: requests whose collective answer a member vetoed.",
+        "per member: `answered`, `requests`, `exited`, `exit_year`, `commitment_final`, "
+        "`w_<pole>_final`": "its requests answered and made; whether (0/1) and when it first "
+        "froze or withdrew during the run; its commitment to the alliance (0-1) and its "
+        "security-alignment weight on each pole in the end year.",
+        "paired difference": "the mean over run indices i of (run i of the scenario minus "
+        "run i of the reference); run i of every scenario shares its seed (common random "
+        "numbers)"
+        + (" and its parameter draw" if manifest.get("posterior") else "")
+        + ", so the difference is the scenario's effect without the noise the runs share.",
+    }
+    return "\n".join(f"- **{k}**: {v}" for k, v in items.items())
+
+
+def _with_interval(p: float, low: float, high: float) -> str:
+    return f"{p:.2f} [{low:.2f}, {high:.2f}]" if np.isfinite(p) else "n/a"
+
+
+def _paths_markdown(paths: pd.DataFrame) -> pd.DataFrame:
+    """The member paths as one row per scenario and member, each cell "p [low, high]"."""
+    cells = paths.assign(
+        cell=[_with_interval(*r) for r in paths[["p", "ci_low", "ci_high"]].to_numpy()]
+    )
+    wide = cells.pivot_table(
+        index=["scenario", "member"], columns="path", values="cell", aggfunc="first", sort=False
+    )
+    return wide[list(MEMBER_PATHS)].rename(columns=MEMBER_PATHS).reset_index()
+
+
 def _clear(paired: pd.DataFrame) -> pd.DataFrame:
     """The paired differences whose 95% intervals exclude zero."""
     return paired[(paired["ci_low"] > 0) | (paired["ci_high"] < 0)]
@@ -420,7 +852,11 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 def comparison(
     root: str | Path, reference: str | None = None, horizon: float = HORIZON
 ) -> dict[str, pd.DataFrame]:
-    """The comparison tables of a results folder (outcomes, exits, collapse, responses, paired differences)."""
+    """The comparison tables of a results folder: ``outcomes`` (over runs), ``means`` (with
+    intervals), ``paths`` (what happened to each member's membership), ``collapse``
+    (probabilities with intervals), ``exits`` (first freeze or withdrawal during the run,
+    by year), ``responses``, ``paired``, ``paired_members``, ``uncertainty`` and
+    ``scenarios``."""
     runs = read_table(root, "runs")
     members = read_table(root, "members")
     manifest = read_manifest(root)
@@ -430,12 +866,15 @@ def comparison(
         raise UnknownReference(
             f"no scenario named {reference!r} in {root} (have: {', '.join(names)})"
         )
-    end = max(s["contents"]["time"]["end"] for s in manifest["scenarios"])
+    first, end = projection_span(manifest)
     years = {f"by_{horizon:g}": horizon, "by_end": end + 1e-9}
     return {
+        "scenarios": scenario_table(manifest, reference),
         "outcomes": outcome_table(runs),
+        "means": mean_table(runs),
+        "paths": member_paths(members, start_status(root, members), runs),
+        "collapse": collapse_table(runs, years, first),
         "exits": exit_probabilities(members, years),
-        "collapse": collapse_probabilities(runs, years),
         "responses": response_rates(runs),
         "paired": paired_differences(runs, reference),
         "paired_members": member_paired_differences(members, runs, reference),
@@ -443,16 +882,32 @@ def comparison(
     }
 
 
+def projection_span(manifest: dict[str, Any]) -> tuple[float, float]:
+    """The first and the last year of the scenarios' projections (earliest start, latest end)."""
+    times = [s["contents"]["time"] for s in manifest["scenarios"]]
+    return min(t["start"] for t in times), max(t["end"] for t in times)
+
+
 def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """All comparison figures as one tidy table (scenario, figure, statistic, value) for summary.csv."""
     parts = []
     out = tables["outcomes"].melt(id_vars=["scenario", "figure"], var_name="statistic")
     parts.append(out)
+    means = tables["means"].drop(columns=["median", "p05", "p95", "runs"])
+    means = means.rename(columns={"measure": "figure"})
+    means = means.melt(id_vars=["scenario", "figure"], var_name="statistic")
+    means["statistic"] = "mean_" + means["statistic"].str.replace("mean", "value")
+    parts.append(means)
     ex = tables["exits"].melt(id_vars=["scenario", "member"], var_name="statistic")
     ex["figure"] = "p_exit_" + ex.pop("member")
     parts.append(ex)
-    col = tables["collapse"].melt(id_vars=["scenario"], var_name="statistic")
+    paths = tables["paths"].melt(id_vars=["scenario", "member", "path"], var_name="statistic")
+    paths["figure"] = paths.pop("member") + " " + paths.pop("path")
+    parts.append(paths)
+    col = tables["collapse"].melt(id_vars=["scenario", "when"], var_name="statistic")
     col["figure"] = "p_collapse"
+    col["statistic"] = col.pop("when") + "_" + col["statistic"].str.replace("p", "value")
+    col["statistic"] = col["statistic"].str.replace("_value", "")
     parts.append(col)
     resp = tables["responses"].melt(id_vars=["scenario"], var_name="figure")
     resp["statistic"] = "total"
@@ -483,34 +938,98 @@ def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[["scenario", "figure", "statistic", "value"]]
 
 
+def _means_markdown(means: pd.DataFrame) -> pd.DataFrame:
+    """The mean table with "mean [low, high]" cells and the spread over runs."""
+    return pd.DataFrame(
+        {
+            "scenario": means["scenario"],
+            "measure": means["measure"],
+            "mean [95% interval]": [
+                f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+                for m, lo, hi in means[["mean", "ci_low", "ci_high"]].to_numpy()
+            ],
+            "median": means["median"],
+            "5th percentile of runs": means["p05"],
+            "95th percentile of runs": means["p95"],
+            "runs": means["runs"],
+        }
+    )
+
+
+def _collapse_markdown(collapse: pd.DataFrame, first: float, horizon: float) -> pd.DataFrame:
+    labels = {"at_start": f"collapsed at the start ({first:g})", "by_end": "by the end year"}
+    cells = collapse.assign(
+        cell=[_with_interval(*r) for r in collapse[["p", "ci_low", "ci_high"]].to_numpy()],
+        when=collapse["when"].map(lambda w: labels.get(w, w.replace("by_", "before "))),
+    )
+    wide = cells.pivot_table(
+        index="scenario", columns="when", values="cell", aggfunc="first", sort=False
+    )
+    return wide[list(dict.fromkeys(cells["when"]))].reset_index()
+
+
+DIFFERENCES_FIGURE = "figures/differences.png"
+"""The figure of the headline outcomes' paired differences (drawn by ``csto-sim compare``
+and ``csto-sim plot``)."""
+
+
 def write_report(root: str | Path, reference: str | None = None, horizon: float = HORIZON) -> str:
     """Write ``report.md`` and ``summary.csv`` into a results folder and return the report text."""
     root = Path(root)
     tables = comparison(root, reference, horizon)
     manifest = read_manifest(root)
     reference = reference or manifest["scenarios"][0]["name"]
-    runs = read_table(root, "runs", ["scenario", "status"])
+    runs = read_table(root, "runs")
     failed = int((runs["status"] == "error").sum())
+    first, end = projection_span(manifest)
+    covers = covers_note(manifest)
+    posterior = bool(manifest.get("posterior"))
+    spec = manifest["scenarios"][0]["contents"]
     text = [
         "# csto-sim comparison report",
         "",
-        f"Scenarios: {', '.join(s['name'] for s in manifest['scenarios'])}; {manifest['runs']} runs each, "
-        f"seed {manifest['seed']} (run i of every scenario shares its random draws)."
+        headline(runs, tables["paired"], tables["collapse"], reference, covers, (first, end)),
+        f"The paired differences of the headline outcomes are drawn in `{DIFFERENCES_FIGURE}`.",
+        "",
+        f"Projection from {first:g} to {end:g} (the end year); scenarios: "
+        f"{', '.join(s['name'] for s in manifest['scenarios'])}; {manifest['runs']} runs each, "
+        f"seed {manifest['seed']} (run i of every scenario shares its random draws"
+        + (" and its parameter draw" if posterior else "")
+        + f"); reference: {reference}."
         + (f" {failed} runs failed and are left out." if failed else ""),
         "",
         uncertainty_note(manifest),
         "",
-        "## Outcome figures per scenario (over runs)",
+        "## Scenarios",
         "",
-        _markdown(tables["outcomes"]),
+        _markdown(tables["scenarios"]),
         "",
-        f"## Probability that a member has frozen or withdrawn (by {horizon:g} and by the end year)",
+        "## Measures",
         "",
-        _markdown(tables["exits"]),
+        definitions(manifest),
         "",
-        "## Probability of collapse (fewer than the minimum of active members besides the leader)",
+        f"## Collapse (probability [95% interval]; {_covers_short(posterior)})",
         "",
-        _markdown(tables["collapse"]),
+        _markdown(_collapse_markdown(tables["collapse"], first, horizon)),
+        "",
+        f"## What happened to each member's membership (probability [95% interval]; "
+        f"{_covers_short(posterior)})",
+        "",
+        f"Members frozen or withdrawn in the first year of the projection ({first:g}) are "
+        "counted there, not as freezing or withdrawing during the run; the end-of-run "
+        f"shares are the status in {end:g}. `figures/exit_heatmap.png` draws the same numbers."
+        + (
+            " The start is n/a: the folder has no `timeseries` table."
+            if tables["paths"].query("path == 'frozen_at_start'")["p"].isna().all()
+            else ""
+        ),
+        "",
+        _markdown(_paths_markdown(tables["paths"])),
+        "",
+        f"## Outcome measures per scenario (mean over runs [95% interval of the mean; "
+        f"{_covers_short(posterior)}] and the spread of runs)",
+        "",
+        _markdown(_means_markdown(tables["means"])),
         "",
         "## Requests and responses (pooled over runs)",
         "",
@@ -525,30 +1044,37 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "Paired differences (run i against the reference's run i, which shares its random "
         "draws): first the outcomes a scenario names as its targets, then up to four others "
         "whose 95% bootstrap intervals exclude zero, the largest relative change first; the "
-        "intervals cover "
-        + ("parameter uncertainty and dice" if manifest.get("posterior") else "the dice only")
-        + ".",
+        f"intervals cover {_covers_short(posterior)}.",
         "",
         lever_effects(
             tables["paired"],
             tables["paired_members"],
             {sc["name"]: sc["contents"].get("targets", []) for sc in manifest["scenarios"]},
-            poles=manifest["scenarios"][0]["contents"]["poles"],
-            leader=manifest["scenarios"][0]["contents"]["alliance"]["leader"],
+            poles=spec["poles"],
+            leader=spec["alliance"]["leader"],
         ),
         "",
-        f"## Paired differences against {reference} (95% bootstrap intervals)",
+        f"## Paired differences against {reference} (95% bootstrap intervals; "
+        f"{_covers_short(posterior)})",
         "",
-        "Each run is compared with the reference run of the same index (common random numbers). "
-        "`sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
+        "Each run is compared with the reference run of the same index (common random numbers)"
+        + (
+            "; the interval is the wider of resampling whole parameter draws and resampling runs"
+            if posterior
+            else ""
+        )
+        + ". `sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
         "",
-        _markdown(tables["paired"]) if len(tables["paired"]) else "(only one scenario)",
+        _markdown(tables["paired"].rename(columns={"figure": "measure"}))
+        if len(tables["paired"])
+        else "(only one scenario)",
         "",
-        f"## Paired differences per member against {reference} (95% bootstrap intervals)",
+        f"## Paired differences per member against {reference} (95% bootstrap intervals; "
+        f"{_covers_short(posterior)})",
         "",
         "Only the differences whose intervals exclude zero; `summary.csv` holds them all.",
         "",
-        _markdown(_clear(tables["paired_members"]))
+        _markdown(_clear(tables["paired_members"]).rename(columns={"figure": "measure"}))
         if len(tables["paired_members"])
         else "(only one scenario)",
         "",
@@ -562,13 +1088,24 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
             "with the dice of a draw's few runs), `sd_parameters` the sd between draws and "
             "`sd_dice` the pooled sd of runs within a draw (the dice alone).",
             "",
-            _markdown(tables["uncertainty"]),
+            _markdown(tables["uncertainty"].rename(columns={"figure": "measure"})),
             "",
         ]
     report = "\n".join(text)
     (root / "report.md").write_text(report)
     summary_frame(tables).to_csv(root / "summary.csv", index=False)
     return report
+
+
+def write_summary(root: str | Path, reference: str | None = None) -> Path:
+    """Write only ``summary.csv`` (the numbers the figures draw) into a results folder."""
+    path = Path(root) / "summary.csv"
+    summary_frame(comparison(root, reference)).to_csv(path, index=False)
+    return path
+
+
+def _covers_short(posterior: bool) -> str:
+    return "parameters and dice" if posterior else "dice only"
 
 
 def compare(

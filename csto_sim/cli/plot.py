@@ -19,9 +19,13 @@ def add_parser(sub) -> None:
 
 
 def draw(root: Path, fmt: str, quiet: bool = False) -> int:
-    """Draw every figure of a results folder; print their paths unless ``quiet``."""
+    """Draw every figure of a results folder; print their paths unless ``quiet``. A folder
+    without ``summary.csv`` (made by ``run``) gets one first: some figures draw its numbers."""
+    from csto_sim.analysis.report import write_summary
     from csto_sim.viz.figures import plot_all
 
+    if not (root / "summary.csv").exists():
+        write_summary(root)
     paths = plot_all(root, fmt=fmt)
     if not quiet:
         for p in paths:

@@ -55,6 +55,7 @@ __all__ = [
     "Results",
     "cohesion_figure",
     "composition_figure",
+    "differences_figure",
     "exit_heatmap_figure",
     "fan_chart_figure",
     "network_figure",
@@ -363,63 +364,109 @@ def exit_shares(results: str | Path | Results) -> tuple[pd.DataFrame, pd.DataFra
     return out, withdrawn
 
 
-def _member_label(results: Results, member: str) -> str:
-    """A member's name, with its starting status if it does not start active (scenarios that
-    continue a history start each run where its history ended: no single starting status)."""
-    starts = {
-        results.contents(s)["members"][member].get("status") or "active"
-        for s in results.scenarios
-        if member in results.members(s) and not results.contents(s).get("history")
-    }
-    starts.discard("active")
-    if not starts:
-        return member
-    return f"{member}\n({'/'.join(sorted(STATUS_LABELS.get(x, x) for x in starts))} at start)"
+HEATMAP_PATHS: dict[str, str] = {
+    "frozen_at_start": f"{STATUS_LABELS['frozen']} at the start",
+    "withdrawn_at_start": f"{STATUS_LABELS['withdrawn']} at the start",
+    "froze": "froze during the run",
+    "withdrew": "withdrew during the run",
+}
+"""The membership paths of the exit heat map's panels (rows of ``summary.csv``, written by
+the report: ``"<member> <path>"`` with statistics ``p``, ``ci_low``, ``ci_high``)."""
+
+
+def _summary(res: Results) -> pd.DataFrame:
+    """``summary.csv`` of a results folder (written by the comparison report), or empty."""
+    path = res.root / "summary.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["scenario", "figure", "statistic", "value"])
+    return pd.read_csv(path, dtype={"scenario": str, "figure": str, "statistic": str})
+
+
+def member_path_shares(results: str | Path | Results) -> pd.DataFrame:
+    """The report's probabilities of each membership path with their 95% intervals, from
+    ``summary.csv``: columns ``member, scenario, path, p, ci_low, ci_high`` (empty without
+    a summary)."""
+    res = Results.open(results)
+    summary = _summary(res)
+    split = summary["figure"].str.rsplit(" ", n=1, expand=True)
+    if split.shape[1] < 2:
+        return pd.DataFrame(columns=["member", "scenario", "path", "p", "ci_low", "ci_high"])
+    rows = summary.assign(member=split[0], path=split[1])
+    rows = rows[
+        rows["path"].isin(list(HEATMAP_PATHS)) & rows["statistic"].isin(["p", "ci_low", "ci_high"])
+    ]
+    wide = rows.pivot_table(
+        index=["member", "scenario", "path"], columns="statistic", values="value", aggfunc="first"
+    )
+    return wide.reindex(columns=["p", "ci_low", "ci_high"]).reset_index()
+
+
+def _heat_panel(
+    ax: Axes,
+    cells: pd.DataFrame,
+    members: list[str],
+    scenarios: list[str],
+    cmap: mpl.colors.Colormap,
+) -> mpl.image.AxesImage:
+    """One panel of the exit heat map: members x scenarios, cells "p [low-high]"."""
+    grid = cells.pivot(index="member", columns="scenario", values="p")
+    grid = grid.reindex(index=members, columns=scenarios)
+    values = grid.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    bounds = cells.set_index(["member", "scenario"])
+    for (i, j), value in np.ndenumerate(values):
+        if np.isnan(value):
+            ax.text(j, i, "n/a", ha="center", va="center", color="0.4", fontsize="small")
+            continue
+        low, high = bounds.loc[(members[i], scenarios[j]), ["ci_low", "ci_high"]]
+        text = f"{100 * value:.0f}%\n[{100 * low:.0f}-{100 * high:.0f}]"
+        colour = text_colour(cmap(value))
+        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize="small")
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return image
 
 
 @styled
 def exit_heatmap_figure(results: str | Path | Results) -> Figure:
-    """Heat map (member x scenario) of the share of runs a member ends frozen or withdrawn."""
+    """Heat maps (member x scenario) of how often each member is frozen or withdrawn at the
+    start of the projection and how often it freezes or withdraws during it, each cell the
+    share of runs with its 95% interval: the numbers of the report (``summary.csv``)."""
     res = Results.open(results)
-    out, withdrawn = exit_shares(res)
-    n_rows, n_cols = out.shape
+    shares = member_path_shares(res)
+    members, scenarios = res.all_members, res.scenarios
+    n_rows, n_cols = len(members), len(scenarios)
     fig = Figure(
-        figsize=(max(7.0, 1.25 * n_cols + 3.2), max(4.0, 0.7 * n_rows + 2.4)), layout="constrained"
+        figsize=(max(10.0, 2.0 * (1.05 * n_cols + 1.6)), max(6.0, 2 * (0.55 * n_rows + 0.8) + 1.6)),
+        layout="constrained",
     )
-    ax = fig.subplots()
+    axes = fig.subplots(2, 2, sharex=True, sharey=True, squeeze=False).ravel()
     cmap = mpl.colormaps["YlOrBr"].with_extremes(bad="0.92")
-    image = ax.imshow(
-        np.ma.masked_invalid(out.to_numpy(dtype=float)),
-        cmap=cmap,
-        vmin=0,
-        vmax=1,
-        aspect="auto",
-    )
-    for (i, j), value in np.ndenumerate(out.to_numpy(dtype=float)):
-        if np.isnan(value):
-            ax.text(j, i, "n/a", ha="center", va="center", color="0.4")
+    image = None
+    rotate = {"rotation": 25, "ha": "right", "rotation_mode": "anchor"} if n_cols > 3 else {}
+    for ax, (path, title) in zip(axes, HEATMAP_PATHS.items(), strict=True):
+        ax.set_title(title)
+        cells = shares[shares["path"] == path]
+        if cells.empty:
+            _no_data(ax, "no summary.csv (run csto-sim compare)")
+            ax.set_axis_off()
             continue
-        text = _percent(value)
-        w = withdrawn.iat[i, j]
-        if w > 0:
-            text += f"\n(withdrawn {_percent(w)})"
-        ax.text(j, i, text, ha="center", va="center", color=text_colour(cmap(value)))
-    rotate = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if n_cols > 3 else {}
-    ax.set_xticks(range(n_cols), out.columns, **rotate)
-    ax.set_yticks(range(n_rows), [_member_label(res, m) for m in out.index])
-    ax.grid(False)
-    ax.set_xlabel("scenario")
-    ax.set_ylabel("member")
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    bar = fig.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0))
-    bar.set_label("share of runs frozen or withdrawn at the end (%)")
-    ends = sorted({res.span(s)[1] for s in res.scenarios})
-    end = f"{ends[0]:g}" if len(ends) == 1 else "the end year"
+        image = _heat_panel(ax, cells, members, scenarios, cmap)
+        ax.set_xticks(range(n_cols), scenarios, **rotate)
+        ax.set_yticks(range(n_rows), members)
+    if image is not None:
+        bar = fig.colorbar(
+            image, ax=list(axes), format=PercentFormatter(1.0, decimals=0), shrink=0.6
+        )
+        bar.set_label("share of runs")
+    first, end = res.full_span
+    covers = "parameters and dice" if res.manifest.get("posterior") else "dice only"
     _title(
         fig,
-        f"Share of runs in which a member ends frozen or withdrawn ({end})",
-        f"{res.runs_label()}; counted by the status at the end of each run, not by whether it ever left",
+        f"Frozen or withdrawn at the start ({first:g}), and freezes and withdrawals during "
+        f"the run (to {end:g})",
+        f"{res.runs_label()}; cell: share of runs [95% interval; {covers}]",
     )
     return fig
 
@@ -631,12 +678,101 @@ def levers_figure(results: str | Path | Results) -> Figure:
     return fig
 
 
+DIFFERENCE_PANELS: dict[str, str] = {
+    "collapsed": "chance of collapse",
+    "n_withdrawn_final": "members withdrawn at the end",
+    "n_frozen_final": "members frozen at the end",
+    "cohesion_final": "cohesion at the end (index 0-1)",
+    "response_rate": "share of requests answered",
+    "unanswered_severity": "severity left unanswered by anyone",
+}
+"""Outcomes of the differences figure (``runs`` columns) and their panel titles; outcomes
+the summary lacks are left out."""
+
+
+def _paired(res: Results) -> pd.DataFrame:
+    """The report's paired differences (``summary.csv``): one row per scenario and outcome
+    with ``paired_mean_difference``, ``paired_ci_low``, ``paired_ci_high``."""
+    summary = _summary(res)
+    paired = summary[summary["statistic"].str.startswith("paired_")]
+    if paired.empty:
+        return pd.DataFrame()
+    return paired.pivot_table(
+        index=["scenario", "figure"], columns="statistic", values="value", aggfunc="first"
+    ).reset_index()
+
+
+@styled
+def differences_figure(results: str | Path | Results) -> Figure:
+    """Each scenario's paired difference to the reference on the headline outcomes (collapse,
+    withdrawn, frozen and active members, cohesion, response rate, unanswered severity), with
+    the report's 95% intervals; one panel per outcome, in its own units."""
+    res = Results.open(results)
+    data = _paired(res)
+    panels = [f for f in DIFFERENCE_PANELS if not data.empty and f in set(data["figure"])]
+    others = [n for n in res.scenarios if not data.empty and n in set(data["scenario"])]
+    reference = next((n for n in res.scenarios if n not in others), "the reference")
+    rows, cols = _grid(max(len(panels), 1), 3)
+    fig = Figure(
+        figsize=(4.2 * cols + 1.6, rows * (0.5 * max(len(others), 2) + 1.0) + 1.4),
+        layout="constrained",
+    )
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    if not panels:
+        axes[0].set_visible(True)
+        _no_data(axes[0], "no paired differences (one scenario, or no summary.csv: run compare)")
+        return fig
+    styles = scenario_colours(res.scenarios)
+    y = np.arange(len(others))[::-1]
+    for ax, fig_name in zip(axes, panels, strict=False):
+        rows_of = data[data["figure"] == fig_name].set_index("scenario").reindex(others)
+        for yi, (name, r) in zip(y, rows_of.iterrows(), strict=True):
+            m, lo, hi = r["paired_mean_difference"], r["paired_ci_low"], r["paired_ci_high"]
+            if not np.isfinite(m):
+                continue
+            colour = styles[name][0]
+            face = colour if lo > 0 or hi < 0 else "white"
+            ax.errorbar(
+                m, yi, xerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3, mfc=face
+            )
+            ax.annotate(
+                f"{m:+.2f} [{lo:+.2f}, {hi:+.2f}]",
+                (m, yi),
+                xytext=(0, -11),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize="x-small",
+                color="0.25",
+                bbox={"fc": "white", "ec": "none", "pad": 0.4, "alpha": 0.8},
+            )
+        ax.axvline(0.0, color="black", lw=0.8)
+        level = rows_of["paired_reference_mean"].dropna()
+        ref = f" ({reference}: {level.iloc[0]:.2f})" if len(level) else ""
+        ax.set_title(DIFFERENCE_PANELS[fig_name] + ref, fontsize="medium")
+        ax.set_yticks(y, others)
+        ax.set_ylim(-0.8, len(others) - 0.4)
+        ax.grid(axis="y", visible=False)
+        ax.margins(x=0.15)
+    covers = "parameters and dice" if res.manifest.get("posterior") else "the dice only"
+    fig.supxlabel(f"paired difference to {reference} (scenario minus {reference}, run by run)")
+    _title(
+        fig,
+        f"How each scenario differs from {reference} (paired differences, 95% intervals)",
+        f"{res.runs_label()}; intervals cover {covers}; filled dot: the interval excludes zero",
+    )
+    return fig
+
+
 FIGURES: dict[str, Callable[[Results], Figure]] = {
     "cohesion": cohesion_figure,
     "outcomes": outcomes_figure,
     "exit_heatmap": exit_heatmap_figure,
     "responses": responses_figure,
     "levers": levers_figure,
+    "differences": differences_figure,
 }
 """Figures of all scenarios together, by file stem."""
 

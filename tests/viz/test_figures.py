@@ -52,7 +52,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _expected(names: list[str], fmt: str) -> set[str]:
     per_scenario = ("alignment_fan", "alignment_stack", "network")
     shared = {
-        f"{stem}.{fmt}" for stem in ("cohesion", "outcomes", "exit_heatmap", "responses", "levers")
+        f"{stem}.{fmt}"
+        for stem in ("cohesion", "outcomes", "exit_heatmap", "responses", "levers", "differences")
     }
     return shared | {f"{stem}_{n}.{fmt}" for stem in per_scenario for n in names}
 
