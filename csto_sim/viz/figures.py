@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
+from matplotlib.ticker import FormatStrFormatter, MultipleLocator, PercentFormatter
 
 from csto_sim.experiments.results import Results, read_manifest, weight_columns
 from csto_sim.viz.network import draw_network
@@ -221,44 +222,77 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
 # 2. Cohesion over time
 
 
+def _cohesion_quantiles(res: Results, name: str) -> pd.DataFrame:
+    """Cohesion quantiles (5%, 25%, 50%, 75%, 95%) over runs by year; empty without runs."""
+    data = res.read("alliance", ["year", "cohesion"], scenario=name)
+    if data.empty:
+        return pd.DataFrame()
+    return data.groupby("year")["cohesion"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+
+
+def _cohesion_band(ax: Axes, q: pd.DataFrame, colour: str, dash: object, label: str) -> None:
+    """A scenario's median line over its 50% and 90% bands."""
+    ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.12, lw=0)
+    ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
+    ax.plot(q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=label)
+
+
 @styled
 def cohesion_figure(results: str | Path | Results) -> Figure:
-    """Alliance cohesion over time, scenarios overlaid: median and 90% band across runs."""
+    """Alliance cohesion over time: one panel per scenario, each drawn over the reference (the
+    first scenario) in grey, so that scenarios with the same path stay visible."""
     res = Results.open(results)
-    fig = Figure(figsize=(9, 5.6), layout="constrained")
-    ax = fig.subplots()
-    styles = scenario_colours(res.scenarios)
-    drawn = 0
-    for name in res.scenarios:
-        data = res.read("alliance", ["year", "cohesion"], scenario=name)
-        if data.empty:
-            continue
-        drawn += 1
-        q = data.groupby("year")["cohesion"].quantile([0.05, 0.5, 0.95]).unstack()
+    names = res.scenarios
+    styles = scenario_colours(names)
+    quant = {name: _cohesion_quantiles(res, name) for name in names}
+    fig, axes = _small_multiples(len(names), width=3.8, height=2.5)
+    reference = quant[names[0]]
+    for ax, name in zip(axes, names, strict=True):
         colour, dash = styles[name]
-        ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.15, lw=0)
-        ax.plot(
-            q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=f"{name} (n = {res.n_ok(name)})"
+        ax.set_title(
+            name + (" (reference)" if name == names[0] and len(names) > 1 else ""), color=colour
         )
-    if not drawn:
-        _no_data(ax)
-    else:
-        fig.legend(
-            title="scenario: median line (shading: 90% of runs)",
-            loc="outside lower center",
-            ncols=min(3, len(res.scenarios)),
-            frameon=False,
-            handlelength=3.5,
-        )
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(max(0.0, lo), min(1.0, hi))
-    _year_axis(ax, *res.full_span)
-    ax.set_xlabel("year")
-    ax.set_ylabel("cohesion index (0-1)")
+        if quant[name].empty:
+            _no_data(ax)
+            continue
+        if name != names[0] and not reference.empty:
+            ax.fill_between(
+                reference.index, reference[0.05], reference[0.95], color="0.5", alpha=0.12, lw=0
+            )
+            ax.plot(reference.index, reference[0.5], color="0.45", lw=1.2, ls=(0, (1.5, 1.5)))
+        _cohesion_band(ax, quant[name], colour, dash, name)
+    for ax in axes:
+        _year_axis(ax, *res.full_span)
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("cohesion index (0-1)")
+    handles = [
+        (
+            Patch(facecolor="0.3", alpha=0.12),
+            Patch(facecolor="0.3", alpha=0.25),
+            Line2D([], [], color="0.2", lw=1.8),
+        ),
+        (
+            Patch(facecolor="0.5", alpha=0.12),
+            Line2D([], [], color="0.45", lw=1.2, ls=(0, (1.5, 1.5))),
+        ),
+    ]
+    labels = [
+        "scenario: median, middle 50% and 90% of runs",
+        f"reference ({names[0]}): median and 90% of runs",
+    ]
+    fig.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+        handlelength=3.5,
+    )
     _title(
         fig,
-        "Alliance cohesion over time",
-        f"{res.runs_label()}; line: median across runs, shading: 90% of runs",
+        "Alliance cohesion over time, each scenario against the reference",
+        f"{res.runs_label()}; line: median across runs, shading: middle 50% and 90% of runs",
     )
     return fig
 
@@ -269,11 +303,14 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
 
 OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
     ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
-    ("n_active_final", "Active members at the end", "members (count)"),
     ("response_rate", "Requests for help answered", "share of requests (0-1)"),
     ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
+    ("n_active_final", "Active members at the end", "members (count)"),
+    ("n_frozen_final", "Frozen members at the end", "members (count)"),
+    ("n_withdrawn_final", "Withdrawn members at the end", "members (count)"),
 )
-"""(runs column, panel title, y label) of the outcome figure's panels."""
+"""(runs column, panel title, y label) of the outcome figure's panels; a column of whole
+numbers is drawn as the share of runs at each value, any other as a box plot."""
 
 
 def _box_strip(
@@ -295,46 +332,101 @@ def _box_strip(
         )
     for i, v in enumerate(values):
         if not len(v):
-            ax.text(positions[i], 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
             continue
         shown = rng.choice(v, _MAX_STRIP_POINTS, replace=False) if len(v) > _MAX_STRIP_POINTS else v
         x = positions[i] + rng.uniform(-0.18, 0.18, len(shown))
         ax.scatter(x, shown, s=9, color=styles[i][0], alpha=0.55, lw=0, zorder=3)
 
 
+def _pad_constant(ax: Axes, values: list[np.ndarray]) -> None:
+    """Limits around a value that is the same in every run (else matplotlib zooms into noise)."""
+    every = np.concatenate([np.zeros(0), *values])
+    if len(every) and np.ptp(every) < 1e-9:
+        pad = max(abs(float(every[0])) * 0.1, 0.05)
+        ax.set_ylim(every[0] - pad, every[0] + pad)
+
+
+def _is_count(values: list[np.ndarray]) -> bool:
+    """True when every value is a whole number (a count, or a 0/1 flag)."""
+    every = np.concatenate([np.zeros(0), *values])
+    return bool(len(every)) and bool(np.all(np.mod(every, 1) == 0))
+
+
+def _share_dots(ax: Axes, values: list[np.ndarray], styles: list[tuple[str, str]]) -> None:
+    """Whole-number outcomes: at each scenario and value, a dot whose area is the share of runs
+    with that value, labelled with the share; the axis has integer ticks only."""
+    every = np.concatenate(values)
+    lo, hi = int(every.min()), int(every.max())
+    for i, v in enumerate(values, start=1):
+        if not len(v):
+            continue
+        counts, shares = np.unique(v, return_counts=True)
+        shares = shares / len(v)
+        ax.scatter(
+            np.full(len(counts), i),
+            counts,
+            s=420 * shares,
+            color=styles[i - 1][0],
+            alpha=0.8,
+            lw=0,
+            zorder=3,
+        )
+        for count, share in zip(counts, shares, strict=True):
+            ax.annotate(
+                _percent(share),
+                (i, count),
+                xytext=(9, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=6.5,
+                color="0.2",
+            )
+    ax.set_ylim(lo - 0.6, hi + 0.6)
+    ax.yaxis.set_major_locator(MultipleLocator(1 if hi - lo <= 8 else math.ceil((hi - lo) / 8)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%d"))
+
+
 @styled
 def outcomes_figure(results: str | Path | Results) -> Figure:
-    """Distributions of end-of-run outcomes per scenario, as box plots with the runs as dots."""
+    """Distributions of end-of-run outcomes per scenario: box plots with the runs as dots, and
+    for whole-number outcomes the share of runs at each value."""
     res = Results.open(results)
     runs = res.read("runs", ["scenario", "status", *(c for c, _, _ in OUTCOME_PANELS)])
     runs = runs[runs["status"] == "ok"]
     names = res.scenarios
     styles = scenario_colours(names)
-    width = min(14.0, max(8.0, 1.0 * len(names) + 4.0))
-    fig = Figure(figsize=(width, 7), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True, squeeze=False).ravel()
+    width = min(16.0, max(10.5, 1.6 * len(names) + 4.0))
+    fig = Figure(figsize=(width, 7.5), layout="constrained")
+    axes = fig.subplots(2, 3, sharex=True, squeeze=False).ravel()
     rng = np.random.default_rng(0)
     long_names = max((len(n) for n in names), default=0) * len(names) > 45
     for ax, (col, title, ylabel) in zip(axes, OUTCOME_PANELS, strict=True):
         values = [
             runs.loc[runs["scenario"] == n, col].astype(float).dropna().to_numpy() for n in names
         ]
-        _box_strip(ax, values, [styles[n] for n in names], rng)
         dropped = int(runs[col].isna().sum())
         why = "without requests" if col == "response_rate" else "without a value"
         ax.set_title(title + (f"\n({dropped} runs {why} left out)" if dropped else ""))
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
-        if col.startswith("n_"):
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if _is_count(values):
+            _share_dots(ax, values, [styles[n] for n in names])
+        else:
+            _box_strip(ax, values, [styles[n] for n in names], rng)
+            _pad_constant(ax, values)
+        for i, v in enumerate(values, start=1):
+            if not len(v):
+                ax.text(i, 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
         rotate = {"rotation": 25, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
         ax.set_xticks(np.arange(1, len(names) + 1), names, **rotate)
+        ax.set_xlim(0.4, len(names) + 0.75)
         ax.xaxis.set_tick_params(labelbottom=True)
     fig.supxlabel("scenario")
     _title(
         fig,
         "End-of-run outcomes by scenario",
-        f"{res.runs_label()}; box: median and quartiles, whiskers: 1.5 IQR, dots: runs",
+        f"{res.runs_label()}; top: box (median, quartiles, whiskers 1.5 IQR) with runs as dots; "
+        "counts: dot area and label give the share of runs",
     )
     return fig
 
