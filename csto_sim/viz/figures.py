@@ -37,6 +37,7 @@ from csto_sim.viz.style import (
     FORMATS,
     METADATA,
     POLE_COLOURS,
+    STATUS_COLOURS,
     STATUS_LABELS,
     STATUS_MARKERS,
     check_format,
@@ -164,6 +165,151 @@ def _percent(share: float) -> str:
     return f"{pct:.0f}%" if pct >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
 
 
+_CONSTANT = 0.03
+"""A member whose every plotted weight stays within this range over years and runs carries no
+information in an alignment figure (for example a pole's own state) and gets no panel."""
+
+_OUT_STATUSES: tuple[str, ...] = ("frozen", "withdrawn", "non_member")
+"""Statuses drawn in the strip under a member's panel, stacked in this order."""
+
+
+def _constant_members(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """Members (first index level of ``table``) whose every column stays within
+    :data:`_CONSTANT`, with their mean value of each column."""
+    if table.empty:
+        return {}
+    grouped = table.groupby(level="member")
+    spread = (grouped.max() - grouped.min()).max(axis=1)
+    return {m: grouped.mean().loc[m] for m in spread.index[spread < _CONSTANT]}
+
+
+def _dropped_note(dropped: dict[str, pd.Series], poles: Sequence[str]) -> str:
+    """``not shown (constant): Russia (Russia 0.99)`` for members without a panel."""
+    if not dropped:
+        return ""
+    parts = []
+    for member, means in dropped.items():
+        top = int(np.argmax(means.to_numpy()))
+        parts.append(f"{member} ({poles[top]} {means.iloc[top]:.2f} throughout)")
+    return "; no panel for members whose alignment stays constant: " + ", ".join(parts)
+
+
+def _status_shares(res: Results, scenario: str) -> pd.DataFrame:
+    """Share of runs in each status other than active, by (member, year); columns in
+    :data:`_OUT_STATUSES` order, only those that occur."""
+    frame = res.read("timeseries", ["member", "year", "status"], scenario=scenario)
+    if frame.empty:
+        return pd.DataFrame()
+    shares = pd.crosstab([frame["member"], frame["year"]], frame["status"], normalize="index")
+    return shares.reindex(columns=[s for s in _OUT_STATUSES if s in shares.columns])
+
+
+def _member_grid(n: int, strips: bool) -> tuple[Figure, list[Axes], list[Axes]]:
+    """Small multiples of ``n`` members sharing both axes, each with a thin status strip below
+    when ``strips``; spare cells are hidden. Returns the figure, the panels and the strips."""
+    rows, cols = _grid(n)
+    ratios = [4.0, 1.0] if strips else [1.0]
+    fig = Figure(
+        figsize=(3.6 * cols + 0.8, (3.2 if strips else 2.6) * rows + 1.4), layout="constrained"
+    )
+    fig.get_layout_engine().set(wspace=0.07, hspace=0.04)
+    grid = fig.add_gridspec(rows * len(ratios), cols, height_ratios=ratios * rows)
+    panels: list[Axes] = []
+    below: list[Axes] = []
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        ax = fig.add_subplot(
+            grid[r * len(ratios), c],
+            sharex=panels[0] if panels else None,
+            sharey=panels[0] if panels else None,
+        )
+        panels.append(ax)
+        if strips:
+            below.append(
+                fig.add_subplot(grid[r * 2 + 1, c], sharex=ax, sharey=below[0] if below else None)
+            )
+    for ax in [*panels[n:], *below[n:]]:
+        ax.set_visible(False)
+    for i in range(n):
+        last = below[i] if strips else panels[i]
+        if strips:
+            panels[i].xaxis.set_tick_params(labelbottom=False)
+        if i + cols >= n:
+            last.set_xlabel("year")
+        else:
+            last.xaxis.set_tick_params(labelbottom=False)
+        if i % cols:
+            for ax in (panels[i], *(below[i : i + 1] if strips else [])):
+                ax.yaxis.set_tick_params(labelleft=False)
+    return fig, panels[:n], below[:n]
+
+
+def _status_strip(ax: Axes, shares: pd.DataFrame | None) -> None:
+    """Stacked shares of runs frozen, withdrawn (and not a member) over time, in greys."""
+    ax.set_ylim(0, 1)
+    ax.set_yticks([0, 1])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", visible=False)
+    if shares is None or shares.empty or not shares.to_numpy().any():
+        ax.text(
+            0.5,
+            0.5,
+            "active in every run",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="0.4",
+        )
+        return
+    ax.stackplot(
+        shares.index.to_numpy(),
+        shares.to_numpy().T,
+        colors=[STATUS_COLOURS[s] for s in shares.columns],
+        lw=0,
+    )
+
+
+def _status_handles(shares: pd.DataFrame) -> list[Patch]:
+    """Legend entries of the status strips."""
+    return [
+        Patch(facecolor=STATUS_COLOURS[s], label=f"{STATUS_LABELS[s]} (share of runs)")
+        for s in shares.columns
+    ]
+
+
+def _alignment_panels(
+    res: Results, scenario: str, table: pd.DataFrame
+) -> tuple[Figure, list[tuple[Axes, str, pd.DataFrame]], pd.DataFrame, str]:
+    """The member grid of an alignment figure: members whose ``table`` rows (indexed by member
+    first) are constant are left out and named in the returned note; under each panel a strip
+    of the share of runs frozen or withdrawn when any member ever is."""
+    dropped = _constant_members(table)
+    members = [m for m in res.members(scenario) if m not in dropped]
+    shares = _status_shares(res, scenario)
+    strips = not shares.empty and bool(shares.to_numpy().any())
+    fig, axes, below = _member_grid(max(len(members), 1), strips)
+    panels = []
+    for i, (ax, member) in enumerate(zip(axes, members, strict=False)):
+        ax.set_title(member)
+        if strips:
+            rows = shares.xs(member, level="member") if member in shares.index else None
+            _status_strip(below[i], rows)
+            if i % _grid(len(members))[1] == 0:
+                below[i].set_ylabel("not\nactive", rotation=0, ha="right", va="center", fontsize=7)
+        if table.empty or member not in table.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        panels.append((ax, member, table.xs(member, level="member")))
+    for ax in [*axes, *below]:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    if not members:
+        _no_data(axes[0], "no member's alignment changes")
+    note = _dropped_note(dropped, res.poles(scenario))
+    return fig, panels, shares if strips else pd.DataFrame(), note
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Fan charts of alignment
 
@@ -179,14 +325,15 @@ def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -
 
 @styled
 def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
+    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole;
+    under each panel the share of runs in which the member is frozen or withdrawn."""
     res = Results.open(results)
     colours = pole_colours(res.all_poles)
-    poles, members = res.poles(scenario), res.members(scenario)
+    poles = res.poles(scenario)
     lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
     quant = _alignment_quantiles(res, scenario, lows_highs)
-    fig, axes = _small_multiples(len(members))
-    for ax, q in _member_panels(axes, members, quant):
+    fig, panels, shares, note = _alignment_panels(res, scenario, quant)
+    for ax, _, q in panels:
         years = q.xs(0.5, level=-1).index.to_numpy()
         for pole, col in zip(poles, weight_columns(poles), strict=True):
             colour = colours[pole]
@@ -200,20 +347,31 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
                     lw=0,
                 )
             ax.plot(years, q.xs(0.5, level=-1)[col], color=colour, lw=1.6, label=pole)
-    for ax in axes:
-        _year_axis(ax, *res.span(scenario))
-    axes[0].set_ylim(0, 1)
     fig.supylabel("alignment weight (share)")
-    handles = [Line2D([], [], color=colours[p], lw=2, label=f"{p} (median)") for p in poles]
-    handles += [
-        Patch(facecolor="0.3", alpha=alpha, label=f"{round((hi - lo) * 100)}% of runs")
-        for lo, hi, alpha in reversed(_FAN_BANDS)
+    handles = [
+        (
+            *(Patch(facecolor=colours[p], alpha=a) for _, _, a in _FAN_BANDS),
+            Line2D([], [], color=colours[p], lw=2),
+        )
+        for p in poles
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    labels = list(poles)
+    handles += _status_handles(shares)
+    labels += [h.get_label() for h in _status_handles(shares)]
+    fig.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+        handlelength=3,
+    )
     _title(
         fig,
         f"Alignment toward each pole over time: {scenario}",
-        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%",
+        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%"
+        f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )
     return fig
 
@@ -576,16 +734,16 @@ def network_figure(results: str | Path | Results, scenario: str) -> Figure:
 
 @styled
 def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Mean alignment composition over time as stacked areas, one panel per member."""
+    """Mean alignment composition over time as stacked areas, one panel per member; under each
+    panel the share of runs in which the member is frozen or withdrawn."""
     res = Results.open(results)
     colours = pole_colours(res.all_poles)
-    poles, members = res.poles(scenario), res.members(scenario)
+    poles = res.poles(scenario)
     cols = weight_columns(poles)
     frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
-    mean = frame.groupby(["member", "year"], sort=False)[cols].mean()
-    fig, axes = _small_multiples(len(members))
-    for ax, m in _member_panels(axes, members, mean):
-        m = m.sort_index()
+    mean = frame.groupby(["member", "year"], sort=False)[cols].mean().sort_index()
+    fig, panels, shares, note = _alignment_panels(res, scenario, mean)
+    for ax, _, m in panels:
         ax.stackplot(
             m.index.to_numpy(),
             m.to_numpy().T,
@@ -594,20 +752,14 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
             lw=0,
         )
         ax.grid(False)
-    for ax in axes:
-        _year_axis(ax, *res.span(scenario))
-    axes[0].set_ylim(0, 1)
     fig.supylabel("mean alignment weight (share)")
-    fig.legend(
-        handles=_pole_patches({p: colours[p] for p in poles}),
-        loc="outside lower center",
-        ncols=len(poles),
-        frameon=False,
-    )
+    handles = [*_pole_patches({p: colours[p] for p in poles}), *_status_handles(shares)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     _title(
         fig,
         f"Mean alignment composition over time: {scenario}",
-        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs",
+        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs"
+        f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )
     return fig
 
