@@ -31,7 +31,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator, PercentFormatter
 
 from csto_sim.experiments.results import Results, read_manifest, weight_columns
-from csto_sim.viz.network import draw_network
+from csto_sim.viz.network import draw_network, network_legends
 from csto_sim.viz.style import (
     DPI,
     FORMATS,
@@ -678,14 +678,16 @@ def exit_heatmap_figure(results: str | Path | Results) -> Figure:
 # 5. Relations network
 
 
-def modal_status(results: Results, scenario: str) -> pd.Series:
-    """Each member's most common final status over runs (ties broken by the order of statuses)."""
+def modal_status(results: Results, scenario: str) -> pd.DataFrame:
+    """Each member's most common final status over runs (ties broken by the order of statuses)
+    and the share of runs that end in it: columns ``status`` and ``share``, indexed by member."""
     frame = results.read("members", ["member", "status_final"], scenario=scenario)
     if frame.empty:
-        return pd.Series(dtype=object)
+        return pd.DataFrame(columns=["status", "share"])
     counts = frame.groupby("member")["status_final"].value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=[s for s in STATUS_MARKERS if s in counts.columns])
-    return counts.idxmax(axis=1)
+    top = counts.idxmax(axis=1)
+    return pd.DataFrame({"status": top, "share": counts.max(axis=1) / counts.sum(axis=1)})
 
 
 def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
@@ -695,35 +697,71 @@ def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
     return str(align.loc[node].idxmax())
 
 
-@styled
-def network_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Relations network: node colour is the dominant pole of the mean final alignment, node
-    shape the most common final status, edges solid for positive and dashed for negative ties."""
-    res = Results.open(results)
+def _structure(res: Results, scenario: str) -> str:
+    """What the input graph of a scenario is made of (its members, leader and relations), as a
+    comparable string."""
+    spec = res.contents(scenario)
+    parts = (res.members(scenario), spec.get("alliance", {}).get("leader"), spec.get("relations"))
+    return repr(parts)
+
+
+def _network_panel(res: Results, scenario: str, ax: Axes, faint: bool, scale: float) -> set[str]:
+    """One scenario's network on ``ax``; returns the statuses it shows."""
     spec = res.contents(scenario)
     align = res.final_alignment(scenario)
     dominant = {}
     for node in res.members(scenario):
         pole = _dominant_pole(align, node)
         dominant[node] = (pole, float(align.loc[node, pole]) if pole else 0.0)
-    fig = Figure(figsize=(8, 8), layout="constrained")
-    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
+    modal = modal_status(res, scenario)
     draw_network(
         ax,
-        key,
+        None,
         spec.get("relations", {}),
         res.members(scenario),
         spec.get("alliance", {}).get("leader"),
         dominant,
-        modal_status(res, scenario).to_dict(),
-        {p: c for p, c in pole_colours(res.all_poles).items() if p in res.poles(scenario)},
-        "most common final\nstatus",
+        modal["status"].to_dict(),
+        pole_colours(res.poles(scenario)),
+        "",
+        status_share=modal["share"].to_dict(),
+        faint_ties=faint,
+        scale=scale,
     )
+    return set(modal["status"])
+
+
+@styled
+def network_figure(results: str | Path | Results) -> Figure:
+    """The relations network once per scenario, in one figure: node colour is the dominant pole
+    of the mean final alignment, node shape the most common final status (its share of runs in
+    the caption). Ties are drawn in full the first time a graph appears and faintly where a
+    later scenario has the same one."""
+    res = Results.open(results)
+    names = res.scenarios
+    rows, cols = _grid(len(names))
+    scale = 1.0 if len(names) == 1 else 0.75
+    size = 6.5 if len(names) == 1 else 4.6
+    fig = Figure(figsize=(size * cols, size * rows + 1.8), layout="constrained")
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[size] * rows + [1.3])
+    first: dict[str, str] = {}
+    statuses: set[str] = set()
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(grid[divmod(i, cols)])
+        structure = _structure(res, name)
+        seen = structure in first
+        statuses |= _network_panel(res, name, ax, seen, scale)
+        note = f"relations as in {first[structure]}" if seen else "relations (weights on ties)"
+        ax.set_title(f"{name}\n{note}", fontsize=10)
+        first.setdefault(structure, name)
+    key = fig.add_subplot(grid[rows, :])
+    colours = {p: c for p, c in pole_colours(res.all_poles).items()}
+    network_legends(key, list(colours), colours, statuses, "most common final status")
     _title(
         fig,
-        f"Relations network and final alignment: {scenario}",
-        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
-        "shape: most common final status, caption: that pole's mean final weight",
+        "Relations network and final alignment" + (" by scenario" if len(names) > 1 else ""),
+        f"{res.runs_label()}; caption: dominant pole (mean final weight), most common final "
+        "status (share of runs)",
     )
     return fig
 
@@ -850,7 +888,9 @@ def levers_figure(results: str | Path | Results) -> Figure:
     fig = Figure(figsize=(9, 1.5 + 0.32 * max(len(data), 3)), layout="constrained")
     ax = fig.subplots()
     if data.empty:
+        ax.set_axis_off()
         _no_data(ax, "no scenario names targets (or no summary.csv: run compare)")
+        _title(fig, "What each scenario did to the outcomes it targets", res.runs_label())
         return fig
     sd = data["paired_sd_unpaired"].where(data["paired_sd_unpaired"] > 0)
     mid = data["paired_mean_difference"] / sd
@@ -881,13 +921,13 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
     "exit_heatmap": exit_heatmap_figure,
     "responses": responses_figure,
     "levers": levers_figure,
+    "network": network_figure,
 }
 """Figures of all scenarios together, by file stem."""
 
 SCENARIO_FIGURES: dict[str, Callable[[Results, str], Figure]] = {
     "alignment_fan": fan_chart_figure,
     "alignment_stack": composition_figure,
-    "network": network_figure,
 }
 """Figures drawn once per scenario (``<stem>_<scenario>``), by file stem."""
 
