@@ -732,13 +732,21 @@ def _network_panel(res: Results, scenario: str, ax: Axes, faint: bool, scale: fl
 
 
 @styled
-def network_figure(results: str | Path | Results) -> Figure:
-    """The relations network once per scenario, in one figure: node colour is the dominant pole
-    of the mean final alignment, node shape the most common final status (its share of runs in
-    the caption). Ties are drawn in full the first time a graph appears and faintly where a
-    later scenario has the same one."""
+def network_figure(
+    results: str | Path | Results, scenarios: str | Sequence[str] | None = None
+) -> Figure:
+    """The relations network once per scenario (all, or those named), in one figure: node
+    colour is the dominant pole of the mean final alignment, node shape the most common final
+    status (its share of runs in the caption). Ties are drawn in full the first time a graph
+    appears and faintly where a later scenario has the same one."""
     res = Results.open(results)
-    names = res.scenarios
+    names = (
+        res.scenarios
+        if scenarios is None
+        else [scenarios]
+        if isinstance(scenarios, str)
+        else list(scenarios)
+    )
     rows, cols = _grid(len(names))
     scale = 1.0 if len(names) == 1 else 0.75
     size = 6.5 if len(names) == 1 else 4.6
