@@ -553,9 +553,10 @@ def outcomes_figure(results: str | Path | Results) -> Figure:
     runs = runs[runs["status"] == "ok"]
     names = res.scenarios
     styles = scenario_colours(names)
-    width = min(16.0, max(10.5, 1.6 * len(names) + 4.0))
-    fig = Figure(figsize=(width, 7.5), layout="constrained")
-    axes = fig.subplots(2, 3, sharex=True, squeeze=False).ravel()
+    cols = 3 if len(names) <= 7 else 2  # many scenarios: wider panels, room for the labels
+    width = min(16.0, max(10.5, (0.55 * len(names) + 1.2) * cols))
+    fig = Figure(figsize=(width, 3.75 * (6 // cols)), layout="constrained")
+    axes = fig.subplots(6 // cols, cols, sharex=True, squeeze=False).ravel()
     rng = np.random.default_rng(0)
     long_names = max((len(n) for n in names), default=0) * len(names) > 45
     for ax, (col, title, ylabel) in zip(axes, OUTCOME_PANELS, strict=True):

@@ -38,6 +38,8 @@ _SCENARIO_PALETTE: tuple[str, ...] = (
     "#999933",  # olive
     "#882255",  # wine
     "#DDCC77",  # sand
+    "#661100",  # dark brown (Tol)
+    "#6699CC",  # steel blue (Tol)
 )
 """Scenario colours: black, then Paul Tol's muted qualitative palette (colour-blind safe, one
 hue each, so no two scenarios get two shades of one colour), paired with the line styles below."""
