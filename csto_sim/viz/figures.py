@@ -820,9 +820,9 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
 
 _LEVELS: tuple[tuple[str, str], ...] = (
     ("none", "#d9d9d9"),
-    ("statement", "#9ecae1"),
-    ("mission", "#4292c6"),
-    ("deployment", "#08519c"),
+    ("statement", "#c6dbef"),
+    ("mission", "#6baed6"),
+    ("deployment", "#2171b5"),
     ("peacekeeping", "#08306b"),
 )
 """Response levels in order, with the colour of their bar segment (light to dark)."""
