@@ -403,7 +403,10 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
     names = res.scenarios
     styles = scenario_colours(names)
     quant = {name: _cohesion_quantiles(res, name) for name in names}
-    fig, axes = _small_multiples(len(names), width=3.8, height=2.5)
+    single = len(names) == 1
+    fig, axes = _small_multiples(
+        len(names), width=7.0 if single else 3.8, height=4 if single else 2.5
+    )
     reference = quant[names[0]]
     for ax, name in zip(axes, names, strict=True):
         colour, dash = styles[name]
@@ -438,18 +441,19 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
         "scenario: median, middle 50% and 90% of runs",
         f"reference ({names[0]}): median and 90% of runs",
     ]
+    keep = 1 if single else 2  # one scenario: no reference to draw against
     fig.legend(
-        handles,
-        labels,
+        handles[:keep],
+        labels[:keep],
         handler_map={tuple: HandlerTuple(ndivide=1)},
         loc="outside lower center",
-        ncols=2,
+        ncols=keep,
         frameon=False,
         handlelength=3.5,
     )
     _title(
         fig,
-        "Alliance cohesion over time, each scenario against the reference",
+        "Alliance cohesion over time" + ("" if single else ", each scenario against the reference"),
         f"{res.runs_label()}; line: median across runs, shading: middle 50% and 90% of runs",
     )
     return fig
