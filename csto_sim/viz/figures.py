@@ -287,6 +287,9 @@ def _alignment_panels(
     dropped = _constant_members(table)
     members = [m for m in res.members(scenario) if m not in dropped]
     shares = _status_shares(res, scenario)
+    if not shares.empty:  # only the members drawn, only the statuses they take
+        shares = shares[shares.index.get_level_values("member").isin(members)]
+        shares = shares.loc[:, shares.gt(0).any()]
     strips = not shares.empty and bool(shares.to_numpy().any())
     fig, axes, below = _member_grid(max(len(members), 1), strips)
     panels = []
