@@ -9,7 +9,7 @@ cluster and in notebooks (where a returned figure displays itself).
 Each ``*_figure`` function builds one figure and returns it; each ``plot_*`` function saves
 its figures and returns the paths; :func:`plot_all` writes every figure into
 ``DIR/figures/``. Poles keep one colour in every figure (:data:`POLE_COLOURS`, the
-colour-blind safe Okabe-Ito palette).
+colour-blind safe Okabe-Ito palette), and so do scenarios (:func:`scenario_colours`).
 """
 
 from __future__ import annotations
@@ -973,7 +973,8 @@ def plot_all(
     """Draw every figure of a results folder into ``out_dir`` (default ``results_dir/figures``).
 
     Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
-    together, then per scenario the alignment fan chart, stacked composition and network.
+    together, the relations network of every scenario in one figure, then per scenario the
+    alignment fan chart and stacked composition.
     """
     res = Results.open(results_dir)
     return [
