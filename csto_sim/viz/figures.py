@@ -591,7 +591,7 @@ def outcomes_figure(results: str | Path | Results) -> Figure:
     _title(
         fig,
         "End-of-run outcomes by scenario",
-        f"{res.runs_label()}; top: box (median, quartiles, whiskers 1.5 IQR) with runs as dots; "
+        f"{res.runs_label()}; boxes: median, quartiles, whiskers 1.5 IQR, dots: runs; "
         "counts: dot area and label give the share of runs",
     )
     return fig
