@@ -167,31 +167,30 @@ def _percent(share: float) -> str:
 
 _CONSTANT = 0.03
 """A member whose every plotted weight stays within this range over years and runs carries no
-information in an alignment figure (for example a pole's own state) and gets no panel."""
+information in an alignment figure and gets no panel."""
 
 _OUT_STATUSES: tuple[str, ...] = ("frozen", "withdrawn", "non_member")
 """Statuses drawn in the strip under a member's panel, stacked in this order."""
 
 
-def _constant_members(table: pd.DataFrame) -> dict[str, pd.Series]:
-    """Members (first index level of ``table``) whose every column stays within
-    :data:`_CONSTANT`, with their mean value of each column."""
+def _uninformative(table: pd.DataFrame, poles: Sequence[str]) -> dict[str, str]:
+    """Members (first index level of ``table``) without an alignment panel, with the reason:
+    a member that is itself a pole (its weight toward itself says nothing), or one whose every
+    column stays within :data:`_CONSTANT`."""
     if table.empty:
         return {}
-    grouped = table.groupby(level="member")
+    grouped = table.groupby(level="member", sort=False)
     spread = (grouped.max() - grouped.min()).max(axis=1)
-    return {m: grouped.mean().loc[m] for m in spread.index[spread < _CONSTANT]}
-
-
-def _dropped_note(dropped: dict[str, pd.Series], poles: Sequence[str]) -> str:
-    """``not shown (constant): Russia (Russia 0.99)`` for members without a panel."""
-    if not dropped:
-        return ""
-    parts = []
-    for member, means in dropped.items():
-        top = int(np.argmax(means.to_numpy()))
-        parts.append(f"{member} ({poles[top]} {means.iloc[top]:.2f} throughout)")
-    return "; no panel for members whose alignment stays constant: " + ", ".join(parts)
+    mean = grouped.mean()
+    reasons = {}
+    for member in mean.index:
+        top = int(np.argmax(mean.loc[member].to_numpy()))
+        level = f"{poles[top]} {mean.loc[member].iloc[top]:.2f}"
+        if member in poles:
+            reasons[member] = f"{member} (a pole itself; {level})"
+        elif spread[member] < _CONSTANT:
+            reasons[member] = f"{member} (constant: {level})"
+    return reasons
 
 
 def _status_shares(res: Results, scenario: str) -> pd.DataFrame:
@@ -282,9 +281,10 @@ def _alignment_panels(
     res: Results, scenario: str, table: pd.DataFrame
 ) -> tuple[Figure, list[tuple[Axes, str, pd.DataFrame]], pd.DataFrame, str]:
     """The member grid of an alignment figure: members whose ``table`` rows (indexed by member
-    first) are constant are left out and named in the returned note; under each panel a strip
-    of the share of runs frozen or withdrawn when any member ever is."""
-    dropped = _constant_members(table)
+    first) carry no information (:func:`_uninformative`) are left out and named in the returned
+    note; under each panel a strip of the share of runs frozen or withdrawn when any member
+    ever is."""
+    dropped = _uninformative(table, res.poles(scenario))
     members = [m for m in res.members(scenario) if m not in dropped]
     shares = _status_shares(res, scenario)
     if not shares.empty:  # only the members drawn, only the statuses they take
@@ -309,7 +309,7 @@ def _alignment_panels(
     axes[0].set_ylim(0, 1)
     if not members:
         _no_data(axes[0], "no member's alignment changes")
-    note = _dropped_note(dropped, res.poles(scenario))
+    note = f"; no panel for {', '.join(dropped.values())}" if dropped else ""
     return fig, panels, shares if strips else pd.DataFrame(), note
 
 
