@@ -185,7 +185,7 @@ def _uninformative(table: pd.DataFrame, poles: Sequence[str]) -> dict[str, str]:
     reasons = {}
     for member in mean.index:
         top = int(np.argmax(mean.loc[member].to_numpy()))
-        level = f"{poles[top]} {mean.loc[member].iloc[top]:.2f}"
+        level = f"mean weight {mean.loc[member].iloc[top]:.2f} toward {poles[top]}"
         if member in poles:
             reasons[member] = f"{member} (a pole itself; {level})"
         elif spread[member] < _CONSTANT:
