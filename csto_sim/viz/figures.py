@@ -9,7 +9,7 @@ cluster and in notebooks (where a returned figure displays itself).
 Each ``*_figure`` function builds one figure and returns it; each ``plot_*`` function saves
 its figures and returns the paths; :func:`plot_all` writes every figure into
 ``DIR/figures/``. Poles keep one colour in every figure (:data:`POLE_COLOURS`, the
-colour-blind safe Okabe-Ito palette).
+colour-blind safe Okabe-Ito palette), and so do scenarios (:func:`scenario_colours`).
 """
 
 from __future__ import annotations
@@ -25,17 +25,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FormatStrFormatter, MaxNLocator, MultipleLocator, PercentFormatter
+from matplotlib.ticker import FormatStrFormatter, MultipleLocator, PercentFormatter
 
 from csto_sim.experiments.results import Results, read_manifest, weight_columns
-from csto_sim.viz.network import draw_network
+from csto_sim.viz.network import draw_network, network_legends
 from csto_sim.viz.style import (
     DPI,
     FORMATS,
     METADATA,
     POLE_COLOURS,
+    STATUS_COLOURS,
     STATUS_LABELS,
     STATUS_MARKERS,
     check_format,
@@ -164,6 +166,154 @@ def _percent(share: float) -> str:
     return f"{pct:.0f}%" if pct >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
 
 
+_CONSTANT = 0.03
+"""A member whose every plotted weight stays within this range over years and runs carries no
+information in an alignment figure and gets no panel."""
+
+_OUT_STATUSES: tuple[str, ...] = ("frozen", "withdrawn", "non_member")
+"""Statuses drawn in the strip under a member's panel, stacked in this order."""
+
+
+def _uninformative(table: pd.DataFrame, poles: Sequence[str]) -> dict[str, str]:
+    """Members (first index level of ``table``) without an alignment panel, with the reason:
+    a member that is itself a pole (its weight toward itself says nothing), or one whose every
+    column stays within :data:`_CONSTANT`."""
+    if table.empty:
+        return {}
+    grouped = table.groupby(level="member", sort=False)
+    spread = (grouped.max() - grouped.min()).max(axis=1)
+    mean = grouped.mean()
+    reasons = {}
+    for member in mean.index:
+        top = int(np.argmax(mean.loc[member].to_numpy()))
+        level = f"mean weight {mean.loc[member].iloc[top]:.2f} toward {poles[top]}"
+        if member in poles:
+            reasons[member] = f"{member} (a pole itself; {level})"
+        elif spread[member] < _CONSTANT:
+            reasons[member] = f"{member} (constant: {level})"
+    return reasons
+
+
+def _status_shares(res: Results, scenario: str) -> pd.DataFrame:
+    """Share of runs in each status other than active, by (member, year); columns in
+    :data:`_OUT_STATUSES` order, only those that occur."""
+    frame = res.read("timeseries", ["member", "year", "status"], scenario=scenario)
+    if frame.empty:
+        return pd.DataFrame()
+    shares = pd.crosstab([frame["member"], frame["year"]], frame["status"], normalize="index")
+    return shares.reindex(columns=[s for s in _OUT_STATUSES if s in shares.columns])
+
+
+def _member_grid(n: int, strips: bool) -> tuple[Figure, list[Axes], list[Axes]]:
+    """Small multiples of ``n`` members sharing both axes, each with a thin status strip below
+    when ``strips``; spare cells are hidden. Returns the figure, the panels and the strips."""
+    rows, cols = _grid(n)
+    ratios = [4.0, 1.0] if strips else [1.0]
+    fig = Figure(
+        figsize=(3.6 * cols + 0.8, (3.2 if strips else 2.6) * rows + 1.4), layout="constrained"
+    )
+    fig.get_layout_engine().set(wspace=0.07, hspace=0.04)
+    grid = fig.add_gridspec(rows * len(ratios), cols, height_ratios=ratios * rows)
+    panels: list[Axes] = []
+    below: list[Axes] = []
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        ax = fig.add_subplot(
+            grid[r * len(ratios), c],
+            sharex=panels[0] if panels else None,
+            sharey=panels[0] if panels else None,
+        )
+        panels.append(ax)
+        if strips:
+            below.append(
+                fig.add_subplot(grid[r * 2 + 1, c], sharex=ax, sharey=below[0] if below else None)
+            )
+    for ax in [*panels[n:], *below[n:]]:
+        ax.set_visible(False)
+    for i in range(n):
+        last = below[i] if strips else panels[i]
+        if strips:
+            panels[i].xaxis.set_tick_params(labelbottom=False)
+        if i + cols >= n:
+            last.set_xlabel("year")
+        else:
+            last.xaxis.set_tick_params(labelbottom=False)
+        if i % cols:
+            for ax in (panels[i], *(below[i : i + 1] if strips else [])):
+                ax.yaxis.set_tick_params(labelleft=False)
+    return fig, panels[:n], below[:n]
+
+
+def _status_strip(ax: Axes, shares: pd.DataFrame | None) -> None:
+    """Stacked shares of runs frozen, withdrawn (and not a member) over time, in greys."""
+    ax.set_ylim(0, 1)
+    ax.set_yticks([0, 1])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", visible=False)
+    if shares is None or shares.empty or not shares.to_numpy().any():
+        ax.text(
+            0.5,
+            0.5,
+            "active in every run",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="0.4",
+        )
+        return
+    ax.stackplot(
+        shares.index.to_numpy(),
+        shares.to_numpy().T,
+        colors=[STATUS_COLOURS[s] for s in shares.columns],
+        lw=0,
+    )
+
+
+def _status_handles(shares: pd.DataFrame) -> list[Patch]:
+    """Legend entries of the status strips."""
+    return [
+        Patch(facecolor=STATUS_COLOURS[s], label=f"{STATUS_LABELS[s]} (share of runs)")
+        for s in shares.columns
+    ]
+
+
+def _alignment_panels(
+    res: Results, scenario: str, table: pd.DataFrame
+) -> tuple[Figure, list[tuple[Axes, str, pd.DataFrame]], pd.DataFrame, str]:
+    """The member grid of an alignment figure: members whose ``table`` rows (indexed by member
+    first) carry no information (:func:`_uninformative`) are left out and named in the returned
+    note; under each panel a strip of the share of runs frozen or withdrawn when any member
+    ever is."""
+    dropped = _uninformative(table, res.poles(scenario))
+    members = [m for m in res.members(scenario) if m not in dropped]
+    shares = _status_shares(res, scenario)
+    if not shares.empty:  # only the members drawn, only the statuses they take
+        shares = shares[shares.index.get_level_values("member").isin(members)]
+        shares = shares.loc[:, shares.gt(0).any()]
+    strips = not shares.empty and bool(shares.to_numpy().any())
+    fig, axes, below = _member_grid(max(len(members), 1), strips)
+    panels = []
+    for i, (ax, member) in enumerate(zip(axes, members, strict=False)):
+        ax.set_title(member)
+        if strips:
+            rows = shares.xs(member, level="member") if member in shares.index else None
+            _status_strip(below[i], rows)
+            if i % _grid(len(members))[1] == 0:
+                below[i].set_ylabel("not\nactive", rotation=0, ha="right", va="center", fontsize=7)
+        if table.empty or member not in table.index.get_level_values(0):
+            _no_data(ax)
+            continue
+        panels.append((ax, member, table.xs(member, level="member")))
+    for ax in [*axes, *below]:
+        _year_axis(ax, *res.span(scenario))
+    axes[0].set_ylim(0, 1)
+    if not members:
+        _no_data(axes[0], "no member's alignment changes")
+    note = f"; no panel for {', '.join(dropped.values())}" if dropped else ""
+    return fig, panels, shares if strips else pd.DataFrame(), note
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Fan charts of alignment
 
@@ -179,14 +329,15 @@ def _alignment_quantiles(results: Results, scenario: str, qs: Sequence[float]) -
 
 @styled
 def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole."""
+    """Each member's alignment weights over time: median and 50%/90% bands, one colour per pole;
+    under each panel the share of runs in which the member is frozen or withdrawn."""
     res = Results.open(results)
     colours = pole_colours(res.all_poles)
-    poles, members = res.poles(scenario), res.members(scenario)
+    poles = res.poles(scenario)
     lows_highs = sorted({q for lo, hi, _ in _FAN_BANDS for q in (lo, hi)} | {0.5})
     quant = _alignment_quantiles(res, scenario, lows_highs)
-    fig, axes = _small_multiples(len(members))
-    for ax, q in _member_panels(axes, members, quant):
+    fig, panels, shares, note = _alignment_panels(res, scenario, quant)
+    for ax, _, q in panels:
         years = q.xs(0.5, level=-1).index.to_numpy()
         for pole, col in zip(poles, weight_columns(poles), strict=True):
             colour = colours[pole]
@@ -200,20 +351,31 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
                     lw=0,
                 )
             ax.plot(years, q.xs(0.5, level=-1)[col], color=colour, lw=1.6, label=pole)
-    for ax in axes:
-        _year_axis(ax, *res.span(scenario))
-    axes[0].set_ylim(0, 1)
     fig.supylabel("alignment weight (share)")
-    handles = [Line2D([], [], color=colours[p], lw=2, label=f"{p} (median)") for p in poles]
-    handles += [
-        Patch(facecolor="0.3", alpha=alpha, label=f"{round((hi - lo) * 100)}% of runs")
-        for lo, hi, alpha in reversed(_FAN_BANDS)
+    handles = [
+        (
+            *(Patch(facecolor=colours[p], alpha=a) for _, _, a in _FAN_BANDS),
+            Line2D([], [], color=colours[p], lw=2),
+        )
+        for p in poles
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    labels = list(poles)
+    handles += _status_handles(shares)
+    labels += [h.get_label() for h in _status_handles(shares)]
+    fig.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="outside lower center",
+        ncols=len(handles),
+        frameon=False,
+        handlelength=3,
+    )
     _title(
         fig,
         f"Alignment toward each pole over time: {scenario}",
-        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%",
+        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%"
+        f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )
     return fig
 
@@ -222,44 +384,81 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
 # 2. Cohesion over time
 
 
+def _cohesion_quantiles(res: Results, name: str) -> pd.DataFrame:
+    """Cohesion quantiles (5%, 25%, 50%, 75%, 95%) over runs by year; empty without runs."""
+    data = res.read("alliance", ["year", "cohesion"], scenario=name)
+    if data.empty:
+        return pd.DataFrame()
+    return data.groupby("year")["cohesion"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+
+
+def _cohesion_band(ax: Axes, q: pd.DataFrame, colour: str, dash: object, label: str) -> None:
+    """A scenario's median line over its 50% and 90% bands."""
+    ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.12, lw=0)
+    ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.25, lw=0)
+    ax.plot(q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=label)
+
+
 @styled
 def cohesion_figure(results: str | Path | Results) -> Figure:
-    """Alliance cohesion over time, scenarios overlaid: median and 90% band across runs."""
+    """Alliance cohesion over time: one panel per scenario, each drawn over the reference (the
+    first scenario) in grey, so that scenarios with the same path stay visible."""
     res = Results.open(results)
-    fig = Figure(figsize=(9, 5.6), layout="constrained")
-    ax = fig.subplots()
-    styles = scenario_colours(res.scenarios)
-    drawn = 0
-    for name in res.scenarios:
-        data = res.read("alliance", ["year", "cohesion"], scenario=name)
-        if data.empty:
-            continue
-        drawn += 1
-        q = data.groupby("year")["cohesion"].quantile([0.05, 0.5, 0.95]).unstack()
+    names = res.scenarios
+    styles = scenario_colours(names)
+    quant = {name: _cohesion_quantiles(res, name) for name in names}
+    single = len(names) == 1
+    fig, axes = _small_multiples(
+        len(names), width=7.0 if single else 3.8, height=4 if single else 2.5
+    )
+    reference = quant[names[0]]
+    for ax, name in zip(axes, names, strict=True):
         colour, dash = styles[name]
-        ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.15, lw=0)
-        ax.plot(
-            q.index, q[0.5], color=colour, ls=dash, lw=1.8, label=f"{name} (n = {res.n_ok(name)})"
+        ax.set_title(
+            name + (" (reference)" if name == names[0] and len(names) > 1 else ""), color=colour
         )
-    if not drawn:
-        _no_data(ax)
-    else:
-        fig.legend(
-            title="scenario: median line (shading: 90% of runs)",
-            loc="outside lower center",
-            ncols=min(3, len(res.scenarios)),
-            frameon=False,
-            handlelength=3.5,
-        )
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(max(0.0, lo), min(1.0, hi))
-    _year_axis(ax, *res.full_span)
-    ax.set_xlabel("year")
-    ax.set_ylabel("cohesion index (0-1)")
+        if quant[name].empty:
+            _no_data(ax)
+            continue
+        if name != names[0] and not reference.empty:
+            ax.fill_between(
+                reference.index, reference[0.05], reference[0.95], color="0.5", alpha=0.12, lw=0
+            )
+            ax.plot(reference.index, reference[0.5], color="0.45", lw=1.2, ls=(0, (1.5, 1.5)))
+        _cohesion_band(ax, quant[name], colour, dash, name)
+    for ax in axes:
+        _year_axis(ax, *res.full_span)
+    axes[0].set_ylim(0, 1)
+    fig.supylabel("cohesion index (0-1)")
+    handles = [
+        (
+            Patch(facecolor="0.3", alpha=0.12),
+            Patch(facecolor="0.3", alpha=0.25),
+            Line2D([], [], color="0.2", lw=1.8),
+        ),
+        (
+            Patch(facecolor="0.5", alpha=0.12),
+            Line2D([], [], color="0.45", lw=1.2, ls=(0, (1.5, 1.5))),
+        ),
+    ]
+    labels = [
+        "scenario: median, middle 50% and 90% of runs",
+        f"reference ({names[0]}): median and 90% of runs",
+    ]
+    keep = 1 if single else 2  # one scenario: no reference to draw against
+    fig.legend(
+        handles[:keep],
+        labels[:keep],
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="outside lower center",
+        ncols=keep,
+        frameon=False,
+        handlelength=3.5,
+    )
     _title(
         fig,
-        "Alliance cohesion over time",
-        f"{res.runs_label()}; line: median across runs, shading: 90% of runs",
+        "Alliance cohesion over time" + ("" if single else ", each scenario against the reference"),
+        f"{res.runs_label()}; line: median across runs, shading: middle 50% and 90% of runs",
     )
     return fig
 
@@ -270,11 +469,14 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
 
 OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
     ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
-    ("n_active_final", "Active members at the end", "members (count)"),
     ("response_rate", "Requests for help answered", "share of requests (0-1)"),
     ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
+    ("n_active_final", "Active members at the end", "members (count)"),
+    ("n_frozen_final", "Frozen members at the end", "members (count)"),
+    ("n_withdrawn_final", "Withdrawn members at the end", "members (count)"),
 )
-"""(runs column, panel title, y label) of the outcome figure's panels."""
+"""(runs column, panel title, y label) of the outcome figure's panels; a column of whole
+numbers is drawn as the share of runs at each value, any other as a box plot."""
 
 
 def _box_strip(
@@ -296,46 +498,102 @@ def _box_strip(
         )
     for i, v in enumerate(values):
         if not len(v):
-            ax.text(positions[i], 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
             continue
         shown = rng.choice(v, _MAX_STRIP_POINTS, replace=False) if len(v) > _MAX_STRIP_POINTS else v
         x = positions[i] + rng.uniform(-0.18, 0.18, len(shown))
         ax.scatter(x, shown, s=9, color=styles[i][0], alpha=0.55, lw=0, zorder=3)
 
 
+def _pad_constant(ax: Axes, values: list[np.ndarray]) -> None:
+    """Limits around a value that is the same in every run (else matplotlib zooms into noise)."""
+    every = np.concatenate([np.zeros(0), *values])
+    if len(every) and np.ptp(every) < 1e-9:
+        pad = max(abs(float(every[0])) * 0.1, 0.05)
+        ax.set_ylim(every[0] - pad, every[0] + pad)
+
+
+def _is_count(values: list[np.ndarray]) -> bool:
+    """True when every value is a whole number (a count, or a 0/1 flag)."""
+    every = np.concatenate([np.zeros(0), *values])
+    return bool(len(every)) and bool(np.all(np.mod(every, 1) == 0))
+
+
+def _share_dots(ax: Axes, values: list[np.ndarray], styles: list[tuple[str, str]]) -> None:
+    """Whole-number outcomes: at each scenario and value, a dot whose area is the share of runs
+    with that value, labelled with the share; the axis has integer ticks only."""
+    every = np.concatenate(values)
+    lo, hi = int(every.min()), int(every.max())
+    for i, v in enumerate(values, start=1):
+        if not len(v):
+            continue
+        counts, shares = np.unique(v, return_counts=True)
+        shares = shares / len(v)
+        ax.scatter(
+            np.full(len(counts), i),
+            counts,
+            s=420 * shares,
+            color=styles[i - 1][0],
+            alpha=0.8,
+            lw=0,
+            zorder=3,
+        )
+        for count, share in zip(counts, shares, strict=True):
+            ax.annotate(
+                _percent(share),
+                (i, count),
+                xytext=(9, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=6.5,
+                color="0.2",
+            )
+    ax.set_ylim(lo - 0.6, hi + 0.6)
+    ax.yaxis.set_major_locator(MultipleLocator(1 if hi - lo <= 8 else math.ceil((hi - lo) / 8)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%d"))
+
+
 @styled
 def outcomes_figure(results: str | Path | Results) -> Figure:
-    """Distributions of end-of-run outcomes per scenario, as box plots with the runs as dots."""
+    """Distributions of end-of-run outcomes per scenario: box plots with the runs as dots, and
+    for whole-number outcomes the share of runs at each value."""
     res = Results.open(results)
     runs = res.read("runs", ["scenario", "status", *(c for c, _, _ in OUTCOME_PANELS)])
     runs = runs[runs["status"] == "ok"]
     names = res.scenarios
     styles = scenario_colours(names)
-    width = min(14.0, max(8.0, 1.0 * len(names) + 4.0))
-    fig = Figure(figsize=(width, 7), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True, squeeze=False).ravel()
+    cols = 3 if len(names) <= 7 else 2  # many scenarios: wider panels, room for the labels
+    width = min(16.0, max(10.5, (0.55 * len(names) + 1.2) * cols))
+    fig = Figure(figsize=(width, 3.75 * (6 // cols)), layout="constrained")
+    axes = fig.subplots(6 // cols, cols, sharex=True, squeeze=False).ravel()
     rng = np.random.default_rng(0)
     long_names = max((len(n) for n in names), default=0) * len(names) > 45
     for ax, (col, title, ylabel) in zip(axes, OUTCOME_PANELS, strict=True):
         values = [
             runs.loc[runs["scenario"] == n, col].astype(float).dropna().to_numpy() for n in names
         ]
-        _box_strip(ax, values, [styles[n] for n in names], rng)
         dropped = int(runs[col].isna().sum())
         why = "without requests" if col == "response_rate" else "without a value"
         ax.set_title(title + (f"\n({dropped} runs {why} left out)" if dropped else ""))
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
-        if col.startswith("n_"):
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if _is_count(values):
+            _share_dots(ax, values, [styles[n] for n in names])
+        else:
+            _box_strip(ax, values, [styles[n] for n in names], rng)
+            _pad_constant(ax, values)
+        for i, v in enumerate(values, start=1):
+            if not len(v):
+                ax.text(i, 0.5, "no data", transform=ax.get_xaxis_transform(), ha="center")
         rotate = {"rotation": 25, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
         ax.set_xticks(np.arange(1, len(names) + 1), names, **rotate)
+        ax.set_xlim(0.4, len(names) + 0.75)
         ax.xaxis.set_tick_params(labelbottom=True)
     fig.supxlabel("scenario")
     _title(
         fig,
         "End-of-run outcomes by scenario",
-        f"{res.runs_label()}; box: median and quartiles, whiskers: 1.5 IQR, dots: runs",
+        f"{res.runs_label()}; boxes: median, quartiles, whiskers 1.5 IQR, dots: runs; "
+        "counts: dot area and label give the share of runs",
     )
     return fig
 
@@ -475,14 +733,16 @@ def exit_heatmap_figure(results: str | Path | Results) -> Figure:
 # 5. Relations network
 
 
-def modal_status(results: Results, scenario: str) -> pd.Series:
-    """Each member's most common final status over runs (ties broken by the order of statuses)."""
+def modal_status(results: Results, scenario: str) -> pd.DataFrame:
+    """Each member's most common final status over runs (ties broken by the order of statuses)
+    and the share of runs that end in it: columns ``status`` and ``share``, indexed by member."""
     frame = results.read("members", ["member", "status_final"], scenario=scenario)
     if frame.empty:
-        return pd.Series(dtype=object)
+        return pd.DataFrame(columns=["status", "share"])
     counts = frame.groupby("member")["status_final"].value_counts().unstack(fill_value=0)
     counts = counts.reindex(columns=[s for s in STATUS_MARKERS if s in counts.columns])
-    return counts.idxmax(axis=1)
+    top = counts.idxmax(axis=1)
+    return pd.DataFrame({"status": top, "share": counts.max(axis=1) / counts.sum(axis=1)})
 
 
 def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
@@ -492,35 +752,79 @@ def _dominant_pole(align: pd.DataFrame, node: str) -> str | None:
     return str(align.loc[node].idxmax())
 
 
-@styled
-def network_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Relations network: node colour is the dominant pole of the mean final alignment, node
-    shape the most common final status, edges solid for positive and dashed for negative ties."""
-    res = Results.open(results)
+def _structure(res: Results, scenario: str) -> str:
+    """What the input graph of a scenario is made of (its members, leader and relations), as a
+    comparable string."""
+    spec = res.contents(scenario)
+    parts = (res.members(scenario), spec.get("alliance", {}).get("leader"), spec.get("relations"))
+    return repr(parts)
+
+
+def _network_panel(res: Results, scenario: str, ax: Axes, faint: bool, scale: float) -> set[str]:
+    """One scenario's network on ``ax``; returns the statuses it shows."""
     spec = res.contents(scenario)
     align = res.final_alignment(scenario)
     dominant = {}
     for node in res.members(scenario):
         pole = _dominant_pole(align, node)
         dominant[node] = (pole, float(align.loc[node, pole]) if pole else 0.0)
-    fig = Figure(figsize=(8, 8), layout="constrained")
-    ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1])
+    modal = modal_status(res, scenario)
     draw_network(
         ax,
-        key,
+        None,
         spec.get("relations", {}),
         res.members(scenario),
         spec.get("alliance", {}).get("leader"),
         dominant,
-        modal_status(res, scenario).to_dict(),
-        {p: c for p, c in pole_colours(res.all_poles).items() if p in res.poles(scenario)},
-        "most common final\nstatus",
+        modal["status"].to_dict(),
+        pole_colours(res.poles(scenario)),
+        "",
+        status_share=modal["share"].to_dict(),
+        faint_ties=faint,
+        scale=scale,
     )
+    return set(modal["status"])
+
+
+@styled
+def network_figure(
+    results: str | Path | Results, scenarios: str | Sequence[str] | None = None
+) -> Figure:
+    """The relations network once per scenario (all, or those named), in one figure: node
+    colour is the dominant pole of the mean final alignment, node shape the most common final
+    status (its share of runs in the caption). Ties are drawn in full the first time a graph
+    appears and faintly where a later scenario has the same one."""
+    res = Results.open(results)
+    names = (
+        res.scenarios
+        if scenarios is None
+        else [scenarios]
+        if isinstance(scenarios, str)
+        else list(scenarios)
+    )
+    rows, cols = _grid(len(names))
+    scale = 1.0 if len(names) == 1 else 0.75
+    size = 6.5 if len(names) == 1 else 4.6
+    fig = Figure(figsize=(size * cols, size * rows + 1.8), layout="constrained")
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[size] * rows + [1.3])
+    first: dict[str, str] = {}
+    statuses: set[str] = set()
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(grid[divmod(i, cols)])
+        structure = _structure(res, name)
+        seen = structure in first
+        statuses |= _network_panel(res, name, ax, seen, scale)
+        note = f"relations as in {first[structure]}" if seen else "relations (weights on ties)"
+        ax.set_title(f"{name}\n{note}", fontsize=10)
+        first.setdefault(structure, name)
+    key = fig.add_subplot(grid[rows, :])
+    colours = {p: c for p, c in pole_colours(res.all_poles).items()}
+    network_legends(key, list(colours), colours, statuses, "most common final status")
     _title(
         fig,
-        f"Relations network and final alignment: {scenario}",
-        f"{res.runs_label(scenario)}; fill: dominant pole of the mean final alignment, "
-        "shape: most common final status, caption: that pole's mean final weight",
+        "Relations network and final alignment" + (" by scenario" if len(names) > 1 else ""),
+        f"{res.runs_label()}; caption: dominant pole (mean final weight), most common final "
+        "status (share of runs)",
     )
     return fig
 
@@ -531,16 +835,16 @@ def network_figure(results: str | Path | Results, scenario: str) -> Figure:
 
 @styled
 def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
-    """Mean alignment composition over time as stacked areas, one panel per member."""
+    """Mean alignment composition over time as stacked areas, one panel per member; under each
+    panel the share of runs in which the member is frozen or withdrawn."""
     res = Results.open(results)
     colours = pole_colours(res.all_poles)
-    poles, members = res.poles(scenario), res.members(scenario)
+    poles = res.poles(scenario)
     cols = weight_columns(poles)
     frame = res.read("timeseries", ["member", "year", *cols], scenario=scenario)
-    mean = frame.groupby(["member", "year"], sort=False)[cols].mean()
-    fig, axes = _small_multiples(len(members))
-    for ax, m in _member_panels(axes, members, mean):
-        m = m.sort_index()
+    mean = frame.groupby(["member", "year"], sort=False)[cols].mean().sort_index()
+    fig, panels, shares, note = _alignment_panels(res, scenario, mean)
+    for ax, _, m in panels:
         ax.stackplot(
             m.index.to_numpy(),
             m.to_numpy().T,
@@ -549,20 +853,14 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
             lw=0,
         )
         ax.grid(False)
-    for ax in axes:
-        _year_axis(ax, *res.span(scenario))
-    axes[0].set_ylim(0, 1)
     fig.supylabel("mean alignment weight (share)")
-    fig.legend(
-        handles=_pole_patches({p: colours[p] for p in poles}),
-        loc="outside lower center",
-        ncols=len(poles),
-        frameon=False,
-    )
+    handles = [*_pole_patches({p: colours[p] for p in poles}), *_status_handles(shares)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     _title(
         fig,
         f"Mean alignment composition over time: {scenario}",
-        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs",
+        f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs"
+        f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )
     return fig
 
@@ -576,9 +874,9 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
 
 _LEVELS: tuple[tuple[str, str], ...] = (
     ("none", "#d9d9d9"),
-    ("statement", "#9ecae1"),
-    ("mission", "#4292c6"),
-    ("deployment", "#08519c"),
+    ("statement", "#c6dbef"),
+    ("mission", "#6baed6"),
+    ("deployment", "#2171b5"),
     ("peacekeeping", "#08306b"),
 )
 """Response levels in order, with the colour of their bar segment (light to dark)."""
@@ -653,7 +951,9 @@ def levers_figure(results: str | Path | Results) -> Figure:
     fig = Figure(figsize=(9, 1.5 + 0.32 * max(len(data), 3)), layout="constrained")
     ax = fig.subplots()
     if data.empty:
+        ax.set_axis_off()
         _no_data(ax, "no scenario names targets (or no summary.csv: run compare)")
+        _title(fig, "What each scenario did to the outcomes it targets", res.runs_label())
         return fig
     sd = data["paired_sd_unpaired"].where(data["paired_sd_unpaired"] > 0)
     mid = data["paired_mean_difference"] / sd
@@ -773,13 +1073,13 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
     "responses": responses_figure,
     "levers": levers_figure,
     "differences": differences_figure,
+    "network": network_figure,
 }
 """Figures of all scenarios together, by file stem."""
 
 SCENARIO_FIGURES: dict[str, Callable[[Results, str], Figure]] = {
     "alignment_fan": fan_chart_figure,
     "alignment_stack": composition_figure,
-    "network": network_figure,
 }
 """Figures drawn once per scenario (``<stem>_<scenario>``), by file stem."""
 
@@ -809,7 +1109,8 @@ def plot_all(
     """Draw every figure of a results folder into ``out_dir`` (default ``results_dir/figures``).
 
     Returns the paths written: cohesion, outcomes and exit heat map for all scenarios
-    together, then per scenario the alignment fan chart, stacked composition and network.
+    together, the relations network of every scenario in one figure, then per scenario the
+    alignment fan chart and stacked composition.
     """
     res = Results.open(results_dir)
     return [

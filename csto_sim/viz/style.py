@@ -28,16 +28,21 @@ _POLE_FALLBACK: tuple[str, ...] = ("#E69F00", "#56B4E9", "#F0E442", "#000000")
 _OVERFLOW_GREYS: tuple[str, ...] = ("#999999", "#666666", "#BBBBBB", "#444444")
 
 _SCENARIO_PALETTE: tuple[str, ...] = (
-    "#000000",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#CC79A7",
-    "#0072B2",
-    "#D55E00",
-    "#F0E442",
+    "#000000",  # black: the first scenario (the reference of a comparison)
+    "#CC6677",  # Tol muted: rose
+    "#332288",  # indigo
+    "#117733",  # green
+    "#88CCEE",  # cyan
+    "#AA4499",  # purple
+    "#44AA99",  # teal
+    "#999933",  # olive
+    "#882255",  # wine
+    "#DDCC77",  # sand
+    "#661100",  # dark brown (Tol)
+    "#6699CC",  # steel blue (Tol)
 )
-"""Scenario colours (Okabe-Ito, black first), paired with the line styles below."""
+"""Scenario colours: black, then Paul Tol's muted qualitative palette (colour-blind safe, one
+hue each, so no two scenarios get two shades of one colour), paired with the line styles below."""
 
 _SCENARIO_DASHES: tuple[Any, ...] = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
 
@@ -49,6 +54,13 @@ STATUS_MARKERS: dict[str, str] = {
 }
 """Marker of each membership status in the network figure."""
 
+STATUS_COLOURS: dict[str, str] = {
+    "frozen": "#A6A6A6",
+    "withdrawn": "#3A3A3A",
+    "non_member": "#DADADA",
+}
+"""Fill of the share of runs in each status other than active (greys: no pole colour)."""
+
 STATUS_LABELS: dict[str, str] = {
     "active": "active",
     "frozen": "frozen",
@@ -56,8 +68,8 @@ STATUS_LABELS: dict[str, str] = {
     "non_member": "not a member",
 }
 
-TIE_POSITIVE = "#117733"  # dark green (Tol), distinct from China's bluish green
-TIE_NEGATIVE = "#555555"  # dark grey, drawn dashed
+TIE_POSITIVE = "#3A3A3A"  # near black, solid: no pole colour is grey
+TIE_NEGATIVE = "#8C8C8C"  # mid grey, drawn dashed
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 """File formats of the saved figures."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import ast
+import colorsys
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import BASELINE, ROOT
 from matplotlib.collections import PathCollection, PolyCollection
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.viz import figures
@@ -50,10 +54,18 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _expected(names: list[str], fmt: str) -> set[str]:
-    per_scenario = ("alignment_fan", "alignment_stack", "network")
+    per_scenario = ("alignment_fan", "alignment_stack")
     shared = {
         f"{stem}.{fmt}"
-        for stem in ("cohesion", "outcomes", "exit_heatmap", "responses", "levers", "differences")
+        for stem in (
+            "cohesion",
+            "outcomes",
+            "exit_heatmap",
+            "responses",
+            "levers",
+            "differences",
+            "network",
+        )
     }
     return shared | {f"{stem}_{n}.{fmt}" for stem in per_scenario for n in names}
 
@@ -99,18 +111,38 @@ def _pole_of(label: str) -> str:
     return label.split(" ")[0]
 
 
+def _spread(results: Path, name: str) -> pd.Series:
+    """Each member's largest range of an alignment weight over years and runs."""
+    ts = pd.read_parquet(results / "timeseries.parquet")
+    ts = ts[ts["scenario"] == name]
+    weights = ts.filter(like="w_").groupby(ts["member"])
+    return (weights.max() - weights.min()).max(axis=1)
+
+
+def _legend_colours(fig: Figure) -> dict[str, str]:
+    """Label -> colour (hex, no alpha) of each entry of a figure's legends."""
+    out = {}
+    for legend in fig.legends:
+        for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
+            colour = handle.get_facecolor() if isinstance(handle, Patch) else handle.get_color()
+            out[text.get_text()] = to_hex(colour, keep_alpha=False).upper()
+    return out
+
+
 def test_figures_use_the_pole_colours(results: Path) -> None:
     name = _names(results)[1]
     fan = figures.fan_chart_figure(results, name)
-    lines = [ln for ax in fan.axes for ln in ax.get_lines() if ln.get_label() in FIXED]
-    assert len(lines) == 4 * 6  # four poles in each of six member panels
+    panels = [ax for ax in fan.axes if ax.get_title()]
+    lines = [ln for ax in panels for ln in ax.get_lines() if ln.get_label() in FIXED]
+    assert len(lines) == 4 * len(panels)  # four poles in each member panel
     for line in lines:
         assert to_hex(line.get_color()).upper() == FIXED[line.get_label()]
-    legend = [h for h in fan.legends[0].legend_handles if h.get_label().endswith("(median)")]
-    assert {_pole_of(h.get_label()): to_hex(h.get_color()).upper() for h in legend} == FIXED
+    legend = _legend_colours(fan)
+    assert {p: legend[p] for p in FIXED} == FIXED  # the real colours, not grey swatches
 
     stack = figures.composition_figure(results, name)
     areas = [c for ax in stack.axes for c in ax.collections if isinstance(c, PolyCollection)]
+    areas = [a for a in areas if not a.get_label().startswith("_")]
     assert areas
     for area in areas:
         assert to_hex(area.get_facecolor()[0], keep_alpha=False).upper() == FIXED[area.get_label()]
@@ -122,6 +154,96 @@ def test_figures_use_the_pole_colours(results: Path) -> None:
         if isinstance(c, PathCollection)
     }
     assert fills and fills <= set(FIXED.values())
+
+
+def test_alignment_figures_drop_uninformative_members_and_mark_exits(results: Path) -> None:
+    name = _names(results)[0]
+    contents = json.loads((results / "manifest.json").read_text())["scenarios"][0]["contents"]
+    members, poles = list(contents["members"]), list(contents["poles"])
+    spread = _spread(results, name)
+    ts = pd.read_parquet(results / "timeseries.parquet", columns=["scenario", "status"])
+    statuses = set(ts.loc[ts["scenario"] == name, "status"]) - {"active"}
+    assert statuses and set(members) & set(poles)  # the fixture has both cases
+    for build in (figures.fan_chart_figure, figures.composition_figure):
+        fig = build(results, name)
+        titles = {ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()}
+        assert titles and not titles & set(poles)  # a pole's own state: no panel
+        assert all(spread[m] >= 0.03 for m in titles)  # constant members: no panel
+        assert all(m in fig._suptitle.get_text() for m in set(members) - titles)
+        labels = set(_legend_colours(fig))
+        assert {f"{s} (share of runs)" for s in statuses} <= labels
+
+
+def test_cohesion_draws_each_scenario_over_the_reference(results: Path) -> None:
+    names = _names(results)
+    fig = figures.cohesion_figure(results)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split(" (")[0] for ax in panels] == names
+    styles = figures.scenario_colours(names)
+    for ax, name in zip(panels, names, strict=True):
+        own = [ln for ln in ax.get_lines() if ln.get_label() == name]
+        assert len(own) == 1 and to_hex(own[0].get_color()).upper() == styles[name][0].upper()
+        assert len(ax.get_lines()) == (1 if name == names[0] else 2)  # the reference drawn too
+
+
+def test_scenario_colours_differ_in_hue() -> None:
+    colours = [c for c, _ in figures.scenario_colours([f"s{i}" for i in range(6)]).values()]
+    assert len(set(colours)) == 6
+    hues = [colorsys.rgb_to_hsv(*to_rgb(c))[0] * 360 for c in colours if c != "#000000"]
+    gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[:i]]
+    assert min(gaps) >= 30  # no two shades of one hue among six scenarios
+
+
+def _count_axes(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.get_ylabel() == "members (count)"]
+
+
+def test_outcomes_draw_counts_with_integer_ticks(results: Path) -> None:
+    fig = figures.outcomes_figure(results)
+    counts = _count_axes(fig)
+    assert len(counts) == 3
+    for ax in counts:
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # no boxes
+        lo, hi = ax.get_ylim()
+        ticks = [t for t in ax.get_yticks() if lo <= t <= hi]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        shares = [float(t.get_text().rstrip("%")) for t in ax.texts if t.get_text().endswith("%")]
+        assert len(dots) == len(_names(results))
+        assert sum(shares) == pytest.approx(100 * len(dots), abs=len(shares))
+
+
+def test_constant_count_gets_one_integer_tick() -> None:
+    fig = Figure()
+    ax = fig.subplots()
+    figures._share_dots(ax, [np.full(7, 5.0)], [("#000000", "-")])
+    lo, hi = ax.get_ylim()
+    assert [t for t in ax.get_yticks() if lo <= t <= hi] == [5.0]
+    assert [t.get_text() for t in ax.texts] == ["100%"]
+
+
+def test_network_is_one_figure_with_status_shares(results: Path) -> None:
+    names = _names(results)
+    fig = figures.network_figure(results)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title().split("\n")[0] for ax in panels] == names
+    members = pd.read_parquet(results / "members.parquet")
+    first = members[members["scenario"] == names[0]]
+    shares = first.groupby("member")["status_final"].value_counts(normalize=True)
+    captions = [t.get_text() for t in panels[0].texts if "\n" in t.get_text()]
+    for member in first["member"].unique():
+        (text,) = [c for c in captions if c.startswith(member + "\n")]
+        status, share = text.split("\n")[-1].rsplit(" ", 1)
+        assert shares[member, status.replace("not a member", "non_member")] == pytest.approx(
+            float(share.rstrip("%")) / 100, abs=0.006
+        )
+    ties = [ln for ax in panels for ln in ax.get_lines()]
+    assert ties
+    for line in ties:  # greys: no tie looks like a pole
+        r, g, b = to_rgb(line.get_color())
+        assert r == g == b
+    full = [ln.get_linewidth() for ln in panels[1].get_lines()]
+    assert full and max(full) < 1.0  # the same graph again is drawn faint
 
 
 def test_exit_shares_match_members_table(results: Path) -> None:
