@@ -54,15 +54,20 @@ def bind_error(host: str, port: int) -> str | None:
         return f"{option}: cannot listen on {host}:{port} ({reason})"
 
 
+def installed(module: str) -> bool:
+    """Whether a top-level module can be imported."""
+    return importlib.util.find_spec(module) is not None
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    if importlib.util.find_spec("solara") is None:
+    if not installed("solara"):
         say("dashboard: solara is not installed; pip install 'csto-sim[viz]'")
         return EXIT_USAGE
     problem = bind_error(args.host, args.port)
     if problem:
         say(f"dashboard: {problem}")
         return EXIT_USAGE
-    if importlib.util.find_spec("solara_assets") is None:
+    if not installed("solara_assets"):
         say(
             "dashboard: solara-assets is not installed, so the page loads its scripts from the "
             "internet and stays blank offline; pip install 'csto-sim[viz]'"
