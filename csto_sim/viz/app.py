@@ -370,9 +370,11 @@ def figure_png(fig: Figure) -> bytes:
 
 @solara.component
 def FigureView(model: CSTOModel, draw: Callable[[CSTOModel], Figure]):
-    """A figure of the model now, scaled to the width of its column."""
-    update_counter.get()
-    solara.Image(figure_png(draw(model)), format="png", width="100%")
+    """A figure of the model now, scaled to the width of its column (redrawn only after a
+    step or reset, not when a slider moves)."""
+    steps = update_counter.get()
+    png = solara.use_memo(lambda: figure_png(draw(model)), [model, steps])
+    solara.Image(png, format="png", width="100%")
 
 
 def markdown_html(text: str) -> str:

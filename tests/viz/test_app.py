@@ -152,6 +152,16 @@ def test_steps_per_click_slider_sets_how_far_step_goes(dashboard):
     assert model.value.t == 3
 
 
+def test_figures_are_redrawn_after_a_step_not_when_a_slider_moves(dashboard, monkeypatch):
+    _, _, rc = dashboard
+    drawn = []
+    monkeypatch.setattr(app, "figure_png", lambda fig: drawn.append(fig) or b"")
+    _slider(rc, "freeze_threshold").v_model = 0.5
+    assert drawn == []
+    _click(rc, "Step")
+    assert len(drawn) == 4
+
+
 def test_every_time_axis_is_in_years():
     model = app.DashboardModel()
     for _ in range(6):

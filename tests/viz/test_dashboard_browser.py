@@ -114,6 +114,7 @@ def browser(tmp_path):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(
         options=options, service=webdriver.ChromeService(executable_path=driver_path)
     )
@@ -170,6 +171,12 @@ def test_dashboard_renders_offline_and_steps(dashboard_url, browser, tmp_path):
     wait.until(lambda d: len(_figures(d)) == FIGURES and _figures(d) != figures)
     assert float(_year(browser)) == pytest.approx(float(before) + STEP_YEARS)
 
+    # play runs the model until paused
+    before = _year(browser)
+    _button(browser, "▶").click()
+    wait.until(lambda d: _year(d) != before)
+    _button(browser, "❚❚").click()
+
     # the steps slider, moved with the keyboard, shows its new value and sets the step size
     thumb = browser.find_elements(By.CSS_SELECTOR, ".v-slider [role=slider]")[0]
     thumb.send_keys(Keys.END)
@@ -184,6 +191,8 @@ def test_dashboard_renders_offline_and_steps(dashboard_url, browser, tmp_path):
     shot = tmp_path / "dashboard.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
 
+    console = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not console, console
     server = log.read_text()
     assert "Could not load URL" not in server, server
     assert "Traceback" not in server, server
