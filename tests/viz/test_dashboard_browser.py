@@ -196,3 +196,4 @@ def test_dashboard_renders_offline_and_steps(dashboard_url, browser, tmp_path):
     server = log.read_text()
     assert "Could not load URL" not in server, server
     assert "Traceback" not in server, server
+    assert "Warning" not in server, server  # e.g. Mesa 3.3's hook warning at start
