@@ -3,33 +3,79 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, positive, say
+from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, say, whole
+
+MAX_PORT = 65535
+
+SERVER_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+"""Solara settings for the server (unless the user set them): no usage telemetry."""
+
+
+def port(text: str) -> int:
+    """A TCP port number: 1 to 65535."""
+    value = whole(text)
+    if not 1 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, got {value}")
+    return value
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "dashboard",
         help="open the interactive dashboard of one model run (needs the viz extra)",
-        description="Start the Solara dashboard (csto_sim/viz/app.py) in the browser: choose a "
-        "scenario, move the parameter sliders, reset and step one run. Needs: pip install "
-        "'csto-sim[viz]'.",
+        description="Start the Solara dashboard (csto_sim/viz/app.py) and print its address: "
+        "choose a scenario, move the parameter sliders, reset and step one run. Works offline. "
+        "Needs: pip install 'csto-sim[viz]'.",
     )
     p.add_argument("--host", default="localhost", help="host to listen on (default localhost)")
-    p.add_argument("--port", type=positive, default=8765, help="port (default 8765)")
+    p.add_argument("--port", type=port, default=8765, help="port, 1-65535 (default 8765)")
+
+
+def bind_error(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (None: it can)."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"--host {host}: unknown host ({exc.strerror})"
+    try:
+        with socket.create_server((host, port)):
+            return None
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        option = f"--host {host}" if exc.errno == errno.EADDRNOTAVAIL else f"--port {port}"
+        return f"{option}: cannot listen on {host}:{port} ({reason})"
+
+
+def installed(module: str) -> bool:
+    """Whether a top-level module can be imported."""
+    return importlib.util.find_spec(module) is not None
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    if importlib.util.find_spec("solara") is None:
+    if not installed("solara"):
         say("dashboard: solara is not installed; pip install 'csto-sim[viz]'")
         return EXIT_USAGE
+    problem = bind_error(args.host, args.port)
+    if problem:
+        say(f"dashboard: {problem}")
+        return EXIT_USAGE
+    if not installed("solara_assets"):
+        say(
+            "dashboard: solara-assets is not installed, so the page loads its scripts from the "
+            "internet and stays blank offline; pip install 'csto-sim[viz]'"
+        )
     app = Path(__file__).parent.parent / "viz" / "app.py"
     cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host]
+    env = SERVER_ENV | os.environ
     try:
-        return subprocess.call([*cmd, "--port", str(args.port)])
+        return subprocess.call([*cmd, "--port", str(args.port)], env=env)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -1,41 +1,62 @@
-"""An interactive dashboard of one model run, built with Mesa's SolaraViz.
+"""An interactive dashboard of one model run, built with Solara and Mesa's model controller.
 
-Start it from the repository folder with ``solara run csto_sim/viz/app.py`` (needs the ``viz``
-extra: ``pip install -e '.[viz]'``). The sidebar chooses a scenario file (``scenarios/*.toml``
-of the working folder, else the one beside the package), the run index (run ``i`` has the
-seed of run ``i`` of an ensemble), a multiplier on the leader pole's strength (Russia's
-strength after the war) and the main behavioural parameters; *Reset* builds a new model
-with them, *Step* and the play button advance it. The page shows the relations network
-(fill: dominant pole, shape and outline: status), each member's alignment with the
-leader's pole and its commitment, alliance cohesion, requests and responses, the members'
-state and the latest threat events.
+Start it with ``csto-sim dashboard`` or, from the repository folder, ``solara run
+csto_sim/viz/app.py`` (needs the ``viz`` extra: ``pip install -e '.[viz]'``, which also ships
+the page's scripts and fonts, so it works offline). The sidebar chooses a scenario file
+(``scenarios/*.toml`` of the working folder, else the one beside the package), the run index
+(run ``i`` has the seed of run ``i`` of an ensemble), a multiplier on the leader pole's
+strength (Russia's strength after the war) and the main behavioural parameters, each slider
+showing its value; *Reset* builds a new model with them, *Step* and the play button advance
+it. The page shows the relations network (fill: dominant pole, shape and outline: status),
+each member's alignment with the leader's pole and its commitment, alliance cohesion,
+requests and responses (all by year), the members' state and the latest threat events.
 
-The model is :class:`DashboardModel`, a thin :class:`~csto_sim.abm.model.CSTOModel` that
-SolaraViz can rebuild by keyword: it loads the chosen file, scales the leader pole's
-strength and calls ``CSTOModel(scenario=..., run=..., rng=..., **parameters)``.
+The model is :class:`DashboardModel`, a thin :class:`~csto_sim.abm.model.CSTOModel` that the
+controller can rebuild by keyword: it loads the chosen file, scales the leader pole's
+strength and calls ``CSTOModel(scenario=..., run=..., rng=..., **parameters)``. The page is
+laid out here rather than by Mesa 3.3's ``SolaraViz``, whose numbered tabs, draggable grid
+and sliders without values do not suit it; Mesa's ``ModelController`` still runs the model.
 
 Imports are absolute (``csto_sim.x``) because ``solara run`` loads this file as a script.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 import os
+import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import markdown
 import pandas as pd
 import solara
+import solara.server.settings
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz, make_plot_component
-from mesa.visualization.utils import update_counter
 
 from csto_sim.abm.model import CSTOModel
 from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.viz.network import draw_network
-from csto_sim.viz.style import house_style, pole_colours
+from csto_sim.viz.style import house_style, pole_colours, styled
+
+MESA_HOOK_WARNING = r"(?s).*ComponentsView: .use_state. found despite early return"
+"""The warning solara's hook checker gives on importing Mesa 3.3's SolaraViz module."""
+
+with warnings.catch_warnings():
+    # Mesa 3.3's ComponentsView (which this page does not use) calls a hook after an early
+    # return, and solara's hook checker warns when the module defines it. Mesa's, not ours.
+    warnings.filterwarnings("ignore", MESA_HOOK_WARNING, UserWarning)
+    from mesa.visualization import Slider
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
+
+TITLE = "CSTO alliance cohesion"
+"""The page's title (browser tab and app bar)."""
 
 DEFAULT_SCENARIO = "baseline"
 """The scenario the dashboard opens with (a file stem in the scenarios folder)."""
@@ -44,7 +65,30 @@ TUNED: tuple[str, ...] = MAIN_PARAMETERS
 """The behavioural parameters that get a slider (the others keep the scenario's values)."""
 
 FIGSIZE = (7.0, 4.0)
-"""Size (inches) of every figure, chosen to fit one cell of SolaraViz's grid."""
+"""Size (inches) of the alignment figure (the network is square); the page scales figures to
+the width of its columns."""
+
+SERIES_FIGSIZE = (7.0, 3.0)
+"""Size (inches) of the figures of one alliance-level series."""
+
+FIGURE_DPI = 110
+"""Resolution of the figures' PNG images."""
+
+PLAY_INTERVAL_MS = 150
+"""Pause between steps while playing."""
+
+PAGE_CSS = """
+.csto-sidebar .v-slider--horizontal { margin-left: 0; }
+.csto-sidebar .v-input__slot { flex-wrap: wrap; }
+.csto-sidebar .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
+"""
+"""Styles of the page: each slider's label (with its value) on a line above a full-width track."""
+
+MARKDOWN_CLASSES = ("solara-markdown", "rendered_html", "jp-RenderedHTMLCommon")
+"""The CSS classes of solara's Markdown, which style the tables."""
+
+STEPS = Slider("steps per click", 1, 1, 40, 1)
+"""How many steps *Step* (and each frame of play) advances."""
 
 EVENTS_SHOWN = 12
 """How many of the latest threat events the event log lists."""
@@ -217,6 +261,7 @@ def history_frame(model: CSTOModel) -> pd.DataFrame:
     return agents
 
 
+@styled
 def alignment_figure(model: CSTOModel) -> Figure:
     """Each member's weight on the leader's pole and its commitment, over the years so far."""
     frame = history_frame(model)
@@ -234,17 +279,41 @@ def alignment_figure(model: CSTOModel) -> Figure:
     bottom.axhline(model.params["freeze_threshold"], color="0.3", ls="--", lw=1)
     top.set_ylabel(f"weight on {pole}")
     bottom.set_ylabel("commitment")
-    bottom.set_xlabel("year")
     for ax in (top, bottom):
         ax.set_ylim(0, 1)
-        ax.grid(alpha=0.3)
-    start, end = model.spec.time.start, model.spec.time.end
-    bottom.set_xlim(start, end)
-    fig.legend(loc="outside lower center", ncols=4, fontsize=7, frameon=False)
-    top.set_title(
-        f"Weight on {pole} and commitment (dashed: freeze, dotted: leave threshold)", fontsize=10
-    )
+    _year_axis(bottom, model)
+    fig.legend(loc="outside lower center", ncols=6, frameon=False)
+    top.set_title(f"Weight on {pole} and commitment (dashed: freeze threshold)")
     return fig
+
+
+@styled
+def series_figure(
+    model: CSTOModel, series: dict[str, str], title: str, unit: bool = False
+) -> Figure:
+    """Alliance-level series of the run so far (``series``: reporter -> colour) by year."""
+    frame = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=SERIES_FIGSIZE, layout="constrained")
+    ax = fig.subplots()
+    for name, colour in series.items():
+        ax.plot(frame["year"], frame[name], color=colour, lw=1.5, label=name)
+        ax.plot(frame["year"].iloc[-1:], frame[name].iloc[-1:], "o", color=colour, ms=3)
+    if unit:
+        ax.set_ylim(0, 1)
+    else:
+        ax.set_ylim(0, max(1.0, float(frame[list(series)].to_numpy().max()) * 1.1))
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    _year_axis(ax, model)
+    ax.set_title(title)
+    if len(series) > 1:
+        ax.legend(loc="upper left", frameon=False)
+    return fig
+
+
+def _year_axis(ax, model: CSTOModel) -> None:
+    """The x axis of a time figure: years, from the scenario's start to its end."""
+    ax.set_xlim(model.spec.time.start, model.spec.time.end)
+    ax.set_xlabel("year")
 
 
 def member_markdown(model: CSTOModel) -> str:
@@ -292,73 +361,155 @@ def event_markdown(model: CSTOModel, last: int = EVENTS_SHOWN) -> str:
 # Solara components (re-rendered after every step through Mesa's update counter)
 
 
-@solara.component
-def NetworkView(model: CSTOModel):
-    """The relations network, coloured by dominant pole and shaped by status."""
-    update_counter.get()
-    solara.FigureMatplotlib(network_figure(model), format="png", bbox_inches="tight")
+def figure_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes (tight bounding box)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 @solara.component
-def AlignmentView(model: CSTOModel):
-    """Alignment with the leader's pole and commitment of every member over time."""
-    update_counter.get()
-    solara.FigureMatplotlib(alignment_figure(model), format="png", bbox_inches="tight")
+def FigureView(model: CSTOModel, draw: Callable[[CSTOModel], Figure]):
+    """A figure of the model now, scaled to the width of its column (redrawn only after a
+    step or reset, not when a slider moves)."""
+    steps = update_counter.get()
+    png = solara.use_memo(lambda: figure_png(draw(model)), [model, steps])
+    solara.Image(png, format="png", width="100%")
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (with tables) as HTML."""
+    return markdown.markdown(text, extensions=["tables"])
+
+
+@solara.component
+def Table(text: str):
+    """Markdown converted here and shown as HTML in solara's Markdown style (solara.Markdown
+    would fetch KaTeX from the CDN, which the shipped assets lack)."""
+    solara.HTML(unsafe_innerHTML=markdown_html(text), classes=list(MARKDOWN_CLASSES))
 
 
 @solara.component
 def MemberTable(model: CSTOModel):
     """The members' state now."""
     update_counter.get()
-    solara.Markdown(member_markdown(model))
+    Table(member_markdown(model))
 
 
 @solara.component
 def EventLog(model: CSTOModel):
     """The latest threat events."""
     update_counter.get()
-    solara.Markdown(event_markdown(model))
+    Table(event_markdown(model))
 
 
-def _styled_plot(title: str, unit: bool = False):
-    """A post-processing step for Mesa's plot components: title, size and, for shares, [0, 1]."""
-
-    def post_process(ax) -> None:
-        ax.set_title(title, fontsize=10)
-        ax.figure.set_size_inches(*FIGSIZE)
-        ax.grid(alpha=0.3)
-        if unit:
-            ax.set_ylim(0, 1)
-
-    return post_process
+def _decimals(step: float) -> int:
+    """Decimals that show a value on a slider of this step."""
+    return max(0, -math.floor(math.log10(step))) if step > 0 else 2
 
 
-def components() -> list:
-    """The dashboard's components, all on one page."""
-    return [
-        NetworkView,
-        AlignmentView,
-        make_plot_component(
-            {"cohesion": "black"}, post_process=_styled_plot("Alliance cohesion", unit=True)
-        ),
-        make_plot_component(
-            {"requests": "#0072B2", "responses": "#D55E00"},
-            post_process=_styled_plot("Requests for help and responses (cumulative)"),
-        ),
-        MemberTable,
-        EventLog,
-    ]
-
-
-def make_page(model: DashboardModel | solara.Reactive | None = None):
-    """The dashboard element (SolaraViz) for a model, by default the default scenario's run 0."""
-    return SolaraViz(
-        model if model is not None else DashboardModel(),
-        components=components(),
-        model_params=model_params(),
-        name="CSTO alliance cohesion",
+@solara.component
+def ValueSlider(slider: Slider, value: float, on_value: Callable[[float], None]):
+    """A slider whose label shows its value (``freeze_threshold: 0.26``)."""
+    shown = f"{value:.{_decimals(slider.step)}f}" if slider.is_float_slider else f"{value}"
+    kind = solara.SliderFloat if slider.is_float_slider else solara.SliderInt
+    kind(
+        f"{slider.label}: {shown}",
+        value=value,
+        min=slider.min,
+        max=slider.max,
+        step=slider.step,
+        on_value=on_value,
+        thumb_label=False,
     )
 
 
-page = make_page()
-page  # noqa: B018  (solara run looks for `page`)
+@solara.component
+def ParameterInputs(spec: dict[str, Any], values: solara.Reactive[dict[str, Any]]):
+    """The scenario choice and a slider per numeric input; changes apply on *Reset*."""
+    for name, item in spec.items():
+
+        def set_value(value: Any, name: str = name) -> None:
+            values.set({**values.value, name: value})
+
+        if isinstance(item, Slider):
+            ValueSlider(item, values.value.get(name, item.value), set_value)
+        else:
+            solara.Select(
+                item["label"],
+                value=values.value.get(name, item["value"]),
+                values=item["values"],
+                on_value=set_value,
+            )
+    solara.Text("Reset builds a new run with these values.", style={"font-size": "0.8em"})
+
+
+def panels() -> list[Callable[[CSTOModel], Figure]]:
+    """The figures of the page: the network (left, above the members' table), then the time
+    series (right); the event log runs below both."""
+    return [
+        network_figure,
+        alignment_figure,
+        functools.partial(
+            series_figure, series={"cohesion": "black"}, title="Alliance cohesion", unit=True
+        ),
+        functools.partial(
+            series_figure,
+            series={"requests": "#0072B2", "responses": "#D55E00"},
+            title="Requests for help and responses (cumulative)",
+        ),
+    ]
+
+
+@solara.component
+def Dashboard(model: solara.Reactive[DashboardModel]):
+    """The page: controls and parameters in the sidebar, the figures and tables in two columns.
+
+    Mesa's :func:`~mesa.visualization.solara_viz.ModelController` runs *Reset*, play and *Step*
+    (it rebuilds the model from the sidebar's values).
+    """
+    spec = solara.use_memo(model_params, [])
+    values = solara.use_reactive(
+        {k: v.value if isinstance(v, Slider) else v["value"] for k, v in spec.items()}
+    )
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    steps = solara.use_reactive(1)
+    threads = solara.use_reactive(False)
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    solara.Style(PAGE_CSS)
+    with solara.Sidebar(), solara.Column(classes=["csto-sidebar"]):
+        with solara.Card("Controls"):
+            ValueSlider(STEPS, steps.value, steps.set)
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=steps,
+                use_threads=threads,
+            )
+        with solara.Card("Model parameters"):
+            ParameterInputs(spec, values)
+    network, *plots = panels()
+    with solara.ColumnsResponsive(default=12, medium=6, wrap=True):
+        with solara.Column():
+            FigureView(model.value, network)
+            MemberTable(model.value)
+        with solara.Column():
+            for draw in plots:
+                FigureView(model.value, draw)
+    EventLog(model.value)
+
+
+@solara.component
+def Page():
+    """The page ``solara run`` serves: a new run of the default scenario per browser session."""
+    model = solara.use_reactive(solara.use_memo(DashboardModel, []))
+    Dashboard(model)
+
+
+# The server's page template: the title before the app loads, and no "This website runs on
+# Solara" badge (it covers the event log). Read per request, so setting them here is enough.
+solara.server.settings.theme.title = TITLE
+solara.server.settings.theme.show_banner = False

@@ -1,13 +1,16 @@
-"""The SolaraViz dashboard (csto_sim/viz/app.py), rendered without a browser as Mesa tests its own.
+"""The dashboard (csto_sim/viz/app.py), rendered without a browser as Mesa tests its own.
 
-The page is rendered with ``solara.render`` inside an ``AppLayout`` (which hosts SolaraViz's
+The page is rendered with ``solara.render`` inside an ``AppLayout`` (which hosts the
 sidebar, as ``solara run`` does); the test finds the sliders and buttons, moves a slider,
-resets and steps the model, and checks that the figures and tables follow.
+resets and steps the model, and checks that the figures and tables follow. The same page in
+a real browser: ``test_dashboard_browser.py``.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -25,9 +28,8 @@ v = pytest.importorskip("ipyvuetify")
 app = pytest.importorskip("csto_sim.viz.app")  # needs the viz extra (mesa[viz], solara)
 
 pytestmark = [
-    # Mesa 3.3's ComponentsView calls a hook after an early return, and solara's hook checker
-    # says so with a UserWarning at every render (fixed in Mesa 3.4). Not ours to fix.
-    pytest.mark.filterwarnings("ignore:.*use_state. found despite early return:UserWarning"),
+    # the page's own components must pass solara's hook checker
+    pytest.mark.filterwarnings("error:.*found despite early return:UserWarning"),
 ]
 
 
@@ -54,11 +56,11 @@ def _widgets(root) -> Iterator:
 
 
 def _markdown(box) -> str:
-    """The rendered HTML of every Markdown component on the page."""
+    """The HTML of every table on the page (Markdown rendered by the app)."""
     return "\n".join(
-        w.template
+        w.unsafe_innerHTML
         for w in _widgets(box)
-        if isinstance(getattr(w, "template", None), str) and "solara-markdown" in w.template
+        if "solara-markdown" in (getattr(w, "attributes", None) or {}).get("class", "")
     )
 
 
@@ -74,7 +76,7 @@ def dashboard():
     @solara.component
     def Page():
         with solara.AppLayout():
-            app.make_page(model)
+            app.Dashboard(model)
 
     box, rc = solara.render(Page(), handle_error=False)
     yield model, box, rc
@@ -85,19 +87,40 @@ def _click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def _sliders(rc) -> dict[str, object]:
+    """The sidebar's sliders by the label's name part (the label is ``name: value``)."""
+    return {s.widget.label.rpartition(": ")[0]: s.widget for s in rc.find(v.Slider)}
+
+
+def _slider(rc, start: str):
+    return next(w for label, w in _sliders(rc).items() if label.startswith(start))
+
+
 def test_sidebar_has_a_scenario_choice_and_a_slider_per_parameter(dashboard):
     model, _, rc = dashboard
     select = rc.find(v.Select, label="scenario").widget
     stems = {p.stem for p in (ROOT / "scenarios").glob("*.toml")}
     assert set(select.items) == stems
     assert select.v_model == app.DEFAULT_SCENARIO == select.items[0]
-    labels = {s.widget.label: s.widget for s in rc.find(v.Slider)}
+    labels = _sliders(rc)
     for name in app.TUNED:
         assert name in labels, f"no slider for {name}"
         assert labels[name].v_model == pytest.approx(model.value.params[name])
         assert labels[name].min <= labels[name].v_model <= labels[name].max
     assert any(label.startswith("Russia's strength") for label in labels)
     assert any(label.startswith("run") for label in labels)
+
+
+def test_sliders_show_their_values(dashboard):
+    _, _, rc = dashboard
+    slider = _slider(rc, "freeze_threshold")
+    assert slider.label == f"freeze_threshold: {slider.v_model:.3f}"
+    slider.v_model = 0.61
+    assert _slider(rc, "freeze_threshold").label == "freeze_threshold: 0.610"
+    strength = _slider(rc, "Russia's strength")
+    strength.v_model = 0.5
+    assert strength.label.endswith(": 0.50")
+    assert _slider(rc, "run").label == "run (seed of ensemble run i): 0"
 
 
 def test_step_advances_the_model_and_redraws_plots_and_tables(dashboard):
@@ -121,12 +144,66 @@ def test_step_advances_the_model_and_redraws_plots_and_tables(dashboard):
     assert len(frame) == 5 and frame["year"].is_monotonic_increasing
 
 
+def test_steps_per_click_slider_sets_how_far_step_goes(dashboard):
+    model, _, rc = dashboard
+    _slider(rc, "steps per click").v_model = 3
+    assert _slider(rc, "steps per click").label == "steps per click: 3"
+    _click(rc, "Step")
+    assert model.value.t == 3
+
+
+def test_figures_are_redrawn_after_a_step_not_when_a_slider_moves(dashboard, monkeypatch):
+    _, _, rc = dashboard
+    drawn = []
+    monkeypatch.setattr(app, "figure_png", lambda fig: drawn.append(fig) or b"")
+    _slider(rc, "freeze_threshold").v_model = 0.5
+    assert drawn == []
+    _click(rc, "Step")
+    assert len(drawn) == 4
+
+
+def test_every_time_axis_is_in_years():
+    model = app.DashboardModel()
+    for _ in range(6):
+        model.step()
+    years = model.datacollector.get_model_vars_dataframe()["year"].to_numpy()
+    start, end = model.spec.time.start, model.spec.time.end
+    _, *timed = app.panels()
+    assert timed, "no time figures"
+    for draw in timed:
+        fig = draw(model)
+        for ax in fig.axes:
+            assert ax.get_xlim() == (start, end)
+            data = [line for line in ax.lines if line.get_transform() == ax.transData]
+            assert data and all(set(line.get_xdata()) <= set(years) for line in data)
+            np.testing.assert_allclose(data[0].get_xdata(), years)
+        assert fig.axes[-1].get_xlabel() == "year"
+
+
+def test_title_and_no_solara_badge(dashboard):
+    _, _, rc = dashboard
+    assert rc.find(v.ToolbarTitle).widget.children == [app.TITLE]
+    settings = solara.server.settings.theme
+    assert settings.title == app.TITLE and settings.show_banner is False
+
+
+def test_importing_the_app_warns_nothing():
+    """Mesa 3.3's hook warning (its ComponentsView) is silenced; the page's own raise none."""
+    code = "import csto_sim.viz.app"
+    done = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_slider_and_scenario_changes_apply_on_reset(dashboard):
     model, box, rc = dashboard
     first = model.value
-    rc.find(v.Slider, label="freeze_threshold").widget.v_model = 0.61
-    strength = next(s.widget for s in rc.find(v.Slider) if s.widget.label.startswith("Russia"))
-    strength.v_model = 0.5
+    _slider(rc, "freeze_threshold").v_model = 0.61
+    _slider(rc, "Russia's strength").v_model = 0.5
     _click(rc, "Reset")
     second = model.value
     assert second is not first
@@ -201,5 +278,20 @@ def test_tables_are_markdown():
 
 
 def test_module_exposes_a_page_for_solara_run():
-    assert app.page is not None
+    """``solara run`` serves ``Page``: each session gets its own run of the default scenario."""
     assert {"scenario_name", "run", "leader_strength", *app.TUNED} == set(app.model_params())
+
+    @solara.component
+    def Two():
+        with solara.AppLayout():
+            app.Page()
+            app.Page()
+
+    box, rc = solara.render(Two(), handle_error=False)
+    try:
+        assert len(_images(box)) == 8
+        rc.find(v.Btn, children=["Step"])[0].widget.click()
+        years = re.findall(r"year (\d{4}\.\d\d)", _markdown(box))
+        assert len(set(years)) == 2, "the two pages share one model"
+    finally:
+        rc.close()

@@ -1,0 +1,85 @@
+"""``csto-sim dashboard`` before the server starts: a bad or busy port or an unknown host
+fails at once with one line and exit 2; a good one starts solara with the chosen address.
+(The page itself: tests/viz/test_app.py, and in a browser tests/viz/test_dashboard_browser.py.)"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from csto_sim.cli import dashboard, main
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The commands and environments the dashboard would start (solara is not started)."""
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def call(cmd, env=None, **_):
+        calls.append((cmd, env))
+        return 0
+
+    monkeypatch.setattr(dashboard.subprocess, "call", call)
+    return calls
+
+
+def _free_port() -> int:
+    with socket.create_server(("localhost", 0)) as s:
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "-1", "80.5", "abc"])
+def test_port_out_of_range_or_not_a_number_fails_at_once(port, started, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["dashboard", "--port", port])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--port" in err
+    assert not started
+
+
+def test_port_in_use_fails_at_once(started, capsys):
+    with socket.create_server(("localhost", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [err]
+    assert f"--port {port}" in err and "in use" in err
+    assert not started
+
+
+def test_unknown_or_foreign_host_fails_naming_host(started, capsys):
+    assert main(["dashboard", "--host", "no-such-host.invalid", "--port", "8765"]) == 2
+    assert main(["dashboard", "--host", "192.0.2.1", "--port", str(_free_port())]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all("--host" in line for line in lines)
+    assert "no-such-host.invalid" in lines[0] and "192.0.2.1" in lines[1]
+    assert not started
+
+
+def test_free_port_starts_solara_there_without_telemetry(started, monkeypatch, capsys):
+    monkeypatch.delenv("SOLARA_TELEMETRY_MIXPANEL_ENABLE", raising=False)
+    port = _free_port()
+    assert main(["dashboard", "--port", str(port)]) == 0
+    [(cmd, env)] = started
+    assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("app.py")
+    assert cmd[-4:] == ["--host", "localhost", "--port", str(port)]
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert capsys.readouterr().err == ""  # the assets are installed (viz extra)
+
+
+def test_user_settings_win_over_defaults(started, monkeypatch):
+    monkeypatch.setenv("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "True")
+    assert main(["dashboard", "--port", str(_free_port())]) == 0
+    assert started[0][1]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "True"
+
+
+def test_missing_assets_warn_and_missing_solara_fails(started, monkeypatch, capsys):
+    monkeypatch.setattr(dashboard, "installed", lambda module: module != "solara_assets")
+    assert main(["dashboard", "--port", str(_free_port())]) == 0
+    assert "solara-assets is not installed" in capsys.readouterr().err
+    monkeypatch.setattr(dashboard, "installed", lambda module: False)
+    assert main(["dashboard", "--port", str(_free_port())]) == 2
+    assert "solara is not installed" in capsys.readouterr().err
+    assert len(started) == 1
