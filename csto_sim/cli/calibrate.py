@@ -30,17 +30,18 @@ def add_parser(sub) -> None:
         "--seed", type=seed, default=2002, help="ensemble seed of every trial (default 2002)"
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/calibrate)"
+        "--out", type=Path, default=None, help="results folder (default: results/calibrate/...)"
     )
     workers_option(p)
     dask_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from csto_sim.cli.common import hindcast_folder
     from csto_sim.hindcast.calibration import best_fragment, calibrate, identifiability
     from csto_sim.viz.figures import plot_identifiability
 
-    out = args.out or Path("results") / "calibrate"
+    out = hindcast_folder(args, "calibrate", runs=args.runs, seed=args.seed, sampler=args.sampler)
     with dask_executor(args.dask, args.workers) as executor:
         table = calibrate(
             args.trials,

@@ -30,8 +30,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from csto_sim.cli.common import ensemble_folder
+
     scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / scenario.name
+    out = ensemble_folder(args, "run", [scenario])
     result = run_from_args(args, argv, [scenario], out)
     if not args.quiet:
         print(format_run_summary(result.read("runs"), result.read("members")))

@@ -230,6 +230,7 @@ def run_ensemble(
     with_history: bool = False,
     posterior: Posterior | str | Path | None = None,
     runs_per_draw: int = RUNS_PER_DRAW,
+    on_start: Callable[[Path, int | None], None] | None = None,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -249,6 +250,10 @@ def run_ensemble(
     :class:`~csto_sim.experiments.posterior.Posterior`, a sample file, or ``"none"``; by
     default the one the scenarios name) gives each draw of ``runs_per_draw`` runs its
     parameters from a posterior sample, so the spread covers parameter uncertainty.
+    More runs than ``out`` holds grow it (only the new runs are computed), fewer are
+    refused (:class:`~csto_sim.experiments.store.FewerRunsError`). ``on_start(out,
+    grown_from)`` is called once the folder is accepted (``grown_from``: the runs per
+    scenario it held when it grows, else None).
     """
     ensemble = make_ensemble(
         scenarios,
@@ -267,7 +272,10 @@ def run_ensemble(
     total = runs * len(ensemble.scenarios)
     done: set[tuple[str, int]] = set()
     saved: list[str] = []
-    if store is not None and store.prepare(ensemble.manifest(), resume, overwrite, grow="runs"):
+    keep = store is not None and store.prepare(ensemble.manifest(), resume, overwrite, "runs")
+    if store is not None and on_start is not None:
+        on_start(store.root, store.grown_from)
+    if keep:
         growing = store.grown_from is not None
         if store.finished(clean=not growing):
             if not growing:
