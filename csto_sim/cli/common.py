@@ -21,12 +21,13 @@ from csto_sim.experiments.ensemble import (
 )
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
 from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior
-from csto_sim.experiments.results import ResultsError, default_folder
+from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import (
     FewerRunsError,
     FolderError,
     ResultsExistError,
     ResumeMismatchError,
+    default_folder,
 )
 from csto_sim.experiments.tables import TABLES, check_tables
 
@@ -320,7 +321,7 @@ def ensemble_folder(
 def output_folder(args: argparse.Namespace, command: str, names: list[str], settings: dict) -> Path:
     """``--out``, else the default folder of a command named from ``names`` and the
     ``settings`` that make its results differ (see
-    :func:`~csto_sim.experiments.results.default_folder`); said on standard error unless
+    :func:`~csto_sim.experiments.store.default_folder`); said on standard error unless
     ``--quiet``."""
     out = args.out if args.out is not None else default_folder(command, names, settings)
     return starting(out, quiet=getattr(args, "quiet", False))

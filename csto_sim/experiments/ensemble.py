@@ -34,8 +34,7 @@ from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
 from csto_sim.experiments.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
-from csto_sim.experiments.results import default_folder
-from csto_sim.experiments.store import Store
+from csto_sim.experiments.store import Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
 MAX_RUNS = 1_000_000
@@ -129,7 +128,7 @@ class Ensemble:
 
     def folder(self, command: str, fmt: str = "parquet", results_dir: str | Path = "results"):
         """The default results folder of this ensemble for ``command`` (see
-        :func:`~csto_sim.experiments.results.default_folder`): named from the scenarios and
+        :func:`~csto_sim.experiments.store.default_folder`): named from the scenarios and
         the identity with the table format, never from the number of runs."""
         settings = self.identity() | {"format": fmt, "names": self.names}
         return default_folder(command, self.names, settings, results_dir)

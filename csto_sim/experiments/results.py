@@ -9,7 +9,6 @@ scenario named ``2`` is the string ``"2"``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,30 +27,9 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 RESULTS = "results"
 """Where the commands put their results folders by default (relative to the working folder)."""
 
-LABEL_LENGTH = 80
-"""The most characters of scenario names in a default folder's name."""
-
 
 class ResultsError(Exception):
     """A results folder is missing or incomplete."""
-
-
-def default_folder(
-    command: str, names: Sequence[str], settings: dict[str, Any], results_dir: str | Path = RESULTS
-) -> Path:
-    """The default results folder of a command: ``RESULTS/COMMAND/LABEL-HASH``.
-
-    ``LABEL`` is the first scenario's name, with ``+N-more`` when there are more (cut to
-    :data:`LABEL_LENGTH` characters); ``HASH`` the first six hex digits of the SHA-256 of
-    ``settings`` (everything that makes the results differ: the scenarios' contents, seed,
-    engine, posterior, tables, format, ...; never a size that can grow, such as the number
-    of runs). The same command and settings always name the same folder; other settings
-    name another.
-    """
-    label = names[0] + (f"+{len(names) - 1}-more" if len(names) > 1 else "")
-    text = json.dumps(settings, sort_keys=True, default=str)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
-    return Path(results_dir) / command / f"{label[:LABEL_LENGTH]}-{digest}"
 
 
 def latest(results_dir: str | Path = RESULTS, command: str = "compare") -> Path | None:

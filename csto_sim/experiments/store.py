@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from csto_sim.experiments.results import ResultsError, read_table
+from csto_sim.experiments.results import RESULTS, ResultsError, read_table
 
 
 class ResultsExistError(Exception):
@@ -81,6 +81,28 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+LABEL_LENGTH = 80
+"""The most characters of scenario names in a default folder's name."""
+
+
+def default_folder(
+    command: str, names: Sequence[str], settings: dict[str, Any], results_dir: str | Path = RESULTS
+) -> Path:
+    """The default results folder of a command: ``RESULTS/COMMAND/LABEL-HASH``.
+
+    ``LABEL`` is the first scenario's name, with ``+N-more`` when there are more (cut to
+    :data:`LABEL_LENGTH` characters); ``HASH`` the first six hex digits of the SHA-256 of
+    ``settings`` (everything that makes the results differ: the scenarios' contents, seed,
+    engine, posterior, tables, format, ...; never a size that can grow, such as the number
+    of runs). The same command and settings always name the same folder; other settings
+    name another.
+    """
+    label = names[0] + (f"+{len(names) - 1}-more" if len(names) > 1 else "")
+    text = json.dumps(settings, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+    return Path(results_dir) / command / f"{label[:LABEL_LENGTH]}-{digest}"
 
 
 class Store:
@@ -278,7 +300,14 @@ class Store:
         the tables, or tables that cannot be read back exactly (a CSV table without its
         column types in the manifest), are left to be computed again."""
         tables = (self.manifest() or {}).get("tables") or {}
-        where = {(sc, int(r)): i for i, (_, sc, runs) in enumerate(pieces) for r in runs}
+        if not pieces:
+            return 0
+        size: dict[str, int] = {}
+        for _, scenario, runs in pieces:
+            size[scenario] = max(size.get(scenario, 0), max(runs) + 1)
+        where = {scenario: np.full(n, -1) for scenario, n in size.items()}
+        for i, (_, scenario, runs) in enumerate(pieces):
+            where[scenario][list(runs)] = i
         files: list[dict[str, Any]] = [{} for _ in pieces]
         try:
             for t in self.tables:
@@ -462,16 +491,15 @@ class _Unreadable(Exception):
 
 
 def _pieces(
-    path: Path, entry: dict[str, Any], where: dict[tuple[str, int], int]
+    path: Path, entry: dict[str, Any], where: dict[str, np.ndarray]
 ) -> Iterator[tuple[int, pa.Table]]:
-    """The rows of a final table that belong to each piece (``where`` maps a scenario's run
-    to its piece), piece by piece: the table holds each scenario's runs in order, so a
+    """The rows of a final table that belong to each piece (``where[scenario][run]`` is the
+    run's piece, -1 for none), piece by piece: the table holds each scenario's runs in order, so a
     piece's rows are consecutive and it is complete when the next one starts (rows out of
     that order are :class:`_Unreadable`)."""
     current, parts, seen = -1, [], set()
     for batch in _batches(path, entry):
-        columns = (batch.column("scenario").to_pylist(), batch.column("run").to_pylist())
-        ids = np.fromiter((where.get(k, -1) for k in zip(*columns, strict=True)), dtype=np.int64)
+        ids = _piece_ids(batch, where)
         cuts = [0, *(np.flatnonzero(np.diff(ids)) + 1).tolist(), len(ids)]
         for a, b in itertools.pairwise(cuts):
             piece = int(ids[a]) if b > a else -1
@@ -486,6 +514,17 @@ def _pieces(
                 parts.append(batch.slice(a, b - a))
     if parts:
         yield current, pa.Table.from_batches(parts)
+
+
+def _piece_ids(batch: pa.RecordBatch, where: dict[str, np.ndarray]) -> np.ndarray:
+    """The piece of each row of a batch (-1: none)."""
+    scenarios = batch.column("scenario").to_numpy(zero_copy_only=False)
+    runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
+    ids = np.full(len(runs), -1, dtype=np.int64)
+    for name, lookup in where.items():
+        rows = np.flatnonzero((scenarios == name) & (runs >= 0) & (runs < len(lookup)))
+        ids[rows] = lookup[runs[rows]]
+    return ids
 
 
 def _batches(path: Path, entry: dict[str, Any]) -> Iterator[pa.RecordBatch]:
