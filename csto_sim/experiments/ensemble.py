@@ -34,7 +34,7 @@ from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
 from csto_sim.experiments.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
-from csto_sim.experiments.store import Store, default_folder
+from csto_sim.experiments.store import RESULTS, Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
 MAX_RUNS = 1_000_000
@@ -126,7 +126,7 @@ class Ensemble:
             "scenarios": [s.digest() for s in self.scenarios],
         }
 
-    def folder(self, command: str, fmt: str = "parquet", results_dir: str | Path = "results"):
+    def folder(self, command: str, fmt: str = "parquet", results_dir: str | Path = RESULTS) -> Path:
         """The default results folder of this ensemble for ``command`` (see
         :func:`~csto_sim.experiments.store.default_folder`): named from the scenarios and
         the identity with the table format, never from the number of runs."""
