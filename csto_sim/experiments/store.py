@@ -494,9 +494,9 @@ def _pieces(
     path: Path, entry: dict[str, Any], where: dict[str, np.ndarray]
 ) -> Iterator[tuple[int, pa.Table]]:
     """The rows of a final table that belong to each piece (``where[scenario][run]`` is the
-    run's piece, -1 for none), piece by piece: the table holds each scenario's runs in order, so a
-    piece's rows are consecutive and it is complete when the next one starts (rows out of
-    that order are :class:`_Unreadable`)."""
+    run's piece, -1 for none), piece by piece: the table holds each scenario's runs in order,
+    so a piece's rows are consecutive and it is complete when the next one starts (rows out
+    of that order are :class:`_Unreadable`)."""
     current, parts, seen = -1, [], set()
     for batch in _batches(path, entry):
         ids = _piece_ids(batch, where)
