@@ -11,7 +11,14 @@ import pandas as pd
 import tomli_w
 
 import csto_sim
-from csto_sim.cli.common import EXIT_OK, dask_option, positive, seed, workers_option
+from csto_sim.cli.common import (
+    EXIT_OK,
+    dask_option,
+    hindcast_folder,
+    positive,
+    seed,
+    workers_option,
+)
 from csto_sim.core.scenario import MAX_NAME, Scenario, load_scenario
 from csto_sim.experiments.executors import dask_executor
 
@@ -42,7 +49,7 @@ def add_parser(sub) -> None:
         "--seed", type=seed, default=2002, help="ensemble seed of every trial (default 2002)"
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/calibrate)"
+        "--out", type=Path, default=None, help="results folder (default: results/calibrate/...)"
     )
     p.add_argument(
         "--extends",
@@ -61,7 +68,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.hindcast.calibration import best_fragment, calibrate, identifiability
     from csto_sim.viz.figures import plot_identifiability
 
-    out = args.out or Path("results") / "calibrate"
+    out = hindcast_folder(args, "calibrate", runs=args.runs, seed=args.seed, sampler=args.sampler)
     base = args.extends or bundled_hindcast(out)
     load_scenario(base)  # a bad --extends fails before the search, not after
     with dask_executor(args.dask, args.workers) as executor:

@@ -12,11 +12,23 @@ from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
-from csto_sim.experiments.ensemble import MAX_RUNS, EnsembleError, EnsembleResult, run_ensemble
+from csto_sim.experiments.ensemble import (
+    MAX_RUNS,
+    EnsembleError,
+    EnsembleResult,
+    make_ensemble,
+    run_ensemble,
+)
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
 from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior
 from csto_sim.experiments.results import ResultsError
-from csto_sim.experiments.store import FolderError, ResultsExistError, ResumeMismatchError
+from csto_sim.experiments.store import (
+    FewerRunsError,
+    FolderError,
+    ResultsExistError,
+    ResumeMismatchError,
+    default_folder,
+)
 from csto_sim.experiments.tables import TABLES, check_tables
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -100,7 +112,11 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         "(default: the first scenario's seed)",
     )
     p.add_argument(
-        "--out", type=folder, default=None, help="results folder (default: results/NAME)"
+        "--out",
+        type=folder,
+        default=None,
+        help="results folder (default: results/COMMAND/SCENARIO[+N-more]-HASH, named from the "
+        "scenarios and the settings but not --runs, so more runs extend the same folder)",
     )
     workers_option(p)
     p.add_argument(
@@ -215,7 +231,12 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         "--replicas", type=positive, default=20, help="runs per sample point (default 20)"
     )
     p.add_argument("--seed", type=seed, default=None, help="seed (default: the scenario's)")
-    p.add_argument("--out", type=folder, default=None, help="results folder")
+    p.add_argument(
+        "--out",
+        type=folder,
+        default=None,
+        help="results folder (default: results/COMMAND/SCENARIO-HASH, named from the settings)",
+    )
     workers_option(p)
     dask_option(p)
     p.add_argument(
@@ -273,7 +294,81 @@ def run_from_args(
         with_history=getattr(args, "with_history", False),
         posterior=posterior if posterior is not None else getattr(args, "posterior", None),
         runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
+        on_start=None if args.quiet else lambda root, held: starting(root, grows(held, args.runs)),
     )
+
+
+def ensemble_folder(
+    args: argparse.Namespace, command: str, scenarios: list, posterior=None
+) -> Path:
+    """``--out``, else the default folder of the ensemble these options run (see
+    :meth:`~csto_sim.experiments.ensemble.Ensemble.folder`; ``posterior`` overrides
+    ``--posterior``). :func:`run_from_args` says it once the folder is accepted."""
+    if args.out is not None:
+        return args.out
+    ensemble = make_ensemble(
+        scenarios,
+        args.runs,
+        args.seed,
+        engine=args.engine,
+        tables=args.tables,
+        with_history=getattr(args, "with_history", False),
+        posterior=posterior if posterior is not None else getattr(args, "posterior", None),
+        runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
+    )
+    return ensemble.folder(command, args.format)
+
+
+def output_folder(args: argparse.Namespace, command: str, names: list[str], settings: dict) -> Path:
+    """``--out``, else the default folder of a command named from ``names`` and the
+    ``settings`` that make its results differ (see
+    :func:`~csto_sim.experiments.store.default_folder`); said on standard error unless
+    ``--quiet``."""
+    out = args.out if args.out is not None else default_folder(command, names, settings)
+    return starting(out, quiet=getattr(args, "quiet", False))
+
+
+def analysis_folder(args: argparse.Namespace, command: str, scenario, **settings) -> Path:
+    """``--out``, else the default folder of a sensitivity or discovery analysis of
+    ``scenario``: named from it, its contents, the factors, ``--replicas``, the seed and
+    ``settings`` (what the analysis' own manifest checks)."""
+    return output_folder(
+        args,
+        command,
+        [scenario.name],
+        settings
+        | {
+            "scenario": scenario.digest(),
+            "factors": parse_factors(args.params),
+            "replicas": args.replicas,
+            "seed": scenario.seed if args.seed is None else args.seed,
+        },
+    )
+
+
+def hindcast_folder(args: argparse.Namespace, command: str, **settings) -> Path:
+    """``--out``, else the default folder of a calibration on the built-in hindcast: named
+    from the hindcast, its contents and ``settings`` (not the simulations or trials, which a
+    rerun with more continues)."""
+    from csto_sim.core.scenario import scenario_from_data
+    from csto_sim.hindcast.build import hindcast_scenario
+
+    if args.out is not None:
+        return starting(args.out)
+    hindcast = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
+    return output_folder(args, command, [hindcast.name], settings | {"hindcast": hindcast.digest()})
+
+
+def starting(out: Path, note: str = "", quiet: bool = False) -> Path:
+    """Say where the results go, with a ``note`` (unless ``quiet``); returns ``out``."""
+    if not quiet:
+        say(f"results folder: {out}/{note}")
+    return out
+
+
+def grows(held: int | None, runs: int) -> str:
+    """The note of an ensemble that grows from ``held`` runs per scenario (if it does)."""
+    return "" if held is None else f" (extending its {held:,} runs per scenario to {runs:,})"
 
 
 def failed(result: EnsembleResult) -> int:
@@ -328,9 +423,10 @@ def say(message: str) -> None:
 
 
 USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (FewerRunsError, "--runs: {exc} (or another --out, or --overwrite)"),
     (ResultsExistError, "--out: {exc} (--overwrite replaces them)"),
     (FolderError, "--out: {exc}"),
-    (ResumeMismatchError, "--out: {exc} (scenario files, --runs, --seed), or another --out"),
+    (ResumeMismatchError, "--out: {exc}, or another --out"),
     (UnknownReference, "--reference: {exc}"),
     (DaskUnavailable, "--dask: {exc}"),
     (EngineError, "--engine: {exc}"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
     EXIT_USAGE,
     dask_option,
+    ensemble_folder,
     ensemble_options,
     failed,
     history_option,
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.reference is not None and args.reference not in names:
         say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")
         return EXIT_USAGE
-    out = args.out or Path("results") / "compare"
+    out = ensemble_folder(args, "compare", scenarios)
     note_drawn_parameters(args, scenarios)
     with dask_executor(args.dask, args.workers) as executor:
         result = run_from_args(args, argv, scenarios, out, executor)

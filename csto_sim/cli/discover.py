@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, analysis_options, positive, run_analysis
+from csto_sim.cli.common import (
+    EXIT_OK,
+    analysis_folder,
+    analysis_options,
+    positive,
+    run_analysis,
+)
 from csto_sim.core.scenario import load_scenario
 
 
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     scenario = load_scenario(args.scenario)
     column = outcome_column(args.outcome, scenario.member_names)
-    out = args.out or Path("results") / f"discover-{scenario.name}"
+    out = analysis_folder(args, "discover", scenario, samples=args.samples)
     boxes = run_analysis(
         args,
         args.samples,

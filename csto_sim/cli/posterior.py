@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, EXIT_USAGE, dask_option, positive, say, workers_option
+from csto_sim.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    dask_option,
+    hindcast_folder,
+    positive,
+    say,
+    workers_option,
+)
 from csto_sim.experiments.executors import dask_executor
 
 
@@ -32,7 +40,7 @@ def add_parser(sub) -> None:
         "--replicas", type=positive, default=10, help="hindcast runs per simulation (default 10)"
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/posterior)"
+        "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"
     )
     p.add_argument(
         "--leave-out",
@@ -56,7 +64,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     except ValueError as exc:
         say(f"--leave-out: {exc}")
         return EXIT_USAGE
-    out = args.out or Path("results") / "posterior"
+    out = hindcast_folder(
+        args,
+        "posterior",
+        population=args.population,
+        replicas=args.replicas,
+        leave_out=args.leave_out,
+    )
     with dask_executor(args.dask, args.workers) as executor:
         samples = fit_posterior(
             out,

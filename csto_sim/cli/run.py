@@ -9,6 +9,7 @@ import pandas as pd
 
 from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table
 from csto_sim.cli.common import (
+    ensemble_folder,
     ensemble_options,
     failed,
     history_option,
@@ -39,7 +40,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / scenario.name
+    out = ensemble_folder(args, "run", [scenario])
     note_drawn_parameters(args, [scenario])
     result = run_from_args(args, argv, [scenario], out)
     if not args.quiet:

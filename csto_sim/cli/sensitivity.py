@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_OK, analysis_options, parse_factors, positive, run_analysis
+from csto_sim.cli.common import (
+    EXIT_OK,
+    analysis_folder,
+    analysis_options,
+    parse_factors,
+    positive,
+    run_analysis,
+)
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.evaluate import OUTCOMES
 
@@ -42,7 +49,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.viz.figures import plot_sensitivity
 
     scenario = load_scenario(args.scenario)
-    out = args.out or Path("results") / f"sensitivity-{scenario.name}"
+    out = analysis_folder(args, "sensitivity", scenario, method=args.method, samples=args.samples)
     points = len(Design.make(parse_factors(args.params), args.method, args.samples, 0).X)
     table = run_analysis(
         args,

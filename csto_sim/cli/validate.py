@@ -11,6 +11,7 @@ import pandas as pd
 from csto_sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    ensemble_folder,
     ensemble_options,
     failed,
     posterior_from_args,
@@ -53,8 +54,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         scenario = load_scenario(args.scenario)
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
-    out = args.out or Path("results") / "validate"
     posterior = posterior_from_args(args, [scenario])
+    out = ensemble_folder(args, "validate", [scenario], posterior)
     result = run_from_args(args, argv, [scenario], out, posterior=posterior)
     if result.failed:
         return failed(result)

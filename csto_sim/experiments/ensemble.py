@@ -6,10 +6,17 @@ workers or the chunking. With an output folder each finished chunk of runs is sa
 (:class:`~csto_sim.experiments.store.Store`), an interrupted ensemble resumes from what is
 there, and the final tables are assembled chunk by chunk; without one the tables are
 returned in memory.
+
+The number of runs is not part of an ensemble's identity: asking a folder for more runs
+than it holds *grows* it. Run ``i`` has the same seed and posterior draw whatever the
+ensemble's size, and the final tables' bytes depend on their rows only, so only the new
+runs are computed and the grown tables are the ones a fresh ensemble of that size writes.
+Asking for fewer runs than a folder holds is refused.
 """
 
 from __future__ import annotations
 
+import itertools
 import platform
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +34,7 @@ from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
 from csto_sim.experiments.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
-from csto_sim.experiments.store import Store
+from csto_sim.experiments.store import RESULTS, Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
 MAX_RUNS = 1_000_000
@@ -104,17 +111,27 @@ class Ensemble:
                 "samples": len(self.posterior.weights),
                 "runs_per_draw": self.posterior.runs_per_draw,
             },
-            "identity": {
-                "seed": self.seed,
-                "runs": self.runs,
-                "chunk_size": self.chunk_size,
-                "engine": self.engine,
-                "tables": list(self.tables),
-                "with_history": self.with_history,
-                "posterior": None if self.posterior is None else self.posterior.digest(),
-                "scenarios": [s.digest() for s in self.scenarios],
-            },
+            "identity": self.identity(),
         }
+
+    def identity(self) -> dict[str, Any]:
+        """What a folder's results were made from, and a resumed or grown ensemble must
+        share: everything but the number of runs and the chunking (neither changes a run)."""
+        return {
+            "seed": self.seed,
+            "engine": self.engine,
+            "tables": list(self.tables),
+            "with_history": self.with_history,
+            "posterior": None if self.posterior is None else self.posterior.digest(),
+            "scenarios": [s.digest() for s in self.scenarios],
+        }
+
+    def folder(self, command: str, fmt: str = "parquet", results_dir: str | Path = RESULTS) -> Path:
+        """The default results folder of this ensemble for ``command`` (see
+        :func:`~csto_sim.experiments.store.default_folder`): named from the scenarios and
+        the identity with the table format, never from the number of runs."""
+        settings = self.identity() | {"format": fmt, "names": self.names}
+        return default_folder(command, self.names, settings, results_dir)
 
 
 def chunk_plan(
@@ -212,6 +229,7 @@ def run_ensemble(
     with_history: bool = False,
     posterior: Posterior | str | Path | None = None,
     runs_per_draw: int = RUNS_PER_DRAW,
+    on_start: Callable[[Path, int | None], None] | None = None,
 ) -> EnsembleResult:
     """Run every scenario ``runs`` times and return the results.
 
@@ -231,35 +249,39 @@ def run_ensemble(
     :class:`~csto_sim.experiments.posterior.Posterior`, a sample file, or ``"none"``; by
     default the one the scenarios name) gives each draw of ``runs_per_draw`` runs its
     parameters from a posterior sample, so the spread covers parameter uncertainty.
+    More runs than ``out`` holds grow it (only the new runs are computed), fewer are
+    refused (:class:`~csto_sim.experiments.store.FewerRunsError`). ``on_start(out,
+    grown_from)`` is called once the folder is accepted (``grown_from``: the runs per
+    scenario it held when it grows, else None).
     """
-    check_engine(engine)
-    if not 1 <= runs <= MAX_RUNS:
-        raise EnsembleError(f"runs must be between 1 and {MAX_RUNS:,}; got {runs:,}")
-    specs = load_all(scenarios)
-    seed = specs[0].seed if seed is None else seed
-    size = chunk_size or default_chunk_size(runs)
-    posterior = choose_posterior(specs, posterior, runs_per_draw)
-    ensemble = Ensemble(
-        specs,
+    ensemble = make_ensemble(
+        scenarios,
         runs,
         seed,
         command,
-        size,
+        chunk_size,
         engine,
-        check_tables(tables),
+        tables,
         keep_chunks,
         with_history,
         posterior,
+        runs_per_draw,
     )
     store = None if out is None else ensemble_store(out, fmt, ensemble.tables)
-    total = runs * len(specs)
+    total = runs * len(ensemble.scenarios)
     done: set[tuple[str, int]] = set()
     saved: list[str] = []
-    if store is not None and store.prepare(ensemble.manifest(), resume, overwrite):
-        if store.finished():
-            return _result(store.root, _Counter(total, total, None), fmt)
-        entries = store.saved()
-        done = {(e["scenario"], r) for e in entries for r in e["runs"]}
+    keep = store is not None and store.prepare(ensemble.manifest(), resume, overwrite, "runs")
+    if store is not None and on_start is not None:
+        on_start(store.root, store.grown_from)
+    if keep:
+        growing = store.grown_from is not None
+        if store.finished(clean=not growing):
+            if not growing:
+                return _result(store.root, _Counter(total, total, None), fmt)
+            store.unpack(_kept_runs(ensemble, store.grown_from, _done(store.saved(), runs)))
+        entries = [e for e in store.saved() if max(e["runs"], default=runs) < runs]
+        done = _done(entries, runs)
         saved = [e["stem"] for e in entries]
     counter = _Counter(total, len(done), _progress(total, len(done), progress), on_chunk)
     try:
@@ -272,6 +294,60 @@ def run_ensemble(
     if store is None:
         return _result(None, counter, fmt, concat_tables(kept))
     return _result(store.root, counter, fmt)
+
+
+def make_ensemble(
+    scenarios: Iterable[Scenario | str | Path],
+    runs: int,
+    seed: int | None = None,
+    command: str = "",
+    chunk_size: int | None = None,
+    engine: str = "batch",
+    tables: Sequence[str] = TABLES,
+    keep_chunks: bool = False,
+    with_history: bool = False,
+    posterior: Posterior | str | Path | None = None,
+    runs_per_draw: int = RUNS_PER_DRAW,
+) -> Ensemble:
+    """The ensemble :func:`run_ensemble` runs (checked, nothing run); its
+    :meth:`Ensemble.folder` names its default results folder."""
+    check_engine(engine)
+    if not 1 <= runs <= MAX_RUNS:
+        raise EnsembleError(f"runs must be between 1 and {MAX_RUNS:,}; got {runs:,}")
+    specs = load_all(scenarios)
+    return Ensemble(
+        specs,
+        runs,
+        specs[0].seed if seed is None else seed,
+        command,
+        chunk_size or default_chunk_size(runs),
+        engine,
+        check_tables(tables),
+        keep_chunks,
+        with_history,
+        choose_posterior(specs, posterior, runs_per_draw),
+    )
+
+
+def _done(entries: Iterable[dict[str, Any]], runs: int) -> set[tuple[str, int]]:
+    """The (scenario, run) pairs that saved chunks hold."""
+    return {(e["scenario"], r) for e in entries for r in e["runs"] if r < runs}
+
+
+def _kept_runs(
+    ensemble: Ensemble, held: int, done: set[tuple[str, int]]
+) -> list[tuple[str, str, list[int]]]:
+    """The runs below ``held`` of each scenario that no saved chunk holds, as chunks to
+    unpack from the final tables: consecutive runs within the ensemble's blocks."""
+    pieces = []
+    for name in ensemble.names:
+        for start in range(0, held, ensemble.chunk_size):
+            block = range(start, min(start + ensemble.chunk_size, held))
+            missing = [r for r in block if (name, r) not in done]
+            for _, group in itertools.groupby(enumerate(missing), lambda p: p[1] - p[0]):
+                runs = [r for _, r in group]
+                pieces.append((chunk_stem(name, runs), name, runs))
+    return pieces
 
 
 def _reason(exc: BaseException) -> str:

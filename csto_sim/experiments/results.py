@@ -24,8 +24,30 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 """Columns that hold text in every table: a CSV reader must not turn them into numbers."""
 
 
+RESULTS = "results"
+"""Where the commands put their results folders by default (relative to the working folder)."""
+
+
 class ResultsError(Exception):
     """A results folder is missing or incomplete."""
+
+
+def latest(results_dir: str | Path = RESULTS, command: str = "compare") -> Path | None:
+    """The most recently finished results folder of ``command`` under ``results_dir`` (the
+    one whose manifest records final tables and was written last), or None."""
+    base = Path(results_dir) / command
+    finished = [m for m in [*base.glob("*/manifest.json"), base / "manifest.json"] if _finished(m)]
+    if not finished:
+        return None
+    return max(finished, key=lambda m: m.stat().st_mtime_ns).parent
+
+
+def _finished(manifest: Path) -> bool:
+    """Whether a manifest records final tables (a finished ensemble)."""
+    try:
+        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("tables"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return False
 
 
 def table_path(root: str | Path, table: str) -> Path:

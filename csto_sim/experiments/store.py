@@ -13,6 +13,7 @@ checksums go into ``manifest.json`` and the chunks are then removed (unless kept
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -21,12 +22,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from csto_sim.experiments.results import ResultsError, read_table
+from csto_sim.experiments.results import RESULTS, ResultsError, read_table
 
 
 class ResultsExistError(Exception):
@@ -35,6 +37,10 @@ class ResultsExistError(Exception):
 
 class ResumeMismatchError(Exception):
     """Resuming was asked, but the folder holds results of another computation."""
+
+
+class FewerRunsError(ResultsExistError):
+    """The folder holds a larger ensemble of the same identity than the one asked for."""
 
 
 class FolderError(ResultsError):
@@ -77,6 +83,28 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+LABEL_LENGTH = 80
+"""The most characters of scenario names in a default folder's name."""
+
+
+def default_folder(
+    command: str, names: Sequence[str], settings: dict[str, Any], results_dir: str | Path = RESULTS
+) -> Path:
+    """The default results folder of a command: ``RESULTS/COMMAND/LABEL-HASH``.
+
+    ``LABEL`` is the first scenario's name, with ``+N-more`` when there are more (cut to
+    :data:`LABEL_LENGTH` characters); ``HASH`` the first six hex digits of the SHA-256 of
+    ``settings`` (everything that makes the results differ: the scenarios' contents, seed,
+    engine, posterior, tables, format, ...; never a size that can grow, such as the number
+    of runs). The same command and settings always name the same folder; other settings
+    name another.
+    """
+    label = names[0] + (f"+{len(names) - 1}-more" if len(names) > 1 else "")
+    text = json.dumps(settings, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+    return Path(results_dir) / command / f"{label[:LABEL_LENGTH]}-{digest}"
+
+
 class Store:
     """A results folder: ``manifest.json``, ``chunks/<table>/<stem>.parquet`` with their ledger,
     and the final tables.
@@ -98,6 +126,8 @@ class Store:
         self.chunks = self.root / "chunks"
         self.ledger = self.chunks / "ledger.jsonl"
         self._empty = empty or (lambda table: pd.DataFrame())
+        self.grown_from: int | None = None
+        self._next: dict[str, Any] | None = None  # the manifest recorded with the final tables
 
     @property
     def manifest_path(self) -> Path:
@@ -118,12 +148,19 @@ class Store:
             self.chunks.is_dir() and any(self.chunks.rglob("*"))
         )
 
-    def prepare(self, manifest: dict[str, Any], resume: bool, overwrite: bool) -> bool:
+    def prepare(
+        self, manifest: dict[str, Any], resume: bool, overwrite: bool, grow: str | None = None
+    ) -> bool:
         """Create the folder, or check that its saved chunks can be kept; returns whether to keep.
 
         A folder whose manifest has the same ``identity`` is continued (what it saved is not
         recomputed), so rerunning a command is safe. A folder made with another identity, or
         one holding results without a manifest, is replaced only with ``overwrite``.
+
+        With ``grow`` (a key of the manifest, ``runs`` for ensembles), a folder of the same
+        identity made for a smaller ``grow`` is *grown*: its manifest stays as it is until
+        the larger results are recorded (:attr:`grown_from` is the old size); one made for a
+        larger ``grow`` is refused (:class:`FewerRunsError`).
         """
         if self.root.exists() and not self.root.is_dir():
             raise FolderError(f"{self.root} is a file, not a folder")
@@ -138,13 +175,15 @@ class Store:
         elif old is None and self._holds_results():
             raise ResultsExistError(f"{self.root} holds results but no manifest.json")
         elif old is not None:
-            if old.get("identity") != manifest["identity"]:
-                differ = _differences(old.get("identity") or {}, manifest["identity"])
+            differ = _differences(old.get("identity") or {}, manifest["identity"])
+            if differ:
                 what = f"{self.root} holds results made with other {differ}"
                 if resume:
                     raise ResumeMismatchError(f"{what}; resume with the same ones")
                 raise ResultsExistError(what)
             keep = True
+            if grow is not None and _size(old, grow) != manifest[grow]:
+                return self._grow(old, manifest, grow)
             manifest = manifest | {k: old[k] for k in ("tables",) if k in old}
         try:
             for t in self.tables:
@@ -153,6 +192,19 @@ class Store:
         except OSError as exc:
             raise FolderError(f"cannot write in {self.root}: {exc.strerror or exc}") from None
         return keep
+
+    def _grow(self, old: dict[str, Any], manifest: dict[str, Any], grow: str) -> bool:
+        """Keep a folder made for fewer ``grow`` (its manifest until the end); refuse more."""
+        was, now = _size(old, grow), manifest[grow]
+        if was > now:
+            raise FewerRunsError(
+                f"{self.root} holds {was:,} {grow} per scenario, more than the {now:,} asked; "
+                f"ask for {was:,} or more to reuse or extend it"
+            )
+        self.grown_from, self._next = was, manifest
+        for t in self.tables:
+            (self.chunks / t).mkdir(parents=True, exist_ok=True)
+        return True
 
     def clear(self) -> None:
         """Remove the chunks, the final tables and anything derived from them."""
@@ -217,11 +269,11 @@ class Store:
 
     # -- final tables ------------------------------------------------------------------------
 
-    def finished(self) -> bool:
+    def finished(self, clean: bool = True) -> bool:
         """Whether the final tables are all there and match the checksums in the manifest.
 
-        A folder whose tables do not verify loses them (they are made again); a finished
-        folder's leftover chunks are removed unless the manifest says to keep them.
+        A folder whose tables do not verify loses them (they are made again); with ``clean``
+        a finished folder's leftover chunks are removed unless the manifest says to keep them.
         """
         manifest = self.manifest() or {}
         tables = manifest.get("tables")
@@ -236,9 +288,41 @@ class Store:
                 self.manifest_path,
                 json.dumps({k: v for k, v in manifest.items() if k != "tables"}, indent=2),
             )
-        if ok and not manifest.get("keep_chunks"):
+        if ok and clean and not manifest.get("keep_chunks"):
             shutil.rmtree(self.chunks, ignore_errors=True)
         return ok
+
+    def unpack(self, pieces: Sequence[tuple[str, str, Sequence[int]]]) -> int:
+        """Turn runs of the verified final tables back into saved chunks (a grown ensemble
+        keeps what it had): piece ``(stem, scenario, runs)`` becomes chunk ``stem``, holding
+        the rows of those runs of that scenario, in the tables' order, with its files'
+        checksums in the ledger. Returns the runs unpacked; a piece whose runs are not all in
+        the tables, or tables that cannot be read back exactly (a CSV table without its
+        column types in the manifest), are left to be computed again."""
+        tables = (self.manifest() or {}).get("tables") or {}
+        if not pieces:
+            return 0
+        size: dict[str, int] = {}
+        for _, scenario, runs in pieces:
+            size[scenario] = max(size.get(scenario, 0), max(runs) + 1)
+        where = {scenario: np.full(n, -1) for scenario, n in size.items()}
+        for i, (_, scenario, runs) in enumerate(pieces):
+            where[scenario][list(runs)] = i
+        files: list[dict[str, Any]] = [{} for _ in pieces]
+        try:
+            for t in self.tables:
+                for i, table in _pieces(self.root / tables[t]["file"], tables[t], where):
+                    path = self.chunks / t / f"{pieces[i][0]}.parquet"
+                    _atomic_write_table(table, path)
+                    files[i][t] = {"sha256": sha256(path), "rows": len(table)}
+        except (_Unreadable, KeyError):
+            return 0
+        done = 0
+        for (stem, scenario, runs), entry in zip(pieces, files, strict=True):
+            if entry.get(self.tables[0], {}).get("rows") == len(runs):
+                self.record({"stem": stem, "files": entry}, scenario=scenario, runs=list(runs))
+                done += len(runs)
+        return done
 
     def target(self, table: str) -> Path:
         """The final file of ``table``."""
@@ -263,23 +347,32 @@ class Store:
             stems = [e["stem"] for e in self.saved()]
         stems = sorted(stems, key=order)
 
-        def one(t: str) -> dict[str, str]:
+        def one(t: str) -> pa.Schema:
             paths = [p for s in stems if (p := self.chunks / t / f"{s}.parquet").exists()]
-            target = self.target(t)
-            return {
-                "file": target.name,
-                "sha256": write_table(target, paths, self._empty(t), self.fmt),
-            }
+            return write_table(self.target(t), paths, self._empty(t), self.fmt, replace=False)
 
         # Arrow reads, encodes and compresses without the GIL: the tables go on in parallel.
         with ThreadPoolExecutor(max_workers=len(self.tables) or 1) as pool:
-            written = dict(zip(self.tables, pool.map(one, self.tables), strict=True))
-        self._record_tables(written, keep_chunks)
+            schemas = dict(zip(self.tables, pool.map(one, self.tables), strict=True))
+        self._record_tables(schemas, keep_chunks)
 
-    def _record_tables(self, written: dict[str, dict[str, str]], keep_chunks: bool) -> None:
-        """Record the final tables' checksums in the manifest; remove the chunks unless kept."""
-        manifest = (self.manifest() or {}) | {"tables": written, "keep_chunks": keep_chunks}
+    def _record_tables(self, schemas: dict[str, pa.Schema], keep_chunks: bool) -> None:
+        """Move the final tables from their temporary files into place (each atomically),
+        then record their checksums and column types in the manifest (the grown manifest,
+        when growing: the manifest changes last), then remove the chunks unless kept."""
+        written = {}
+        for t, schema in schemas.items():
+            target = self.target(t)
+            os.replace(_temporary(target), target)
+            written[t] = {
+                "file": target.name,
+                "sha256": sha256(target),
+                "columns": {f.name: str(f.type) for f in schema},
+            }
+        manifest = self._next if self._next is not None else (self.manifest() or {})
+        manifest = manifest | {"tables": written, "keep_chunks": keep_chunks}
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
+        self._next = None
         if not keep_chunks:
             shutil.rmtree(self.chunks, ignore_errors=True)
 
@@ -346,16 +439,16 @@ class Assembly:
             self.abandon()
             self.store.assemble(self.order, keep_chunks=keep_chunks)
             return
-        written = {}
+        schemas = {}
         for t in self.store.tables:
-            target = self.store.target(t)
             if t in self.writers:
-                self.writers.pop(t)[0].close()
-                os.replace(_temporary(target), target)
+                writer, schemas[t] = self.writers.pop(t)
+                writer.close()
             else:
-                write_table(target, [], self.store._empty(t), self.store.fmt)
-            written[t] = {"file": target.name, "sha256": sha256(target)}
-        self.store._record_tables(written, keep_chunks)
+                schemas[t] = write_table(
+                    self.store.target(t), [], self.store._empty(t), self.store.fmt, False
+                )
+        self.store._record_tables(schemas, keep_chunks)
 
     def abandon(self) -> None:
         """Stop and remove the partly written tables (the chunks stay)."""
@@ -367,12 +460,16 @@ class Assembly:
         self.writers.clear()
 
 
-def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) -> str:
+def write_table(
+    target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str, replace: bool = True
+) -> pa.Schema:
     """Stream chunk files into one table file (atomically; ``empty`` when there are none);
-    returns the file's checksum."""
+    returns its schema. Without ``replace`` the table is left in its temporary file (for
+    :meth:`Store._record_tables` to move into place with the others)."""
     tmp = _temporary(target)
     tmp.unlink(missing_ok=True)
     if not paths:
+        schema = pa.Schema.from_pandas(empty, preserve_index=False).remove_metadata()
         if fmt == "parquet":
             empty.to_parquet(tmp, index=False)
         else:
@@ -384,8 +481,73 @@ def write_table(target: Path, paths: list[Path], empty: pd.DataFrame, fmt: str) 
             # read the next chunk while this one is written
             for table in _ahead(reader, pq.read_table, paths):
                 writer.write_table(_conform(table, schema))
-    os.replace(tmp, target)
-    return sha256(target)
+    if replace:
+        os.replace(tmp, target)
+    return schema
+
+
+class _Unreadable(Exception):
+    """A final table that cannot be read back with its exact column types."""
+
+
+def _pieces(
+    path: Path, entry: dict[str, Any], where: dict[str, np.ndarray]
+) -> Iterator[tuple[int, pa.Table]]:
+    """The rows of a final table that belong to each piece (``where[scenario][run]`` is the
+    run's piece, -1 for none), piece by piece: the table holds each scenario's runs in order,
+    so a piece's rows are consecutive and it is complete when the next one starts (rows out
+    of that order are :class:`_Unreadable`)."""
+    current, parts, seen = -1, [], set()
+    for batch in _batches(path, entry):
+        ids = _piece_ids(batch, where)
+        cuts = [0, *(np.flatnonzero(np.diff(ids)) + 1).tolist(), len(ids)]
+        for a, b in itertools.pairwise(cuts):
+            piece = int(ids[a]) if b > a else -1
+            if piece != current:
+                if parts:
+                    yield current, pa.Table.from_batches(parts)
+                if piece >= 0 and piece in seen:
+                    raise _Unreadable(path)
+                current, parts = piece, []
+                seen.add(piece)
+            if piece >= 0:
+                parts.append(batch.slice(a, b - a))
+    if parts:
+        yield current, pa.Table.from_batches(parts)
+
+
+def _piece_ids(batch: pa.RecordBatch, where: dict[str, np.ndarray]) -> np.ndarray:
+    """The piece of each row of a batch (-1: none)."""
+    scenarios = batch.column("scenario").to_numpy(zero_copy_only=False)
+    runs = batch.column("run").to_numpy(zero_copy_only=False).astype(np.int64)
+    ids = np.full(len(runs), -1, dtype=np.int64)
+    for name, lookup in where.items():
+        rows = np.flatnonzero((scenarios == name) & (runs >= 0) & (runs < len(lookup)))
+        ids[rows] = lookup[runs[rows]]
+    return ids
+
+
+def _batches(path: Path, entry: dict[str, Any]) -> Iterator[pa.RecordBatch]:
+    """A final table's rows in batches, with the column types it was written with."""
+    if path.suffix == ".parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=65_536)
+        return
+    try:
+        types = {k: pa.type_for_alias(v) for k, v in entry["columns"].items()}
+    except (KeyError, TypeError, ValueError):
+        raise _Unreadable(path) from None
+    options = pa_csv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+    )
+    yield from pa_csv.open_csv(path, convert_options=options)
+
+
+def _atomic_write_table(table: pa.Table, path: Path) -> None:
+    """Write an Arrow table as a chunk file, by rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="lz4", use_dictionary=_text_columns(table.schema))
+    os.replace(tmp, path)
 
 
 def _temporary(target: Path) -> Path:
@@ -393,13 +555,53 @@ def _temporary(target: Path) -> Path:
     return target.with_name(f".{target.name}.tmp")
 
 
-def _writer(target: Path, schema: pa.Schema, fmt: str) -> pq.ParquetWriter | pa_csv.CSVWriter:
+def _writer(target: Path, schema: pa.Schema, fmt: str) -> _Rows:
     """A writer of a final table's temporary file (text columns dictionary-encoded)."""
     tmp = _temporary(target)
     tmp.unlink(missing_ok=True)
     if fmt == "parquet":
-        return pq.ParquetWriter(tmp, schema, use_dictionary=_text_columns(schema))
-    return pa_csv.CSVWriter(tmp, schema)
+        return _Rows(pq.ParquetWriter(tmp, schema, use_dictionary=_text_columns(schema)))
+    return _Rows(pa_csv.CSVWriter(tmp, schema))
+
+
+ROW_GROUP = 1 << 17
+"""Rows per row group of a final Parquet table."""
+
+
+class _Rows:
+    """A table writer that writes row groups of ``ROW_GROUP`` rows whatever the sizes of the
+    tables given to it, so a final table's bytes depend on its rows alone, never on how the
+    runs were chunked (a grown ensemble writes the bytes a fresh one does)."""
+
+    def __init__(self, writer: pq.ParquetWriter | pa_csv.CSVWriter):
+        self.writer = writer
+        self.pending: list[pa.Table] = []
+        self.rows = 0
+
+    def write_table(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.rows += len(table)
+        if self.rows >= ROW_GROUP:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        whole = pa.concat_tables(self.pending).combine_chunks()
+        cut = len(whole) if final else len(whole) - len(whole) % ROW_GROUP
+        for start in range(0, cut, ROW_GROUP):
+            self.writer.write_table(whole.slice(start, min(ROW_GROUP, cut - start)))
+        rest = whole.slice(cut)
+        self.pending, self.rows = ([rest] if len(rest) else []), len(rest)
+
+    def close(self) -> None:
+        if self.rows:
+            self._flush(final=True)
+        self.writer.close()
+
+    def __enter__(self) -> _Rows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _ahead(
@@ -425,5 +627,12 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _differences(was: dict[str, Any], now: dict[str, Any]) -> str:
-    """The keys of an identity that differ, for a message (``runs, seed``)."""
-    return ", ".join(k for k in now if was.get(k) != now[k]) or "identity"
+    """The keys of identity ``now`` whose values differ in ``was``, for a message (``engine,
+    seed``); empty when none does (keys ``now`` lacks are not compared: an older
+    manifest's ``runs`` and ``chunk_size``)."""
+    return ", ".join(k for k in now if was.get(k) != now[k])
+
+
+def _size(manifest: dict[str, Any], key: str) -> int:
+    """A folder's size (runs per scenario), from the manifest or, failing that, its identity."""
+    return int(manifest.get(key, (manifest.get("identity") or {}).get(key, 0)))

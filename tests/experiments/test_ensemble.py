@@ -257,13 +257,19 @@ def test_rerun_keeps_finished_runs_and_other_settings_need_overwrite(tmp_path, c
     assert main(args) == 0  # the same command again: nothing recomputed, the same tables
     for name, frame in _tables(out).items():
         pd.testing.assert_frame_equal(first[name], frame, check_exact=True)
-    other = [*args[:3], "5", *args[4:]]
-    assert main(other) == 2  # other runs: refused without --overwrite
+    fewer = [*args[:3], "3", *args[4:]]
+    assert main(fewer) == 2  # fewer runs: refused without --overwrite
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--overwrite" in err[0] and str(out) in err[0]
+    assert main([*fewer, "--resume"]) == 2  # and cannot be resumed
+    assert "holds 4 runs per scenario" in capsys.readouterr().err
+    other = [*args, "--seed", "8"]
+    assert main(other) == 2  # other settings: refused without --overwrite
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--overwrite" in err[0] and "other seed" in err[0]
     assert main([*other, "--resume"]) == 2  # and cannot be resumed
-    assert main([*other, "--overwrite"]) == 0
-    assert len(pd.read_parquet(out / "runs.parquet")) == 5
+    assert main([*fewer, "--overwrite"]) == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == 3
 
 
 def _cli(*args: str) -> list[str]:

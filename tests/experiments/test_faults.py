@@ -212,6 +212,8 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143, err
     lines = [line for line in err.strip().splitlines() if line.startswith("csto-sim:")]
+    assert lines[0] == f"csto-sim: results folder: {out}/"  # said at the start
+    lines = lines[1:]
     assert len(lines) == 1 and "terminated" in lines[0] and "--resume" in lines[0], err
     time.sleep(5)
     alive = [p for p in children if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
