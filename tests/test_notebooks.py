@@ -2,14 +2,19 @@
 
 Every notebook in ``notebooks/`` is executed with nbclient in a Python 3 kernel of the
 interpreter running the tests, with ``CSTO_NOTEBOOK_RUNS`` set small so that all of them
-together take well under two minutes. The tuning notebook's rerun logic (the cells tagged
-``rerun-logic``) is plain Python and is also called here directly, without widgets.
+together take well under two minutes, its own temporary folder (``TMPDIR``, which must be
+empty afterwards) and its results and output folders inside the test's ``tmp_path``. The
+tuning notebook's rerun logic (the cells tagged ``rerun-logic``) and the comparison
+notebook's search for results (``find-results``) are plain Python and are also called here
+directly.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,14 +41,25 @@ WARNINGS_AS_ERRORS = """\
 import warnings
 for _category in (DeprecationWarning, FutureWarning):
     warnings.filterwarnings("error", category=_category, module=r"(__main__|csto_sim)")
+warnings.filterwarnings("error", message=r"(?s).*power of 2")
 """
 """Run in the kernel before the notebook: deprecated APIs used by the notebooks' code or the
-package fail the test, as ``-W error::DeprecationWarning`` does in the test process. (Not
-PYTHONWARNINGS: that would also turn the kernel's own start-up warnings into errors.)"""
+package fail the test, as ``-W error::DeprecationWarning`` does in the test process, and so
+does a Sobol' design whose size is not a power of two. (Not PYTHONWARNINGS: that would also
+turn the kernel's own start-up warnings into errors.)"""
 
 
 def _read(path: Path):
     return nbformat.read(path, as_version=4)
+
+
+def _tagged(name: str, tag: str) -> str:
+    """The code of a notebook's cells tagged ``tag``, as one plain Python source."""
+    cells = [
+        c for c in _read(NOTEBOOK_DIR / name).cells if tag in c.get("metadata", {}).get("tags", [])
+    ]
+    assert cells, f"{name} has no cells tagged {tag}"
+    return "\n\n".join(_code(c) for c in cells)
 
 
 def _code(cell) -> str:
@@ -55,7 +71,9 @@ def _code(cell) -> str:
 
 @pytest.fixture
 def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``python3`` kernel spec for this interpreter (first on JUPYTER_PATH) and small runs."""
+    """A ``python3`` kernel spec for this interpreter (first on JUPYTER_PATH), small runs, and
+    every folder a notebook writes inside ``tmp_path``: its temporary folder ``tmp``, no
+    results to read (``results``, absent) and ``tuned`` for the tuning notebook's file."""
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(
@@ -69,8 +87,10 @@ def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("CSTO_NOTEBOOK_RUNS", SMALL_RUNS)
-    monkeypatch.setenv("CSTO_TUNED_SCENARIO", str(tmp_path / "tuned" / "tuned.toml"))
-    monkeypatch.delenv("CSTO_RESULTS", raising=False)
+    monkeypatch.setenv("CSTO_TUNED_FOLDER", str(tmp_path / "tuned"))
+    monkeypatch.setenv("CSTO_RESULTS", str(tmp_path / "results"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     return tmp_path
 
 
@@ -137,6 +157,8 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_env: Path):
         if out.output_type == "error"
     ]
     assert not errors
+    left = sorted(p.name for p in (kernel_env / "tmp").iterdir())
+    assert not left, f"{path.name} left temporary files behind: {left}"
     text = "".join(
         out.get("text", "")
         for cell in nb.cells
@@ -150,6 +172,37 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_env: Path):
         written = kernel_env / "tuned" / "tuned.toml"
         assert written.is_file(), "the tuning notebook did not write its scenario file"
         assert "the file reproduces the tuned scenario" in text
+    if path.name == "03_scenario_comparison.ipynb":
+        assert f"no comparison under {kernel_env / 'results'}" in text
+
+
+# --- the comparison notebook's search for results -----------------------------------------------
+
+
+def _fake_results(folder: Path, report: bool, age: float) -> Path:
+    """A results folder with a manifest (and a report), last written ``age`` seconds ago."""
+    folder.mkdir(parents=True)
+    files = ["manifest.json", "report.md"] if report else ["manifest.json"]
+    for name in files:
+        (folder / name).write_text("{}")
+        os.utime(folder / name, (1e9 - age, 1e9 - age))
+    return folder
+
+
+def test_comparison_notebook_finds_the_newest_comparison(tmp_path: Path):
+    namespace: dict = {"__name__": "comparison_notebook"}
+    exec(compile(_tagged("03_scenario_comparison.ipynb", "find-results"), "03", "exec"), namespace)
+    latest = namespace["latest_comparison"]
+    results = tmp_path / "results"
+    assert latest(results) is None  # no results folder at all
+    old = _fake_results(results / "compare", report=True, age=300)
+    assert latest(results) == old
+    assert latest(old) == old  # a comparison folder itself
+    newer = _fake_results(results / "compare" / "baseline+2-more-1a2b3c", report=True, age=100)
+    _fake_results(results / "baseline", report=False, age=0)  # a run, not a comparison
+    _fake_results(results / "compare" / "x" / "chunks", report=False, age=0)
+    assert latest(results) == newer
+    assert latest(results / "baseline") is None
 
 
 # --- the tuning notebook's rerun logic, without widgets -----------------------------------------
@@ -158,13 +211,7 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_env: Path):
 @pytest.fixture(scope="module")
 def tuning(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The namespace of the tuning notebook's ``rerun-logic`` cells (default number of runs)."""
-    cells = [
-        c
-        for c in _read(NOTEBOOK_DIR / "02_tuning.ipynb").cells
-        if "rerun-logic" in c.get("metadata", {}).get("tags", [])
-    ]
-    assert cells, "02_tuning.ipynb has no cells tagged rerun-logic"
-    source = "\n\n".join(_code(c) for c in cells)
+    source = _tagged("02_tuning.ipynb", "rerun-logic")
     assert "ipywidgets" not in source, "the rerun logic must work without widgets"
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("CSTO_NOTEBOOK_RUNS", raising=False)  # the default ensemble
@@ -213,11 +260,20 @@ def test_tuning_rerun_responds_to_parameters_and_strength(tuning: dict):
 
 
 def test_tuning_writes_a_scenario_that_csto_sim_check_accepts(tuning: dict, tmp_path: Path):
-    values = dict(tuning["DEFAULTS"]) | {"freeze_threshold": 0.55, "response_stake": 5.25}
-    path = tuning["write_tuned"](values, 0.8, tmp_path / "tuned.toml")
+    # slider values carry binary noise (0.56 - 1e-16 prints as 0.5599999999999999), and so does
+    # the leader's strength series times 0.7
+    values = dict(tuning["DEFAULTS"]) | {"freeze_threshold": 0.56 - 1e-16, "response_stake": 5.25}
+    folder = tmp_path / "my" / "variants"
+    path = tuning["write_tuned"](values, 0.7, "weak_russia_v2", folder)
+    assert path == folder / "weak_russia_v2.toml"
     text = path.read_text()
-    assert "extends = " in text and "[parameters]" in text
+    assert 'name = "weak_russia_v2"' in text and "[parameters]" in text
     assert f"[poles.{tuning['LEADER_POLE']}]" in text
+    assert "freeze_threshold = 0.56\n" in text
+    assert not re.search(r"\d{10}", text), f"numbers with binary noise (16-17 digits):\n{text}"
+    extends = re.search(r'^extends = "(.+)"$', text, flags=re.M).group(1)
+    assert not Path(extends).is_absolute()
+    assert (path.parent / extends).resolve() == tuning["BASE_PATH"].resolve()
     check = subprocess.run(
         [sys.executable, "-m", "csto_sim.cli", "check", str(path)],
         capture_output=True,
@@ -230,8 +286,11 @@ def test_tuning_writes_a_scenario_that_csto_sim_check_accepts(tuning: dict, tmp_
     from csto_sim import load_scenario
 
     loaded = load_scenario(path)
-    expected = tuning["tuned_scenario"](values, 0.8)
+    expected = tuning["tuned_scenario"](values, 0.7)
+    assert loaded.name == "weak_russia_v2"
     assert loaded.parameters == expected.parameters
     assert loaded.poles == expected.poles
     assert loaded.members == tuning["BASE"].members
-    assert path.read_text() == tuning["write_tuned"](values, 0.8, path).read_text()
+    assert (
+        path.read_text() == tuning["write_tuned"](values, 0.7, "weak_russia_v2", folder).read_text()
+    )

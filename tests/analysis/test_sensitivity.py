@@ -97,7 +97,7 @@ def test_leader_strength_scales_the_leader_pole_only(baseline):
 def test_small_model_analysis_writes_indices(tmp_path, baseline):
     base = baseline
     factors = {"leader_strength": (0.4, 1.4), "freeze_threshold": (0.3, 0.7)}
-    table = sensitivity(base, tmp_path / "s", samples=8, factors=factors, replicas=4, workers=1)
+    table = sensitivity(base, tmp_path / "s", samples=4, factors=factors, replicas=4, workers=1)
     assert set(table["outcome"]) == {
         "p_collapse",
         "cohesion_final",
@@ -106,7 +106,7 @@ def test_small_model_analysis_writes_indices(tmp_path, baseline):
     }
     assert (tmp_path / "s" / "indices.csv").exists()
     assert np.isfinite(table["value"]).all()
-    again = sensitivity(base, tmp_path / "s", samples=8, factors=factors, replicas=4, workers=1)
+    again = sensitivity(base, tmp_path / "s", samples=4, factors=factors, replicas=4, workers=1)
     pd.testing.assert_frame_equal(table, again)  # the same command continues the same folder
     with pytest.raises(ResultsExistError, match="other samples"):
         sensitivity(base, tmp_path / "s", samples=16, factors=factors, replicas=4, workers=1)

@@ -48,7 +48,7 @@ def test_discover_reports_boxes_for_collapse(tmp_path):
     out = tmp_path / "d"
     cmd = [
         sys.executable, "-m", "csto_sim.cli", "discover", str(ROOT / "scenarios" / "russia_weakened.toml"),
-        "--outcome", "collapsed", "--samples", "120", "--replicas", "6", "--workers", "1",
+        "--outcome", "collapsed", "--samples", "40", "--replicas", "6", "--workers", "1",
         "--params", "leader_strength=0.3:1.2", "freeze_threshold", "exit_cost_weight",
         "--out", str(out), "--quiet",
     ]  # fmt: skip
