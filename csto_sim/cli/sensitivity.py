@@ -7,11 +7,13 @@ from pathlib import Path
 
 from csto_sim.cli.common import (
     EXIT_OK,
+    EXIT_USAGE,
     analysis_folder,
     analysis_options,
     parse_factors,
     positive,
     run_analysis,
+    say,
 )
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.evaluate import OUTCOMES
@@ -33,7 +35,12 @@ def add_parser(sub) -> None:
         default="sobol",
         help="Sobol' first-order and total indices, or Morris elementary effects (default sobol)",
     )
-    p.add_argument("--samples", type=positive, default=256, help="base sample size N (default 256)")
+    p.add_argument(
+        "--samples",
+        type=positive,
+        default=256,
+        help="base sample size N (default 256; a power of two for sobol)",
+    )
     p.add_argument(
         "--outcome",
         nargs="+",
@@ -48,6 +55,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.analysis.sensitivity import Design, sensitivity
     from csto_sim.viz.figures import plot_sensitivity
 
+    if args.method == "sobol" and args.samples & (args.samples - 1):
+        lower = 1 << (args.samples.bit_length() - 1)
+        say(
+            f"--samples: Sobol' sampling needs a power of two, not {args.samples} (try {lower} or {2 * lower})"
+        )
+        return EXIT_USAGE
     scenario = load_scenario(args.scenario)
     out = analysis_folder(args, "sensitivity", scenario, method=args.method, samples=args.samples)
     points = len(Design.make(parse_factors(args.params), args.method, args.samples, 0).X)

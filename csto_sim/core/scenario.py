@@ -359,7 +359,12 @@ class Scenario(_Strict):
             if isinstance(series, int | float)
             else [[y, v * factor] for y, v in series]
         )
-        return self.model_copy(update={"poles": self.poles | {name: Pole(strength=scaled)}})
+        return self.model_copy(
+            update={
+                "poles": self.poles
+                | {name: self.poles[name].model_copy(update={"strength": scaled})}
+            }
+        )
 
     def with_parameters(self, **values: Any) -> Scenario:
         """A copy with some behavioural parameters changed (validated)."""

@@ -69,3 +69,14 @@ def test_library_errors_name_the_option(tmp_path, capsys):
     assert "--params: freeze_threshold: the low end" in capsys.readouterr().err
     assert main([*args, "--outcome", "cohesion"]) == 2
     assert "--outcome: unknown outcome 'cohesion'" in capsys.readouterr().err
+
+
+def test_sobol_samples_that_are_not_a_power_of_two_are_refused_in_one_line(tmp_path, capsys):
+    out = tmp_path / "s"
+    args = ["sensitivity", str(BASELINE), "--samples", "100", "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "csto-sim: --samples: Sobol' sampling needs a power of two, not 100 (try 64 or 128)"
+    ]
+    assert not out.exists()
