@@ -78,6 +78,15 @@ class ScenarioError(Exception):
         super().__init__(text)
 
 
+def _missing(what: str, name: str, resolved: Path) -> str:
+    """The message for a file a scenario names that is not there: paths are relative to the
+    naming file, which is what a newcomer trips over, so say where it was looked for."""
+    return (
+        f"{what} file {_short(name, 60)!r} does not exist (looked for {_short(str(resolved), 80)};"
+        " paths are relative to this file's folder)"
+    )
+
+
 def _short(text: str, limit: int) -> str:
     """``text`` on one line (control characters escaped), elided in the middle past ``limit``."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -511,7 +520,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict]:
         raise ScenarioError(path, "extends", f"extends chain longer than {MAX_EXTENDS} files")
     parent_path = (path.parent / parent).resolve()
     if not parent_path.is_file():
-        raise ScenarioError(path, "extends", f"extended file {_short(parent, 60)!r} does not exist")
+        raise ScenarioError(path, "extends", _missing("extended", parent, parent_path))
     if parent_path in chain or parent_path == path.resolve():
         cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent_path))
         raise ScenarioError(path, "extends", f"circular extends ({cycle})")
@@ -678,9 +687,7 @@ def _posterior_file(value: Any, path: Path) -> str:
         return value
     file = (path.parent / value).resolve()
     if not file.is_file():
-        raise ScenarioError(
-            path, "posterior", f"posterior file {_short(value, 60)!r} does not exist"
-        )
+        raise ScenarioError(path, "posterior", _missing("posterior", value, file))
     return str(file)
 
 
@@ -690,7 +697,7 @@ def _load_history(value: Any, path: Path) -> Scenario:
         raise ScenarioError(path, "history", "expected a file name (a string of 1-255 characters)")
     history_path = (path.parent / value).resolve()
     if not history_path.is_file():
-        raise ScenarioError(path, "history", f"history file {_short(value, 60)!r} does not exist")
+        raise ScenarioError(path, "history", _missing("history", value, history_path))
     history = load_scenario(history_path)
     if history.history is not None:
         raise ScenarioError(path, "history", "a history cannot itself continue another history")

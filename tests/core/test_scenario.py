@@ -469,6 +469,8 @@ def test_end_before_start(tmp_path):
 def test_missing_extends_target(tmp_path):
     path = write(tmp_path, "child.toml", 'extends = "nowhere.toml"\n')
     expect_error(path, "extends", "'nowhere.toml'", "does not exist")
+    # the message says where it looked: paths are relative to the file, not the working folder
+    expect_error(path, "extends", str(tmp_path / "nowhere.toml"), "relative to this file")
 
 
 def test_circular_extends(tmp_path):
