@@ -82,7 +82,7 @@ def _missing(what: str, name: str, resolved: Path) -> str:
     """The message for a file a scenario names that is not there: paths are relative to the
     naming file, which is what a newcomer trips over, so say where it was looked for."""
     return (
-        f"{what} file {_short(name, 60)!r} does not exist (looked for {_short(str(resolved), 80)};"
+        f"{what} file {_short(name, 60)!r} does not exist (looked for {_short(str(resolved), 200)};"
         " paths are relative to this file's folder)"
     )
 
