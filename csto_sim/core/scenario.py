@@ -73,7 +73,7 @@ class ScenarioError(Exception):
     keys and values elided)."""
 
     def __init__(self, file: str | Path, key: str, message: str):
-        self.file, self.key, self.message = str(file), _short(key, 80), _short(message, 160)
+        self.file, self.key, self.message = str(file), _short(key, 80), _short(message, 320)
         text = f"{self.file}: {self.key}: {self.message}" if key else f"{self.file}: {self.message}"
         super().__init__(text)
 
