@@ -28,7 +28,7 @@ OUTCOME_FIGURES: tuple[str, ...] = (
     "unanswered_severity",
     "alliance_unanswered_severity",
 )
-"""Per-run outcome figures summarised in every report."""
+"""Per-run outcome measures summarised in every report."""
 
 
 def member_status_table(members: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +45,7 @@ def member_status_table(members: pd.DataFrame) -> pd.DataFrame:
 
 
 def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, median and 5-95% range of the outcome figures per scenario (successful runs
+    """Mean, median and 5-95% range of the outcome measures per scenario (successful runs
     only); ``collapsed`` is 0/1 per run, so its mean is the probability of collapse."""
     ok = runs[runs["status"] == "ok"]
     rows = []
@@ -55,7 +55,7 @@ def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
             rows.append(
                 {
                     "scenario": name,
-                    "figure": fig,
+                    "measure": fig,
                     "mean": values.mean(),
                     "median": values.median(),
                     "p05": values.quantile(0.05) if len(values) else np.nan,
@@ -86,8 +86,8 @@ def format_run_summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
             .to_string()
             .splitlines()
         )
-        fig = outcomes[outcomes["scenario"] == name].set_index("figure")
-        lines.append("  outcome figures (mean, median, 5-95% range over runs):")
+        fig = outcomes[outcomes["scenario"] == name].set_index("measure")
+        lines.append("  outcome measures (mean, median, 5-95% range over runs):")
         for f in OUTCOME_FIGURES:
             r = fig.loc[f]
             lines.append(
@@ -219,7 +219,7 @@ def paired_differences(
                 {
                     "scenario": name,
                     "reference": reference,
-                    "figure": fig,
+                    "measure": fig,
                     "reference_mean": float(b[keep].mean()),
                     "mean_difference": float(d[keep].mean()),
                     "ci_low": low,
@@ -257,7 +257,7 @@ def parameter_uncertainty(
             rows.append(
                 {
                     "scenario": name,
-                    "figure": fig,
+                    "measure": fig,
                     "mean_difference": float(d.mean()),
                     "draws": int(len(means)),
                     "over_parameters_p05": float(means.quantile(0.05)),
@@ -322,15 +322,15 @@ def member_paired_differences(
         c for c in m.columns if c.startswith("w_") and c.endswith("_final")
     ]
     wide = m.pivot_table(index=["scenario", "run"], columns="member", values=figures, dropna=False)
-    wide.columns = [f"{member}|{figure}" for figure, member in wide.columns]
+    wide.columns = [f"{member}|{measure}" for measure, member in wide.columns]
     keys = ["scenario", "run", "status", *(["draw"] if "draw" in runs else [])]
     ok = runs.loc[runs["status"] == "ok", keys]
     wide = ok.merge(wide.reset_index(), on=["scenario", "run"])
     out = paired_differences(wide, reference, tuple(wide.columns[len(keys) :]), n_boot)
     if out.empty:
         return out
-    split = out["figure"].str.split("|", n=1, expand=True)
-    return out.assign(member=split[0], figure=split[1])[
+    split = out["measure"].str.split("|", n=1, expand=True)
+    return out.assign(member=split[0], measure=split[1])[
         ["scenario", "reference", "member", *out.columns.drop(["scenario", "reference"])]
     ]
 
@@ -355,11 +355,11 @@ FIGURE_WORDS: dict[str, str] = {
 }
 
 
-def _words(figure: str, member: str = "", poles: dict[str, str] | None = None) -> str:
-    if figure.startswith("w_") and figure.endswith("_final"):
-        pole = (poles or {}).get(figure[2:-6], figure[2:-6])
+def _words(measure: str, member: str = "", poles: dict[str, str] | None = None) -> str:
+    if measure.startswith("w_") and measure.endswith("_final"):
+        pole = (poles or {}).get(measure[2:-6], measure[2:-6])
         return f"{member}'s security alignment with {pole} in the end year"
-    return FIGURE_WORDS.get(figure, figure).format(member=member)
+    return FIGURE_WORDS.get(measure, measure).format(member=member)
 
 
 def lever_effects(
@@ -371,8 +371,8 @@ def lever_effects(
     leader: str = "",
 ) -> str:
     """What each scenario did against the reference, in words. First the outcomes it names
-    as its ``targets`` (a scenario file's ``targets``: a run figure such as
-    ``clash_answer_rate``, or ``"Member figure"`` such as ``"Armenia answered"``), each with
+    as its ``targets`` (a scenario file's ``targets``: a run measure such as
+    ``clash_answer_rate``, or ``"Member measure"`` such as ``"Armenia answered"``), each with
     its paired difference and whether its 95% interval excludes zero; then up to ``top``
     other differences whose intervals exclude zero, the largest relative to the reference's
     level first. The ``leader``'s own rows are left out (its alignment with its own pole
@@ -383,7 +383,7 @@ def lever_effects(
     both = pd.concat(frames, ignore_index=True)
     if both.empty:
         return "(only one scenario)"
-    both["key"] = (both["member"] + " " + both["figure"]).str.strip()
+    both["key"] = (both["member"] + " " + both["measure"]).str.strip()
     scale = both["reference_mean"].abs().where(both["reference_mean"].abs() > 1e-9)
     both["size"] = both["mean_difference"].abs() / scale
     names = {p.lower(): p for p in poles}
@@ -391,7 +391,7 @@ def lever_effects(
     def say(r) -> str:
         verb = "rose" if r.mean_difference > 0 else "fell"
         return (
-            f"{_words(r.figure, r.member, names)} {verb} by {abs(r.mean_difference):.3g} "
+            f"{_words(r.measure, r.member, names)} {verb} by {abs(r.mean_difference):.3g} "
             f"({r.ci_low:+.3g} to {r.ci_high:+.3g})"
         )
 
@@ -688,7 +688,7 @@ def headline(
         r = first.loc[name]
         return f"{r.p:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
 
-    frag = paired[paired["figure"].isin(FRAGMENTATION)]
+    frag = paired[paired["measure"].isin(FRAGMENTATION)]
     covers = (
         f"Fragmentation is ranked by the chance that the alliance collapses between "
         f"{span[0]:g} and {span[1]:g}, then by the number of members withdrawn in {span[1]:g}, "
@@ -696,8 +696,8 @@ def headline(
     )
     if frag.empty:
         return f"Only one scenario ({reference}): nothing to compare. {covers}"
-    wide = frag.pivot(index="scenario", columns="figure", values="ci_low")
-    mean = frag.pivot(index="scenario", columns="figure", values="mean_difference")
+    wide = frag.pivot(index="scenario", columns="measure", values="ci_low")
+    mean = frag.pivot(index="scenario", columns="measure", values="mean_difference")
     clear_up = wide.gt(0)
     worse = clear_up.any(axis=1)
     lower = frag[frag["ci_high"] < 0]
@@ -719,7 +719,7 @@ def headline(
     )[worse]
     order = order.sort_values(["collapse_clear", *FRAGMENTATION], ascending=False)
     top = order.index[0]
-    mine = frag[frag["scenario"] == top].set_index("figure")
+    mine = frag[frag["scenario"] == top].set_index("measure")
     parts = []
     if "collapsed" in mine.index:
         r = mine.loc["collapsed"]
@@ -889,53 +889,53 @@ def projection_span(manifest: dict[str, Any]) -> tuple[float, float]:
 
 
 def summary_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """All comparison figures as one tidy table (scenario, figure, statistic, value) for summary.csv."""
+    """All comparison numbers as one tidy table (scenario, measure, statistic, value) for
+    summary.csv."""
     parts = []
-    out = tables["outcomes"].melt(id_vars=["scenario", "figure"], var_name="statistic")
+    out = tables["outcomes"].melt(id_vars=["scenario", "measure"], var_name="statistic")
     parts.append(out)
     means = tables["means"].drop(columns=["median", "p05", "p95", "runs"])
-    means = means.rename(columns={"measure": "figure"})
-    means = means.melt(id_vars=["scenario", "figure"], var_name="statistic")
+    means = means.melt(id_vars=["scenario", "measure"], var_name="statistic")
     means["statistic"] = "mean_" + means["statistic"].str.replace("mean", "value")
     parts.append(means)
     ex = tables["exits"].melt(id_vars=["scenario", "member"], var_name="statistic")
-    ex["figure"] = "p_exit_" + ex.pop("member")
+    ex["measure"] = "p_exit_" + ex.pop("member")
     parts.append(ex)
     paths = tables["paths"].melt(id_vars=["scenario", "member", "path"], var_name="statistic")
-    paths["figure"] = paths.pop("member") + " " + paths.pop("path")
+    paths["measure"] = paths.pop("member") + " " + paths.pop("path")
     parts.append(paths)
     col = tables["collapse"].melt(id_vars=["scenario", "when"], var_name="statistic")
-    col["figure"] = "p_collapse"
+    col["measure"] = "p_collapse"
     col["statistic"] = col.pop("when") + "_" + col["statistic"].str.replace("p", "value")
     col["statistic"] = col["statistic"].str.replace("_value", "")
     parts.append(col)
-    resp = tables["responses"].melt(id_vars=["scenario"], var_name="figure")
+    resp = tables["responses"].melt(id_vars=["scenario"], var_name="measure")
     resp["statistic"] = "total"
     parts.append(resp)
     if len(tables["paired"]):
         pr = (
             tables["paired"]
             .drop(columns=["reference", "runs"])
-            .melt(id_vars=["scenario", "figure"], var_name="statistic")
+            .melt(id_vars=["scenario", "measure"], var_name="statistic")
         )
         pr["statistic"] = "paired_" + pr["statistic"]
         parts.append(pr)
     members = tables.get("paired_members", pd.DataFrame())
     if len(members):
         pm = members.drop(columns=["reference", "runs"])
-        pm["figure"] = pm.pop("member") + " " + pm["figure"]  # the key a scenario's targets use
-        pm = pm.melt(id_vars=["scenario", "figure"], var_name="statistic")
+        pm["measure"] = pm.pop("member") + " " + pm["measure"]  # the key a scenario's targets use
+        pm = pm.melt(id_vars=["scenario", "measure"], var_name="statistic")
         pm["statistic"] = "paired_" + pm["statistic"]
         parts.append(pm)
     if len(tables.get("uncertainty", ())):
         un = (
             tables["uncertainty"]
             .drop(columns=["draws"])
-            .melt(id_vars=["scenario", "figure"], var_name="statistic")
+            .melt(id_vars=["scenario", "measure"], var_name="statistic")
         )
         un["statistic"] = "posterior_" + un["statistic"]
         parts.append(un)
-    return pd.concat(parts, ignore_index=True)[["scenario", "figure", "statistic", "value"]]
+    return pd.concat(parts, ignore_index=True)[["scenario", "measure", "statistic", "value"]]
 
 
 def _means_markdown(means: pd.DataFrame) -> pd.DataFrame:
@@ -1065,16 +1065,14 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         )
         + ". `sd_paired` against `sd_unpaired` shows how much noise the pairing removes.",
         "",
-        _markdown(tables["paired"].rename(columns={"figure": "measure"}))
-        if len(tables["paired"])
-        else "(only one scenario)",
+        _markdown(tables["paired"]) if len(tables["paired"]) else "(only one scenario)",
         "",
         f"## Paired differences per member against {reference} (95% bootstrap intervals; "
         f"{_covers_short(posterior)})",
         "",
         "Only the differences whose intervals exclude zero; `summary.csv` holds them all.",
         "",
-        _markdown(_clear(tables["paired_members"]).rename(columns={"figure": "measure"}))
+        _markdown(_clear(tables["paired_members"]))
         if len(tables["paired_members"])
         else "(only one scenario)",
         "",
@@ -1088,7 +1086,7 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
             "with the dice of a draw's few runs), `sd_parameters` the sd between draws and "
             "`sd_dice` the pooled sd of runs within a draw (the dice alone).",
             "",
-            _markdown(tables["uncertainty"].rename(columns={"figure": "measure"})),
+            _markdown(tables["uncertainty"]),
             "",
         ]
     report = "\n".join(text)

@@ -632,12 +632,18 @@ HEATMAP_PATHS: dict[str, str] = {
 the report: ``"<member> <path>"`` with statistics ``p``, ``ci_low``, ``ci_high``)."""
 
 
+SUMMARY_COLUMNS: list[str] = ["scenario", "measure", "statistic", "value"]
+"""The columns of ``summary.csv`` (written by the comparison report)."""
+
+
 def _summary(res: Results) -> pd.DataFrame:
-    """``summary.csv`` of a results folder (written by the comparison report), or empty."""
+    """``summary.csv`` of a results folder (written by the comparison report), or empty. The
+    ``figure`` column of folders written before it was called ``measure`` is renamed."""
     path = res.root / "summary.csv"
     if not path.exists():
-        return pd.DataFrame(columns=["scenario", "figure", "statistic", "value"])
-    return pd.read_csv(path, dtype={"scenario": str, "figure": str, "statistic": str})
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    text = dict.fromkeys(["scenario", "measure", "figure", "statistic"], str)
+    return pd.read_csv(path, dtype=text).rename(columns={"figure": "measure"})
 
 
 def member_path_shares(results: str | Path | Results) -> pd.DataFrame:
@@ -646,7 +652,7 @@ def member_path_shares(results: str | Path | Results) -> pd.DataFrame:
     a summary)."""
     res = Results.open(results)
     summary = _summary(res)
-    split = summary["figure"].str.rsplit(" ", n=1, expand=True)
+    split = summary["measure"].str.rsplit(" ", n=1, expand=True)
     if split.shape[1] < 2:
         return pd.DataFrame(columns=["member", "scenario", "path", "p", "ci_low", "ci_high"])
     rows = summary.assign(member=split[0], path=split[1])
@@ -925,16 +931,11 @@ def responses_figure(results: str | Path | Results) -> Figure:
 
 def _targets(res: Results) -> pd.DataFrame:
     """The paired differences of each scenario's named targets, from ``summary.csv``."""
-    path = res.root / "summary.csv"
-    if not path.exists():
+    wide = _paired(res)
+    if wide.empty:
         return pd.DataFrame()
-    summary = pd.read_csv(path)
-    paired = summary[summary["statistic"].str.startswith("paired_")]
-    wide = paired.pivot_table(
-        index=["scenario", "figure"], columns="statistic", values="value", aggfunc="first"
-    ).reset_index()
     rows = [
-        wide[(wide["scenario"] == name) & (wide["figure"] == key)]
+        wide[(wide["scenario"] == name) & (wide["measure"] == key)]
         for name in res.scenarios
         for key in res.contents(name).get("targets", [])
     ]
@@ -964,7 +965,7 @@ def levers_figure(results: str | Path | Results) -> Figure:
         colour = styles[row.scenario][0]
         ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3)
     labels = [
-        f"{r.scenario}: {r.figure} ({r.paired_mean_difference:+.3g})" for r in data.itertuples()
+        f"{r.scenario}: {r.measure} ({r.paired_mean_difference:+.3g})" for r in data.itertuples()
     ]
     ax.set_yticks(y, labels)
     ax.axvline(0.0, color="black", lw=0.8)
@@ -998,7 +999,7 @@ def _paired(res: Results) -> pd.DataFrame:
     if paired.empty:
         return pd.DataFrame()
     return paired.pivot_table(
-        index=["scenario", "figure"], columns="statistic", values="value", aggfunc="first"
+        index=["scenario", "measure"], columns="statistic", values="value", aggfunc="first"
     ).reset_index()
 
 
@@ -1009,7 +1010,7 @@ def differences_figure(results: str | Path | Results) -> Figure:
     the report's 95% intervals; one panel per outcome, in its own units."""
     res = Results.open(results)
     data = _paired(res)
-    panels = [f for f in DIFFERENCE_PANELS if not data.empty and f in set(data["figure"])]
+    panels = [f for f in DIFFERENCE_PANELS if not data.empty and f in set(data["measure"])]
     others = [n for n in res.scenarios if not data.empty and n in set(data["scenario"])]
     reference = next((n for n in res.scenarios if n not in others), "the reference")
     rows, cols = _grid(max(len(panels), 1), 3)
@@ -1026,8 +1027,8 @@ def differences_figure(results: str | Path | Results) -> Figure:
         return fig
     styles = scenario_colours(res.scenarios)
     y = np.arange(len(others))[::-1]
-    for ax, fig_name in zip(axes, panels, strict=False):
-        rows_of = data[data["figure"] == fig_name].set_index("scenario").reindex(others)
+    for ax, measure in zip(axes, panels, strict=False):
+        rows_of = data[data["measure"] == measure].set_index("scenario").reindex(others)
         for yi, (name, r) in zip(y, rows_of.iterrows(), strict=True):
             m, lo, hi = r["paired_mean_difference"], r["paired_ci_low"], r["paired_ci_high"]
             if not np.isfinite(m):
@@ -1051,7 +1052,7 @@ def differences_figure(results: str | Path | Results) -> Figure:
         ax.axvline(0.0, color="black", lw=0.8)
         level = rows_of["paired_reference_mean"].dropna()
         ref = f" ({reference}: {level.iloc[0]:.2f})" if len(level) else ""
-        ax.set_title(DIFFERENCE_PANELS[fig_name] + ref, fontsize="medium")
+        ax.set_title(DIFFERENCE_PANELS[measure] + ref, fontsize="medium")
         ax.set_yticks(y, others)
         ax.set_ylim(-0.8, len(others) - 0.4)
         ax.grid(axis="y", visible=False)

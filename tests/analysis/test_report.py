@@ -30,7 +30,7 @@ def test_paired_difference_of_a_constant_shift_is_exact():
     assert row["sd_paired"] < 1e-12 < row["sd_unpaired"]
 
 
-def test_member_differences_pair_runs_and_split_member_and_figure():
+def test_member_differences_pair_runs_and_split_member_and_measure():
     runs = _runs(0.0)[["scenario", "run", "status"]]
     members = pd.DataFrame(
         {
@@ -44,7 +44,7 @@ def test_member_differences_pair_runs_and_split_member_and_figure():
         }
     )
     out = member_paired_differences(members, runs, "base", n_boot=100)
-    got = out.set_index(["member", "figure"])["mean_difference"]
+    got = out.set_index(["member", "measure"])["mean_difference"]
     assert got[("A", "answered")] == 1.0 and got[("B", "answered")] == 0.0
     assert got[("B", "exited")] == 1.0 and got[("A", "exited")] == 0.0
     assert got[("A", "w_russia_final")] == 0.0
@@ -54,7 +54,7 @@ def test_lever_effects_name_targets_first_and_say_when_an_interval_includes_zero
     paired = pd.concat(
         [
             paired_differences(_runs(0.25), "base", ("x",), n_boot=200),
-            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(figure="y"),
+            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(measure="y"),
         ]
     )
     text = lever_effects(paired, pd.DataFrame(), {"lever": ["y", "z"]})

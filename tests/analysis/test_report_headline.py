@@ -122,7 +122,7 @@ def test_collapsed_row_has_median_and_percentiles():
         unanswered_severity=1.0,
         alliance_unanswered_severity=1.0,
     )
-    row = outcome_table(runs).set_index("figure").loc["collapsed"]
+    row = outcome_table(runs).set_index("measure").loc["collapsed"]
     assert row["mean"] == pytest.approx(0.3)
     assert (row["median"], row["p05"], row["p95"]) == (0.0, 0.0, 1.0)
 
@@ -193,7 +193,7 @@ def test_report_defines_every_measure_it_tabulates(folder):
     report = (folder / "report.md").read_text()
     measures = report.split("## Measures")[1].split("\n## ")[0]
     tables = comparison(folder, "base")
-    used = set(tables["paired"]["figure"]) | set(tables["paired_members"]["figure"])
+    used = set(tables["paired"]["measure"]) | set(tables["paired_members"]["measure"])
     for name in used:
         key = re.sub(r"^w_.*_final$", "w_<pole>_final", re.sub(r"^level_.*", "level_*", name))
         assert f"`{key}`" in measures or f"({name})" in measures or f"`{name}`" in measures, name

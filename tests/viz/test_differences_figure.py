@@ -3,6 +3,8 @@ and the exit heat map (start status apart from freezes and withdrawals during th
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,7 +39,7 @@ def test_plot_all_writes_the_differences_figure(folder):
 def test_differences_figure_draws_the_reports_intervals(folder):
     fig = figures.differences_figure(folder)
     fig.draw_without_rendering()
-    paired = comparison(folder)["paired"].set_index("figure")
+    paired = comparison(folder)["paired"].set_index("measure")
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len(panels) == len(figures.DIFFERENCE_PANELS)
     for ax, outcome in zip(panels, figures.DIFFERENCE_PANELS, strict=True):
@@ -73,6 +75,21 @@ def test_plot_writes_the_summary_the_figures_draw_for_a_run_folder(tmp_path):
     assert not (out / "summary.csv").exists()
     assert main(["plot", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert "Armenia frozen_at_start" in set(summary["figure"])
+    assert "Armenia frozen_at_start" in set(summary["measure"])
     fig = figures.exit_heatmap_figure(out)
     assert all(ax.axison for ax in fig.axes[:4])  # every panel has data
+
+
+def test_plot_reads_an_older_summary_whose_measure_column_is_called_figure(folder, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(folder, old, ignore=shutil.ignore_patterns("figures"))
+    summary = pd.read_csv(old / "summary.csv")
+    summary.rename(columns={"measure": "figure"}).to_csv(old / "summary.csv", index=False)
+    assert main(["plot", str(old)]) == 0
+    assert (old / "figures" / "differences.png").is_file()
+    pd.testing.assert_frame_equal(
+        figures.member_path_shares(old), figures.member_path_shares(folder)
+    )
+    fig = figures.differences_figure(old)
+    drawn = [ax for ax in fig.axes if ax.get_visible() and ax.containers]
+    assert len(drawn) == len(figures.DIFFERENCE_PANELS)
