@@ -162,36 +162,46 @@ class Store:
         the larger results are recorded (:attr:`grown_from` is the old size); one made for a
         larger ``grow`` is refused (:class:`FewerRunsError`).
         """
+        self._make_root()
+        old = None if overwrite and not resume else self.manifest()
+        if overwrite and not resume:
+            self.clear()
+        elif old is None and self._holds_results():
+            raise ResultsExistError(f"{self.root} holds results but no manifest.json")
+        keep = old is not None
+        if keep:
+            self._check_identity(old, manifest, resume)
+            if grow is not None and _size(old, grow) != manifest[grow]:
+                return self._grow(old, manifest, grow)
+            manifest = manifest | {k: old[k] for k in ("tables",) if k in old}
+        self._start(manifest)
+        return keep
+
+    def _make_root(self) -> None:
         if self.root.exists() and not self.root.is_dir():
             raise FolderError(f"{self.root} is a file, not a folder")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FolderError(f"cannot create {self.root}: {exc.strerror or exc}") from None
-        old = None if overwrite and not resume else self.manifest()
-        keep = False
-        if overwrite and not resume:
-            self.clear()
-        elif old is None and self._holds_results():
-            raise ResultsExistError(f"{self.root} holds results but no manifest.json")
-        elif old is not None:
-            differ = _differences(old.get("identity") or {}, manifest["identity"])
-            if differ:
-                what = f"{self.root} holds results made with other {differ}"
-                if resume:
-                    raise ResumeMismatchError(f"{what}; resume with the same ones")
-                raise ResultsExistError(what)
-            keep = True
-            if grow is not None and _size(old, grow) != manifest[grow]:
-                return self._grow(old, manifest, grow)
-            manifest = manifest | {k: old[k] for k in ("tables",) if k in old}
+
+    def _check_identity(self, old: dict[str, Any], manifest: dict[str, Any], resume: bool) -> None:
+        """Refuse a folder whose results were made from something else, naming what."""
+        differ = _differences(old.get("identity") or {}, manifest["identity"])
+        if differ:
+            what = f"{self.root} holds results made with other {differ}"
+            if resume:
+                raise ResumeMismatchError(f"{what}; resume with the same ones")
+            raise ResultsExistError(what)
+
+    def _start(self, manifest: dict[str, Any]) -> None:
+        """Make the chunk folders and write the manifest the results will be made under."""
         try:
             for t in self.tables:
                 (self.chunks / t).mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
         except OSError as exc:
             raise FolderError(f"cannot write in {self.root}: {exc.strerror or exc}") from None
-        return keep
 
     def _grow(self, old: dict[str, Any], manifest: dict[str, Any], grow: str) -> bool:
         """Keep a folder made for fewer ``grow`` (its manifest until the end); refuse more."""
