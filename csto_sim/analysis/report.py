@@ -65,38 +65,6 @@ def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def format_run_summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
-    """The short text summary printed after ``csto-sim run``."""
-    lines = []
-    status = member_status_table(members)
-    outcomes = outcome_table(runs)
-    for name in runs["scenario"].unique():
-        n = int((runs["scenario"] == name).sum())
-        failed = int(((runs["scenario"] == name) & (runs["status"] == "error")).sum())
-        lines.append(f"Scenario {name}: {n} runs" + (f" ({failed} failed)" if failed else ""))
-        table = status[status["scenario"] == name].drop(columns="scenario").set_index("member")
-        lines.append("  share of runs ending in each status:")
-        lines.extend(
-            "    " + row
-            for row in (table * 100)
-            .round(0)
-            .astype(int)
-            .astype(str)
-            .add("%")
-            .to_string()
-            .splitlines()
-        )
-        fig = outcomes[outcomes["scenario"] == name].set_index("measure")
-        lines.append("  outcome measures (mean, median, 5-95% range over runs):")
-        for f in OUTCOME_FIGURES:
-            r = fig.loc[f]
-            lines.append(
-                f"    {f:<30} {r['mean']:8.3f} {r['median']:8.3f}   [{r['p05']:.3f}, {r['p95']:.3f}]"
-            )
-        lines.append(f"    {'collapse probability':<30} {fig.loc['collapsed', 'mean']:8.3f}")
-    return "\n".join(lines)
-
-
 HORIZON = 2030.0
 """The intermediate year of the comparison report (exits and collapse "by 2030")."""
 
