@@ -276,11 +276,14 @@ def run_ensemble(
         on_start(store.root, store.grown_from)
     if keep:
         growing = store.grown_from is not None
-        if store.finished(clean=not growing):
-            if not growing:
-                return _result(store.root, _Counter(total, total, None), fmt)
-            store.unpack(_kept_runs(ensemble, store.grown_from, _done(store.saved(), runs)))
-        entries = [e for e in store.saved() if max(e["runs"], default=runs) < runs]
+        finished = store.finished(clean=not growing)
+        if finished and not growing:
+            return _result(store.root, _Counter(total, total, None), fmt)
+        entries = _disjoint(store.saved(), runs)
+        store.keep(entries)
+        if finished:
+            store.unpack(_kept_runs(ensemble, store.grown_from, _done(entries, runs)))
+            entries = store.saved()
         done = _done(entries, runs)
         saved = [e["stem"] for e in entries]
     counter = _Counter(total, len(done), _progress(total, len(done), progress), on_chunk)
@@ -327,6 +330,20 @@ def make_ensemble(
         with_history,
         choose_posterior(specs, posterior, runs_per_draw),
     )
+
+
+def _disjoint(entries: Iterable[dict[str, Any]], runs: int) -> list[dict[str, Any]]:
+    """The saved chunks an ensemble of ``runs`` runs can use: those within its runs, none
+    holding a run an earlier one holds (ensembles of other sizes chunk runs differently, so
+    interrupted ensembles of several sizes can leave overlapping chunks)."""
+    claimed: set[tuple[str, int]] = set()
+    kept = []
+    for e in entries:
+        held = {(e["scenario"], r) for r in e["runs"]}
+        if max(e["runs"], default=runs) < runs and not held & claimed:
+            claimed |= held
+            kept.append(e)
+    return kept
 
 
 def _done(entries: Iterable[dict[str, Any]], runs: int) -> set[tuple[str, int]]:

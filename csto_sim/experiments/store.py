@@ -277,6 +277,13 @@ class Store:
             atomic_write_text(self.ledger, lines)
         return list(good.values())
 
+    def keep(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Keep only the saved chunks ``entries`` (from :meth:`saved`): the ledger is rewritten
+        with them and every other chunk file removed."""
+        if self.chunks.is_dir():
+            atomic_write_text(self.ledger, "".join(json.dumps(e) + "\n" for e in entries))
+            self.saved()
+
     # -- final tables ------------------------------------------------------------------------
 
     def finished(self, clean: bool = True) -> bool:

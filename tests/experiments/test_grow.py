@@ -146,6 +146,26 @@ def test_an_interrupted_growth_can_still_be_finished_smaller(tmp_path, fresh):
     assert files(out) == old and not (out / "chunks").exists()
 
 
+def test_interrupted_ensembles_of_several_sizes_leave_no_run_twice(tmp_path, fresh):
+    """7 runs, 23 interrupted, 12 (its chunks overlap the 23-run ones), then 23: each run
+    once, as a fresh ensemble writes it, whether or not the chunks are kept."""
+    for keep in (True, False):
+        out = tmp_path / f"k{keep}"
+        run_ensemble(PAIR, runs=7, out=out, workers=1, progress=False, keep_chunks=keep)
+
+        def stop(done: int) -> None:
+            if done > 20:
+                raise KeyboardInterrupt
+
+        with pytest.raises(Interrupted):
+            run_ensemble(
+                PAIR, runs=23, out=out, workers=1, progress=False, on_chunk=stop, keep_chunks=keep
+            )
+        run_ensemble(PAIR, runs=12, out=out, workers=1, progress=False, keep_chunks=keep)
+        run_ensemble(PAIR, runs=23, out=out, workers=1, progress=False, keep_chunks=keep)
+        assert files(out) == files(fresh["parquet"]), keep
+
+
 def test_a_folder_of_an_older_manifest_grows(tmp_path, fresh):
     out = tmp_path / "o"
     run_ensemble(PAIR, runs=7, out=out, workers=1, progress=False)
