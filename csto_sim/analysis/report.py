@@ -664,8 +664,9 @@ def headline(
     )
     if frag.empty:
         return f"Only one scenario ({reference}): nothing to compare. {covers}"
-    wide = frag.pivot(index="scenario", columns="measure", values="ci_low")
-    mean = frag.pivot(index="scenario", columns="measure", values="mean_difference")
+    given = list(dict.fromkeys(frag["scenario"]))  # the manifest's order breaks ties
+    wide = frag.pivot(index="scenario", columns="measure", values="ci_low").reindex(given)
+    mean = frag.pivot(index="scenario", columns="measure", values="mean_difference").reindex(given)
     clear_up = wide.gt(0)
     worse = clear_up.any(axis=1)
     lower = frag[frag["ci_high"] < 0]
@@ -685,7 +686,13 @@ def headline(
             **{f: mean.get(f, 0.0) for f in FRAGMENTATION},
         }
     )[worse]
-    order = order.sort_values(["collapse_clear", *FRAGMENTATION], ascending=False)
+    # a clear rise in collapse ranks first, by its size; without one, a noise-level collapse
+    # difference says nothing, so those rank by withdrawn members
+    by_collapse, by_exits = FRAGMENTATION[0], FRAGMENTATION[-1]
+    order["key"] = order[by_collapse].where(order["collapse_clear"], order[by_exits])
+    order = order.sort_values(
+        ["collapse_clear", "key", *FRAGMENTATION], ascending=False, kind="stable"
+    )
     top = order.index[0]
     mine = frag[frag["scenario"] == top].set_index("measure")
     parts = []
@@ -715,6 +722,12 @@ def _runner_up(runs: pd.DataFrame, top: str, second: str, by_collapse: bool) -> 
     what = "the chance of collapse" if by_collapse else "members withdrawn at the end"
     if r.ci_low > 0:
         return f"It exceeds the next, {second}, by {_interval(r)} in {what}."
+    if r.ci_high < 0:
+        s = next(paired_differences(both, top, (fig,)).itertuples())
+        return (
+            f"The next, {second}, is higher still in {what}, by {_interval(s)}, but its own "
+            "difference from the reference is less certain."
+        )
     return (
         f"It does not differ from the next, {second}, by more than the interval "
         f"({what}: {_interval(r)}): the two fragment the alliance about as much."

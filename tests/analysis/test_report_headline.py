@@ -67,6 +67,23 @@ def test_headline_names_the_scenario_that_clearly_fragments_most_and_the_runner_
     assert text.endswith("COVERS.")
 
 
+def test_without_a_clear_rise_in_collapse_withdrawals_rank_not_collapse_noise():
+    text = _headline(
+        _scenario("base", 0.1, 1.0),
+        _scenario("noise", 0.105, 1.5),  # one more collapse in 200 runs: not clear
+        _scenario("exits", 0.1, 2.5),  # clearly more members withdrawn
+    )
+    assert text.startswith("**exits** fragments the alliance most"), text
+    assert "It exceeds the next, noise, by +1.00 [" in text
+
+
+def test_tied_scenarios_rank_in_the_order_given_not_by_name():
+    text = _headline(
+        _scenario("base", 0.1, 1.0), _scenario("zeta", 0.5, 1.0), _scenario("alpha", 0.5, 1.0)
+    )
+    assert text.startswith("**zeta** fragments the alliance most"), text
+
+
 def test_headline_says_when_no_scenario_differs_from_the_reference():
     text = _headline(_scenario("base", 0.2, 1.0), _scenario("same", 0.2, 1.0))
     assert text.startswith("No scenario fragments the alliance more than base")
