@@ -23,6 +23,7 @@ Imports are absolute (``csto_sim.x``) because ``solara run`` loads this file as 
 from __future__ import annotations
 
 import functools
+import html
 import io
 import math
 import os
@@ -316,20 +317,26 @@ def _year_axis(ax, model: CSTOModel) -> None:
     ax.set_xlabel("year")
 
 
+def _cell(text: object) -> str:
+    """A name from the user's scenario as Markdown table text: HTML escaped (the tables are
+    put into the page as HTML) and ``|`` escaped (it would split the cell)."""
+    return html.escape(str(text)).replace("|", "\\|")
+
+
 def member_markdown(model: CSTOModel) -> str:
     """The members' state now as a Markdown table."""
-    poles = model.spec.pole_names
+    poles = [_cell(p) for p in model.spec.pole_names]
     lines = [
-        f"**{model.spec.name}**, year {model.year:.2f}, cohesion {model.cohesion:.3f}, "
+        f"**{_cell(model.spec.name)}**, year {model.year:.2f}, cohesion {model.cohesion:.3f}, "
         f"requests {model.requests}, responses {model.responses}",
         "",
         "| member | status | commitment | trust | " + " | ".join(poles) + " |",
         "|---|---|---|---|" + "---|" * len(poles),
     ]
     for row in model.member_table():
-        weights = " | ".join(f"{row[f'w_{p.lower()}']:.2f}" for p in poles)
+        weights = " | ".join(f"{row[f'w_{p.lower()}']:.2f}" for p in model.spec.pole_names)
         lines.append(
-            f"| {row['member']} | {row['status']} | {row['commitment']:.2f} | {row['trust']:.2f} | {weights} |"
+            f"| {_cell(row['member'])} | {row['status']} | {row['commitment']:.2f} | {row['trust']:.2f} | {weights} |"
         )
     return "\n".join(lines)
 
@@ -350,7 +357,8 @@ def event_markdown(model: CSTOModel, last: int = EVENTS_SHOWN) -> str:
         vetoes = f" ({e['vetoes']})" if e["vetoes"] else ""
         answer = e["level"] + vetoes if e["requested"] else "-"
         lines.append(
-            f"| {e['year']:.2f} | {e['kind']} | {e['member']} | {e['counterpart'] or '-'} | "
+            f"| {e['year']:.2f} | {e['kind']} | {_cell(e['member'])} | "
+            f"{_cell(e['counterpart'] or '-')} | "
             f"{e['severity']:.2f} | {yes[e['requested']]} | {answer} | "
             f"{yes[e['responded']]} | {yes[e['helped']]} |"
         )

@@ -295,3 +295,10 @@ def test_module_exposes_a_page_for_solara_run():
         assert len(set(years)) == 2, "the two pages share one model"
     finally:
         rc.close()
+
+
+def test_names_from_a_scenario_reach_the_page_as_text_not_html():
+    name = '<img src=x onerror="alert(1)">a|b'
+    page = app.markdown_html(f"| member |\n|---|\n| {app._cell(name)} |")
+    assert "<img" not in page and "&lt;img" in page
+    assert page.count("<td>") == 1  # the | stays inside its cell
