@@ -99,18 +99,6 @@ def exit_probabilities(members: pd.DataFrame, years: dict[str, float]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def collapse_probabilities(runs: pd.DataFrame, years: dict[str, float]) -> pd.DataFrame:
-    """Probability that the alliance has collapsed before each named year, per scenario."""
-    ok = runs[runs["status"] == "ok"]
-    rows = []
-    for name, group in ok.groupby("scenario", sort=False):
-        row = {"scenario": name}
-        for label, year in years.items():
-            row[label] = float((group["collapse_year"] < year).mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def _pairs(runs: pd.DataFrame, reference: str):
     """For each other scenario: its name, the reference's and its successful runs (indexed
     by run) and the run indices both have (paired by common random numbers)."""

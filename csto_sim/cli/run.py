@@ -22,7 +22,7 @@ from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario, load_scenario
 
 STATUSES: tuple[str, ...] = ("active", "frozen", "withdrawn", "non_member")
-"""The final statuses of the members table; a status no member ends in is left out."""
+"""The final statuses of the members table, in the order the summary shows them."""
 
 
 def add_parser(sub) -> None:
@@ -88,7 +88,8 @@ def summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
 
 
 def status_table(members: pd.DataFrame) -> str:
-    """Members by final status, in whole percent (statuses no member ends in left out)."""
+    """Members by final status, in whole percent (``non_member`` only when a member ends
+    outside the alliance)."""
     table = member_status_table(members).drop(columns="scenario").set_index("member")
     table = table[[s for s in STATUSES if table[s].any() or s != "non_member"]]
     cells = (table * 100).round().astype(int).astype(str) + "%"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -120,19 +120,6 @@ def _small_multiples(n: int, width: float = 3.6, height: float = 2.6) -> tuple[F
             ax.xaxis.set_tick_params(labelbottom=True)
             ax.set_xlabel("year")
     return fig, axes[:n]
-
-
-def _member_panels(
-    axes: Sequence[Axes], members: Sequence[str], table: pd.DataFrame
-) -> Iterator[tuple[Axes, pd.DataFrame]]:
-    """Each member's panel, titled, with its rows of ``table`` (indexed by member first);
-    a member without rows gets a panel that says so and is skipped."""
-    for ax, member in zip(axes, members, strict=True):
-        ax.set_title(member)
-        if table.empty or member not in table.index.get_level_values(0):
-            _no_data(ax)
-            continue
-        yield ax, table.xs(member, level="member")
 
 
 def _no_data(ax: Axes, text: str = "no successful runs") -> None:
