@@ -3,7 +3,9 @@
 The state is ``(replicas, members, poles)`` for alignment and ``(replicas, members)`` for
 commitment, trust and status. Each step is :func:`csto_sim.core.step.advance` on the whole
 batch, with every member deciding at once; each replica draws its random numbers from its
-own seed. A run therefore gives the same result here as in the Mesa model
+own seed. Replicas may differ in their parameters and judged numbers (one scenario per
+run, stacked by :func:`csto_sim.core.stack.stack_inputs`), so an ensemble over a
+posterior is one batch. A run gives the same result here as in the Mesa model
 (:class:`csto_sim.abm.model.CSTOModel`), whatever the batch it is part of.
 """
 
@@ -18,17 +20,38 @@ from csto_sim.core.events import empty_events
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.randomness import draw_noise, run_seed, stack_noise
 from csto_sim.core.scenario import Scenario
+from csto_sim.core.stack import stack_inputs
 from csto_sim.core.state import State, Trajectory
 from csto_sim.core.step import AllMembers, advance
 
+Scenarios = Scenario | Sequence[Scenario]
+"""One scenario for every run, or one per run (runs that differ in parameters)."""
+
+
+def batch_inputs(scenarios: Scenarios, n: int) -> Inputs:
+    """The inputs of a batch of ``n`` runs: a scenario's, or one scenario's per run stacked
+    (scenarios that are the same object compile once)."""
+    if isinstance(scenarios, Scenario):
+        return inputs_for(scenarios)
+    if len(scenarios) != n:
+        raise ValueError(f"{len(scenarios)} scenarios for {n} runs; give one per run")
+    index: dict[int, int] = {}
+    parts: list[Scenario] = []
+    for s in scenarios:
+        if id(s) not in index:
+            index[id(s)] = len(parts)
+            parts.append(s)
+    return stack_inputs([inputs_for(s) for s in parts], [index[id(s)] for s in scenarios])
+
 
 def run_batch(
-    scenario: Scenario, seeds: Sequence[int], history_seeds: Sequence[int] | None = None
+    scenario: Scenarios, seeds: Sequence[int], history_seeds: Sequence[int] | None = None
 ) -> tuple[Inputs, Trajectory, dict[str, list[np.ndarray]]]:
-    """Run one replica per seed; returns the inputs, the trajectory ``(R, T+1, ...)`` and the
-    event record. A projection that continues a history first runs the history, replica by
-    replica with ``history_seeds``, and starts from where each ended."""
-    inp = inputs_for(scenario)
+    """Run one replica per seed (``scenario``: one for all, or one per run); returns the
+    inputs, the trajectory ``(R, T+1, ...)`` and the event record. A projection that
+    continues a history first runs the history, replica by replica with ``history_seeds``,
+    and starts from where each ended."""
+    inp = batch_inputs(scenario, len(seeds))
     start = State.initial(inp.initial, replicas=len(seeds))
     if inp.history is not None:
         if history_seeds is None or len(history_seeds) != len(seeds):
@@ -38,31 +61,41 @@ def run_batch(
     return inp, trajectory, record
 
 
-_ENDS: dict[tuple[str, tuple[int, ...]], State] = {}
-"""History end states by (history digest, seeds); see :func:`history_end`."""
+_ENDS: dict[tuple, State] = {}
+"""History end states by (history digests, seeds); see :func:`history_end`."""
+
+
+def _history_key(scenario: Scenarios, seeds: Sequence[int]) -> tuple:
+    each = [scenario] if isinstance(scenario, Scenario) else list(scenario)
+    digests: dict[int, str] = {}
+    for s in each:
+        if id(s) not in digests:
+            digests[id(s)] = history_scenario(s).digest()
+    return tuple(digests[id(s)] for s in each), tuple(int(s) for s in seeds)
 
 
 def run_history(
-    scenario: Scenario, seeds: Sequence[int]
+    scenario: Scenarios, seeds: Sequence[int]
 ) -> tuple[Inputs, Trajectory, dict[str, list[np.ndarray]]]:
     """The history a projection continues, run ``r`` with ``seeds[r]`` (see
     :func:`history_seeds`): its inputs, trajectory and event record, for output over the
     whole span (the projection's own record starts where this one ends)."""
-    if scenario.history is None:
-        raise ValueError(f"scenario {scenario.name!r} continues no history")
-    past_scenario = history_scenario(scenario)
-    past_inputs = inputs_for(past_scenario)
-    past = State.initial(past_inputs.initial, replicas=len(seeds))
-    trajectory, record = advance_all(past_inputs, past, seeds)
+    each = [scenario] if isinstance(scenario, Scenario) else list(scenario)
+    if any(s.history is None for s in each):
+        raise ValueError(f"scenario {each[0].name!r} continues no history")
+    past = [history_scenario(s) for s in each]
+    past_inputs = batch_inputs(past[0] if isinstance(scenario, Scenario) else past, len(seeds))
+    start = State.initial(past_inputs.initial, replicas=len(seeds))
+    trajectory, record = advance_all(past_inputs, start, seeds)
     if len(_ENDS) >= 64:
         _ENDS.clear()
-    _ENDS[(past_scenario.digest(), tuple(int(s) for s in seeds))] = State(
+    _ENDS[_history_key(scenario, seeds)] = State(
         *(getattr(trajectory, f.name)[:, -1] for f in fields(State))
     )
     return past_inputs, trajectory, record
 
 
-def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
+def history_end(scenario: Scenarios, seeds: Sequence[int]) -> State:
     """The end states of the history runs with these seeds (replicas stacked).
 
     Remembered by the history's content (parameters included) and seeds: projections that
@@ -70,7 +103,7 @@ def history_end(scenario: Scenario, seeds: Sequence[int]) -> State:
     live through it once (:func:`run_history` remembers them). A copy is returned, so callers
     may write to it.
     """
-    key = (history_scenario(scenario).digest(), tuple(int(s) for s in seeds))
+    key = _history_key(scenario, seeds)
     if key not in _ENDS:
         run_history(scenario, seeds)
     return State.initial(_ENDS[key], replicas=None)
@@ -90,7 +123,7 @@ def advance_all(
 ) -> tuple[Trajectory, dict[str, list[np.ndarray]]]:
     """Advance replicas of ``state`` (one per seed) through every step of ``inp``."""
     noise = stack_noise([draw_noise(inp.noise_shape, int(s)) for s in seeds])
-    trajectory = Trajectory.empty(inp.n_steps, inp.initial, replicas=len(seeds))
+    trajectory = Trajectory.empty(inp.n_steps, state.row(0), replicas=len(seeds))
     trajectory.record(0, state)
     record = empty_events()
     members = AllMembers(inp, state)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from csto_sim.core.rules import pole_target, sigmoid
+from csto_sim.core.rules import per_run, pole_target, shaped, sigmoid
 from csto_sim.core.vocabulary import ACTIVE
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def effective_fit(
     fit: np.ndarray, territorial: np.ndarray, extraterritorial_fit: float
 ) -> np.ndarray:
     """Charter fit of an event, reduced when it happens outside the member's recognised territory."""
-    return fit * np.where(territorial, 1.0, extraterritorial_fit)
+    return fit * np.where(territorial, 1.0, per_run(extraterritorial_fit, np.ndim(territorial)))
 
 
 def request_probability(
@@ -42,6 +42,7 @@ def request_probability(
     the further the member is aligned from the leader's pole) and a counterpart that is
     itself an active member make it less likely.
     """
+    p = shaped(p, np.ndim(severity))
     x = (
         p["request_base"]
         + p["request_severity"] * severity
@@ -73,6 +74,7 @@ def response_logit(
     two members, the adversary is not the leader's friend, the requester is aligned with the
     leader's pole and matters to it).
     """
+    p = shaped(p, np.ndim(w_leader))
     x = (
         p["response_base"]
         + p["response_fit"] * fit
@@ -99,6 +101,7 @@ def response_levels(x: np.ndarray, u: np.ndarray, p: dict) -> np.ndarray:
     ``x`` and a uniform draw ``u``: an ordered logit whose cut points are the deployment's
     (0) and the offsets ``level_statement >= level_mission >= 0 >= level_peacekeeping``. The
     level reaches deployment exactly when ``u < sigmoid(x)``."""
+    p = shaped(p, np.ndim(x))
     offsets = (p["level_statement"], p["level_mission"], 0.0, p["level_peacekeeping"])
     return sum((u < sigmoid(x + d)).astype(int) for d in offsets)
 
@@ -110,6 +113,7 @@ def veto_logit(
     never consents to action against itself (unless the charter offers mediation, which
     takes no side), and the more it is aligned with the pole backing the adversary, the
     more it obstructs."""
+    p = shaped(p, np.ndim(patron_alignment))
     return (
         p["veto_base"]
         + p["veto_self"] * is_counterpart * (not mediation)
@@ -153,6 +157,15 @@ def helping_pole(attraction: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.minimum(pick, attraction.shape[-1] - 1)
 
 
+def of_counterpart(values: np.ndarray, counterpart: np.ndarray) -> np.ndarray:
+    """``values`` ``(C,)`` (or one row per run, ``(R, C)``) of each event's counterpart
+    ``(..., M, K)``; entries of events without one (-1) are meaningless."""
+    if values.ndim == 1:
+        return values[counterpart]
+    flat = counterpart.reshape(counterpart.shape[0], -1)
+    return np.take_along_axis(values, flat, axis=-1).reshape(counterpart.shape)
+
+
 def funded_budget(budget_share: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Share of the alliance budget still paid: the budget shares of the active members."""
     return np.clip((budget_share * active).sum(axis=-1), 0.0, 1.0)
@@ -181,7 +194,7 @@ def deployment_logit(
     """
     p = inp.params
     both_members = counterpart_is_active_member(inp, ev, status)
-    affinity = np.where(ev.counterpart >= 0, inp.affinity[ev.counterpart], 0.0)
+    affinity = np.where(ev.counterpart >= 0, of_counterpart(inp.affinity, ev.counterpart), 0.0)
     fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
     sides = both_members & (not inp.mediation)
     return _response(
@@ -216,9 +229,9 @@ def _response(
         inp.internal,
         both_members,
         affinity,
-        inp.capacity[t],
+        per_run(inp.capacity[t], np.ndim(w)),
         w[..., inp.leader_pole, None],
-        inp.stake[:, None],
+        inp.stake[..., None],
         np.asarray(funded)[..., None, None],
         inp.params,
     )
@@ -232,7 +245,8 @@ def bilateral_help(
     then from a pole chosen in proportion to its attraction."""
     target = pole_target(inp.strength[t], offers, w)
     attraction = bilateral_attraction(w, target)
-    chance = inp.params["bilateral_help"] * np.clip(attraction.sum(axis=-1), 0.0, 1.0)
+    share = np.clip(attraction.sum(axis=-1), 0.0, 1.0)
+    chance = per_run(inp.params["bilateral_help"], share.ndim) * share
     helps = u < chance[..., None]
     v = u / np.where(chance > 0, chance, 1.0)[..., None]
     return np.where(helps, helping_pole(attraction, v), -1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from csto_sim.core import rules
 from csto_sim.core.scenario import Scenario, structural_ties
-from csto_sim.core.state import State
+from csto_sim.core.state import AXES, State
 from csto_sim.core.vocabulary import (
     CHANNELS,
     DECISION_RULES,
@@ -58,6 +58,7 @@ class Shares:
     trust: np.ndarray  # () trust toward the expected response
     commitment: np.ndarray  # () commitment toward its anchor
     decision: np.ndarray  # () chance to act on a membership decision
+    memory: float  # () share of a memory (grievance, alternatives, the record) left after a step
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Inputs:
     )
     history: Inputs | None = None  # the compiled history a projection continues
     params: dict = field(default_factory=dict)
+    runs: int | None = None  # runs of a batch with per-run parameters (core.stack), else None
 
     @property
     def noise_shape(self) -> tuple[int, int, int]:
@@ -253,7 +255,18 @@ def pole_strengths(
 def tie_array(s: Scenario, years: np.ndarray) -> np.ndarray:
     """Which structural ties hold in each step ``(T, M, P, tie kinds)`` (0/1): the scenario's
     own ``ties`` and, with ``structural_ties = true``, the package's ``structural_ties.csv``
-    rows for its members and poles."""
+    rows for its members and poles. Read-only: computed once for the same members, poles,
+    years and ties (the parameter sets of one scenario share it)."""
+    own = tuple((t.kind, t.member, t.pole, t.start, t.end) for t in s.ties.values())
+    key = (tuple(s.member_names), tuple(s.pole_names), years.tobytes(), s.structural_ties, own)
+    if key not in _TIES:
+        if len(_TIES) > 32:
+            _TIES.clear()
+        _TIES[key] = _tie_array(s, years)
+    return _TIES[key]
+
+
+def _tie_array(s: Scenario, years: np.ndarray) -> np.ndarray:
     members, poles = s.member_names, s.pole_names
     mid = years[:-1]
     out = np.zeros((len(mid), len(members), len(poles), len(TIE_KINDS)))
@@ -263,7 +276,11 @@ def tie_array(s: Scenario, years: np.ndarray) -> np.ndarray:
     for tie in ties:
         i, j, k = members.index(tie.member), poles.index(tie.pole), TIE_KINDS.index(tie.kind)
         out[:, i, j, k] = np.maximum(out[:, i, j, k], tie.active(mid))
+    out.flags.writeable = False
     return out
+
+
+_TIES: dict[tuple, np.ndarray] = {}
 
 
 def attractions(
@@ -441,6 +458,7 @@ def rate_shares(p: dict, influence: np.ndarray, dt: float) -> Shares:
         trust=rules.rate_to_share(p["trust_drift_rate"], dt),
         commitment=rules.rate_to_share(p["commitment_rate"], dt),
         decision=rules.rate_to_share(p["decision_rate"], dt),
+        memory=rules.fade(p["memory_halflife"], dt),
     )
 
 
@@ -465,8 +483,10 @@ def continued_state(past: Inputs, end: State, inp: Inputs) -> State:
     start = State.initial(inp.initial, replicas=None)
     out = State(
         *(
-            np.broadcast_to(getattr(start, f), (*lead, *getattr(start, f).shape)).copy()
-            for f in ("w", "e", "c", "b", "g", "a", "status", "d")
+            np.broadcast_to(a, (*lead, *a.shape[a.ndim - AXES.get(f, 1) :])).copy()
+            for f, a in (
+                (f, getattr(start, f)) for f in ("w", "e", "c", "b", "g", "a", "status", "d")
+            )
         )
     )
     poles = [past.poles.index(p) for p in inp.poles]

@@ -58,7 +58,8 @@ def collapsed(status: np.ndarray, leader: int, min_active: int) -> np.ndarray:
     """Whether fewer than ``min_active`` members besides the leader are active."""
     others = status == ACTIVE
     others[..., leader] = False
-    return others.sum(axis=-1) < min_active
+    n = others.sum(axis=-1)
+    return n < np.reshape(min_active, np.shape(min_active) + (1,) * (n.ndim - np.ndim(min_active)))
 
 
 def summarise(

@@ -14,6 +14,34 @@ import numpy as np
 from csto_sim.core.vocabulary import ACTIVE, FROZEN, WITHDRAWN
 
 
+def per_run(value, ndim: int):
+    """A value that is one number, or one number per run (``(R,)``, or ``(R, 1, ...)``),
+    shaped to broadcast against arrays of ``ndim`` axes that lead with the runs: axes of
+    size one are appended up to ``ndim``. One number is returned as it is, so the Mesa
+    model's rows and a batch that shares its parameters are unaffected."""
+    if np.ndim(value) == 0:
+        return value
+    return np.reshape(value, np.shape(value) + (1,) * (ndim - np.ndim(value)))
+
+
+def shaped(p: dict, ndim: int) -> dict:
+    """The parameters ``p`` with every per-run value (an array) shaped by :func:`per_run` for
+    arrays of ``ndim`` axes; ``p`` itself when every value is one number. Remembered for
+    the same ``p`` object (a batch's parameters are shaped once per number of axes)."""
+    hit = _SHAPED.get((id(p), ndim))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    arrays = {k: v for k, v in p.items() if isinstance(v, np.ndarray)}
+    out = p | {k: per_run(v, ndim) for k, v in arrays.items()} if arrays else p
+    if len(_SHAPED) > 64:
+        _SHAPED.clear()
+    _SHAPED[(id(p), ndim)] = (p, out)
+    return out
+
+
+_SHAPED: dict[tuple[int, int], tuple[dict, dict]] = {}
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, used for every yes/no decision probability."""
     return 1.0 / (1.0 + np.exp(-x))
@@ -71,17 +99,20 @@ def social_target(w: np.ndarray, ties: np.ndarray) -> np.ndarray:
 
     Friendly ties (positive) pull toward the partner's alignment, hostile ties (negative)
     push away from it (:func:`repel`), each in proportion to its weight. ``ties`` is
-    ``(members, members)``; a member without ties is pulled nowhere (its own alignment).
+    ``(..., members, members)`` (leading axes: one network per run); a member without ties
+    is pulled nowhere (its own alignment).
     """
     pos = np.clip(ties, 0.0, None)
     neg = np.clip(-ties, 0.0, None)
-    strength = tie_strength(ties)
-    pulled = (pos[:, :, None] * w[..., None, :, :]).sum(axis=-2)
-    pushed = np.zeros_like(w)
-    for i, j in zip(*np.nonzero(neg), strict=True):  # rivalries are few: only their pairs
-        pushed[..., i, :] += neg[i, j] * repel(w[..., i, :], w[..., j, :])
-    safe = np.where(strength > 0, strength, 1.0)[:, None]
-    return np.where(strength[:, None] > 0, (pulled + pushed) / safe, w)
+    strength = tie_strength(ties)[..., None]
+    pulled = (pos[..., :, :, None] * w[..., None, :, :]).sum(axis=-2)
+    pushed = np.zeros(np.broadcast_shapes(pulled.shape, w.shape))
+    rivals = neg.reshape(-1, *neg.shape[-2:]).any(axis=0)
+    for i, j in zip(*np.nonzero(rivals), strict=True):  # rivalries are few: only their pairs
+        weight = neg[..., i, j, None]
+        pushed[..., i, :] += weight * repel(w[..., i, :], w[..., j, :])
+    safe = np.where(strength > 0, strength, 1.0)
+    return np.where(strength > 0, (pulled + pushed) / safe, w)
 
 
 def away_from(w: np.ndarray, pole: int) -> np.ndarray:
@@ -236,7 +267,7 @@ def membership_choice(
     reach = np.zeros((*status.shape, len(options)), dtype=bool)
     for code, row in _REACHABLE.items():
         reach |= (status == code)[..., None] & np.array(row)
-    x = utilities + status_quo_bias * (status[..., None] == options)
+    x = utilities + per_run(status_quo_bias, utilities.ndim) * (status[..., None] == options)
     top = np.max(np.where(reach, x, -np.inf), axis=-1, keepdims=True)
     weight = np.where(
         reach,
@@ -246,22 +277,31 @@ def membership_choice(
     cum = np.cumsum(weight, axis=-1)
     # the last reachable option takes the rest of [0, 1): rounding never picks past it
     cum = np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
-    pick = (np.asarray(u)[..., None] / max(float(act_share), 1e-300) >= cum).sum(axis=-1)
+    share = per_run(act_share, np.ndim(u))
+    pick = (np.asarray(u)[..., None] / np.maximum(share, 1e-300)[..., None] >= cum).sum(axis=-1)
     chosen = options[np.clip(pick, 0, len(options) - 1)]
-    acts = (np.asarray(u) < act_share) & reach.any(axis=-1)
+    acts = (np.asarray(u) < share) & reach.any(axis=-1)
     return np.where(acts, chosen, status).astype(status.dtype)
 
 
-def remember(memory: np.ndarray, felt: np.ndarray, gain: float, halflife: float, dt: float):
-    """A memory in [0, 1] (grievance, credibility of alternatives) after a step: it fades
-    with ``halflife`` and closes a ``gain x felt`` share of the gap to 1."""
+def remember(memory: np.ndarray, felt: np.ndarray, gain: float, fade: float) -> np.ndarray:
+    """A memory in [0, 1] (grievance, credibility of alternatives) after a step: it keeps a
+    ``fade`` share of itself (:func:`fade` of its half-life) and closes a ``gain x felt``
+    share of the gap to 1."""
     up = np.clip(gain * felt, 0.0, 1.0)
-    return np.clip(decay(memory, halflife, dt) * (1.0 - up) + up, 0.0, 1.0)
+    return np.clip(np.asarray(memory) * fade * (1.0 - up) + up, 0.0, 1.0)
+
+
+def fade(halflife: float, dt: float) -> float:
+    """The share of a quantity left after ``dt`` years of exponential decay with the given
+    half-life in years (computed once per parameter set, so every engine multiplies by the
+    same number)."""
+    return 0.5 ** (dt / halflife)
 
 
 def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:
     """Exponential decay over ``dt`` years with the given half-life in years."""
-    return np.asarray(value) * 0.5 ** (dt / halflife)
+    return np.asarray(value) * fade(halflife, dt)
 
 
 def read_record(
@@ -270,21 +310,21 @@ def read_record(
     answered: np.ndarray,
     inside: np.ndarray,
     step: float,
-    halflife: float,
-    dt: float,
+    fade: float,
 ) -> np.ndarray:
     """The alliance's record against each member's threats ``(..., M, K)`` after a step, as
-    its adversaries read it: it fades with ``halflife`` and moves by ``step`` toward +1 for
+    its adversaries read it: it keeps a ``fade`` share of itself and moves by ``step`` toward +1 for
     each threat against a member inside the alliance that it answered, toward -1 for each it
     left unanswered; bounded in [-1, 1]."""
     signal = np.where(answered, 1.0, -1.0) * (occur & inside[..., None])
-    return np.clip(decay(record, halflife, dt) + step * signal, -1.0, 1.0)
+    return np.clip(np.asarray(record) * fade + step * signal, -1.0, 1.0)
 
 
 def deterred_hazard(p_event: np.ndarray, record: np.ndarray, weight: float, deterrable):
     """The chance of each threat this step ``(..., M, K)``: the scenario's ``p_event`` times
     ``exp(-weight x record)`` for kinds an adversary chooses (``deterrable``): an alliance that
     answered deters, one that did not invites the next test; bounded by ``exp(+-weight)``."""
+    weight = per_run(weight, np.ndim(record))
     return np.clip(p_event * np.exp(-weight * record * deterrable), 0.0, 1.0)
 
 
@@ -305,10 +345,12 @@ def pole_reactions(
     alignment with it). The leader, when ``courting``, raises its offer to drifting members
     as far as its free capacity allows. Bounded by the weights: no offer grows without limit.
     """
+    n = np.ndim(distance)
     lost = 1.0 - np.clip(capacity, 0.0, 1.0)
-    lost = np.asarray(lost)[..., None, None]
-    rival = p["rival_weakness"] * lost * interest + p["rival_drift"] * distance[..., None]
-    court = courting * p["court_weight"] * (1.0 - lost[..., 0]) * distance
+    p3, p2 = shaped(p, n + 1), shaped(p, n)
+    rival = p3["rival_weakness"] * per_run(lost, n + 1) * interest
+    rival = rival + p3["rival_drift"] * distance[..., None]
+    court = courting * p2["court_weight"] * (1.0 - per_run(lost, n)) * distance
     is_leader = np.arange(interest.shape[-1]) == leader_pole
     return np.where(is_leader, court[..., None], rival)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -234,14 +235,16 @@ class Tie(_Strict):
         return (year >= start) & (year < end)
 
 
-def structural_ties() -> list[Tie]:
-    """The dated structural ties shipped with the package (``csto_sim/data/structural_ties.csv``)."""
+@functools.cache
+def structural_ties() -> tuple[Tie, ...]:
+    """The dated structural ties shipped with the package (``csto_sim/data/structural_ties.csv``),
+    read once."""
     with (
         resources.files("csto_sim")
         .joinpath("data", "structural_ties.csv")
         .open(encoding="utf-8") as f
     ):
-        return [
+        return tuple(
             Tie(
                 kind=r["kind"],
                 member=r["member"],
@@ -251,7 +254,7 @@ def structural_ties() -> list[Tie]:
                 source=r["source"],
             )
             for r in csv.DictReader(f)
-        ]
+        )
 
 
 class Scenario(_Strict):

@@ -30,11 +30,26 @@ class State:
 
     @classmethod
     def initial(cls, initial: State, replicas: int | None = None) -> State:
-        """Fresh copies of an initial state, for one run or stacked for ``replicas`` runs."""
-        arrays = (getattr(initial, f.name) for f in fields(cls))
+        """Fresh copies of an initial state, for one run or stacked for ``replicas`` runs (a
+        field that already has one value per run, from per-run inputs, is copied)."""
+        arrays = ((f.name, getattr(initial, f.name)) for f in fields(cls))
         if replicas is None:
-            return cls(*(a.copy() for a in arrays))
-        return cls(*(np.repeat(a[None], replicas, axis=0) for a in arrays))
+            return cls(*(a.copy() for _, a in arrays))
+        return cls(
+            *(
+                a.copy() if a.ndim > AXES.get(name, 1) else np.repeat(a[None], replicas, axis=0)
+                for name, a in arrays
+            )
+        )
+
+    def row(self, r: int) -> State:
+        """The state of replica ``r`` of a batch."""
+        return State(*(getattr(self, f.name)[r] for f in fields(self)))
+
+
+AXES = {"w": 2, "e": 2, "d": 2}
+"""The axes of each field for one run (members and poles, or members and kinds); the
+others have one (members)."""
 
 
 @dataclass

@@ -176,7 +176,7 @@ def learn(
     unanswered (and the leader did not help with) add to the grievance of members inside
     it: a refused request fully, an unasked threat by its charter fit.
     """
-    p = inp.params
+    p, p3 = rules.shaped(inp.params, state.c.ndim), rules.shaped(inp.params, state.d.ndim)
     answered = (ev.severity * responded).sum(axis=-1)
     ignored = (ev.severity * (requested & ~responded)).sum(axis=-1)
     watching = (state.status == ACTIVE) | (state.status == FROZEN)
@@ -209,12 +209,11 @@ def learn(
     fit = decisions.effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
     unanswered = ev.occur & ~responded & (helper != inp.leader_pole)
     felt = (ev.severity * unanswered * np.where(requested, 1.0, fit)).sum(axis=-1)
-    halflife, dt = p["memory_halflife"], inp.dt
-    state.g = rules.remember(state.g, felt * watching, p["grievance_gain"], halflife, dt)
-    state.a = rules.remember(state.a, from_others, p["alternatives_gain"], halflife, dt)
-    state.d = rules.read_record(
-        state.d, ev.occur, responded, state.status == ACTIVE, p["record_step"], halflife, dt
-    )
+    fade, fade3 = (rules.per_run(inp.shares.memory, n) for n in (state.g.ndim, state.d.ndim))
+    state.g = rules.remember(state.g, felt * watching, p["grievance_gain"], fade)
+    state.a = rules.remember(state.a, from_others, p["alternatives_gain"], fade)
+    inside = state.status == ACTIVE
+    state.d = rules.read_record(state.d, ev.occur, responded, inside, p3["record_step"], fade3)
 
 
 def reactions(inp: Inputs, t: int, w: np.ndarray) -> np.ndarray:
@@ -231,16 +230,15 @@ def offers(inp: Inputs, t: int, state: State, who=ALL) -> tuple[np.ndarray, np.n
     the scenario's, raised by the poles' reactions to the member's drift and the leader's
     free capacity."""
     lift = np.exp(reactions(inp, t, state.w)[..., who, :])
-    return inp.offers[t, who] * lift, inp.economic_offers[t, who] * lift
+    return inp.offers[t][..., who, :] * lift, inp.economic_offers[t][..., who, :] * lift
 
 
 def pressure(inp: Inputs, state: State, who=ALL) -> np.ndarray:
     """The leverage the leader holds over members ``who`` ``(..., M)``: the scenario's, raised
     for drifting members when the leader coerces (:func:`rules.coerced_leverage`)."""
     distance = 1.0 - state.w[..., who, inp.leader_pole]
-    return rules.coerced_leverage(
-        inp.leverage[who], distance, inp.coercing, inp.params["coerce_weight"]
-    )
+    weight = rules.per_run(inp.params["coerce_weight"], np.ndim(distance))
+    return rules.coerced_leverage(inp.leverage[..., who], distance, inp.coercing, weight)
 
 
 def pulls(inp: Inputs, t: int, state: State) -> Pull:
@@ -261,17 +259,19 @@ def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
     security, economic = offers(inp, t, state, who)
     coerced = inp.coercing * (np.arange(len(inp.members))[who] != inp.leader)
     distance = 1.0 - state.w[..., who, L]
+    n = np.ndim(distance)  # the members' axes: (..., M), or () for one agent's row
+    pole_pull = rules.per_run(sh.pole_pull, n + 1)
     w = state.w[..., who, :]
-    w = rules.move_toward(w, rules.pole_target(inp.strength[t], security, w), sh.pole_pull)
-    w = rules.move_toward(w, pull.social[..., who, :], sh.network[who][..., None])
+    w = rules.move_toward(w, rules.pole_target(inp.strength[t], security, w), pole_pull)
+    w = rules.move_toward(w, pull.social[..., who, :], sh.network[..., who, None])
     e = state.e[..., who, :]
-    e = rules.move_toward(e, rules.pole_target(inp.economic_strength[t], economic, e), sh.pole_pull)
-    b = rules.move_toward(state.b[..., who], pull.expected[..., who], sh.trust)
-    anchor = rules.commitment_anchor(w[..., L], b, inp.params["commitment_alignment_weight"])
-    c = rules.move_toward(state.c[..., who], anchor, sh.commitment)
-    p = inp.params
+    e = rules.move_toward(e, rules.pole_target(inp.economic_strength[t], economic, e), pole_pull)
+    b = rules.move_toward(state.b[..., who], pull.expected[..., who], rules.per_run(sh.trust, n))
+    p = rules.shaped(inp.params, n)
+    anchor = rules.commitment_anchor(w[..., L], b, p["commitment_alignment_weight"])
+    c = rules.move_toward(state.c[..., who], anchor, rules.per_run(sh.commitment, n))
     resentment = p["coerce_resentment"] * inp.dt
-    g = rules.remember(state.g[..., who], distance * coerced, resentment, np.inf, inp.dt)
+    g = rules.remember(state.g[..., who], distance * coerced, resentment, 1.0)
     state.w[..., who, :], state.e[..., who, :] = w, e
     state.b[..., who], state.c[..., who], state.g[..., who] = b, c, g
 
@@ -281,8 +281,8 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
     by what membership is worth to them (commitment, economic dependence on the leader's
     pole, grievance, the security alternatives other poles have given or offer) and what
     leaving costs; the leader never does."""
-    p = inp.params
     w = state.w[..., who, :]
+    p = rules.shaped(inp.params, np.ndim(w) - 1)
     target = rules.pole_target(inp.strength[t], offers(inp, t, state, who)[0], w)
     value = rules.alliance_value(
         state.c[..., who],
@@ -295,7 +295,8 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
         p["membership_alternatives"],
         p["membership_economic"],
     )
-    cost = rules.exit_cost(pressure(inp, state, who), inp.leader_strength[t], p["exit_cost_weight"])
+    strength = rules.per_run(inp.leader_strength[t], np.ndim(w) - 1)
+    cost = rules.exit_cost(pressure(inp, state, who), strength, p["exit_cost_weight"])
     status = state.status[..., who]
     chosen = rules.membership_choice(
         status,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from csto_sim.core.batch import history_seeds, run_batch, run_history
+from csto_sim.core.batch import Scenarios, history_seeds, run_batch, run_history
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.posterior import Posterior
@@ -80,20 +80,23 @@ def simulate_agents(
 
 
 def simulate_batch(
-    scenario: Scenario,
+    scenario: Scenarios,
     runs: Sequence[int],
     seed: int,
     tables: Sequence[str] = TABLES,
     with_history: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Several runs of a scenario with the batched engine, as tidy tables (over the whole
-    span, history included, with ``with_history``; see :func:`whole_span`).
+    span, history included, with ``with_history``; see :func:`whole_span`). ``scenario``
+    is one for every run or one per run (runs that differ in parameters: one batch all
+    the same).
 
     If the batch raises, each run is retried alone so that only the failing ones are
     recorded with ``status = error``.
     """
+    one = scenario if isinstance(scenario, Scenario) else scenario[0]
     seeds = [run_seed(seed, r) for r in runs]
-    past_seeds = history_seeds(scenario, runs)
+    past_seeds = history_seeds(one, runs)
     past = None
     try:
         if with_history and past_seeds is not None:  # run first: its end states are remembered
@@ -101,18 +104,22 @@ def simulate_batch(
         inp, trajectory, record = run_batch(scenario, seeds, past_seeds)
     except Exception as exc:
         if len(runs) == 1:
-            return {"runs": error_rows(scenario.name, runs, seeds, exc)}
+            return {"runs": error_rows(one.name, runs, seeds, exc)}
+        each = [scenario] * len(runs) if isinstance(scenario, Scenario) else scenario
         return concat_tables(
-            [simulate_batch(scenario, [r], seed, tables, with_history) for r in runs]
+            [
+                simulate_batch(s, [r], seed, tables, with_history)
+                for s, r in zip(each, runs, strict=True)
+            ]
         )
-    own = tables_from(scenario.name, inp, runs, seeds, trajectory, record, tables)
+    own = tables_from(one.name, inp, runs, seeds, trajectory, record, tables)
     if not with_history:
         return own
     if past is None:
         return whole_span(None, own, 0)
     past_inputs, past_trajectory, past_record = past
     before = tables_from(
-        scenario.name, past_inputs, runs, past_seeds, past_trajectory, past_record, tables
+        one.name, past_inputs, runs, past_seeds, past_trajectory, past_record, tables
     )
     return whole_span(before, own, past_inputs.n_steps)
 
@@ -130,19 +137,29 @@ def run_chunk(
     the ``runs`` table and the other ``tables`` asked for, over the whole span with
     ``with_history`` (a scenario that continues no history is unaffected). With a
     ``posterior`` each run takes its parameters from the sample of its draw, and the
-    ``runs`` table says which (``draw``, ``sample``)."""
-    if posterior is not None:
-        parts = []
-        for sample, group in posterior.groups(seed, runs).items():
-            spec = posterior.scenario_for(scenario, sample)
-            part = run_chunk(spec, group, seed, engine, tables, with_history)
-            draws = [posterior.draw(r) for r in part["runs"]["run"]]
-            part["runs"] = part["runs"].assign(draw=draws, sample=sample)
-            parts.append(part)
-        joined = concat_tables(parts)
-        return {
-            t: f.sort_values("run", kind="stable", ignore_index=True) for t, f in joined.items()
-        }
+    ``runs`` table says which (``draw``, ``sample``): the batched engine runs them all in
+    one batch with per-run parameters, the agent engine one model per run."""
+    runs = [int(r) for r in runs]
+    if posterior is None:
+        if check_engine(engine) == "batch":
+            return simulate_batch(scenario, runs, seed, tables, with_history)
+        return concat_tables(
+            [simulate_agents(scenario, r, seed, tables, with_history) for r in runs]
+        )
+    samples = [posterior.sample_of(seed, r) for r in runs]
+    specs = {i: posterior.scenario_for(scenario, i) for i in dict.fromkeys(samples)}
     if check_engine(engine) == "batch":
-        return simulate_batch(scenario, list(runs), seed, tables, with_history)
-    return concat_tables([simulate_agents(scenario, r, seed, tables, with_history) for r in runs])
+        out = simulate_batch([specs[i] for i in samples], runs, seed, tables, with_history)
+    else:
+        out = concat_tables(
+            [
+                simulate_agents(specs[i], r, seed, tables, with_history)
+                for i, r in zip(samples, runs, strict=True)
+            ]
+        )
+    taken = dict(zip(runs, samples, strict=True))
+    out["runs"] = out["runs"].assign(
+        draw=[posterior.draw(r) for r in out["runs"]["run"]],
+        sample=[taken[int(r)] for r in out["runs"]["run"]],
+    )
+    return out

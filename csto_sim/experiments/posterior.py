@@ -85,14 +85,11 @@ class Posterior:
         """``scenario`` with the parameters and judgements of one sample (a judgement
         counts where the scenario, or the history it continues, references it)."""
         row = self.samples.iloc[sample]
-        params = {k: _value(v) for k, v in row.items() if not k.startswith(PREFIX)}
+        defaults = _DEFAULTS
+        params = {k: _typed(defaults[k], v) for k, v in row.items() if not k.startswith(PREFIX)}
         judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
         out = scenario.with_parameters(**params) if params else scenario
         return out.with_judgements(judged) if judged else out
-
-
-def _value(v):
-    return int(v) if isinstance(v, np.integer) else float(v)
 
 
 def shipped() -> Path:
@@ -175,9 +172,12 @@ def _weights(frame: pd.DataFrame, path: Path) -> np.ndarray:
     return w / w.sum()
 
 
+_DEFAULTS = Parameters().model_dump()
+
+
 def _check_parameters(values: pd.DataFrame, path: Path) -> None:
     """Every row's parameters pass the parameters' own validation."""
-    defaults = Parameters().model_dump()
+    defaults = _DEFAULTS
     for i, row in enumerate(values.to_dict("records")):
         row = {k: v for k, v in row.items() if not k.startswith(PREFIX)}
         try:

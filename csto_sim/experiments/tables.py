@@ -8,6 +8,7 @@ event record become the five tidy tables of the output contract (``runs``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from csto_sim.core import metrics, rules, step
 from csto_sim.core.events import concat_events
 from csto_sim.core.inputs import Inputs
-from csto_sim.core.state import Trajectory
+from csto_sim.core.state import State, Trajectory
 from csto_sim.core.vocabulary import (
     ACTIVE,
     FROZEN,
@@ -92,7 +93,7 @@ def tables_from(
     leading runs axis, ``record`` holds the events."""
     run_ids = np.asarray(runs, dtype=np.int32)
     seed_ids = np.asarray(seeds, dtype=np.int64)
-    min_active = int(inp.params["collapse_min_active"])
+    min_active = inp.params["collapse_min_active"]  # one number, or one per run
     coh = metrics.cohesion(h.w, h.status, inp.leader, inp.leader_pole)
     ev = concat_events(record)
     summary = metrics.summarise(
@@ -185,10 +186,16 @@ def _actors(inp, h: Trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     step (:func:`csto_sim.core.step.reactions`, :func:`csto_sim.core.step.pressure`): each
     pole's share of the security pull on each member ``(R, T+1, M, P)``, the leader's
     courting (how much it raised its offer, logit) and its leverage over each member."""
-    t = np.minimum(np.arange(h.status.shape[1]), inp.n_steps - 1)
-    lift = step.reactions(inp, t, h.w)
-    pull = rules.pole_target(inp.strength[t][:, None, :], inp.offers[t] * np.exp(lift), h.w)
-    return pull, lift[..., inp.leader_pole], step.pressure(inp, h)
+    pull, lift, pressure = [], [], []
+    for t in range(h.status.shape[1]):
+        at = State(*(getattr(h, f.name)[:, t] for f in fields(State)))
+        step_t = min(t, inp.n_steps - 1)
+        raised = step.reactions(inp, step_t, at.w)
+        security = step.offers(inp, step_t, at)[0]
+        pull.append(rules.pole_target(inp.strength[step_t], security, at.w))
+        lift.append(raised[..., inp.leader_pole])
+        pressure.append(step.pressure(inp, at))
+    return tuple(np.stack(x, axis=1) for x in (pull, lift, pressure))
 
 
 def _alliance(name, inp, run_ids, h: Trajectory, coh, min_active) -> pd.DataFrame:

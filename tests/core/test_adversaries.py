@@ -14,9 +14,9 @@ def test_record_moves_toward_answers_and_refusals_exact():
     d = np.zeros((1, 2))
     occur = np.array([[True, True]])
     answered = np.array([[True, False]])
-    out = rules.read_record(d, occur, answered, np.array([True]), 0.5, 3.0, 0.25)
+    out = rules.read_record(d, occur, answered, np.array([True]), 0.5, rules.fade(3.0, 0.25))
     assert out.tolist() == [[0.5, -0.5]]
-    outside = rules.read_record(d, occur, answered, np.array([False]), 0.5, 3.0, 0.25)
+    outside = rules.read_record(d, occur, answered, np.array([False]), 0.5, rules.fade(3.0, 0.25))
     assert outside.tolist() == [[0.0, 0.0]]  # the alliance owes nothing to non-members
 
 
@@ -28,8 +28,7 @@ def test_record_stays_bounded_and_fades(d, step, answered, occur):
         np.array([[answered]]),
         np.array([True]),
         step,
-        3.0,
-        0.25,
+        rules.fade(3.0, 0.25),
     )
     assert -1.0 <= out.item() <= 1.0
     if not occur:

@@ -397,9 +397,15 @@ def test_credible_alternatives_received_or_offered():
 
 
 def test_remember_fades_and_fills():
-    np.testing.assert_allclose(rules.remember(np.array(0.8), np.array(0.0), 0.5, 2.0, 2.0), 0.4)
-    np.testing.assert_allclose(rules.remember(np.array(0.0), np.array(1.0), 0.5, 2.0, 2.0), 0.5)
-    np.testing.assert_allclose(rules.remember(np.array(0.5), np.array(9.0), 0.5, 2.0, 1.0), 1.0)
+    np.testing.assert_allclose(
+        rules.remember(np.array(0.8), np.array(0.0), 0.5, rules.fade(2.0, 2.0)), 0.4
+    )
+    np.testing.assert_allclose(
+        rules.remember(np.array(0.0), np.array(1.0), 0.5, rules.fade(2.0, 2.0)), 0.5
+    )
+    np.testing.assert_allclose(
+        rules.remember(np.array(0.5), np.array(9.0), 0.5, rules.fade(2.0, 1.0)), 1.0
+    )
 
 
 def test_helping_pole_in_proportion_to_attraction():
