@@ -468,7 +468,7 @@ def history_scenario(s: Scenario) -> Scenario:
     hit = _HISTORY.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
-    if len(_HISTORY) > 16:
+    if len(_HISTORY) > 256:
         _HISTORY.clear()
     past = s.history.model_copy(update={"parameters": s.parameters})
     _HISTORY[id(s)] = (s, past)
@@ -507,12 +507,23 @@ _CACHE: dict[int, tuple[Scenario, Inputs]] = {}
 
 
 def inputs_for(scenario: Scenario) -> Inputs:
-    """The compiled inputs of a scenario, cached while the same scenario object is in use."""
+    """The compiled inputs of a scenario, cached while the same scenario object is in use
+    and, by content (:meth:`Scenario.digest`), for a scenario compiled before (a worker
+    process sent the same scenario again, or a posterior sample seen before)."""
     hit = _CACHE.get(id(scenario))
     if hit is not None and hit[0] is scenario:
         return hit[1]
-    if len(_CACHE) > 16:
+    key = scenario.digest()
+    compiled = _BY_CONTENT.get(key)
+    if compiled is None:
+        compiled = compile_inputs(scenario)
+        if len(_BY_CONTENT) > 256:
+            _BY_CONTENT.clear()
+        _BY_CONTENT[key] = compiled
+    if len(_CACHE) > 256:
         _CACHE.clear()
-    compiled = compile_inputs(scenario)
     _CACHE[id(scenario)] = (scenario, compiled)
     return compiled
+
+
+_BY_CONTENT: dict[str, Inputs] = {}

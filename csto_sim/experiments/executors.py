@@ -8,6 +8,7 @@ works, a Dask client's included (:func:`dask_executor`).
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -85,13 +86,38 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+_SHARED: dict[int, ProcessPoolExecutor] = {}
+"""The local worker processes of this command, by their number: started at first use and
+kept until the command ends (:func:`close_workers`), so that the ensembles, generations or
+trials of one command start workers once and each worker keeps what it has compiled."""
+
+
+def local_workers(workers: int) -> ProcessPoolExecutor:
+    """This command's pool of ``workers`` local processes, started if it has none (or its
+    last one broke)."""
+    pool = _SHARED.get(workers)
+    if pool is None or getattr(pool, "_broken", False):
+        pool = ProcessPoolExecutor(workers, mp_context=process_context())
+        _SHARED[workers] = pool
+    return pool
+
+
+@atexit.register
+def close_workers() -> None:
+    """End this command's worker processes (they never outlive it)."""
+    while _SHARED:
+        _, pool = _SHARED.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
 def worker_pool(
     workers: int | None = None, executor: Executor | None = None, jobs: int = 2
 ) -> Iterator[Pool]:
     """The pool jobs run on: ``executor`` if given, else ``workers`` local processes (default:
-    all cores). One worker, a single job, or a daemonic caller (a worker of someone else's
-    pool) runs in process. An own pool is shut down on exit, at once on an error."""
+    all cores; started once per command, see :func:`local_workers`). One worker, a single
+    job, or a daemonic caller (a worker of someone else's pool) runs in process. On an error
+    the local workers are ended at once."""
     workers = workers or default_workers()
     if executor is not None:
         yield Pool(executor, local=False, in_flight=2 * workers)
@@ -99,13 +125,13 @@ def worker_pool(
     if workers <= 1 or jobs <= 1 or in_daemon():
         yield Pool(None, local=False, in_flight=1)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=process_context())
+    pool = local_workers(workers)
     try:
         yield Pool(pool, local=True, in_flight=2 * workers)
     except BaseException:
+        _SHARED.pop(workers, None)
         _end_workers(pool)
         raise
-    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_jobs(

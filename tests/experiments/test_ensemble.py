@@ -364,3 +364,18 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert "Traceback" not in err and "--resume" in err and "runs are saved" in err
     saved = len(list(chunks.glob("*.parquet")))
     assert 1 <= saved < 16
+
+
+def test_local_workers_start_once_per_command_and_end_with_it():
+    from csto_sim.experiments.executors import close_workers, run_jobs, worker_pool
+
+    with worker_pool(2, jobs=4) as pool:
+        first = {pid for _, pid in run_jobs(os.getpid, [()] * 4, pool)}
+        executor = pool.executor
+    with worker_pool(2, jobs=4) as pool:
+        assert pool.executor is executor  # the same processes serve the next call
+        second = {pid for _, pid in run_jobs(os.getpid, [()] * 4, pool)}
+    processes = list(executor._processes.values())
+    assert first | second <= {p.pid for p in processes} and os.getpid() not in first
+    close_workers()
+    assert not any(p.is_alive() for p in processes)
