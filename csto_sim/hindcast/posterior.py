@@ -22,6 +22,7 @@ judgements stay as the registry gives them: calibration never writes the registr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -33,12 +34,13 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.core import judgements
+from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.executors import worker_pool
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.calibration import hindcast, ranges
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
+from csto_sim.inference.simulator import Simulator
 
 DB = "abc.db"
 """The pyabc database in a posterior's folder (what a resumed calibration continues)."""
@@ -66,10 +68,17 @@ def split(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]
 
 def fitted_period(values: dict[str, Any] | None = None) -> Scenario:
     """The built-in hindcast with these parameter and judgement values, run to the end of
-    the fitted period."""
+    the fitted period (built from the data once; each vector only sets its values)."""
     params, judged = split(values or {})
-    spec = hindcast(params).with_judgements(judged)
+    spec = _whole_record()
+    spec = spec.with_parameters(**params) if params else spec
+    spec = spec.with_judgements(judged) if judged else spec
     return spec.model_copy(update={"time": spec.time.model_copy(update={"end": HELD_OUT_FROM})})
+
+
+@functools.cache
+def _whole_record() -> Scenario:
+    return hindcast()
 
 
 def observed(leave_out: Sequence[str] = ()) -> dict[str, float]:
@@ -90,17 +99,39 @@ def particle_seed(params: dict[str, float]) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
+def _case_hits(tables: dict[str, pd.DataFrame]) -> np.ndarray:
+    """Per-run summaries: whether each fitted-period case happens in each run ``(n, k)``."""
+    return outcomes.case_hits(tables, fit_cases()).to_numpy(dtype=float)
+
+
+def simulator() -> Simulator:
+    """The fitted period as a :class:`Simulator` over the posterior's dimensions
+    (:func:`prior_ranges`): one hindcast run per row of parameter values."""
+    return Simulator(fitted_period, _case_hits, tuple(prior_ranges()))
+
+
+def simulate_many(values: Sequence[dict[str, float]], replicas: int = 10) -> list[dict[str, float]]:
+    """The summary statistics of ``replicas`` runs of the fitted period for each parameter
+    vector (the share of runs in which each case happens), all in one batch. A vector's
+    runs use the seeds of its :func:`particle_seed`, so a vector's summaries do not depend
+    on the others in the batch."""
+    sim = simulator()
+    theta = np.array([[float(v[n]) for n in sim.names] for v in values])
+    seeds = [
+        [
+            run_seed(particle_seed(dict(zip(sim.names, row, strict=True))), r)
+            for r in range(replicas)
+        ]
+        for row in theta.tolist()
+    ]
+    shares = sim.mean(theta, seeds)
+    cases = list(fit_cases()["case"])
+    return [dict(zip(cases, row.tolist(), strict=True)) for row in shares]
+
+
 def simulate(params: dict[str, float], replicas: int = 10) -> dict[str, float]:
     """The summary statistics of ``replicas`` runs of the fitted period with ``params``."""
-    params = {k: float(v) for k, v in params.items()}
-    tables = run_chunk(
-        fitted_period(params),
-        range(replicas),
-        particle_seed(params),
-        tables=("runs", "events", "timeseries", "members"),
-    )
-    hits = outcomes.case_hits(tables, fit_cases())
-    return {case: float(share) for case, share in hits.mean().items()}
+    return simulate_many([params], replicas)[0]
 
 
 def distance(x: dict[str, float], x0: dict[str, float]) -> float:
@@ -121,13 +152,18 @@ def to_parameters(logits: dict[str, float]) -> dict[str, float]:
 
 class _Simulator:
     """A picklable model for pyabc: ``replicas`` runs per parameter vector (given in the
-    sampler's unbounded coordinates)."""
+    sampler's unbounded coordinates); :meth:`batch` simulates many vectors in one batch
+    (what :class:`~csto_sim.inference.sampler.BatchSampler` calls)."""
 
     def __init__(self, replicas: int):
         self.replicas = replicas
 
     def __call__(self, logits) -> dict[str, float]:
-        return simulate(to_parameters(_names(dict(logits))), self.replicas)
+        return self.batch([logits])[0]
+
+    def batch(self, many) -> list[dict[str, float]]:
+        values = [to_parameters(_names(dict(logits))) for logits in many]
+        return simulate_many(values, self.replicas)
 
 
 def _names(coords: dict[str, float]) -> dict[str, float]:
@@ -158,8 +194,11 @@ def fit_posterior(
     scaling: float = 1.0,
     prior_share: float = 1.0,
     leave_out: Sequence[str] = (),
+    batch: int = 50,
 ) -> pd.DataFrame:
-    """Run (or resume) ABC-SMC until ``simulations`` simulations in all; returns the last
+    """Run (or resume) ABC-SMC until ``simulations`` simulations in all (particles, each of
+    ``replicas`` hindcast runs; ``batch`` particles are simulated together in one batch of
+    ``batch x replicas`` runs, see :class:`~csto_sim.inference.sampler.BatchSampler`); returns the last
     population's weighted samples (also written to ``out/posterior.csv``, with
     ``populations.csv``: each generation's epsilon, acceptance and simulations).
     ``leave_out`` fits without some cases (ids or event labels): a leave-one-event-out fit,
@@ -171,18 +210,14 @@ def fit_posterior(
     import pyabc
 
     from csto_sim.hindcast.abc_kernel import DefensiveTransition
+    from csto_sim.inference.sampler import BatchSampler
 
     target = observed(leave_out)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{(out / DB).resolve()}"
     with worker_pool(workers, executor, jobs=population) as pool:
-        if pool.executor is None:
-            sampler = pyabc.sampler.SingleCoreSampler()
-        else:
-            sampler = pyabc.sampler.ConcurrentFutureSampler(
-                pool.executor, client_max_jobs=pool.in_flight, batch_size=5
-            )
+        sampler = BatchSampler(pool.executor, batch, pool.in_flight, seed)
         abc = pyabc.ABCSMC(
             _Simulator(replicas),
             _prior(),

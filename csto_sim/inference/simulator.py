@@ -1,0 +1,74 @@
+"""One simulator interface for inference: ``simulate(theta[n, d], seeds) -> summaries[n, k]``.
+
+Row ``i`` of ``theta`` is one run: its behavioural parameters and judged numbers (the
+columns ``names``; judgements as ``@ID``), and ``seeds[i]`` its seed. The rows go through
+the batched engine as one batch with per-run parameters
+(:func:`csto_sim.core.batch.run_batch`), so a thousand parameter vectors cost about what a
+thousand runs of one vector cost. Rows that repeat a vector (replicas of one particle)
+share its compiled inputs. A summary function turns the runs' tables into one row of
+numbers per run; fits average them over replicas (:meth:`Simulator.mean`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from csto_sim.core.batch import run_batch
+from csto_sim.core.scenario import Scenario
+from csto_sim.experiments.tables import tables_from
+
+Build = Callable[[dict[str, float]], Scenario]
+"""A scenario for one parameter vector (names to values)."""
+Summarise = Callable[[dict[str, pd.DataFrame]], np.ndarray]
+"""Per-run summaries ``(n, k)`` from the tables of ``n`` runs (runs numbered 0..n-1)."""
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """``simulate(theta, seeds)``: per-run summaries of one run per row of ``theta``."""
+
+    build: Build
+    summarise: Summarise
+    names: tuple[str, ...]
+    tables: tuple[str, ...] = ("runs", "events", "timeseries", "members")
+    batch: int = 2000  # runs per batch (bounds memory)
+
+    def __call__(self, theta: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        if theta.shape[1] != len(self.names) or len(seeds) != len(theta):
+            raise ValueError(
+                f"theta is {theta.shape} for {len(self.names)} names and {len(seeds)} seeds"
+            )
+        parts = [
+            self._batch(theta[i : i + self.batch], seeds[i : i + self.batch])
+            for i in range(0, len(theta), self.batch)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, 0))
+
+    def _batch(self, theta: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
+        built: dict[bytes, Scenario] = {}
+        scenarios = []
+        for row in theta:
+            key = row.tobytes()
+            if key not in built:
+                built[key] = self.build(dict(zip(self.names, row.tolist(), strict=True)))
+            scenarios.append(built[key])
+        inp, trajectory, record = run_batch(scenarios, [int(s) for s in seeds])
+        runs = range(len(theta))
+        tables = tables_from(scenarios[0].name, inp, runs, seeds, trajectory, record, self.tables)
+        return np.asarray(self.summarise(tables), dtype=float)
+
+    def mean(self, theta: np.ndarray, seeds: Sequence[Sequence[int]]) -> np.ndarray:
+        """Summaries averaged over replicas: row ``i`` of ``theta`` run once per seed of
+        ``seeds[i]`` (one batch for all rows and replicas)."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        counts = [len(s) for s in seeds]
+        each = self(np.repeat(theta, counts, axis=0), [int(x) for s in seeds for x in s])
+        bounds = np.cumsum([0, *counts])
+        return np.stack(
+            [each[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        )
