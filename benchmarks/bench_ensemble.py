@@ -1,196 +1,188 @@
-"""Benchmark: the ensemble runner against ``mesa.batch_run`` on the same runs, in one process.
+"""Benchmark: what users run, against ``mesa.batch_run`` measured in the same run.
 
 Usage::
 
-    python benchmarks/bench_ensemble.py [--runs 1000] [--mesa-runs 100] [--repeat 3]
-    python benchmarks/bench_ensemble.py --flat 100000   # a long ensemble: time and flat memory
+    python benchmarks/bench_ensemble.py [--runs 1000] [--big 10000] [--mesa-runs 50]
+                                        [--draws 4000] [--workers 2]
 
-Prints runs per second for each way of running and the ratio to ``mesa.batch_run``
-collecting the same per-step data (status, commitment and alignment of every member, the
-alliance's cohesion), measured in this same run. The cases that build one Mesa model per
-run ((a), (b)) run ``--mesa-runs`` runs (they are about 60 times slower; ratios compare runs
-per second); the batched cases run ``--runs`` runs, ``--repeat`` times each, alternating one
-and all workers, and report the median (this machine's timings vary by 10% from one try to
-the next). Every case starts with the history end states forgotten, so none reuses another's
-work; the worker processes' server is started before the timed cases, as it is once per
-Python process:
+Every case runs in a fresh Python process (nothing one case compiled or cached helps
+another) and is timed inside it from before its first piece of work, so worker start-up
+is included unless a line says otherwise; interpreter start-up and imports are not.
 
-(a) ``mesa.batch_run`` on ``CSTOModel``, one process, data collected every step;
-(b) the runner with the agent engine (one Mesa model per run), 1 and all workers;
-(c) the runner with the batched engine (replicas as arrays), 1 and all workers;
-(d) a bare loop of the batched arithmetic in the runner's chunks, no tables written.
+- ``mesa.batch_run`` on ``CSTOModel``: the baseline projection (each run lives through the
+  2002-2024 history first, as every csto-sim run does), one process, the model's reporters
+  collected every step, exactly the scenario's steps (``max_steps`` = steps - 1, since
+  ``batch_run`` steps while ``model.steps <= max_steps``; checked from its output).
+- the default path: ``run_ensemble`` over the shipped posterior (what ``csto-sim run``
+  does), all output tables written to a results folder, 1 and ``--workers`` workers;
+- the point path: the same at the scenario's own parameters (``--posterior none``);
+- the batched engine's scaling at ``--big`` runs (default path, workers started before the
+  clock, as they are once per command) and at ``--runs`` runs with start-up included;
+- calibration: ``--draws`` hindcast runs of 2002-2024, each with its own parameter draw
+  from the prior, through :class:`csto_sim.inference.simulator.Simulator` (one batch per
+  job of 250 draws) on ``--workers`` workers; the summaries are the recorded cases.
 
-Every runner case writes all output tables. Also prints the peak resident memory. Note
-that ``mesa.batch_run`` (Mesa >= 3.4) sets the global multiprocessing start method to
-"spawn" when called; csto-sim itself never changes it.
+The lines marked below are read by tools; their wording must not change.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-def peak_mib() -> float:
-    """Peak resident memory of this process (MiB; Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def bench_batch_run(scenario: Path, runs: int) -> float:
-    """Seconds for mesa.batch_run over ``runs`` runs, collecting data every step, one process."""
+def case_batch_run(runs: int, workers: int) -> dict:
     import mesa
 
-    from csto_sim import CSTOModel
+    from csto_sim import CSTOModel, load_scenario
+    from csto_sim.core.inputs import inputs_for
 
+    steps = inputs_for(load_scenario(BASELINE)).n_steps
     start = time.perf_counter()
     rows = mesa.batch_run(
         CSTOModel,
-        parameters={"scenario": str(scenario), "run": range(runs), "collect": True},
+        parameters={"scenario": str(BASELINE), "run": range(runs), "collect": True},
         number_processes=1,
         data_collection_period=1,
-        max_steps=10_000,
+        max_steps=steps - 1,
         display_progress=False,
     )
-    elapsed = time.perf_counter() - start
-    assert rows, "batch_run returned nothing"
-    return elapsed
+    seconds = time.perf_counter() - start
+    last = max(r["Step"] for r in rows)
+    if last != steps:
+        raise SystemExit(f"mesa.batch_run ran {last} steps, the scenario has {steps}")
+    return {"seconds": seconds, "steps": steps}
 
 
-def forget_histories() -> None:
-    """Forget the history end states this process remembers (see ``core.batch.history_end``)."""
-    from csto_sim.core import batch
-
-    batch._ENDS.clear()
-
-
-def bench_runner(scenario: Path, runs: int, workers: int, **options) -> float:
-    """Seconds for the csto-sim runner, all tables written to a temporary folder."""
+def case_ensemble(runs: int, workers: int, posterior: str = "", warm: bool = False) -> dict:
     from csto_sim.experiments.ensemble import run_ensemble
+    from csto_sim.experiments.executors import run_jobs, worker_pool
 
-    forget_histories()
+    if warm and workers > 1:  # start the workers before the clock (once per command)
+        with worker_pool(workers, jobs=2 * workers) as pool:
+            list(run_jobs(os.getpid, [()] * (2 * workers), pool))
+    options = {"posterior": posterior} if posterior else {}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = run_ensemble(
-            [scenario],
-            runs=runs,
-            out=Path(tmp) / "r",
-            workers=workers,
-            progress=False,
-            posterior="none",  # the scenario's own parameters, as mesa.batch_run runs them
-            **options,
+            [BASELINE], runs=runs, out=Path(tmp) / "r", workers=workers, progress=False, **options
         )
-        elapsed = time.perf_counter() - start
-        assert result.failed == 0
-    return elapsed
+        seconds = time.perf_counter() - start
+    assert result.failed == 0
+    return {"seconds": seconds}
 
 
-def bench_bare(scenario: Path, runs: int) -> float:
-    """Seconds for the batched arithmetic alone (no tables, no files), in the runner's chunks."""
-    from csto_sim import load_scenario
-    from csto_sim.core.batch import history_seeds, run_batch
-    from csto_sim.core.randomness import run_seed
-    from csto_sim.experiments.ensemble import default_chunk_size
+def _draws(first: int, count: int) -> list:
+    """The summaries of ``count`` whole-record hindcast runs, each with its own prior draw."""
+    import numpy as np
 
-    spec = load_scenario(scenario)
-    chunk = default_chunk_size(runs)
-    forget_histories()
+    from csto_sim.hindcast import outcomes
+    from csto_sim.hindcast.posterior import prior_ranges, split
+    from csto_sim.inference.simulator import Simulator
+
+    cases = outcomes.recorded_cases()
+    ranges = prior_ranges()
+    base = _whole_record()
+
+    def build(values):
+        params, judged = split(values)
+        return base.with_parameters(**params).with_judgements(judged)
+
+    sim = Simulator(build, lambda t: outcomes.case_hits(t, cases).to_numpy(float), tuple(ranges))
+    rng = np.random.default_rng(first)
+    lo, hi = (np.array([r[i] for r in ranges.values()]) for i in (0, 1))
+    theta = lo + (hi - lo) * rng.random((count, len(ranges)))
+    return sim(theta, list(range(first, first + count))).mean(axis=0).tolist()
+
+
+def _whole_record():
+    from csto_sim.hindcast.calibration import hindcast
+
+    return hindcast()
+
+
+def case_calibration(draws: int, workers: int) -> dict:
+    from csto_sim.experiments.executors import run_jobs, worker_pool
+
+    size = 250
+    jobs = [(first, min(size, draws - first)) for first in range(0, draws, size)]
     start = time.perf_counter()
-    for first in range(0, runs, chunk):
-        block = range(first, min(first + chunk, runs))
-        run_batch(spec, [run_seed(spec.seed, r) for r in block], history_seeds(spec, block))
-    return time.perf_counter() - start
+    with worker_pool(workers, jobs=len(jobs)) as pool:
+        done = sum(1 for _ in run_jobs(_draws, jobs, pool))
+    seconds = time.perf_counter() - start
+    assert done == len(jobs)
+    return {"seconds": seconds}
 
 
-def flat_memory(scenario: Path, runs: int, workers: int) -> None:
-    """Run a long ensemble (batched engine) and show that peak memory does not grow with it."""
-    from csto_sim.experiments.ensemble import run_ensemble
+CASES = {
+    "batch_run": case_batch_run,
+    "ensemble": case_ensemble,
+    "calibration": case_calibration,
+}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        marks: list[tuple[int, float]] = []
 
-        def note(done: int) -> None:
-            if not marks or done - marks[-1][0] >= runs // 10:
-                marks.append((done, peak_mib()))
-
-        start = time.perf_counter()
-        run_ensemble(
-            [scenario],
-            runs=runs,
-            out=Path(tmp) / "r",
-            workers=workers,
-            progress=False,
-            on_chunk=note,
-            posterior="none",
-        )
-        elapsed = time.perf_counter() - start
-    print(
-        f"{runs} runs in {elapsed:.1f} s ({runs / elapsed:.0f} runs/s), batched engine, {workers} workers"
+def run_case(name: str, **kwargs) -> dict:
+    """One case in a fresh Python process; its result as a dict."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_ensemble as b; "
+        "print(json.dumps(b.CASES[sys.argv[2]](**json.loads(sys.argv[3]))))"
     )
-    print("runs done -> peak resident memory of the main process (MiB):")
-    for done, mib in marks:
-        print(f"  {done:>8} -> {mib:7.1f}")
-    print(f"final peak (after assembling the tables): {peak_mib():.1f} MiB")
+    args = [sys.executable, "-c", code, str(Path(__file__).parent), name, json.dumps(kwargs)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
-    parser.add_argument("--runs", type=int, default=1000, help="runs of the batched cases")
-    parser.add_argument(
-        "--mesa-runs", type=int, default=100, help="runs of the cases with one Mesa model per run"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="tries of each batched case")
-    parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="workers for the parallel cases"
-    )
-    parser.add_argument(
-        "--flat", type=int, default=None, metavar="RUNS", help="only the long-ensemble check"
-    )
+    parser.add_argument("--runs", type=int, default=1000, help="runs of the path cases")
+    parser.add_argument("--big", type=int, default=10_000, help="runs of the scaling case")
+    parser.add_argument("--mesa-runs", type=int, default=50, help="runs of mesa.batch_run")
+    parser.add_argument("--draws", type=int, default=4000, help="draws of the calibration case")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the parallel cases")
     args = parser.parse_args()
-    if args.flat:
-        flat_memory(args.scenario, args.flat, args.workers)
-        return
+    w = args.workers
+    print(f"baseline projection, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
 
+    mesa = run_case("batch_run", runs=args.mesa_runs, workers=1)
+    base = args.mesa_runs / mesa["seconds"]
+    print(f"mesa.batch_run: {base:.2f} runs/s ({args.mesa_runs} runs of {mesa['steps']} steps)")
+    rate = {}
+    for label, posterior in (("default path (posterior)", ""), ("point path", "none")):
+        for workers in (1, w):
+            s = run_case("ensemble", runs=args.runs, workers=workers, posterior=posterior)
+            rate[label, workers] = args.runs / s["seconds"]
+            print(f"  {label}, {workers} worker(s), {args.runs} runs: {s['seconds']:.2f} s")
+    for label in ("default path (posterior)", "point path"):  # read by tools
+        print(f"{label}: {rate[label, w]:.0f} runs/s = {rate[label, w] / base:.0f}x mesa.batch_run")
+    share = rate["default path (posterior)", w] / rate["point path", w]
+    print(f"  the default path runs at {share:.2f}x the point path's runs/s ({w} workers)")
+    big = {
+        workers: run_case("ensemble", runs=args.big, workers=workers, warm=True)["seconds"]
+        for workers in (1, w)
+    }
     print(
-        f"{args.runs} runs ({args.mesa_runs} for the Mesa cases) of {args.scenario.name}, "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+        f"  {args.big} runs, default path: "
+        + ", ".join(f"{k} worker(s) {v:.1f} s" for k, v in big.items())
     )
-    base_label = "(a) mesa.batch_run (1 process, data every step)"
-    rates = {base_label: args.mesa_runs / bench_batch_run(args.scenario, args.mesa_runs)}
-    for workers in (1, args.workers):
-        seconds = bench_runner(args.scenario, args.mesa_runs, workers, engine="agents")
-        rates[f"(b) runner, agents engine, {workers} worker(s)"] = args.mesa_runs / seconds
-    bench_runner(args.scenario, 10, args.workers)  # start the worker processes' server
-    tries: dict[int, list[float]] = {1: [], args.workers: []}
-    for _ in range(args.repeat):
-        for workers in tries:
-            tries[workers].append(bench_runner(args.scenario, args.runs, workers))
-    for workers, seconds in tries.items():
-        label = f"(c) runner, batch engine, {workers} worker(s)"
-        rates[label] = args.runs / statistics.median(seconds)
-        print(f"{label}: " + ", ".join(f"{s:.2f}" for s in seconds) + " s")
-    rates["(d) bare batched arithmetic, no output"] = args.runs / bench_bare(
-        args.scenario, args.runs
+    print(f"batched engine: {w} workers give {big[1] / big[w]:.2f} x one")  # read by tools
+    small = rate["default path (posterior)", w] / rate["default path (posterior)", 1]
+    print(
+        f"batched engine at {args.runs} runs, start-up included: {w} workers give {small:.2f} x one"
     )
-    base = rates[base_label]
-    print(f"{'way of running':<56} {'runs/s':>9} {'vs batch_run':>13}")
-    for label, rate in rates.items():
-        print(f"{label:<56} {rate:9.1f} {rate / base:12.1f}x")
-    for engine, tag in (("agents", "b"), ("batch", "c")):
-        one = rates[f"({tag}) runner, {engine} engine, 1 worker(s)"]
-        many = rates[f"({tag}) runner, {engine} engine, {args.workers} worker(s)"]
-        print(f"{engine} engine: {args.workers} workers give {many / one:.2f}x the throughput of 1")
-    print(f"peak resident memory of this process: {peak_mib():.0f} MiB")
+    cal = run_case("calibration", draws=args.draws, workers=w)
+    print(f"  {args.draws} draws in {cal['seconds']:.1f} s")
+    print(f"calibration: {args.draws / cal['seconds']:.0f} hindcast simulations/s on {w} workers")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,14 @@ from dataclasses import fields
 import numpy as np
 
 from csto_sim.core.events import empty_events
-from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
-from csto_sim.core.randomness import draw_noise, run_seed, stack_noise
+from csto_sim.core.inputs import (
+    Inputs,
+    compile_inputs,
+    continued_state,
+    history_scenario,
+    inputs_for,
+)
+from csto_sim.core.randomness import draw_noise, empty_noise, run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.core.stack import stack_inputs
 from csto_sim.core.state import State, Trajectory
@@ -30,7 +36,8 @@ Scenarios = Scenario | Sequence[Scenario]
 
 def batch_inputs(scenarios: Scenarios, n: int) -> Inputs:
     """The inputs of a batch of ``n`` runs: a scenario's, or one scenario's per run stacked
-    (scenarios that are the same object compile once)."""
+    (scenarios that are the same object compile once). A batch of many parameter sets (a
+    fit's draws, rarely seen again) compiles them without remembering them."""
     if isinstance(scenarios, Scenario):
         return inputs_for(scenarios)
     if len(scenarios) != n:
@@ -41,7 +48,8 @@ def batch_inputs(scenarios: Scenarios, n: int) -> Inputs:
         if id(s) not in index:
             index[id(s)] = len(parts)
             parts.append(s)
-    return stack_inputs([inputs_for(s) for s in parts], [index[id(s)] for s in scenarios])
+    compile_one = inputs_for if len(parts) <= 16 else compile_inputs
+    return stack_inputs([compile_one(s) for s in parts], [index[id(s)] for s in scenarios])
 
 
 def run_batch(
@@ -122,7 +130,9 @@ def advance_all(
     inp: Inputs, state: State, seeds: Sequence[int]
 ) -> tuple[Trajectory, dict[str, list[np.ndarray]]]:
     """Advance replicas of ``state`` (one per seed) through every step of ``inp``."""
-    noise = stack_noise([draw_noise(inp.noise_shape, int(s)) for s in seeds])
+    noise = empty_noise(inp.noise_shape, len(seeds))
+    for r, s in enumerate(seeds):
+        draw_noise(inp.noise_shape, int(s), out=noise.row(r))
     trajectory = Trajectory.empty(inp.n_steps, state.row(0), replicas=len(seeds))
     trajectory.record(0, state)
     record = empty_events()

@@ -227,15 +227,16 @@ def distraction_path(s: Scenario, years: np.ndarray) -> np.ndarray:
     scripted ``war_elsewhere`` (capped at 1) and decays with ``distraction_halflife``.
     """
     T, dt = len(years) - 1, s.time.step
-    wars = [e for e in s.events.values() if e.kind == "war_elsewhere"]
+    wars = [(e.year, e.severity) for e in s.events.values() if e.kind == "war_elsewhere"]
     level = s.alliance.leader_distraction
+    keep = rules.fade(s.parameters.distraction_halflife, dt)
     out = np.zeros(T)
     for t in range(T):
-        for e in wars:
-            if years[t] <= e.year < years[t + 1]:
-                level = min(1.0, level + e.severity)
+        for year, severity in wars:
+            if years[t] <= year < years[t + 1]:
+                level = min(1.0, level + severity)
         out[t] = level
-        level = float(rules.decay(level, s.parameters.distraction_halflife, dt))
+        level = level * keep
     return out
 
 
@@ -403,13 +404,15 @@ def hazard_options(
         "option_table": table,
         "option_count": count,
         "kind_weights": rules.normalise(rates, np.full(K, 1.0 / K)),
-        "option_member_share": np.array(
-            [[float((is_member[o] >= 0).mean()) if o.size else 0.0 for o in r] for r in options]
-        ),
-        "option_affinity": np.array(
-            [[float(affinity[o].mean()) if o.size else 0.0 for o in r] for r in options]
-        ),
+        "option_member_share": _option_mean((is_member >= 0).astype(float), table, count),
+        "option_affinity": _option_mean(affinity, table, count),
     }
+
+
+def _option_mean(values: np.ndarray, table: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` over each (member, kind)'s counterparts (0 where there are none)."""
+    taken = np.where(table >= 0, values[np.clip(table, 0, None)], 0.0)
+    return np.where(count > 0, taken.sum(axis=-1) / np.maximum(count, 1), 0.0)
 
 
 def scripted_threats(

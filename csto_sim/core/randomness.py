@@ -21,11 +21,12 @@ def run_seed(seed: int, run: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=(run,)).generate_state(1, np.uint32)[0])
 
 
-def streams(seed: int) -> dict[str, np.random.Generator]:
-    """Independent generators for each purpose, derived from a run's seed."""
+def streams(seed: int, names: tuple[str, ...] = STREAMS) -> dict[str, np.random.Generator]:
+    """Independent generators for each purpose (those named), derived from a run's seed."""
     return {
         name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
         for i, name in enumerate(STREAMS)
+        if name in names
     }
 
 
@@ -33,7 +34,7 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
 class Noise:
     """Uniform draws in [0, 1) by step (T), member (M) and kind (K), with optional leading axes.
 
-    One run's draws are ``(T, M, K)``; a batch's ``(R, T, M, K)`` (see :func:`stack_noise`).
+    One run's draws are ``(T, M, K)``; a batch's ``(R, T, M, K)`` (see :func:`empty_noise`).
     :meth:`at` gives one step's draws with the leading axes kept.
     """
 
@@ -45,6 +46,10 @@ class Noise:
     bilateral: np.ndarray  # (..., T, M, K) whether a pole helps bilaterally
     membership: np.ndarray  # (..., T, M) membership decisions
     veto: np.ndarray  # (..., T, M, K, M) each member's veto of collective action on each event
+
+    def row(self, r: int) -> Noise:
+        """The draws of replica ``r`` of a batch (views: writing them fills the batch)."""
+        return Noise(*(getattr(self, f.name)[r] for f in fields(self)))
 
     def at(self, t: int) -> Noise:
         """The draws of step ``t``: ``(..., M, K)``, ``(..., M)`` for membership and
@@ -58,22 +63,32 @@ class Noise:
         )
 
 
-def draw_noise(shape: tuple[int, int, int], seed: int) -> Noise:
-    """Draw a run's random numbers ``(steps, members, kinds)`` from its seed, one stream per purpose."""
-    g = streams(seed)
+def draw_noise(shape: tuple[int, int, int], seed: int, out: Noise | None = None) -> Noise:
+    """Draw a run's random numbers ``(steps, members, kinds)`` from its seed, one stream per
+    purpose; into ``out`` (one run's arrays, e.g. a row of :func:`empty_noise`) if given."""
+    g = streams(seed, ("events", "decisions", "membership", "vetoes"))
     ev, de = g["events"], g["decisions"]
+    out = out if out is not None else empty_noise(shape)
+    for name, gen in (
+        ("occur", ev),
+        ("severity", ev),
+        ("counterpart", ev),
+        ("request", de),
+        ("response", de),
+        ("bilateral", de),
+        ("membership", g["membership"]),
+        ("veto", g["vetoes"]),
+    ):
+        gen.random(out=getattr(out, name))
+    return out
+
+
+def empty_noise(shape: tuple[int, int, int], replicas: int | None = None) -> Noise:
+    """Room for the draws of one run, or of ``replicas`` runs stacked (see :meth:`Noise.row`)."""
+    lead = () if replicas is None else (replicas,)
+    T, M, K = shape
     return Noise(
-        occur=ev.random(shape),
-        severity=ev.random(shape),
-        counterpart=ev.random(shape),
-        request=de.random(shape),
-        response=de.random(shape),
-        bilateral=de.random(shape),
-        membership=g["membership"].random(shape[:2]),
-        veto=g["vetoes"].random((*shape, shape[1])),
+        *(np.empty((*lead, T, M, K)) for _ in range(6)),
+        membership=np.empty((*lead, T, M)),
+        veto=np.empty((*lead, T, M, K, M)),
     )
-
-
-def stack_noise(noises: list[Noise]) -> Noise:
-    """Several runs' draws stacked on a leading replicas axis (each run keeps its own streams)."""
-    return Noise(*(np.stack([getattr(n, f.name) for n in noises]) for f in fields(Noise)))

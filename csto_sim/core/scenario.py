@@ -823,8 +823,8 @@ def _member_problems(s: Scenario) -> Problems:
                     )
         else:
             needs = [f for f in NEW_MEMBER_STATE if getattr(m, f) in (None, {})]
-            misnamed = _unknown_entry("members", name, [*continued, *s.member_names])
-            if needs and misnamed:
+            misnamed = needs and _unknown_entry("members", name, [*continued, *s.member_names])
+            if misnamed:
                 yield ("members", name), misnamed
             for field in needs:
                 yield ("members", name, field), "required (the member is not in a history)"

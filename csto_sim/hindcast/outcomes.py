@@ -121,9 +121,7 @@ def case_hits(tables: dict[str, pd.DataFrame], cases: pd.DataFrame) -> pd.DataFr
     for _, c in cases.iterrows():
         if c["outcome"] in column:
             rows = ev[ev["label"] == c["label"]]
-            hit = rows.groupby("run")[column[c["outcome"]]].agg(
-                lambda x: bool(x.astype(bool).any())
-            )
+            hit = rows[column[c["outcome"]]].astype(bool).groupby(rows["run"]).any()
         else:
             ex = exits[c["period"]].xs(c["member"], level="member")
             hit = ex["exited"]

@@ -167,10 +167,10 @@ def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch,
     else:
         original = batch.draw_noise
 
-        def broken(shape, seed):
+        def broken(shape, seed, **kw):
             if seed == bad_seed:
                 raise RuntimeError("injected failure")
-            return original(shape, seed)
+            return original(shape, seed, **kw)
 
         monkeypatch.setattr(batch, "draw_noise", broken)
     bad = tmp_path / "bad"
