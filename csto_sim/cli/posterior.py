@@ -40,6 +40,13 @@ def add_parser(sub) -> None:
         "--replicas", type=positive, default=10, help="hindcast runs per simulation (default 10)"
     )
     p.add_argument(
+        "--batch",
+        type=positive,
+        default=50,
+        help="particles simulated together in one batch of BATCH x REPLICAS hindcast runs "
+        "(default 50; changes the speed and the random draws, not the method)",
+    )
+    p.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"
     )
     p.add_argument(
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         population=args.population,
         replicas=args.replicas,
         leave_out=args.leave_out,
+        batch=args.batch,
     )
     with dask_executor(args.dask, args.workers) as executor:
         samples = fit_posterior(
@@ -80,6 +88,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             workers=args.workers,
             executor=executor,
             leave_out=args.leave_out,
+            batch=args.batch,
         )
     ident = identifiability(samples)
     ident.to_csv(out / "identifiability.csv", index=False)

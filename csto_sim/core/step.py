@@ -101,10 +101,11 @@ def veto_decisions(
     chosen = np.arange(len(inp.members))[who]
     voters = np.atleast_1d(chosen)
     cp = ev.counterpart
+    if not requested.any():  # nothing to vote on (most steps)
+        return np.zeros((*cp.shape, *voters.shape[: np.ndim(chosen)]), dtype=bool)
     cp_member = np.where(cp >= 0, inp.counterpart_is_member[cp], -1)
     patron = np.where(cp >= 0, inp.counterpart_patron[cp], -1)
-    backs = (patron[..., None] == np.arange(len(inp.poles))).astype(float)
-    patron_alignment = np.einsum("...mkp,...vp->...mkv", backs, state.w[..., voters, :])
+    patron_alignment = _alignment_with(state.w[..., voters, :], patron)
     is_counterpart = cp_member[..., None] == voters
     x = decisions.veto_logit(is_counterpart, patron_alignment, inp.mediation, inp.params)
     active = state.status[..., voters] == ACTIVE
@@ -116,6 +117,15 @@ def veto_decisions(
     )
     vetoes = eligible & (u.veto[..., voters] < rules.sigmoid(x))
     return vetoes[..., 0] if np.ndim(chosen) == 0 else vetoes
+
+
+def _alignment_with(w: np.ndarray, pole: np.ndarray) -> np.ndarray:
+    """Each voter's alignment ``w`` ``(..., V, P)`` with the pole of each event ``pole``
+    ``(..., M, K)`` (-1: none, alignment 0), as ``(..., M, K, V)``."""
+    by_pole = np.swapaxes(w, -1, -2)  # (..., P, V)
+    flat = np.clip(pole, 0, None).reshape(*pole.shape[:-2], -1, 1)
+    taken = np.take_along_axis(by_pole, flat, axis=-2).reshape(*pole.shape, w.shape[-2])
+    return np.where(pole[..., None] >= 0, taken, 0.0)
 
 
 @dataclass(frozen=True)
