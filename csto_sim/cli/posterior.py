@@ -20,9 +20,11 @@ from csto_sim.experiments.executors import dask_executor
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "posterior",
-        help="Bayesian calibration on 2002-2014 (ABC with pyabc): posterior parameter samples",
+        help="Bayesian calibration on 2002-2014 or 2002-2024 (ABC with pyabc): posterior samples",
         description="Approximate Bayesian computation (pyabc) over the searched behavioural "
-        "parameters, fitted to the recorded requests, responses and exits of 2002-2014 only. "
+        "parameters and uncertain judgements, fitted to the recorded requests, responses and "
+        "exits of 2002-2014 only (--period fit: the validation posterior) or of 2002-2024 "
+        "(--period whole: the production posterior). "
         "Generations are stored in DIR/abc.db, so an interrupted calibration resumes from "
         "the last finished one. Writes posterior.csv (weighted samples, the file --posterior "
         "takes), populations.csv, identifiability.csv and figures. Needs the calibration extra.",
@@ -38,6 +40,14 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--replicas", type=positive, default=10, help="hindcast runs per simulation (default 10)"
+    )
+    p.add_argument(
+        "--period",
+        choices=("fit", "whole"),
+        default="fit",
+        help="what the fit sees: the fitted period 2002-2014 (the validation posterior, "
+        "tested on 2015-2024 by validate) or the whole record 2002-2024 (the production "
+        "posterior, for projections) (default fit)",
     )
     p.add_argument(
         "--batch",
@@ -67,7 +77,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.viz.figures import plot_posterior
 
     try:
-        observed(args.leave_out)
+        observed(args.leave_out, args.period)
     except ValueError as exc:
         say(f"--leave-out: {exc}")
         return EXIT_USAGE
@@ -78,6 +88,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         replicas=args.replicas,
         leave_out=args.leave_out,
         batch=args.batch,
+        period=args.period,
     )
     with dask_executor(args.dask, args.workers) as executor:
         samples = fit_posterior(
@@ -89,6 +100,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             executor=executor,
             leave_out=args.leave_out,
             batch=args.batch,
+            period=args.period,
         )
     ident = identifiability(samples)
     ident.to_csv(out / "identifiability.csv", index=False)

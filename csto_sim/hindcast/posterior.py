@@ -27,6 +27,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,19 @@ DB = "abc.db"
 """The pyabc database in a posterior's folder (what a resumed calibration continues)."""
 
 
-def fit_cases() -> pd.DataFrame:
-    """The recorded cases of the fitted period."""
+PERIODS: tuple[str, ...] = ("fit", "whole")
+"""What a fit sees: the fitted period 2002-2014 (the validation posterior, whose held-out
+test is 2015-2024), or the whole record 2002-2024 (the production posterior, for
+projections)."""
+
+
+def fit_cases(period: str = "fit") -> pd.DataFrame:
+    """The recorded cases a fit over ``period`` sees (``PERIODS``)."""
     cases = outcomes.recorded_cases()
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
+    if period == "whole":
+        return cases.reset_index(drop=True)
     return cases[cases["period"] == "fit"].reset_index(drop=True)
 
 
@@ -66,13 +77,16 @@ def split(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]
     return params, judged
 
 
-def fitted_period(values: dict[str, Any] | None = None) -> Scenario:
+def fitted_period(values: dict[str, Any] | None = None, period: str = "fit") -> Scenario:
     """The built-in hindcast with these parameter and judgement values, run to the end of
-    the fitted period (built from the data once; each vector only sets its values)."""
+    the fitted period (``period="fit"``) or of the record (``"whole"``); built from the data
+    once, each vector only sets its values."""
     params, judged = split(values or {})
     spec = _whole_record()
     spec = spec.with_parameters(**params) if params else spec
     spec = spec.with_judgements(judged) if judged else spec
+    if period == "whole":
+        return spec
     return spec.model_copy(update={"time": spec.time.model_copy(update={"end": HELD_OUT_FROM})})
 
 
@@ -81,10 +95,10 @@ def _whole_record() -> Scenario:
     return hindcast()
 
 
-def observed(leave_out: Sequence[str] = ()) -> dict[str, float]:
+def observed(leave_out: Sequence[str] = (), period: str = "fit") -> dict[str, float]:
     """What history says, as summary statistics: 1 for a case that happened, 0 for one that
     did not; without the cases left out (a case id, or an event label: all its cases)."""
-    cases = fit_cases()
+    cases = fit_cases(period)
     unknown = [x for x in leave_out if x not in set(cases["case"]) | set(cases["label"])]
     if unknown:
         raise ValueError(f"no fitted-period case or event {unknown[0]!r} to leave out")
@@ -99,23 +113,35 @@ def particle_seed(params: dict[str, float]) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
-def _case_hits(tables: dict[str, pd.DataFrame]) -> np.ndarray:
-    """Per-run summaries: whether each fitted-period case happens in each run ``(n, k)``."""
-    return outcomes.case_hits(tables, fit_cases()).to_numpy(dtype=float)
+@dataclass(frozen=True)
+class _Period:
+    """The pieces of a fit over one period (picklable, for worker processes)."""
+
+    period: str
+
+    def build(self, values: dict[str, Any]) -> Scenario:
+        return fitted_period(values, self.period)
+
+    def hits(self, tables: dict[str, pd.DataFrame]) -> np.ndarray:
+        """Per-run summaries: whether each case happens in each run ``(n, k)``."""
+        return outcomes.case_hits(tables, fit_cases(self.period)).to_numpy(dtype=float)
 
 
-def simulator() -> Simulator:
-    """The fitted period as a :class:`Simulator` over the posterior's dimensions
+def simulator(period: str = "fit") -> Simulator:
+    """The hindcast over ``period`` as a :class:`Simulator` over the posterior's dimensions
     (:func:`prior_ranges`): one hindcast run per row of parameter values."""
-    return Simulator(fitted_period, _case_hits, tuple(prior_ranges()))
+    pieces = _Period(period)
+    return Simulator(pieces.build, pieces.hits, tuple(prior_ranges()))
 
 
-def simulate_many(values: Sequence[dict[str, float]], replicas: int = 10) -> list[dict[str, float]]:
+def simulate_many(
+    values: Sequence[dict[str, float]], replicas: int = 10, period: str = "fit"
+) -> list[dict[str, float]]:
     """The summary statistics of ``replicas`` runs of the fitted period for each parameter
     vector (the share of runs in which each case happens), all in one batch. A vector's
     runs use the seeds of its :func:`particle_seed`, so a vector's summaries do not depend
     on the others in the batch."""
-    sim = simulator()
+    sim = simulator(period)
     theta = np.array([[float(v[n]) for n in sim.names] for v in values])
     seeds = [
         [
@@ -125,7 +151,7 @@ def simulate_many(values: Sequence[dict[str, float]], replicas: int = 10) -> lis
         for row in theta.tolist()
     ]
     shares = sim.mean(theta, seeds)
-    cases = list(fit_cases()["case"])
+    cases = list(fit_cases(period)["case"])
     return [dict(zip(cases, row.tolist(), strict=True)) for row in shares]
 
 
@@ -155,15 +181,15 @@ class _Simulator:
     sampler's unbounded coordinates); :meth:`batch` simulates many vectors in one batch
     (what :class:`~csto_sim.inference.sampler.BatchSampler` calls)."""
 
-    def __init__(self, replicas: int):
-        self.replicas = replicas
+    def __init__(self, replicas: int, period: str = "fit"):
+        self.replicas, self.period = replicas, period
 
     def __call__(self, logits) -> dict[str, float]:
         return self.batch([logits])[0]
 
     def batch(self, many) -> list[dict[str, float]]:
         values = [to_parameters(_names(dict(logits))) for logits in many]
-        return simulate_many(values, self.replicas)
+        return simulate_many(values, self.replicas, self.period)
 
 
 def _names(coords: dict[str, float]) -> dict[str, float]:
@@ -195,6 +221,7 @@ def fit_posterior(
     prior_share: float = 1.0,
     leave_out: Sequence[str] = (),
     batch: int = 50,
+    period: str = "fit",
 ) -> pd.DataFrame:
     """Run (or resume) ABC-SMC until ``simulations`` simulations in all (particles, each of
     ``replicas`` hindcast runs; ``batch`` particles are simulated together in one batch of
@@ -202,7 +229,9 @@ def fit_posterior(
     population's weighted samples (also written to ``out/posterior.csv``, with
     ``populations.csv``: each generation's epsilon, acceptance and simulations).
     ``leave_out`` fits without some cases (ids or event labels): a leave-one-event-out fit,
-    whose posterior then predicts the event it did not see.
+    whose posterior then predicts the event it did not see. ``period`` is what the fit sees
+    (:data:`PERIODS`): the fitted period (the validation posterior) or the whole record (the
+    production posterior).
 
     The database ``out/abc.db`` holds every generation: a rerun continues from the last
     finished one (a generation cut short is sampled again).
@@ -212,14 +241,14 @@ def fit_posterior(
     from csto_sim.hindcast.abc_kernel import DefensiveTransition
     from csto_sim.inference.sampler import BatchSampler
 
-    target = observed(leave_out)
+    target = observed(leave_out, period)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{(out / DB).resolve()}"
     with worker_pool(workers, executor, jobs=population) as pool:
         sampler = BatchSampler(pool.executor, batch, pool.in_flight, seed)
         abc = pyabc.ABCSMC(
-            _Simulator(replicas),
+            _Simulator(replicas, period),
             _prior(),
             distance,
             population_size=population,
@@ -230,6 +259,7 @@ def fit_posterior(
             history = abc.load(db, 1)
         else:
             info = {"replicas": replicas, "seed": seed, "leave_out": list(leave_out)}
+            info |= {"period": period}
             history = abc.new(db, target, meta_info=info)
         left = simulations - history.total_nr_simulations
         if left > 0:
