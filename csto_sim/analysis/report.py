@@ -233,12 +233,20 @@ def uncertainty_note(manifest: dict[str, Any]) -> str:
             "All runs use each scenario's own behavioural parameters: spreads and 95% intervals "
             "cover the dice (Monte-Carlo variation) only, not uncertainty about the parameters."
         )
-    return (
-        f"Runs draw their behavioural parameters from the posterior `{post['file']}` "
+    text = (
+        f"Runs draw their behavioural parameters from the posterior `{Path(post['file']).name}` "
         f"({post['samples']} samples; {post['runs_per_draw']} consecutive runs share one "
         "draw): spreads and 95% intervals cover parameter uncertainty and the dice; the "
         "section 'Parameters against dice' separates the two."
     )
+    fixed = {name: values for name, values in post.get("fixed", {}).items() if values}
+    for name, values in fixed.items():
+        listed = ", ".join(f"`{k}` = {v:g}" for k, v in values.items())
+        text += (
+            f" In {name}, parameters set by the scenario stay fixed in every run ({listed}); "
+            "the posterior's other parameters are drawn."
+        )
+    return text
 
 
 def response_rates(runs: pd.DataFrame) -> pd.DataFrame:

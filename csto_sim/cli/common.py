@@ -20,7 +20,7 @@ from csto_sim.experiments.ensemble import (
     run_ensemble,
 )
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
-from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior
+from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import (
     FewerRunsError,
@@ -156,11 +156,12 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--posterior",
         default=None,
-        metavar="FILE|none",
+        metavar="NAME|FILE|none",
         help="draw each block of runs' behavioural parameters (and uncertain judgements) from "
-        "this posterior sample file (posterior.csv of csto-sim posterior), so intervals cover "
-        "parameters and dice; none: the scenarios' own parameters, dice only (default: the "
-        "posterior the scenarios name; the bundled ones name the shipped one)",
+        "a posterior: production (fitted on 2002-2024), validation (fitted on 2002-2014), or "
+        "a sample file (posterior.csv of csto-sim posterior), so intervals cover parameters "
+        "and dice; none: the scenarios' own parameters, dice only (default: the posterior "
+        "the scenarios name; the bundled projections name production)",
     )
     p.add_argument(
         "--runs-per-draw",
@@ -170,9 +171,15 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def posterior_from_args(args: argparse.Namespace, scenarios: list):
-    """The posterior the runs draw from (``--posterior``, else the scenarios'), or None."""
-    return choose_posterior(scenarios, getattr(args, "posterior", None), args.runs_per_draw)
+def posterior_from_args(args: argparse.Namespace, scenarios: list, default: str | None = None):
+    """The posterior the runs draw from (``--posterior``, else ``default``, else the
+    scenarios'), or None; an old posterior name is noted in one line."""
+    given = getattr(args, "posterior", None)
+    notice = renamed([given, *(s.posterior for s in scenarios)])
+    if notice and not getattr(args, "quiet", False) and not getattr(args, "renamed_said", False):
+        say(notice)
+        args.renamed_said = True
+    return choose_posterior(scenarios, given or default, args.runs_per_draw)
 
 
 def history_option(p: argparse.ArgumentParser) -> None:

@@ -18,7 +18,6 @@ from csto_sim.cli.common import (
     run_from_args,
     say,
 )
-from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario, load_scenario
 
 STATUSES: tuple[str, ...] = ("active", "frozen", "withdrawn", "non_member")
@@ -50,20 +49,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
-    """Say, for each scenario, which parameters it sets (away from the defaults) that the
-    posterior the runs draw from replaces in every run, and how to run at them instead."""
+    """Say, for each scenario, which parameters of the posterior the runs draw from it sets
+    itself (away from the defaults): they stay fixed at its values, the others are drawn."""
     posterior = posterior_from_args(args, scenarios)
     if posterior is None:
         return
-    defaults = Parameters().model_dump()
     for s in scenarios:
-        values = s.parameters.model_dump()
-        drawn = [n for n in posterior.samples if n in values and values[n] != defaults[n]]
-        if drawn:
+        fixed = posterior.fixed_by(s)
+        if fixed:
             say(
-                f"note: {s.source}: parameters {', '.join(drawn)}: drawn from the posterior "
-                'in every run, so the values set here are not used (posterior = "" in the '
-                "file, or --posterior none, runs at them)"
+                f"note: {s.source}: parameters {', '.join(fixed)}: set here, so fixed at these "
+                "values in every run; the posterior's other parameters are drawn"
             )
 
 

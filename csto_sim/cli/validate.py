@@ -36,7 +36,9 @@ def add_parser(sub) -> None:
         "--scenario) --runs times, and the same runs of each null model; score the "
         "historical patterns and every recorded request, response and exit, for the fitted "
         "period (2002-2014) and the held-out period (2015-2024), against base-rate and "
-        "persistence forecasters. Exit 0 when every gating pattern passes, 1 otherwise.",
+        "persistence forecasters. Runs draw from the validation posterior (fitted on "
+        "2002-2014 only, so 2015-2024 is out of sample) unless --posterior says otherwise, "
+        "whatever the scenario names. Exit 0 when every gating pattern passes, 1 otherwise.",
     )
     p.add_argument(
         "--scenario",
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         scenario = load_scenario(args.scenario)
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
-    posterior = posterior_from_args(args, [scenario])
+    posterior = posterior_from_args(args, [scenario], default="validation")
     out = ensemble_folder(args, "validate", [scenario], posterior)
     result = run_from_args(args, argv, [scenario], out, posterior=posterior)
     if result.failed:

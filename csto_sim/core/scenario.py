@@ -677,16 +677,20 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_data(data, path, origin)
 
 
-SHIPPED = "shipped"
-"""``posterior = "shipped"``: the posterior sample file that comes with the package."""
+POSTERIOR_NAMES: tuple[str, ...] = ("validation", "production", "shipped")
+"""Posteriors that come with the package, by name: ``validation`` (fitted on 2002-2014, what
+``validate`` tests on 2015-2024), ``production`` (fitted on 2002-2024, for projections);
+``shipped`` is the old name of ``production``."""
 
 
 def _posterior_file(value: Any, path: Path) -> str:
-    """A scenario's posterior: ``"shipped"``, or a file name relative to ``path`` (made
-    absolute, so variants in other folders that extend it draw from the same file)."""
+    """A scenario's posterior: a name of :data:`POSTERIOR_NAMES`, or a file name relative to
+    ``path`` (made absolute, so variants in other folders that extend it draw from the same
+    file)."""
+    expected = "expected " + ", ".join(f'"{n}"' for n in POSTERIOR_NAMES) + " or a file name"
     if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
-        raise ScenarioError(path, "posterior", 'expected "shipped" or a file name')
-    if value == SHIPPED:
+        raise ScenarioError(path, "posterior", expected)
+    if value in POSTERIOR_NAMES:
         return value
     file = (path.parent / value).resolve()
     if not file.is_file():

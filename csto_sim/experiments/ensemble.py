@@ -110,6 +110,8 @@ class Ensemble:
                 "sha256": self.posterior.digest(),
                 "samples": len(self.posterior.weights),
                 "runs_per_draw": self.posterior.runs_per_draw,
+                "fixed": {s.name: self.posterior.fixed_by(s) for s in self.scenarios},
+                "drawn": {s.name: self.posterior.drawn_for(s) for s in self.scenarios},
             },
             "identity": self.identity(),
         }

@@ -31,9 +31,18 @@ from csto_sim.core.scenario import Scenario
 RUNS_PER_DRAW = 10
 """Consecutive runs that share one posterior sample (the default)."""
 
-SHIPPED_FILE = "posterior_2002_2014.csv"
-"""The posterior that comes with the package (``csto_sim/data/``), made by ``csto-sim
-posterior`` on the fitted period; ``posterior = "shipped"`` in a scenario names it."""
+NAMED: dict[str, str] = {
+    "validation": "posterior_2002_2014.csv",
+    "production": "posterior_2002_2024.csv",
+}
+"""The posteriors that come with the package (``csto_sim/data/``), by name: ``validation``,
+made by ``csto-sim posterior --period fit`` on 2002-2014 (what ``validate`` scores on the
+held-out 2015-2024), and ``production``, made by ``csto-sim posterior --period whole`` on
+2002-2024 (what projections draw from). ``posterior = "validation"`` in a scenario, or
+``--posterior production``, names one."""
+
+ALIASES: dict[str, str] = {"shipped": "production"}
+"""Old names still understood (:func:`renamed` says so)."""
 
 NONE = "none"
 """``--posterior none``: every run takes the scenario's own parameters (dice only)."""
@@ -81,20 +90,57 @@ class Posterior:
         samples = self.samples.assign(**values)
         return Posterior(samples, self.weights, self.source, self.runs_per_draw)
 
+    def fixed_by(self, scenario: Scenario) -> dict[str, float]:
+        """The posterior's parameters that ``scenario`` sets itself (away from the defaults):
+        they stay at the scenario's values in every run; the others are drawn."""
+        values = scenario.parameters.model_dump()
+        return {
+            n: values[n]
+            for n in self.samples.columns
+            if not n.startswith(PREFIX) and n in values and values[n] != _DEFAULTS[n]
+        }
+
+    def drawn_for(self, scenario: Scenario) -> list[str]:
+        """The posterior's columns each run of ``scenario`` takes from its sample."""
+        fixed = self.fixed_by(scenario)
+        return [n for n in self.samples.columns if n not in fixed]
+
     def scenario_for(self, scenario: Scenario, sample: int) -> Scenario:
         """``scenario`` with the parameters and judgements of one sample (a judgement
-        counts where the scenario, or the history it continues, references it)."""
+        counts where the scenario, or the history it continues, references it); a parameter
+        the scenario sets itself keeps its value (:meth:`fixed_by`)."""
         row = self.samples.iloc[sample]
-        defaults = _DEFAULTS
-        params = {k: _typed(defaults[k], v) for k, v in row.items() if not k.startswith(PREFIX)}
+        fixed = self.fixed_by(scenario)
+        params = {
+            k: _typed(_DEFAULTS[k], v)
+            for k, v in row.items()
+            if not k.startswith(PREFIX) and k not in fixed
+        }
         judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
         out = scenario.with_parameters(**params) if params else scenario
         return out.with_judgements(judged) if judged else out
 
 
-def shipped() -> Path:
-    """The path of the shipped posterior sample file."""
-    return Path(str(resources.files("csto_sim").joinpath("data", SHIPPED_FILE)))
+def named(name: str) -> Path:
+    """The path of a posterior that comes with the package (a name of :data:`NAMED`, or an
+    alias of one)."""
+    name = ALIASES.get(name, name)
+    return Path(str(resources.files("csto_sim").joinpath("data", NAMED[name])))
+
+
+def renamed(names) -> str:
+    """A one-line notice for posterior names that are aliases (empty when none is)."""
+    old = sorted({n for n in names if n in ALIASES})
+    if not old:
+        return ""
+    now = ", ".join(f'"{ALIASES[n]}"' for n in old)
+    return f"note: posterior {', '.join(repr(n) for n in old)} is now called {now}"
+
+
+def _file(name: str | Path) -> str | Path:
+    """A posterior name's file, or the path as it is."""
+    key = str(name)
+    return named(key) if key in NAMED or key in ALIASES else name
 
 
 def choose_posterior(
@@ -110,17 +156,17 @@ def choose_posterior(
     if posterior is not None:
         if str(posterior) == NONE:
             return None
-        return load_posterior(posterior, runs_per_draw)
-    named = sorted({s.posterior for s in scenarios})
-    if named == [""]:
+        return load_posterior(_file(posterior), runs_per_draw)
+    names = sorted({ALIASES.get(s.posterior, s.posterior) for s in scenarios})
+    if names == [""]:
         return None
-    if len(named) > 1:
+    if len(names) > 1:
         listing = ", ".join(f"{s.name}: {s.posterior or NONE}" for s in scenarios)
         raise PosteriorError(
             f"the scenarios draw from different posteriors ({listing}); choose one with "
             "--posterior FILE, or --posterior none"
         )
-    return load_posterior(shipped() if named[0] == "shipped" else named[0], runs_per_draw)
+    return load_posterior(_file(names[0]), runs_per_draw)
 
 
 def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:

@@ -394,7 +394,7 @@ def hindcast_scenario() -> dict[str, Any]:
         },
         "poles": poles(),
         "structural_ties": True,
-        "posterior": "shipped",
+        "posterior": "validation",
         "members": members,
         "relations": _judged_nested("relation"),
         "actors": {

@@ -157,11 +157,13 @@ def test_the_digest_changes_with_samples_weights_and_draw_size(posterior_file):
 
 
 def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, posterior_file):
-    from csto_sim.experiments.posterior import NONE, choose_posterior, shipped
+    from csto_sim.experiments.posterior import NONE, choose_posterior, named
 
     base = load_scenario(BASELINE)
-    assert base.posterior == "shipped" and base.history.posterior == "shipped"
-    assert choose_posterior([base]).source == str(shipped())
+    assert base.posterior == "production" and base.history.posterior == "validation"
+    assert choose_posterior([base]).source == str(named("production"))
+    assert choose_posterior([base], "validation").source == str(named("validation"))
+    assert choose_posterior([base], "shipped").source == str(named("production"))  # old name
     assert choose_posterior([base], NONE) is None
     assert choose_posterior([base], posterior_file).source == str(posterior_file)
     mine = tmp_path / "mine.toml"
@@ -177,13 +179,47 @@ def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, poste
         load_scenario(missing)
 
 
-def test_the_shipped_posterior_loads_and_covers_parameters_and_judgements():
+@pytest.mark.parametrize("name", ["validation", "production"])
+def test_the_shipped_posteriors_load_and_cover_parameters_and_judgements(name):
     from csto_sim.core import judgements
-    from csto_sim.experiments.posterior import shipped
+    from csto_sim.experiments.posterior import named
     from csto_sim.hindcast.calibration import SEARCHED
 
-    post = load_posterior(shipped())
+    post = load_posterior(named(name))
     columns = set(post.samples.columns)
     assert set(SEARCHED) <= columns
     assert {"@" + k for k in judgements.uncertain()} <= columns
     assert len(post.weights) >= 100 and np.isclose(post.weights.sum(), 1.0)
+
+
+def test_an_old_posterior_name_is_noted_in_one_line(tmp_path, capsys):
+    old = tmp_path / "old.toml"
+    old.write_text(f'extends = "{BASELINE}"\nname = "old"\nposterior = "shipped"\n')
+    args = ["run", str(old), "--runs", "2", "--workers", "1", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "note: posterior 'shipped' is now called \"production\"" in err
+    runs = pd.read_parquet(tmp_path / "r" / "runs.parquet")
+    assert "sample" in runs  # it drew from the production posterior
+
+
+def test_a_parameter_the_scenario_sets_is_fixed_the_others_drawn(tmp_path, posterior_file):
+    mine = tmp_path / "mine.toml"
+    mine.write_text(f'extends = "{BASELINE}"\nname = "mine"\n[parameters]\nresponse_base = 2.0\n')
+    post = load_posterior(posterior_file)
+    spec = load_scenario(mine)
+    assert post.fixed_by(spec) == {"response_base": 2.0}
+    assert post.drawn_for(spec) == ["freeze_threshold"]
+    for i in range(3):
+        drawn = post.scenario_for(spec, i).parameters
+        assert drawn.response_base == 2.0
+        assert drawn.freeze_threshold == post.samples["freeze_threshold"].iloc[i]
+    out = tmp_path / "c"
+    args = ["compare", str(BASELINE), str(mine), "--runs", "20", "--workers", "1", "--quiet"]
+    args += ["--out", str(out), "--posterior", str(posterior_file), "--no-plots"]
+    assert main(args) == 0
+    report = (out / "report.md").read_text()
+    assert "In mine, parameters set by the scenario stay fixed in every run" in report
+    assert "`response_base` = 2" in report and "In baseline" not in report
+    runs = pd.read_parquet(out / "runs.parquet").groupby("scenario")["responses"].sum()
+    assert runs["mine"] > runs["baseline"]  # the set value changes the result
