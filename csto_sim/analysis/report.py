@@ -198,8 +198,11 @@ def parameter_uncertainty(
 ) -> pd.DataFrame:
     """For runs over a posterior (a ``draw`` column): the paired difference to the reference
     per draw (runs sharing one posterior sample), and how its spread splits into parameter
-    uncertainty (between draws: the 5-95% range and sd of the draws' mean differences) and
-    the dice (the pooled sd of runs within a draw). Empty without draws."""
+    uncertainty and the dice (one-way random effects): ``sd_dice`` is the pooled sd of runs
+    within a draw; ``sd_parameters`` the sd between draws less what the dice put into the
+    draws' means (``sqrt(max(0, var(means) - mean(within var / runs))``), so it is about 0
+    when every draw has the same parameters; the 5-95% range of the draws' means is given
+    as it is. Empty without draws."""
     if "draw" not in runs or runs["draw"].isna().all():
         return pd.DataFrame()
     rows = []
@@ -210,6 +213,8 @@ def parameter_uncertainty(
             by = d.groupby(draws)
             means = by.mean()
             within = by.var(ddof=1).dropna()
+            in_means = (within / by.size()[within.index]).mean() if len(within) else 0.0
+            between = float(means.var(ddof=1)) - in_means if len(means) > 1 else np.nan
             rows.append(
                 {
                     "scenario": name,
@@ -218,7 +223,7 @@ def parameter_uncertainty(
                     "draws": int(len(means)),
                     "over_parameters_p05": float(means.quantile(0.05)),
                     "over_parameters_p95": float(means.quantile(0.95)),
-                    "sd_parameters": float(means.std(ddof=1)) if len(means) > 1 else np.nan,
+                    "sd_parameters": float(np.sqrt(max(between, 0.0))),
                     "sd_dice": float(np.sqrt(within.mean())) if len(within) else np.nan,
                 }
             )
@@ -1060,8 +1065,10 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
             "",
             "Per draw (runs sharing one posterior sample) the mean paired difference; "
             "`over_parameters_p05`-`p95` is its 5-95% range over draws (parameter uncertainty, "
-            "with the dice of a draw's few runs), `sd_parameters` the sd between draws and "
-            "`sd_dice` the pooled sd of runs within a draw (the dice alone).",
+            "with the dice of a draw's few runs), `sd_parameters` the sd between draws with "
+            "the dice's share of the draws' means taken out (0: the parameters add nothing "
+            "the dice do not explain) and `sd_dice` the pooled sd of runs within a draw (the "
+            "dice alone).",
             "",
             _markdown(tables["uncertainty"]),
             "",

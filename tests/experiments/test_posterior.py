@@ -141,9 +141,14 @@ def test_parameter_uncertainty_splits_between_and_within_draws():
     )
     t = parameter_uncertainty(runs, "ref", ("cohesion_final",)).iloc[0]
     assert t["mean_difference"] == pytest.approx(-0.15)
-    assert t["sd_parameters"] == pytest.approx(np.std([-0.2, -0.1], ddof=1))
+    # the draws' means differ by no more than their runs' dice explain: no parameter part
+    assert t["sd_parameters"] == 0.0
     assert t["sd_dice"] == pytest.approx(np.sqrt((0.02 + 0.02) / 2))
     assert parameter_uncertainty(runs.drop(columns="draw"), "ref").empty
+    apart = runs.assign(cohesion_final=[0, 0, 0, 0, 1, 3, -1, -3])
+    t = parameter_uncertainty(apart, "ref", ("cohesion_final",)).iloc[0]
+    # means 2 and -2 (variance 8), runs varying by 2 within a draw of two (1 in a mean)
+    assert t["sd_parameters"] == pytest.approx(np.sqrt(8 - 1))
 
 
 def test_the_digest_changes_with_samples_weights_and_draw_size(posterior_file):
