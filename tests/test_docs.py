@@ -357,3 +357,17 @@ if __name__ == "__main__":
         print(f"rewrote the parameter table in {ODD}")
     else:
         print(parameter_table_markdown())
+
+
+def test_calibration_tables_are_made_from_the_shipped_posteriors():
+    """docs/calibration.md's posterior tables are what docs/checks/calibration_tables.py
+    makes from the shipped files (rerun it after refitting)."""
+    import importlib.util
+
+    path = ROOT / "docs" / "checks" / "calibration_tables.py"
+    spec = importlib.util.spec_from_file_location("calibration_tables", path)
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    text = tables.DOC.read_text(encoding="utf-8")
+    assert tables.MARK.search(text), "no marked table"
+    assert tables.refreshed(text) == text, "run python docs/checks/calibration_tables.py"

@@ -309,3 +309,20 @@ def identifiability(samples: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).sort_values("width", ignore_index=True)
+
+
+def identifiability_table(samples: pd.DataFrame) -> str:
+    """:func:`identifiability` as the Markdown table of ``docs/calibration.md`` (narrowest
+    first), with the median ``width`` under it."""
+    t = identifiability(samples)
+    rows = [
+        "| parameter or judgement | posterior mean | 90% interval | prior range | width |",
+        "|---|---|---|---|---|",
+    ]
+    for r in t.itertuples():
+        rows.append(
+            f"| `{r.parameter}` | {r.mean:.3g} | {r.q05:.3g} - {r.q95:.3g} "
+            f"| {r.prior_low:g} - {r.prior_high:g} | {r.width:.2f} |"
+        )
+    rows += ["", f"Median width: {t['width'].median():.2f} over {len(t)} dimensions."]
+    return "\n".join(rows)
