@@ -19,6 +19,7 @@ from csto_sim.abm.agents import EachAgent, MemberState
 from csto_sim.core import metrics
 from csto_sim.core.events import concat_events, empty_events
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
+from csto_sim.core.posterior import NONE, choose_posterior
 from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.core.state import State, Trajectory
@@ -45,7 +46,13 @@ class CSTOModel(mesa.Model):
         rng: an integer seed that replaces the derived run seed (Mesa convention); a
             history the scenario continues is run with its own seed for run ``run``.
         collect: keep a Mesa ``DataCollector`` (needed by ``mesa.batch_run``).
-        **parameters: behavioural parameters overriding the scenario's (for sweeps).
+        posterior: where the run's parameters come from, as for ``csto-sim run``: None (the
+            posterior the scenario names, the bundled ones ``production``: run ``run`` takes
+            the sample of its draw, exactly as run ``run`` of an ensemble with the
+            scenario's seed does), ``"none"`` (the scenario's own parameters), a name or a
+            file of posterior samples, or a :class:`~csto_sim.core.posterior.Posterior`.
+        **parameters: behavioural parameters overriding the scenario's (for sweeps); over a
+            posterior they stay fixed and the posterior's other parameters are drawn.
     """
 
     def __init__(
@@ -54,11 +61,15 @@ class CSTOModel(mesa.Model):
         run: int = 0,
         rng: Any = None,
         collect: bool = True,
+        posterior: Any = None,
         **parameters: Any,
     ):
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if parameters:
             spec = spec.with_parameters(**parameters)
+        drawn = choose_posterior([spec], posterior)
+        if drawn is not None:
+            spec = drawn.for_run(spec, run)
         if rng is None:
             seed = run_seed(spec.seed, run)
         elif isinstance(rng, int | np.integer):
@@ -78,7 +89,8 @@ class CSTOModel(mesa.Model):
         self.history: CSTOModel | None = None
         start = inp.initial
         if inp.history is not None:  # first live through the history, then carry on from it
-            self.history = CSTOModel(history_scenario(spec), run=run, collect=False)
+            past = history_scenario(spec)
+            self.history = CSTOModel(past, run=run, collect=False, posterior=NONE)
             self.history.run_model()
             start = continued_state(inp.history, self.history.state, inp)
         self.state = State.initial(start)

@@ -220,6 +220,7 @@ def evaluate_design(
     manifest = settings | {
         "scenario": scenario.name,
         "scenario_sha256": scenario.digest(),
+        "posterior": scenario.posterior,  # the points' runs draw what they do not vary
         "factors": dict(zip(design.problem["names"], design.problem["bounds"], strict=True)),
         "replicas": replicas,
         "seed": seed,

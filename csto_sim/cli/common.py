@@ -10,6 +10,7 @@ from pathlib import Path
 
 from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
+from csto_sim.core.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import (
@@ -20,7 +21,6 @@ from csto_sim.experiments.ensemble import (
     run_ensemble,
 )
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
-from csto_sim.experiments.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import (
     FewerRunsError,
@@ -388,7 +388,14 @@ def failed(result: EnsembleResult) -> int:
 
 def run_analysis(args: argparse.Namespace, total: int, analysis, scenario, out: Path, **options):
     """Run ``analysis(scenario, out, **options)`` (sensitivity or discovery) with the shared
-    analysis options, a progress bar over ``total`` points, and Dask if asked."""
+    analysis options, a progress bar over ``total`` points, and Dask if asked. Over a
+    posterior, each point's runs draw the parameters it does not vary (said in one line)."""
+    if scenario.posterior and not args.quiet:
+        say(
+            f"note: the parameters the points do not vary are drawn from the posterior "
+            f"{Path(scenario.posterior).name!r} the scenario names, run by run as csto-sim run "
+            'draws them (posterior = "" in the file: its own values)'
+        )
     bar, update = progress_bar(total, args.quiet)
     with bar, dask_executor(args.dask, args.workers) as executor:
         return analysis(

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from csto_sim.core.batch import Scenarios, history_seeds, run_batch, run_history
+from csto_sim.core.posterior import Posterior
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.posterior import Posterior
 from csto_sim.experiments.tables import (
     TABLES,
     concat_tables,
@@ -54,7 +54,7 @@ def simulate_agents(
 
     seed_i = run_seed(seed, run)
     try:
-        model = CSTOModel(scenario, run=run, rng=seed_i, collect=False)
+        model = CSTOModel(scenario, run=run, rng=seed_i, collect=False, posterior="none")
         model.run_model()
     except Exception as exc:  # a failed run is recorded, the ensemble goes on
         return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}

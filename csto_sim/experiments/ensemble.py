@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csto_sim.core.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
-from csto_sim.experiments.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 from csto_sim.experiments.store import RESULTS, Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 
@@ -248,7 +248,7 @@ def run_ensemble(
     (the hindcast, for the bundled projections) before the scenario's own years, in the
     timeseries, events and alliance tables, with a ``period`` column (see
     :func:`~csto_sim.experiments.tables.whole_span`). ``posterior`` (a
-    :class:`~csto_sim.experiments.posterior.Posterior`, a sample file, or ``"none"``; by
+    :class:`~csto_sim.core.posterior.Posterior`, a sample file, or ``"none"``; by
     default the one the scenarios name) gives each draw of ``runs_per_draw`` runs its
     parameters from a posterior sample, so the spread covers parameter uncertainty.
     More runs than ``out`` holds grow it (only the new runs are computed), fewer are

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from csto_sim.core.parameters import parameter_table
+from csto_sim.core.posterior import Posterior, choose_posterior
 from csto_sim.core.scenario import DRIVERS, Scenario, load_scenario
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.tables import check_tables, empty_table
@@ -63,16 +64,23 @@ def evaluate(
     seed: int | None = None,
     tables: Sequence[str] = ("runs",),
     engine: str = "batch",
+    posterior: Posterior | str | Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run a scenario with factor values applied ``runs`` times, in memory; returns the tables.
 
     ``seed`` defaults to the scenario's; run ``i`` has the same seed at every point (common
-    random numbers), so differences between points are not noise.
+    random numbers), so differences between points are not noise. Runs draw their
+    parameters as ``csto-sim run`` does: from the posterior the scenario names (the bundled
+    ones: ``production``) unless ``posterior`` says otherwise (a name, a file, or ``"none"``
+    for the scenario's own parameters); the parameters among ``factors`` stay fixed at
+    their values and the posterior's other parameters are drawn.
     """
     wanted = check_tables(tables)
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     spec = spec.with_factors(factors or {})
-    out = run_chunk(spec, range(runs), spec.seed if seed is None else seed, engine, wanted)
+    drawn = choose_posterior([spec], posterior)
+    seed = spec.seed if seed is None else seed
+    out = run_chunk(spec, range(runs), seed, engine, wanted, posterior=drawn)
     return {t: out.get(t, empty_table(t)) for t in tables}
 
 

@@ -11,6 +11,8 @@ import pytest
 from conftest import BASELINE
 
 import csto_sim
+from csto_sim.core.posterior import choose_posterior
+from csto_sim.core.vocabulary import ACTIVE
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.experiments.tables import TABLES
@@ -29,7 +31,9 @@ def test_evaluate_is_the_batched_run_of_the_scenario_with_the_factors(baseline):
     values = {"leader_strength": np.float64(0.7), "freeze_threshold": np.float32(0.4)}
     got = csto_sim.evaluate(BASELINE, values, runs=6, seed=3, tables=("runs", "members"))
     spec = baseline.with_parameters(freeze_threshold=float(np.float32(0.4)))
-    want = run_chunk(spec.with_leader_strength(0.7), range(6), 3)
+    post = choose_posterior([spec])  # the scenario's; the factor stays fixed in every run
+    assert post.fixed_by(spec) == {"freeze_threshold": float(np.float32(0.4))}
+    want = run_chunk(spec.with_leader_strength(0.7), range(6), 3, posterior=post)
     assert set(got) == {"runs", "members"}
     for t in got:
         pd.testing.assert_frame_equal(got[t], want[t], check_exact=True)
@@ -98,3 +102,25 @@ def test_an_ensemble_inside_a_daemonic_worker_runs_in_process():
     assert proc.exitcode == 0
     expected = run_ensemble([BASELINE], runs=6, workers=1, progress=False)
     assert values == expected.read("runs")["cohesion_final"].tolist()
+
+
+def test_evaluate_a_scenarios_mesa_model_and_run_give_the_same_runs(tmp_path):
+    """One posterior everywhere: run r is the same run whichever entry point makes it."""
+    from csto_sim.cli import main
+
+    got = csto_sim.evaluate(BASELINE, runs=3, tables=("runs",))["runs"]
+    assert "sample" in got  # drawn from the posterior the scenario names
+    assert main(["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 0  # fmt: skip
+    ran = pd.read_parquet(tmp_path / "r" / "runs.parquet")
+    pd.testing.assert_frame_equal(got, ran[got.columns], check_exact=True, check_dtype=False)
+    post = choose_posterior([csto_sim.load_scenario(BASELINE)])
+    for r, row in got.iterrows():
+        model = csto_sim.CSTOModel(BASELINE, run=r, collect=False)
+        model.run_model()
+        drawn = post.samples.iloc[int(row["sample"])]
+        assert model.seed == row["seed"]
+        assert all(getattr(model.spec.parameters, k) == pytest.approx(v)
+                   for k, v in drawn.items() if not k.startswith("@"))  # fmt: skip
+        assert model.cohesion == row["cohesion_final"]
+        assert int((model.status == ACTIVE).sum()) == row["n_active_final"]

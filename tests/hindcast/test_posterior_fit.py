@@ -11,7 +11,7 @@ pytest.importorskip("pyabc")
 
 from csto_sim.cli import main  # noqa: E402
 from csto_sim.core import judgements  # noqa: E402
-from csto_sim.experiments.posterior import load_posterior  # noqa: E402
+from csto_sim.core.posterior import load_posterior  # noqa: E402
 from csto_sim.hindcast import posterior  # noqa: E402
 from csto_sim.hindcast.calibration import SEARCHED, ranges  # noqa: E402
 from csto_sim.hindcast.patterns import HELD_OUT_FROM  # noqa: E402

@@ -118,7 +118,14 @@ class Posterior:
         }
         judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
         out = scenario.with_parameters(**params) if params else scenario
-        return out.with_judgements(judged) if judged else out
+        out = out.with_judgements(judged) if judged else out
+        return out.model_copy(update={"posterior": ""})  # a point now: nothing left to draw
+
+    def for_run(self, scenario: Scenario, run: int, seed: int | None = None) -> Scenario:
+        """``scenario`` as run ``run`` of an ensemble with ``seed`` (default the scenario's)
+        takes it: with the parameters of that run's sample."""
+        seed = scenario.seed if seed is None else seed
+        return self.scenario_for(scenario, self.sample_of(seed, run))
 
 
 def named(name: str) -> Path:
