@@ -334,6 +334,17 @@ def format_table(table: pd.DataFrame) -> str:
         f"{int(gating['passed'].sum())} of {len(gating)} gating patterns pass over "
         f"{int(table['runs'].max())} runs; patterns in brackets are reported, not gating."
     )
+    failing = gating[~gating["passed"]]
+    if len(failing):
+        short = "; ".join(
+            f"{r['id']} at {_share(r['share'])} against {r['target']} "
+            f"(short by {r['shortfall']:.1%})"
+            for _, r in failing.iterrows()
+        )
+        lines.append(
+            f"Failing gates: {short}. Thresholds are history, never tuned; what was tried and "
+            "which mechanism each depends on is in docs/calibration.md (Held-out results)."
+        )
     return "\n".join(lines)
 
 

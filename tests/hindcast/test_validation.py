@@ -148,3 +148,19 @@ def test_validate_command_scores_both_periods_nulls_and_forecasters(tmp_path, ca
     brier = pd.read_csv(out / "brier.csv", header=[0, 1], index_col=0)
     assert {"model", "base_rate", "persistence"} <= set(brier.index)
     assert len(score(run_chunk(hindcast(), range(3), 1))) == len(PATTERNS)
+
+
+def test_a_failing_gate_is_named_with_its_shortfall():
+    from csto_sim.hindcast.patterns import format_table
+
+    row = {"pattern": "p", "history": "h", "runs": 10, "period": "fit", "gating": True}
+    table = pd.DataFrame(
+        [
+            row | {"id": "1a", "share": 0.2, "target": ">= 50%", "passed": False, "shortfall": 0.3},
+            row | {"id": "4a", "share": 1.0, "target": ">= 100%", "passed": True, "shortfall": 0.0},
+        ]
+    )
+    text = format_table(table)
+    assert "1 of 2 gating patterns pass" in text
+    assert "Failing gates: 1a at 20% against >= 50% (short by 30.0%)" in text
+    assert "4a at" not in text.split("Failing gates:")[1]
