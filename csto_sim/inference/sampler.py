@@ -107,35 +107,23 @@ def _propose(kw: dict, from_prior: bool):
 
 
 def _particle(kw: dict, m: int, theta, x: dict, from_prior: bool) -> Particle:
-    """The particle pyabc's own ``_simulate_one`` would make from these summaries."""
+    """The particle pyabc's own ``_simulate_one`` would make from these summaries: from the
+    prior, or preliminary (not evaluated), accepted with distance infinity; else judged by
+    pyabc's acceptor and weighted by its weight function."""
     if from_prior or not kw["evaluate"]:
         weight = 1.0 if from_prior else kw["weight_function"](m, theta, 1.0)
-        return Particle(
-            m=m,
-            parameter=theta,
-            weight=weight,
-            sum_stat=x,
-            distance=np.inf,
-            accepted=True,
-            preliminary=not from_prior,
-            proposal_id=0 if from_prior else kw["proposal_id"],
+        judged = {"distance": np.inf, "accepted": True, "preliminary": not from_prior}
+        proposal = 0 if from_prior else kw["proposal_id"]
+    else:
+        result = kw["acceptor"](
+            distance_function=kw["distance_function"],
+            eps=kw["eps"],
+            x=x,
+            x_0=kw["x_0"],
+            t=kw["t"],
+            par=theta,
         )
-    result = kw["acceptor"](
-        distance_function=kw["distance_function"],
-        eps=kw["eps"],
-        x=x,
-        x_0=kw["x_0"],
-        t=kw["t"],
-        par=theta,
-    )
-    weight = kw["weight_function"](m, theta, result.weight) if result.accept else 0.0
-    return Particle(
-        m=m,
-        parameter=theta,
-        weight=weight,
-        sum_stat=x,
-        distance=result.distance,
-        accepted=result.accept,
-        preliminary=False,
-        proposal_id=kw["proposal_id"],
-    )
+        weight = kw["weight_function"](m, theta, result.weight) if result.accept else 0.0
+        judged = {"distance": result.distance, "accepted": result.accept, "preliminary": False}
+        proposal = kw["proposal_id"]
+    return Particle(m=m, parameter=theta, weight=weight, sum_stat=x, proposal_id=proposal, **judged)
