@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         )
     ident = identifiability(samples)
     ident.to_csv(out / "identifiability.csv", index=False)
-    plot_posterior(out)
+    plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014")
     print(ident.round(3).to_string(index=False))
     print(
         f"posterior samples in {out / 'posterior.csv'} (use: --posterior {out / 'posterior.csv'})"

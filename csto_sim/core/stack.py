@@ -100,7 +100,7 @@ def _numbers(values: list, which: np.ndarray):
     """Values that are equal stay one value; otherwise one per run (runs axis first)."""
     if all(_equal(np.asarray(values[0]), np.asarray(v)) for v in values[1:]):
         return values[0]
-    return np.stack([np.asarray(v, dtype=float) for v in values])[which]
+    return np.stack([np.asarray(v) for v in values])[which]
 
 
 def _stack_initial(values: list[State], which: np.ndarray) -> State:

@@ -1230,7 +1230,7 @@ def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
 
 
 @styled
-def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame) -> Figure:
+def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame, span: str = "2002-2014") -> Figure:
     """Each parameter's weighted posterior histogram over its prior range (uniform prior:
     a flat histogram means history says nothing about the parameter)."""
     names = list(ident["parameter"])
@@ -1256,7 +1256,7 @@ def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame) -> Figure:
         ax.set_axis_off()
     _title(
         fig,
-        f"Posterior of the parameters and uncertain judgements, fitted on 2002-2014 "
+        f"Posterior of the parameters and uncertain judgements, fitted on {span} "
         f"({len(samples)} samples)",
         "bars: weighted posterior density; dashed: the uniform prior; width: posterior sd / "
         "prior sd; 'judged': a judgement of the registry",
@@ -1306,15 +1306,15 @@ def _short_name(name: str) -> str:
     return "judged " + ".".join(parts[1:])
 
 
-def plot_posterior(out: str | Path, fmt: str = "png") -> list[Path]:
-    """Draw ``posterior.csv`` and ``identifiability.csv`` of a posterior folder into
-    ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``."""
+def plot_posterior(out: str | Path, fmt: str = "png", span: str = "2002-2014") -> list[Path]:
+    """Draw ``posterior.csv`` and ``identifiability.csv`` of a posterior folder (a fit on
+    the years ``span``) into ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
     samples = pd.read_csv(out / "posterior.csv")
     ident = pd.read_csv(out / "identifiability.csv")
     target = _figures_dir(out)
     return [
-        _save(posterior_figure(samples, ident), target, "posterior", fmt),
+        _save(posterior_figure(samples, ident, span), target, "posterior", fmt),
         _save(posterior_pairs_figure(samples, ident), target, "posterior_pairs", fmt),
     ]
