@@ -32,13 +32,13 @@ RUNS_PER_DRAW = 10
 """Consecutive runs that share one posterior sample (the default)."""
 
 NAMED: dict[str, str] = {
-    "validation": "posterior_2002_2014.csv",
-    "production": "posterior_2002_2024.csv",
+    "validation": "posterior_validation.csv",
+    "production": "posterior_production.csv",
 }
 """The posteriors that come with the package (``csto_sim/data/``), by name: ``validation``,
-made by ``csto-sim posterior --period fit`` on 2002-2014 (what ``validate`` scores on the
-held-out 2015-2024), and ``production``, made by ``csto-sim posterior --period whole`` on
-2002-2024 (what projections draw from). ``posterior = "validation"`` in a scenario, or
+made by ``csto-sim posterior --period fit`` on the fitted period of the record (what
+``validate`` scores on the held-out period), and ``production``, made by ``csto-sim
+posterior --period whole`` on the whole record (what projections draw from). ``posterior = "validation"`` in a scenario, or
 ``--posterior production``, names one."""
 
 ALIASES: dict[str, str] = {"shipped": "production"}

@@ -678,8 +678,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 POSTERIOR_NAMES: tuple[str, ...] = ("validation", "production", "shipped")
-"""Posteriors that come with the package, by name: ``validation`` (fitted on 2002-2014, what
-``validate`` tests on 2015-2024), ``production`` (fitted on 2002-2024, for projections);
+"""Posteriors that come with the package, by name: ``validation`` (fitted on the record's
+fitted period, what ``validate`` tests on the held-out period), ``production`` (fitted on
+the whole record, for projections);
 ``shipped`` is the old name of ``production``."""
 
 

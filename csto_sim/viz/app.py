@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 
 from csto_sim.abm.model import CSTOModel
 from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
+from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.viz.network import draw_network
 from csto_sim.viz.style import house_style, pole_colours, styled
@@ -148,8 +149,9 @@ class DashboardModel(CSTOModel):
         run: the run index; run ``i`` has the seed of run ``i`` of an ensemble of the scenario.
         leader_strength: multiplier on the leader pole's strength series (1 = as in the file).
         rng: an integer seed replacing the run's derived seed (Mesa convention).
-        response_base ... alignment_shift_ignored: behavioural parameters (``None``: the
-            scenario's value).
+        response_base ... alignment_shift_ignored: behavioural parameters (``None``: what
+            run ``run`` draws from the scenario's posterior, as ``csto-sim run`` does; a
+            value given here wins).
 
     The CSTO scenario is stored as ``spec`` (``scenario`` is Mesa's own attribute).
     """
@@ -181,10 +183,11 @@ class DashboardModel(CSTOModel):
             "alignment_shift_ignored": alignment_shift_ignored,
         }
         params = {k: float(v) for k, v in given.items() if v is not None}
-        spec = load_named(scenario_name).with_leader_strength(float(leader_strength))
+        spec = drawn(load_named(scenario_name), int(run)).with_parameters(**params)
+        spec = spec.with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
             rng = int(rng) if rng.strip() else None
-        super().__init__(scenario=spec, run=int(run), rng=rng, collect=True, **params)
+        super().__init__(scenario=spec, run=int(run), rng=rng, collect=True, posterior="none")
         self.scenario_name = scenario_name
         self.leader_strength = float(leader_strength)
 
@@ -194,13 +197,21 @@ def _slider_step(low: float, high: float) -> float:
     return 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
 
 
+def drawn(spec: Scenario, run: int) -> Scenario:
+    """``spec`` with the parameters run ``run`` draws from the posterior it names (itself
+    when it names none): the dashboard shows the run ``csto-sim run`` makes."""
+    posterior = choose_posterior([spec])
+    return spec if posterior is None else posterior.for_run(spec, run)
+
+
 def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     """The sidebar inputs: scenario, run, leader strength and a slider per tuned parameter.
 
-    Sliders start at the scenario's values and span the parameters' plausible ranges
-    (widened to include the value).
+    Sliders start at run 0's values (drawn from the scenario's posterior, as ``csto-sim
+    run`` draws them) and span the parameters' plausible ranges (widened to include the
+    value); a slider's value is used as it is, the other parameters are the run's draw.
     """
-    values = load_named(scenario).parameters.model_dump()
+    values = drawn(load_named(scenario), 0).parameters.model_dump()
     table = {row["name"]: row for row in parameter_table()}
     spec: dict[str, Any] = {
         "scenario_name": {

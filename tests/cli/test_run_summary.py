@@ -59,7 +59,7 @@ def test_run_prints_the_summary(tmp_path, capsys):
     assert all(cell.isdigit() for cell in outcome.split()[3:])  # percentiles of a count
 
 
-def test_parameters_the_posterior_replaces_are_named(tmp_path, capsys):
+def test_parameters_set_over_a_posterior_are_named_as_fixed(tmp_path, capsys):
     variant = tmp_path / "variant.toml"
     variant.write_text(
         f'extends = "{BASELINE.as_posix()}"\nname = "variant"\n'
@@ -69,7 +69,10 @@ def test_parameters_the_posterior_replaces_are_named(tmp_path, capsys):
     args = ["run", str(variant), "--runs", "2", "--workers", "1", "--quiet", "--tables", "runs"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"csto-sim: note: {variant}: parameters freeze_threshold: drawn from")
-    assert "response_budget" not in err  # not in the posterior: the file's value is used
+    assert err.startswith(f"csto-sim: note: {variant}: parameters freeze_threshold: set here, so")
+    assert "fixed at these values in every run" in err
+    assert "response_budget" not in err  # not in the posterior: the file's value is used anyway
+    runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    assert "sample" in runs  # the other parameters are drawn
     assert main([*args, "--out", str(tmp_path / "b"), "--posterior", "none"]) == 0
     assert capsys.readouterr().err == ""
