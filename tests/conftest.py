@@ -1,8 +1,18 @@
-"""Shared paths and fixtures of the test suite.
+"""Shared paths, fixtures and Hypothesis profiles of the test suite.
 
 Tests are laid out like the package (``core/``, ``abm/``, ``experiments/``, ``analysis/``,
 ``hindcast/``, ``viz/``, ``cli/``); repository-wide checks (documentation, notebooks) sit
 at the top. Import the paths with ``from conftest import ROOT, SCENARIOS, BASELINE``.
+
+Hypothesis runs under the ``ci`` profile unless ``--hypothesis-profile`` names another: the
+same examples on every run and machine (``derandomize``), no example database (no failing
+case saved in ``.hypothesis/`` to replay on the next run) and no deadline (the suite shares
+busy machines; a test that must be fast says so itself). To look for new failing cases, draw
+at random (``random``: a new draw each run, or the one ``--hypothesis-seed`` names)::
+
+    python -m pytest tests/core -p no:cacheprovider --hypothesis-profile=random --hypothesis-seed=7
+
+and keep each case found as an ``@example`` of its test.
 """
 
 from __future__ import annotations
@@ -10,6 +20,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile(
+    "random", derandomize=False, database=None, deadline=None, print_blob=True
+)
+settings.load_profile("ci")  # the hypothesis plugin loads --hypothesis-profile after this
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository folder."""

@@ -232,6 +232,13 @@ def test_every_subcommand_is_in_the_readme():
     assert not missing, f"README.md does not document the subcommands {missing}"
 
 
+def test_readme_states_the_bound_of_a_scenario_error():
+    from csto_sim.core.scenario import MAX_MESSAGE
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"at most {MAX_MESSAGE} characters after the file's name" in text
+
+
 # --- ARCHITECTURE: the dependency direction --------------------------------------------------
 
 

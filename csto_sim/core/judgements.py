@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import difflib
 import math
+import reprlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -85,7 +86,7 @@ def value(id_: str) -> float:
     try:
         return registry()[id_].value
     except KeyError:
-        raise JudgementError(f"unknown judgement {id_!r}{_did_you_mean(id_)}") from None
+        raise JudgementError(f"unknown judgement {reprlib.repr(id_)}{_did_you_mean(id_)}") from None
 
 
 def values_under(prefix: str) -> dict[str, float]:

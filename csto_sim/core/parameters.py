@@ -7,6 +7,7 @@ analysis and the calibration read names, units and ranges from here.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -514,14 +515,16 @@ class Parameters(BaseModel):
         unknown = [k for k in value if k not in kinds]
         if unknown:
             what = "tie kind" if kinds is TIE_KINDS else "threat kind"
-            raise ValueError(f"unknown {what} {unknown[0]!r}; known: {', '.join(kinds)}")
+            raise ValueError(
+                f"unknown {what} {reprlib.repr(unknown[0])}; known: {', '.join(kinds)}"
+            )
         if kinds is TIE_KINDS:
             low, high = -5.0, 5.0
         else:
             low, high = (0.05, 0.95) if info.field_name == "severity_mean" else (0.0, 1.0)
         for k, v in value.items():
             if not isinstance(v, int | float) or isinstance(v, bool):
-                raise ValueError(f"{k}: expected a number, got {v!r}")
+                raise ValueError(f"{k}: expected a number, got {reprlib.repr(v)}")
             if not low <= float(v) <= high:
                 raise ValueError(f"{k}: {v} is outside [{low:g}, {high:g}]")
         default = cls.model_fields[info.field_name].default

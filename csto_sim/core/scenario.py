@@ -69,21 +69,31 @@ NAME = re.compile(rf"[\w+][\w.+-]{{0,{MAX_NAME - 1}}}")
 """What a scenario name may be: it names files and folders, so no separators or dot files."""
 
 
+MAX_KEY = 80
+"""The longest key path a :class:`ScenarioError` names (longer ones are elided in the middle)."""
+
+MAX_MESSAGE = 300
+"""The most characters a :class:`ScenarioError` adds to the file it names: ``": key: message"``
+(or ``": message"``), separators included, so its one line is at most ``len(file) + MAX_MESSAGE``."""
+
+
 class ScenarioError(Exception):
-    """A problem in a scenario file: which file, which key, what is wrong (one line, with long
-    keys and values elided)."""
+    """A problem in a scenario file: which file, which key, what is wrong, on one line of at most
+    ``len(file) +`` :data:`MAX_MESSAGE` characters. Values from the file are quoted short where
+    a message is built (:func:`_show`); a message still too long is elided in the middle."""
 
     def __init__(self, file: str | Path, key: str, message: str):
-        self.file, self.key, self.message = str(file), _short(key, 80), _short(message, 320)
-        text = f"{self.file}: {self.key}: {self.message}" if key else f"{self.file}: {self.message}"
-        super().__init__(text)
+        self.file, self.key = str(file), _short(key, MAX_KEY)
+        head = f": {self.key}: " if self.key else ": "
+        self.message = _short(message, MAX_MESSAGE - len(head))
+        super().__init__(f"{self.file}{head}{self.message}")
 
 
 def _missing(what: str, name: str, resolved: Path) -> str:
     """The message for a file a scenario names that is not there: paths are relative to the
     naming file, which is what a newcomer trips over, so say where it was looked for."""
     return (
-        f"{what} file {_short(name, 60)!r} does not exist (looked for {_short(str(resolved), 200)};"
+        f"{what} file {_show(name, 60)} does not exist (looked for {_short(str(resolved), 120)};"
         " paths are relative to this file's folder)"
     )
 
@@ -95,6 +105,12 @@ def _short(text: str, limit: int) -> str:
         return text
     half = (limit - 3) // 2
     return f"{text[:half]}...{text[-half:]}"
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """A value from a scenario file as a message quotes it: its ``repr``, elided in the middle
+    past ``limit`` characters (a file can hold a name or kind of any length)."""
+    return _short(repr(value), limit)
 
 
 class _Strict(BaseModel):
@@ -161,9 +177,9 @@ class Member(_Strict):
             return v
         for pole, w in v.items():
             if not isinstance(w, int | float) or isinstance(w, bool):
-                raise ValueError(f"weight of {pole} is not a number")
+                raise ValueError(f"weight of {_short(pole, 40)} is not a number")
             if w < 0:
-                raise ValueError(f"weight of {pole} is negative ({w:g})")
+                raise ValueError(f"weight of {_short(pole, 40)} is negative ({w:g})")
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"weights sum to {total:g}, expected 1")
@@ -202,7 +218,7 @@ class Event(_Strict):
     def _kind(cls, v: str) -> str:
         v = KIND_ALIASES.get(v, v)
         if v not in EVENT_KINDS:
-            raise ValueError(f"unknown event kind {v!r}{_did_you_mean(v, EVENT_KINDS)}")
+            raise ValueError(f"unknown event kind {_show(v)}{_did_you_mean(v, EVENT_KINDS)}")
         return v
 
     @property
@@ -225,7 +241,7 @@ class Tie(_Strict):
     @classmethod
     def _kind(cls, v: str) -> str:
         if v not in TIE_KINDS:
-            raise ValueError(f"unknown tie kind {v!r}{_did_you_mean(v, TIE_KINDS)}")
+            raise ValueError(f"unknown tie kind {_show(v)}{_did_you_mean(v, TIE_KINDS)}")
         return v
 
     def active(self, year: np.ndarray) -> np.ndarray:
@@ -462,7 +478,9 @@ def _check_hazards(v: dict[str, float]) -> dict[str, float]:
     for kind, rate in v.items():
         kind = KIND_ALIASES.get(kind, kind)
         if kind not in THREAT_KINDS:
-            raise ValueError(f"unknown threat kind {kind!r}{_did_you_mean(kind, THREAT_KINDS)}")
+            raise ValueError(
+                f"unknown threat kind {_show(kind)}{_did_you_mean(kind, THREAT_KINDS)}"
+            )
         if not isinstance(rate, int | float) or isinstance(rate, bool) or rate < 0:
             raise ValueError(f"{kind}: hazard rate must be a number >= 0 events per year")
         out[kind] = float(rate)
@@ -782,7 +800,7 @@ Problems = Iterator[tuple[tuple, str]]
 
 
 def _unknown(what: str, name: str, known: list[str]) -> str:
-    return f"unknown {what} {name!r}{_did_you_mean(name, known)}"
+    return f"unknown {what} {_show(name)}{_did_you_mean(name, known)}"
 
 
 def _span_problems(s: Scenario) -> Problems:
@@ -862,7 +880,11 @@ def _history_problems(s: Scenario) -> Problems:
         if pole not in h.pole_names:
             yield ("poles", pole), _foreign_pole(pole, h)
     if sorted(h.pole_names) != sorted(s.pole_names):
-        yield ("history",), f"the history's poles {h.pole_names} differ from {s.pole_names}"
+        yield (
+            ("history",),
+            f"the history's poles {_show(h.pole_names, 100)} differ from "
+            f"{_show(s.pole_names, 100)}",
+        )
 
 
 def _relation_problems(s: Scenario) -> Problems:
