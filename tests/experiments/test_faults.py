@@ -201,6 +201,7 @@ def _children(pid: int) -> list[int]:
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
 
 
+@pytest.mark.slow  # three commands of 800 runs in processes of their own
 def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "e"
