@@ -232,6 +232,36 @@ def test_every_subcommand_is_in_the_readme():
     assert not missing, f"README.md does not document the subcommands {missing}"
 
 
+CI_RUN = ROOT / ".ci" / "run"
+QUICK, REST = '-m "not slow and not browser"', '-m "slow or browser"'
+
+
+def readme_test_command() -> str:
+    """The README's quick-start command that installs what the tests need and runs them."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("The second installs everything the tests need", 1)[1]
+    block = re.search(r"```bash\n(.*?)\n```", section, re.S)
+    assert block, "README.md: no bash block after 'The second installs everything the tests need'"
+    return block.group(1).strip()
+
+
+def test_ci_runs_the_readme_test_command_then_the_slow_and_browser_tests():
+    import tomllib
+
+    command = readme_test_command()
+    ci = [line.strip() for line in CI_RUN.read_text(encoding="utf-8").splitlines()]
+    assert command in ci, ".ci/run does not run the README's test command"
+    assert QUICK in command, "the README's test command should leave out slow and browser tests"
+    pytest_args = command.split(" -m pytest ", 1)[1]
+    rest = f".venv/bin/python -m pytest {pytest_args.replace(QUICK, REST)}"
+    assert any(line.startswith(rest) for line in ci), f".ci/run does not run {rest}"
+    assert ci.index(command) < next(i for i, line in enumerate(ci) if line.startswith(rest))
+    assert f"`{rest}`" in README.read_text(encoding="utf-8"), f"README.md does not give {rest}"
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        markers = tomllib.load(f)["tool"]["pytest"]["ini_options"]["markers"]
+    assert {m.split(":")[0] for m in markers} >= {"slow", "browser"}
+
+
 def test_readme_states_the_bound_of_a_scenario_error():
     from csto_sim.core.scenario import MAX_MESSAGE
 

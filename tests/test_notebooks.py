@@ -138,6 +138,7 @@ def test_notebook_uses_only_the_public_api(path: Path):
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
 
+@pytest.mark.slow  # a kernel per notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path: Path, kernel_env: Path):
     nb = _read(path)

@@ -25,6 +25,7 @@ def test_the_section_has_one_script_per_tool():
         assert f"import {tool}" in script or f"from {tool}" in script
 
 
+@pytest.mark.slow  # each script in a process of its own, with its tool
 @pytest.mark.parametrize("index,tool", [(0, "ema_workbench"), (1, "SALib"), (2, "optuna")])
 def test_readme_example_runs(index, tool, tmp_path):
     pytest.importorskip(tool)

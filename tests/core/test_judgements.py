@@ -167,6 +167,7 @@ def test_with_judgements_sets_every_place_a_judgement_stands():
     assert spec.with_judgements({}).digest() == spec.digest()
 
 
+@pytest.mark.slow  # the calibrate and posterior commands
 def test_calibration_leaves_the_registry_unchanged(tmp_path):
     pytest.importorskip("optuna")
     pytest.importorskip("pyabc")

@@ -276,6 +276,7 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "csto_sim.cli", *args]
 
 
+@pytest.mark.slow  # three compare commands in processes of their own
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path, workers):
     common = [
@@ -339,6 +340,7 @@ def _terminal_sigint() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+@pytest.mark.slow  # a compare command of agent-engine runs, interrupted
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     out = tmp_path / "interrupted"
     variant = tmp_path / "hindcast_b.toml"

@@ -4,6 +4,7 @@ and exit 2: results folders verify themselves, and no process outlives the comma
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,16 +73,24 @@ def interrupted(out: Path, after_chunks: int = 4) -> None:
     assert not (out / "runs.parquet").exists()
 
 
+@pytest.fixture(scope="module")
+def interrupted_once(tmp_path_factory) -> Path:
+    """A folder :func:`interrupted` left, made once for the tests that each damage a copy."""
+    out = tmp_path_factory.mktemp("interrupted") / "e"
+    interrupted(out)
+    return out
+
+
 @pytest.mark.parametrize(
     "fault",
     ["none", "delete", "truncate", "empty", "garbage", "stray", "ledger_cut"],
 )
 @pytest.mark.parametrize("table", ["runs", "timeseries", "events"])
 def test_resume_after_a_damaged_chunk_gives_the_uninterrupted_result(
-    tmp_path, reference, fault, table
+    tmp_path, reference, interrupted_once, fault, table
 ):
     out = tmp_path / "e"
-    interrupted(out)
+    shutil.copytree(interrupted_once, out)
     chunk = sorted((out / "chunks" / table).glob("*.parquet"))[1]
     if fault == "delete":
         chunk.unlink()
@@ -192,6 +201,7 @@ def _children(pid: int) -> list[int]:
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
 
 
+@pytest.mark.slow  # three commands of 800 runs in processes of their own
 def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "e"
@@ -215,9 +225,21 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     assert lines[0] == f"csto-sim: results folder: {out}/"  # said at the start
     lines = lines[1:]
     assert len(lines) == 1 and "terminated" in lines[0] and "--resume" in lines[0], err
-    time.sleep(5)
-    alive = [p for p in children if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
-    assert not alive, f"processes outlived the command: {alive}"
+
+    def alive() -> list[int]:
+        running = []
+        for pid in children:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    running.append(pid)
+            except psutil.NoSuchProcess:  # ended between the listing and the look
+                pass
+        return running
+
+    gone_by = time.time() + 5  # the workers get five seconds to end
+    while alive() and time.time() < gone_by:
+        time.sleep(0.05)
+    assert not alive(), f"processes outlived the command: {alive()}"
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     plain = [*argv[:-1], str(tmp_path / "plain")]

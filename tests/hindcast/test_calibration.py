@@ -44,6 +44,7 @@ def test_prim_finds_a_planted_box():
     assert first["density"].iloc[0] > 0.9 and first["coverage"].iloc[0] > 0.8
 
 
+@pytest.mark.slow  # the discover command on 240 runs, in a process of its own
 def test_discover_reports_boxes_for_collapse(tmp_path):
     out = tmp_path / "d"
     cmd = [

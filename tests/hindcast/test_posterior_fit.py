@@ -54,6 +54,7 @@ def test_a_simulation_is_a_function_of_its_parameters():
     assert posterior.distance(posterior.observed(), posterior.observed()) == 0.0
 
 
+@pytest.mark.slow  # the posterior command twice, with its figures
 def test_posterior_command_finishes_resumes_and_its_file_drives_runs(tmp_path, capsys):
     out = tmp_path / "post"
     args = ["posterior", "--population", "6", "--replicas", "2", "--workers", "1"]

@@ -48,6 +48,7 @@ def test_a_row_of_the_wrong_width_is_refused():
         sim(np.zeros((2, 3)), [1, 2])
 
 
+@pytest.mark.slow  # two ABC fits, one with worker processes
 def test_the_batch_sampler_fits_and_gives_the_same_posterior_for_any_worker_count(tmp_path):
     pytest.importorskip("pyabc")
     kwargs = {"simulations": 40, "population": 12, "replicas": 2, "batch": 8, "seed": 3}

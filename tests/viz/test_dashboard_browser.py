@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, ROOT
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip(
