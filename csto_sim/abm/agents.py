@@ -81,9 +81,10 @@ class MemberState(mesa.Agent):
         """Between events: pulled by the poles' offers and by partners; commitment and trust settle."""
         step.drift(self.model.inputs, t, self.model.state, pull, self.index)
 
-    def reconsider_membership(self, t: int, u: Noise) -> None:
-        """Stay, freeze, withdraw or return: a choice by what membership is worth and what leaving costs."""
-        step.reconsider(self.model.inputs, t, self.model.state, u, self.index)
+    def reconsider_membership(self, t: int, u: Noise) -> float:
+        """Stay, freeze, withdraw or return: a choice by what membership is worth and what
+        leaving costs (in a guided history, among what the record allows: the log chance of that)."""
+        return float(step.reconsider(self.model.inputs, t, self.model.state, u, self.index))
 
 
 class EachAgent:
@@ -102,6 +103,5 @@ class EachAgent:
         for a in self.agents:
             a.drift(t, pull)
 
-    def reconsider(self, t: int, u: Noise) -> None:
-        for a in self.agents:
-            a.reconsider_membership(t, u)
+    def reconsider(self, t: int, u: Noise) -> np.ndarray:
+        return np.array([a.reconsider_membership(t, u) for a in self.agents])

@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from csto_sim.abm.agents import EachAgent, MemberState
-from csto_sim.core import metrics
+from csto_sim.core import conditioning, metrics
 from csto_sim.core.events import concat_events, empty_events
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.posterior import NONE, choose_posterior
@@ -51,6 +51,10 @@ class CSTOModel(mesa.Model):
             the sample of its draw, exactly as run ``run`` of an ensemble with the
             scenario's seed does), ``"none"`` (the scenario's own parameters), a name or a
             file of posterior samples, or a :class:`~csto_sim.core.posterior.Posterior`.
+        history_run: the run whose (guided) history this run continues; by default run
+            ``run``'s, or, for a projection conditioned on its history's record, the
+            particle the filter gives run ``run`` (with that particle's parameter draw), as
+            in an ensemble (:mod:`csto_sim.core.conditioning`).
         **parameters: behavioural parameters overriding the scenario's (for sweeps); over a
             posterior they stay fixed and the posterior's other parameters are drawn.
     """
@@ -62,14 +66,17 @@ class CSTOModel(mesa.Model):
         rng: Any = None,
         collect: bool = True,
         posterior: Any = None,
+        history_run: int | None = None,
         **parameters: Any,
     ):
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if parameters:
             spec = spec.with_parameters(**parameters)
         drawn = choose_posterior([spec], posterior)
+        if history_run is None:
+            history_run = conditioning.sources(spec, drawn, spec.seed, [run])[0]
         if drawn is not None:
-            spec = drawn.for_run(spec, run)
+            spec = drawn.for_run(spec, history_run)
         if rng is None:
             seed = run_seed(spec.seed, run)
         elif isinstance(rng, int | np.integer):
@@ -90,7 +97,7 @@ class CSTOModel(mesa.Model):
         start = inp.initial
         if inp.history is not None:  # first live through the history, then carry on from it
             past = history_scenario(spec)
-            self.history = CSTOModel(past, run=run, collect=False, posterior=NONE)
+            self.history = CSTOModel(past, run=history_run, collect=False, posterior=NONE)
             self.history.run_model()
             start = continued_state(inp.history, self.history.state, inp)
         self.state = State.initial(start)

@@ -254,6 +254,38 @@ def uncertainty_note(manifest: dict[str, Any]) -> str:
     return text
 
 
+MIN_ESS = 100
+"""An effective sample size below this is too few histories to forecast from (said so)."""
+
+
+def conditioning_note(manifest: dict[str, Any]) -> str:
+    """How the histories the projections continue were conditioned on the record ("" if
+    no scenario conditions)."""
+    done = {name: c for name, c in (manifest.get("conditioning") or {}).items() if c}
+    if not done:
+        return ""
+    text = (
+        "Histories conditioned on the record: each run continues a history that holds every "
+        "membership status its history's record gives (a guided particle filter, "
+        "`csto_sim.core.conditioning`: each member's status drawn among those the record "
+        "allows, each history weighted by the model's chance of them, the histories "
+        "resampled to equal weight once, at the end of the history)."
+    )
+    for name, c in done.items():
+        text += (
+            f" {name}: {c['histories']} histories simulated, {c['accepted']} accepted, "
+            f"effective sample size {c['ess']:g}; its runs continue {c['distinct']} distinct "
+            "histories."
+        )
+        if c["ess"] < MIN_ESS:
+            text += (
+                f" **Too few histories hold the record for {name} (effective sample size "
+                f"{c['ess']:g} < {MIN_ESS}): its results rest on a handful of histories; "
+                "do not read them as a forecast.**"
+            )
+    return text
+
+
 def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
     """Requests, responses and the pooled response rate per scenario, and the response-level
     mix: the share of requests that got each level at most (pooled over runs), and the
@@ -657,6 +689,8 @@ def headline(
         r = first.loc[name]
         return f"{r.p:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
 
+    if "measure" not in paired:  # one scenario: no paired differences
+        paired = pd.DataFrame(columns=["scenario", "measure"])
     frag = paired[paired["measure"].isin(FRAGMENTATION)]
     covers = (
         f"Fragmentation is ranked by the chance that the alliance collapses between "
@@ -982,6 +1016,7 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "",
         uncertainty_note(manifest),
         "",
+        *([conditioning_note(manifest), ""] if conditioning_note(manifest) else []),
         "## Scenarios",
         "",
         _markdown(tables["scenarios"]),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table
+from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table, write_report
 from csto_sim.cli.common import (
     ensemble_folder,
     ensemble_options,
@@ -19,6 +19,7 @@ from csto_sim.cli.common import (
     say,
 )
 from csto_sim.core.scenario import Scenario, load_scenario
+from csto_sim.experiments.results import read_manifest
 
 STATUSES: tuple[str, ...] = ("active", "frozen", "withdrawn", "non_member")
 """The final statuses of the members table, in the order the summary shows them."""
@@ -29,7 +30,8 @@ def add_parser(sub) -> None:
         "run",
         help="run one scenario many times and summarise it",
         description="Run SCENARIO --runs times, print who ends active/frozen/withdrawn, cohesion, "
-        "requests and responses, and write timeseries, events, runs and manifest to --out.",
+        "requests and responses, and write timeseries, events, runs, manifest and a report to "
+        "--out.",
     )
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
     ensemble_options(p, 100)
@@ -42,9 +44,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = ensemble_folder(args, "run", [scenario])
     note_drawn_parameters(args, [scenario])
     result = run_from_args(args, argv, [scenario], out)
+    if "members" in args.tables:  # what the report needs beside runs
+        write_report(out)
     if not args.quiet:
         print(summary(result.read("runs"), result.read("members")))
-        print(f"Results in {out}/")
+        for name, c in (read_manifest(out).get("conditioning") or {}).items():
+            print(
+                f"{name}: histories conditioned on the record: {c['histories']} simulated, "
+                f"effective sample size {c['ess']:g}, {c['distinct']} distinct continued"
+            )
+        written = ", report.md and summary.csv" if "members" in args.tables else ""
+        print(f"Results{written} in {out}/")
     return failed(result)
 
 

@@ -127,9 +127,10 @@ def history_seeds(scenario: Scenario, runs: Sequence[int]) -> list[int] | None:
 
 
 def advance_all(
-    inp: Inputs, state: State, seeds: Sequence[int]
+    inp: Inputs, state: State, seeds: Sequence[int], log_weight: np.ndarray | None = None
 ) -> tuple[Trajectory, dict[str, list[np.ndarray]]]:
-    """Advance replicas of ``state`` (one per seed) through every step of ``inp``."""
+    """Advance replicas of ``state`` (one per seed) through every step of ``inp`` (in a
+    guided run, adding each replica's log chance of its record to ``log_weight``)."""
     noise = empty_noise(inp.noise_shape, len(seeds))
     for r, s in enumerate(seeds):
         draw_noise(inp.noise_shape, int(s), out=noise.row(r))
@@ -138,6 +139,6 @@ def advance_all(
     record = empty_events()
     members = AllMembers(inp, state)
     for t in range(inp.n_steps):
-        advance(inp, t, state, noise.at(t), members, record)
+        advance(inp, t, state, noise.at(t), members, record, log_weight)
         trajectory.record(t + 1, state)
     return trajectory, record

@@ -113,6 +113,8 @@ class Inputs:
     )
     history: Inputs | None = None  # the compiled history a projection continues
     params: dict = field(default_factory=dict)
+    known: np.ndarray | None = None  # (T, M) statuses the record allows after each step (bits
+    # by status code), in a guided run only (see recorded_statuses)
     runs: int | None = None  # runs of a batch with per-run parameters (core.stack), else None
 
     @property
@@ -183,7 +185,27 @@ def compile_inputs(s: Scenario) -> Inputs:
         initial=initial_state(s),
         history=inputs_for(history_scenario(s)) if s.history is not None else None,
         params=pr.model_dump(),
+        known=recorded_statuses(s, years) if s.guided else None,
     )
+
+
+ANY_STATUS = (1 << len(STATUSES)) - 1
+"""The bit mask of every status: what a step the record says nothing about allows."""
+
+
+def recorded_statuses(s: Scenario, years: np.ndarray) -> np.ndarray:
+    """The statuses the scenario's record allows each member at the end of each step ``(T,
+    M)``, as bit masks by status code: an entry holds from the end of the step its date falls
+    in until the next entry; before a member's first entry, and for members without one, any
+    status."""
+    known = np.full((len(years) - 1, len(s.members)), ANY_STATUS, dtype=np.int8)
+    for name, entries in s.record.items():
+        i = s.member_names.index(name)
+        for entry in entries:
+            known[step_of(years, entry.year) :, i] = sum(
+                1 << STATUSES.index(x) for x in set(entry.status)
+            )
+    return known
 
 
 def initial_state(s: Scenario) -> State:
@@ -467,13 +489,15 @@ def rate_shares(p: dict, influence: np.ndarray, dt: float) -> Shares:
 
 def history_scenario(s: Scenario) -> Scenario:
     """The history a projection continues, run with the projection's parameters (one
-    parameter set per run); the same object while ``s`` is in use, so its inputs are cached."""
+    parameter set per run), and guided by its record when the projection conditions on it
+    (``condition``); the same object while ``s`` is in use, so its inputs are cached."""
     hit = _HISTORY.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
     if len(_HISTORY) > 256:
         _HISTORY.clear()
-    past = s.history.model_copy(update={"parameters": s.parameters})
+    guided = s.condition and bool(s.history.record)
+    past = s.history.model_copy(update={"parameters": s.parameters, "guided": guided})
     _HISTORY[id(s)] = (s, past)
     return past
 

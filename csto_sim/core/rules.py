@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csto_sim.core.vocabulary import ACTIVE, FROZEN, WITHDRAWN
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, STATUSES, WITHDRAWN
 
 
 def per_run(value, ndim: int):
@@ -282,6 +282,45 @@ def membership_choice(
     chosen = options[np.clip(pick, 0, len(options) - 1)]
     acts = (np.asarray(u) < share) & reach.any(axis=-1)
     return np.where(acts, chosen, status).astype(status.dtype)
+
+
+def membership_probabilities(
+    status: np.ndarray, utilities: np.ndarray, act_share: float, status_quo_bias: float
+) -> np.ndarray:
+    """The chance of each status after a member reconsiders ``(..., M, S)`` (by status code),
+    under :func:`membership_choice`'s rule: it keeps its status unless it acts (``act_share``),
+    and then chooses among the reachable options by logit."""
+    options = np.array(MEMBERSHIP_OPTIONS)
+    reach = np.zeros((*status.shape, len(options)), dtype=bool)
+    for code, row in _REACHABLE.items():
+        reach |= (status == code)[..., None] & np.array(row)
+    x = utilities + per_run(status_quo_bias, utilities.ndim) * (status[..., None] == options)
+    x = np.where(reach, x, -np.inf)
+    top = np.max(x, axis=-1, keepdims=True)
+    weight = np.where(reach, np.exp(x - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    chosen = weight / np.maximum(weight.sum(axis=-1, keepdims=True), 1e-300)
+    acts = per_run(act_share, status.ndim) * reach.any(axis=-1)
+    out = (1.0 - acts)[..., None] * (status[..., None] == np.arange(len(STATUSES)))
+    out[..., options] += acts[..., None] * chosen
+    return out
+
+
+def guided_choice(
+    status: np.ndarray, probabilities: np.ndarray, allowed: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A status drawn with ``u`` from ``probabilities`` ``(..., S)`` restricted to the
+    statuses ``allowed`` (bit masks by status code), and the log chance of an allowed one:
+    the guided step of a history conditioned on its record. Where no allowed status has a
+    chance the status stays and the log chance is ``-inf``."""
+    bits = (np.asarray(allowed)[..., None] >> np.arange(len(STATUSES))) & 1
+    q = probabilities * bits
+    total = q.sum(axis=-1)
+    cum = np.cumsum(q, axis=-1)
+    cum = np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
+    pick = (np.asarray(u)[..., None] >= cum).sum(axis=-1)
+    chosen = np.where(total > 0, np.minimum(pick, len(STATUSES) - 1), status)
+    with np.errstate(divide="ignore"):
+        return chosen.astype(status.dtype), np.log(total)
 
 
 def remember(memory: np.ndarray, felt: np.ndarray, gain: float, fade: float) -> np.ndarray:

@@ -46,6 +46,7 @@ from csto_sim.core.vocabulary import (
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 Series = float | list[Pair]
+StatusName = Literal["active", "frozen", "withdrawn", "non_member"]
 """A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
 
 ATOMIC_TABLES: frozenset[str] = frozenset({"alignment", "economic"})
@@ -163,7 +164,7 @@ class Member(_Strict):
     economic: dict[str, float] = {}
     commitment: Unit | None = None
     trust: Unit | None = None
-    status: Literal["active", "frozen", "withdrawn", "non_member"] | None = None
+    status: StatusName | None = None
     capability: float = Field(ge=0.0)
     budget_share: Unit = 0.0
     leverage: Unit = 0.0
@@ -224,6 +225,20 @@ class Event(_Strict):
     @property
     def year(self) -> float:
         """The event's date as a decimal year."""
+        return decimal_year(self.date)
+
+
+class Recorded(_Strict):
+    """A membership status the record gives a member from a date on: the statuses it may
+    hold (one, or several the record does not tell apart). A projection that conditions on
+    its history's record continues only histories that hold them."""
+
+    date: dt.date | float
+    status: list[StatusName] = Field(min_length=1, max_length=4)
+
+    @property
+    def year(self) -> float:
+        """The date as a decimal year."""
         return decimal_year(self.date)
 
 
@@ -290,6 +305,9 @@ class Scenario(_Strict):
     ties: dict[str, Tie] = {}
     structural_ties: StrictBool = False
     history: Scenario | None = None
+    condition: StrictBool = True
+    record: dict[str, list[Recorded]] = {}
+    guided: StrictBool = False
     parameters: Parameters = Parameters()
     posterior: str = ""
     targets: list[str] = []
@@ -351,9 +369,9 @@ class Scenario(_Strict):
         """
         skip = ("source", "posterior", "targets")  # where it was read from; which samples
         # runs draw from; which outcomes the report names
-        content = {k: v for k, v in self.to_dict().items() if k not in skip}
+        content = _content(self.to_dict(), skip)
         if content.get("history"):
-            content["history"] = {k: v for k, v in content["history"].items() if k not in skip}
+            content["history"] = _content(content["history"], skip)
         text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -783,6 +801,7 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
         _member_problems,
         _relation_problems,
         _history_problems,
+        _record_problems,
     )
     for check in checks:
         for loc, msg in check(s):
@@ -885,6 +904,28 @@ def _history_problems(s: Scenario) -> Problems:
             f"the history's poles {_show(h.pole_names, 100)} differ from "
             f"{_show(s.pole_names, 100)}",
         )
+
+
+_UNSET = {"condition": True, "record": {}, "guided": False}
+"""Conditioning fields at their defaults: left out of digests (results made before they
+existed keep their identity)."""
+
+
+def _content(data: dict, skip: tuple[str, ...]) -> dict:
+    return {k: v for k, v in data.items() if k not in skip and not (k in _UNSET and v == _UNSET[k])}
+
+
+def _record_problems(s: Scenario) -> Problems:
+    for name, entries in s.record.items():
+        if name not in s.member_names:
+            yield ("record", name), _unknown("member", name, s.member_names)
+        dates = [e.year for e in entries]
+        for i, year in enumerate(dates):
+            if not s.time.start <= year < s.time.end:
+                span = f"{s.time.start:g}-{s.time.end:g}"
+                yield ("record", name, i, "date"), f"{year:g} is outside the simulated span {span}"
+            if i and year < dates[i - 1]:
+                yield ("record", name, i, "date"), "entries must be in date order"
 
 
 def _relation_problems(s: Scenario) -> Problems:

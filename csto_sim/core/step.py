@@ -59,8 +59,9 @@ class Members(Protocol):
     def drift(self, t: int, pull: Pull) -> None:
         """Move each member's alignment, trust and commitment (writes the state)."""
 
-    def reconsider(self, t: int, u: Noise) -> None:
-        """Each member's membership decision (writes the state)."""
+    def reconsider(self, t: int, u: Noise) -> np.ndarray:
+        """Each member's membership decision (writes the state); the log chance of the
+        statuses a guided run's record allows ``(..., M)`` (see :func:`reconsider`)."""
 
     def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         """Whether each member vetoes collective action on each request ``(..., M, K, M)``."""
@@ -286,11 +287,15 @@ def drift(inp: Inputs, t: int, state: State, pull: Pull, who=ALL) -> None:
     state.b[..., who], state.c[..., who], state.g[..., who] = b, c, g
 
 
-def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
+def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> np.ndarray:
     """Members ``who`` choose to stay, freeze, withdraw or return (:func:`rules.membership_choice`)
     by what membership is worth to them (commitment, economic dependence on the leader's
     pole, grievance, the security alternatives other poles have given or offer) and what
-    leaving costs; the leader never does."""
+    leaving costs; the leader never does.
+
+    In a guided run (a history conditioned on its record, ``inp.known``) each member's
+    choice is drawn among the statuses the record allows (:func:`rules.guided_choice`).
+    Returns the log chance of the statuses the record allows ``(..., M)`` (0 unguided)."""
     w = state.w[..., who, :]
     p = rules.shaped(inp.params, np.ndim(w) - 1)
     target = rules.pole_target(inp.strength[t], offers(inp, t, state, who)[0], w)
@@ -308,15 +313,17 @@ def reconsider(inp: Inputs, t: int, state: State, u: Noise, who=ALL) -> None:
     strength = rules.per_run(inp.leader_strength[t], np.ndim(w) - 1)
     cost = rules.exit_cost(pressure(inp, state, who), strength, p["exit_cost_weight"])
     status = state.status[..., who]
-    chosen = rules.membership_choice(
-        status,
-        rules.membership_utilities(value, cost),
-        u.membership[..., who],
-        inp.shares.decision,
-        p["status_quo_bias"],
-    )
+    utilities = rules.membership_utilities(value, cost)
+    share, bias, draw = inp.shares.decision, p["status_quo_bias"], u.membership[..., who]
     is_leader = np.arange(len(inp.members))[who] == inp.leader
+    if inp.known is None:
+        chosen = rules.membership_choice(status, utilities, draw, share, bias)
+        state.status[..., who] = np.where(is_leader, status, chosen)
+        return np.zeros(status.shape)
+    chances = rules.membership_probabilities(status, utilities, share, bias)
+    chosen, log_chance = rules.guided_choice(status, chances, inp.known[t][who], draw)
     state.status[..., who] = np.where(is_leader, status, chosen)
+    return np.where(is_leader, 0.0, log_chance)
 
 
 class AllMembers:
@@ -331,8 +338,8 @@ class AllMembers:
     def drift(self, t: int, pull: Pull) -> None:
         drift(self.inp, t, self.state, pull)
 
-    def reconsider(self, t: int, u: Noise) -> None:
-        reconsider(self.inp, t, self.state, u)
+    def reconsider(self, t: int, u: Noise) -> np.ndarray:
+        return reconsider(self.inp, t, self.state, u)
 
     def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         return veto_decisions(self.inp, ev, self.state, requested, u)
@@ -345,9 +352,11 @@ def advance(
     u: Noise,
     members: Members,
     record: dict[str, list[np.ndarray]],
+    log_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Advance ``state`` by step ``t`` (``u``: the step's draws); appends the step's events to
-    ``record`` and returns the requests and answers ``(..., M, K)``."""
+    ``record`` and returns the requests and answers ``(..., M, K)``. In a guided run the log
+    chance of the recorded statuses is added to ``log_weight`` (one per replica)."""
     accede(inp, t, state)
     ev = step_events(inp, u, t, state.d)
     requested = members.requests(t, ev, u)
@@ -358,5 +367,7 @@ def advance(
     learn(inp, ev, state, requested, responded, ans.helper)
     pull = pulls(inp, t, state)
     members.drift(t, pull)
-    members.reconsider(t, u)
+    log_chance = members.reconsider(t, u)
+    if log_weight is not None:
+        log_weight += log_chance.sum(axis=-1)
     return requested, responded

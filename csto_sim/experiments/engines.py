@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from csto_sim.core import conditioning
 from csto_sim.core.batch import Scenarios, history_seeds, run_batch, run_history
 from csto_sim.core.posterior import Posterior
 from csto_sim.core.randomness import run_seed
@@ -44,9 +45,11 @@ def simulate_agents(
     seed: int,
     tables: Sequence[str] = TABLES,
     with_history: bool = False,
+    history_run: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One run of a scenario with the Mesa model, as tidy tables (over the whole span,
-    history included, with ``with_history``; see :func:`whole_span`).
+    history included, with ``with_history``; see :func:`whole_span`); it continues the
+    history of run ``history_run`` (default: its own).
 
     An exception becomes a run with ``status = error`` and its message.
     """
@@ -54,7 +57,14 @@ def simulate_agents(
 
     seed_i = run_seed(seed, run)
     try:
-        model = CSTOModel(scenario, run=run, rng=seed_i, collect=False, posterior="none")
+        model = CSTOModel(
+            scenario,
+            run=run,
+            rng=seed_i,
+            collect=False,
+            posterior="none",
+            history_run=run if history_run is None else history_run,
+        )
         model.run_model()
     except Exception as exc:  # a failed run is recorded, the ensemble goes on
         return {"runs": error_rows(scenario.name, [run], [seed_i], exc)}
@@ -85,18 +95,20 @@ def simulate_batch(
     seed: int,
     tables: Sequence[str] = TABLES,
     with_history: bool = False,
+    history_runs: Sequence[int] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Several runs of a scenario with the batched engine, as tidy tables (over the whole
     span, history included, with ``with_history``; see :func:`whole_span`). ``scenario``
     is one for every run or one per run (runs that differ in parameters: one batch all
-    the same).
+    the same); run ``runs[i]`` continues the history of run ``history_runs[i]`` (default:
+    its own).
 
     If the batch raises, each run is retried alone so that only the failing ones are
     recorded with ``status = error``.
     """
     one = scenario if isinstance(scenario, Scenario) else scenario[0]
     seeds = [run_seed(seed, r) for r in runs]
-    past_seeds = history_seeds(one, runs)
+    past_seeds = history_seeds(one, runs if history_runs is None else history_runs)
     past = None
     try:
         if with_history and past_seeds is not None:  # run first: its end states are remembered
@@ -108,8 +120,8 @@ def simulate_batch(
         each = [scenario] * len(runs) if isinstance(scenario, Scenario) else scenario
         return concat_tables(
             [
-                simulate_batch(s, [r], seed, tables, with_history)
-                for s, r in zip(each, runs, strict=True)
+                simulate_batch(s, [r], seed, tables, with_history, None if h is None else [h])
+                for s, r, h in zip(each, runs, history_runs or [None] * len(runs), strict=True)
             ]
         )
     own = tables_from(one.name, inp, runs, seeds, trajectory, record, tables)
@@ -132,34 +144,57 @@ def run_chunk(
     tables: Sequence[str] = TABLES,
     with_history: bool = False,
     posterior: Posterior | None = None,
+    sources: Sequence[int] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Several runs of one scenario, concatenated (the unit of work sent to an executor);
     the ``runs`` table and the other ``tables`` asked for, over the whole span with
     ``with_history`` (a scenario that continues no history is unaffected). With a
     ``posterior`` each run takes its parameters from the sample of its draw, and the
     ``runs`` table says which (``draw``, ``sample``): the batched engine runs them all in
-    one batch with per-run parameters, the agent engine one model per run."""
+    one batch with per-run parameters, the agent engine one model per run.
+
+    A projection conditioned on its history's record (:mod:`csto_sim.core.conditioning`)
+    continues, in run ``r``, the draw and history of particle ``sources[r]`` (computed here
+    when not given); the ``runs`` table names it (``history``)."""
     runs = [int(r) for r in runs]
+    conditioned = conditioning.conditions(scenario)
+    if conditioned and sources is None:
+        sources = conditioning.sources(scenario, posterior, seed, runs)
+    past = [int(j) for j in sources] if conditioned else runs
     if posterior is None:
         if check_engine(engine) == "batch":
-            return simulate_batch(scenario, runs, seed, tables, with_history)
-        return concat_tables(
-            [simulate_agents(scenario, r, seed, tables, with_history) for r in runs]
-        )
-    samples = [posterior.sample_of(seed, r) for r in runs]
+            out = simulate_batch(scenario, runs, seed, tables, with_history, past)
+        else:
+            out = concat_tables(
+                [
+                    simulate_agents(scenario, r, seed, tables, with_history, j)
+                    for r, j in zip(runs, past, strict=True)
+                ]
+            )
+        return _named_histories(out, runs, past) if conditioned else out
+    samples = [posterior.sample_of(seed, j) for j in past]
     specs = {i: posterior.scenario_for(scenario, i) for i in dict.fromkeys(samples)}
     if check_engine(engine) == "batch":
-        out = simulate_batch([specs[i] for i in samples], runs, seed, tables, with_history)
+        chosen = [specs[i] for i in samples]
+        out = simulate_batch(chosen, runs, seed, tables, with_history, past)
     else:
         out = concat_tables(
             [
-                simulate_agents(specs[i], r, seed, tables, with_history)
-                for i, r in zip(samples, runs, strict=True)
+                simulate_agents(specs[i], r, seed, tables, with_history, j)
+                for i, r, j in zip(samples, runs, past, strict=True)
             ]
         )
-    taken = dict(zip(runs, samples, strict=True))
+    taken = dict(zip(runs, zip(samples, past, strict=True), strict=True))
     out["runs"] = out["runs"].assign(
-        draw=[posterior.draw(r) for r in out["runs"]["run"]],
-        sample=[taken[int(r)] for r in out["runs"]["run"]],
+        draw=[posterior.draw(taken[int(r)][1]) for r in out["runs"]["run"]],
+        sample=[taken[int(r)][0] for r in out["runs"]["run"]],
     )
+    return _named_histories(out, runs, past) if conditioned else out
+
+
+def _named_histories(
+    out: dict[str, pd.DataFrame], runs: list[int], past: list[int]
+) -> dict[str, pd.DataFrame]:
+    history = dict(zip(runs, past, strict=True))
+    out["runs"] = out["runs"].assign(history=[history[int(r)] for r in out["runs"]["run"]])
     return out

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csto_sim.core import conditioning
 from csto_sim.core.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
@@ -68,6 +69,7 @@ class Ensemble:
     keep_chunks: bool = False
     with_history: bool = False
     posterior: Posterior | None = None
+    conditioning: dict[str, dict] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -113,6 +115,7 @@ class Ensemble:
                 "fixed": {s.name: self.posterior.fixed_by(s) for s in self.scenarios},
                 "drawn": {s.name: self.posterior.drawn_for(s) for s in self.scenarios},
             },
+            "conditioning": self.conditioning,
             "identity": self.identity(),
         }
 
@@ -176,10 +179,11 @@ def run_and_save(
     engine: str = "batch",
     with_history: bool = False,
     posterior: Posterior | None = None,
+    sources: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Run a chunk and save it into the results folder (in a local worker process); returns
     its ledger entry for the main process to record."""
-    tables = run_chunk(scenario, runs, seed, engine, store.tables, with_history, posterior)
+    tables = run_chunk(scenario, runs, seed, engine, store.tables, with_history, posterior, sources)
     return store.write_chunk(chunk_stem(scenario.name, runs), tables)
 
 
@@ -273,6 +277,7 @@ def run_ensemble(
     total = runs * len(ensemble.scenarios)
     done: set[tuple[str, int]] = set()
     saved: list[str] = []
+    ensemble.conditioning.update(condition(ensemble, workers, executor))
     keep = store is not None and store.prepare(ensemble.manifest(), resume, overwrite, "runs")
     if store is not None and on_start is not None:
         on_start(store.root, store.grown_from)
@@ -299,6 +304,28 @@ def run_ensemble(
     if store is None:
         return _result(None, counter, fmt, concat_tables(kept))
     return _result(store.root, counter, fmt)
+
+
+def condition(
+    ensemble: Ensemble, workers: int | None = None, executor: Executor | None = None
+) -> dict[str, dict]:
+    """Each projection conditioned on its history's record: what the filter did over the
+    ensemble's runs (:func:`csto_sim.core.conditioning.summary`). Its histories run on the
+    pool; the filters are remembered for the chunks the main process hands out."""
+    todo = [s for s in ensemble.scenarios if conditioning.conditions(s)]
+    if not todo:
+        return {}
+    jobs = conditioning.PARTICLES // conditioning.BATCH
+    with worker_pool(workers, executor, jobs=jobs) as pool:
+
+        def mapper(fn, args):
+            return [r for _, r in sorted(run_jobs(fn, args, pool), key=lambda x: x[0])]
+
+        runs = range(ensemble.runs)
+        return {
+            s.name: conditioning.summary(s, ensemble.posterior, ensemble.seed, runs, mapper)
+            for s in todo
+        }
 
 
 def make_ensemble(
@@ -414,12 +441,17 @@ def _run_plan(
     with worker_pool(workers, executor, jobs=len(plan)) as pool, finals as assembly:
         for stem in saved:
             assembly.add(stem)
+        past = [conditioning.sources(specs[si], post, seed, chunk) for si, chunk in plan]
         if pool.local and store is not None:  # local workers share the disk: they save
-            jobs = [(store, specs[si], chunk, seed, engine, span, post) for si, chunk in plan]
+            jobs = [
+                (store, specs[si], chunk, seed, engine, span, post, p)
+                for (si, chunk), p in zip(plan, past, strict=True)
+            ]
             results = run_jobs(run_and_save, jobs, pool)
         else:
             jobs = [
-                (specs[si], chunk, seed, engine, ensemble.tables, span, post) for si, chunk in plan
+                (specs[si], chunk, seed, engine, ensemble.tables, span, post, p)
+                for (si, chunk), p in zip(plan, past, strict=True)
             ]
             results = run_jobs(run_chunk, jobs, pool)
         for n, result in results:

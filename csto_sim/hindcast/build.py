@@ -355,6 +355,28 @@ def poles() -> dict[str, dict[str, Any]]:
     }
 
 
+RECORDED_STATUS: dict[str, list[str]] = {
+    "accession": ["active"],
+    "suspension": ["frozen", "withdrawn"],
+    "freeze": ["frozen"],
+    "withdrawal": ["withdrawn"],
+}
+"""The statuses each kind of row of the event history gives its member from its date on
+(a suspension of membership may be read as either rung out)."""
+
+
+def status_record(initial: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each member's membership statuses as the event history records them: its status at
+    the start, then each accession, suspension, freeze or withdrawal (what a projection
+    conditions its histories on; the hindcast itself leaves them to the model)."""
+    out = {m: [{"date": START, "status": [status]}] for m, status in initial.items()}
+    for row in sorted(history_rows(), key=lambda r: r["date"]):
+        if row["kind"] in RECORDED_STATUS and row["member"] in out:
+            date = dt.date.fromisoformat(row["date"])
+            out[row["member"]].append({"date": date, "status": RECORDED_STATUS[row["kind"]]})
+    return out
+
+
 def hindcast_scenario() -> dict[str, Any]:
     """The hindcast scenario as TOML-ready data."""
     cinc = capability(2002)
@@ -404,6 +426,7 @@ def hindcast_scenario() -> dict[str, Any]:
         },
         "hazards": hazards["default"],
         "events": events,
+        "record": status_record({m: spec["status"] for m, spec in members.items()}),
     }
 
 
@@ -419,7 +442,9 @@ HEADER = """\
 # tie_economic): fitted to the 2002 alignments with the structural ties of
 # csto_sim/data/structural_ties.csv (build.fit_pull). Capability: CINC 2002. Scripted events:
 # the role=input rows of events_2002_2024.csv with the severities and pole shifts of
-# hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model.
+# hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model;
+# [record] holds the statuses the history records, which only a projection that conditions on
+# this history uses (the hindcast itself never reads them).
 
 """
 
@@ -428,6 +453,8 @@ def hindcast_toml() -> str:
     """The text of ``scenarios/hindcast_2002_2024.toml``."""
     text = tomli_w.dumps(hindcast_scenario())
     pairs = re.compile(r"\[\n\s+([-\d.]+),\n\s+([-\d.]+),\n\s+\]")
+    statuses = re.compile(r"status = \[\n((?:\s+\"\w+\",\n)+)\]")
+    text = statuses.sub(lambda m: f"status = [{' '.join(m[1].split())[:-1]}]", text)
     return HEADER + pairs.sub(r"[\1, \2]", text)
 
 

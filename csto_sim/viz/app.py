@@ -40,6 +40,7 @@ import solara.server.settings
 from matplotlib.figure import Figure
 
 from csto_sim.abm.model import CSTOModel
+from csto_sim.core import conditioning
 from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
@@ -183,11 +184,13 @@ class DashboardModel(CSTOModel):
             "alignment_shift_ignored": alignment_shift_ignored,
         }
         params = {k: float(v) for k, v in given.items() if v is not None}
-        spec = drawn(load_named(scenario_name), int(run)).with_parameters(**params)
-        spec = spec.with_leader_strength(float(leader_strength))
+        spec, past = drawn(load_named(scenario_name), int(run))
+        spec = spec.with_parameters(**params).with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
             rng = int(rng) if rng.strip() else None
-        super().__init__(scenario=spec, run=int(run), rng=rng, collect=True, posterior="none")
+        super().__init__(
+            scenario=spec, run=int(run), rng=rng, collect=True, posterior="none", history_run=past
+        )
         self.scenario_name = scenario_name
         self.leader_strength = float(leader_strength)
 
@@ -197,11 +200,14 @@ def _slider_step(low: float, high: float) -> float:
     return 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
 
 
-def drawn(spec: Scenario, run: int) -> Scenario:
+def drawn(spec: Scenario, run: int) -> tuple[Scenario, int]:
     """``spec`` with the parameters run ``run`` draws from the posterior it names (itself
-    when it names none): the dashboard shows the run ``csto-sim run`` makes."""
+    when it names none), and the history run it continues (for a projection conditioned on
+    its record, the particle the filter gives it, whose draw it takes): the dashboard shows
+    the run ``csto-sim run`` makes."""
     posterior = choose_posterior([spec])
-    return spec if posterior is None else posterior.for_run(spec, run)
+    past = conditioning.sources(spec, posterior, spec.seed, [run])[0]
+    return (spec if posterior is None else posterior.for_run(spec, past)), past
 
 
 def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
@@ -211,7 +217,7 @@ def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     run`` draws them) and span the parameters' plausible ranges (widened to include the
     value); a slider's value is used as it is, the other parameters are the run's draw.
     """
-    values = drawn(load_named(scenario), 0).parameters.model_dump()
+    values = drawn(load_named(scenario), 0)[0].parameters.model_dump()
     table = {row["name"]: row for row in parameter_table()}
     spec: dict[str, Any] = {
         "scenario_name": {

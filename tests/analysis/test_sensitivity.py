@@ -94,6 +94,7 @@ def test_leader_strength_scales_the_leader_pole_only(baseline):
     assert v.poles["China"].strength == base.poles["China"].strength
 
 
+@pytest.mark.slow  # a Saltelli design over conditioned projections
 def test_small_model_analysis_writes_indices(tmp_path, baseline):
     base = baseline
     factors = {"leader_strength": (0.4, 1.4), "freeze_threshold": (0.3, 0.7)}

@@ -15,6 +15,8 @@ from csto_sim.core.state import State
 
 
 def test_projection_run_starts_where_the_same_hindcast_run_ended(baseline):
+    """Without conditioning on the record (see test_conditioning for it)."""
+    baseline = baseline.model_copy(update={"condition": False})
     runs = [0, 3, 11]
     inp, h, _ = run_batch(
         baseline, [run_seed(baseline.seed, r) for r in runs], history_seeds(baseline, runs)

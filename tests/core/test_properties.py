@@ -242,8 +242,8 @@ def baseline():
 def test_model_run_keeps_state_valid(run, params):
     # parameters set on a copy (the override path CSTOModel(**params) has its own tests)
     scenario = baseline()
-    scenario = scenario.model_copy(
-        update={"parameters": scenario.parameters.model_copy(update=params)}
+    scenario = scenario.model_copy(  # histories free: each example would filter its own
+        update={"parameters": scenario.parameters.model_copy(update=params), "condition": False}
     )
     model = CSTOModel(scenario, run=run, collect=False)
     assert all(model.params[k] == v for k, v in params.items())

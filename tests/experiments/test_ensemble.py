@@ -16,7 +16,7 @@ from conftest import BASELINE, HINDCAST, ROOT
 from csto_sim import load_scenario
 from csto_sim.abm.model import CSTOModel
 from csto_sim.cli import main
-from csto_sim.core import batch
+from csto_sim.core import batch, conditioning
 from csto_sim.core.randomness import run_seed
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.ensemble import chunk_plan, run_ensemble
@@ -214,7 +214,8 @@ def test_whole_span_tables_put_each_run_history_before_its_own_years():
         pd.testing.assert_frame_equal(whole[table], agents[table], check_exact=True, obj=table)
     for table in ("runs", "members"):
         pd.testing.assert_frame_equal(whole[table], own[table], check_exact=True, obj=table)
-    past_inputs, past, _ = batch.run_history(spec, batch.history_seeds(spec, runs))
+    continued = conditioning.sources(spec, None, 11, runs)  # the histories the runs continue
+    past_inputs, past, _ = batch.run_history(spec, batch.history_seeds(spec, continued))
     T = past_inputs.n_steps
     ts = whole["timeseries"]
     assert list(ts["run"]) == sorted(ts["run"])  # run by run, history first
@@ -224,7 +225,7 @@ def test_whole_span_tables_put_each_run_history_before_its_own_years():
         assert rows["step"].iloc[-1] == T + spec.n_steps and rows["year"].iloc[0] == 2002.0
         hist = rows[rows["period"] == "history"]
         assert hist["step"].max() == T - 1 and "Uzbekistan" in set(hist["member"])
-        assert hist["seed"].iloc[0] == batch.history_seeds(spec, [r])[0]
+        assert hist["seed"].iloc[0] == batch.history_seeds(spec, [continued[runs.index(r)]])[0]
         i = runs.index(r)
         kaz = hist[(hist["member"] == "Kazakhstan")]["w_china"].to_numpy()
         k = past_inputs.members.index("Kazakhstan")

@@ -80,12 +80,14 @@ def test_runs_over_a_posterior_are_the_sample_scenarios_runs_exactly(posterior_f
     runs = list(range(6))
     tables = run_chunk(spec, runs, 11, posterior=post)
     assert list(tables["runs"]["run"]) == runs
-    for sample, group in post.groups(11, runs).items():
-        alone = run_chunk(post.scenario_for(spec, sample), group, 11)
-        mine = tables["runs"][tables["runs"]["run"].isin(group)].reset_index(drop=True)
-        assert (mine["sample"] == sample).all()
+    for sample, mine in tables["runs"].groupby("sample"):  # a run takes its history's draw
+        assert list(mine["sample"]) == [post.sample_of(11, j) for j in mine["history"]]
+        group, past = list(mine["run"]), list(mine["history"])
+        alone = run_chunk(post.scenario_for(spec, sample), group, 11, sources=past)
         pd.testing.assert_frame_equal(
-            mine.drop(columns=["draw", "sample"]), alone["runs"], check_exact=True
+            mine.drop(columns=["draw", "sample"]).reset_index(drop=True),
+            alone["runs"],
+            check_exact=True,
         )
     agents = run_chunk(spec, runs, 11, engine="agents", posterior=post)
     for t in tables:

@@ -1,0 +1,172 @@
+"""Projections conditioned on the record: the guided membership choice, the record as
+data, the particle filter, and conditioned runs that start from the recorded statuses,
+the same in both engines and whatever runs are asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csto_sim import load_scenario
+from csto_sim.core import conditioning, rules
+from csto_sim.core.inputs import ANY_STATUS, history_scenario, inputs_for, recorded_statuses
+from csto_sim.core.posterior import choose_posterior
+from csto_sim.core.scenario import ScenarioError
+from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, STATUSES, WITHDRAWN
+from csto_sim.experiments.engines import run_chunk
+
+GRID = (np.arange(20000) + 0.5) / 20000  # uniforms spread evenly over [0, 1)
+
+
+def _case(status: int, utilities=(0.3, -0.5, -1.2), share=0.4, bias=1.0):
+    s = np.full(GRID.shape, status, dtype=np.int8)
+    u = np.broadcast_to(np.asarray(utilities, dtype=float), (*GRID.shape, 3))
+    return s, u, share, bias
+
+
+@pytest.mark.parametrize("status", [NON_MEMBER, ACTIVE, FROZEN, WITHDRAWN])
+def test_membership_probabilities_are_the_frequencies_of_the_choice(status):
+    s, u, share, bias = _case(status)
+    chosen = rules.membership_choice(s, u, GRID, share, bias)
+    freq = np.bincount(chosen, minlength=len(STATUSES)) / len(GRID)
+    p = rules.membership_probabilities(s[:1], u[:1], share, bias)[0]
+    assert p.sum() == pytest.approx(1.0)
+    assert np.abs(freq - p).max() < 1e-3
+
+
+def test_guided_choice_draws_within_the_record_with_the_chance_of_it():
+    s, u, share, bias = _case(FROZEN)
+    p = rules.membership_probabilities(s, u, share, bias)
+    allowed = np.full(GRID.shape, (1 << ACTIVE) | (1 << WITHDRAWN), dtype=np.int8)
+    chosen, log_chance = rules.guided_choice(s, p, allowed, GRID)
+    assert set(np.unique(chosen)) == {ACTIVE, WITHDRAWN}
+    total = p[0, ACTIVE] + p[0, WITHDRAWN]
+    assert np.allclose(log_chance, np.log(total))
+    assert (chosen == ACTIVE).mean() == pytest.approx(p[0, ACTIVE] / total, abs=1e-3)
+
+
+def test_guided_choice_without_a_record_is_the_free_choice_in_law():
+    s, u, share, bias = _case(ACTIVE)
+    p = rules.membership_probabilities(s, u, share, bias)
+    chosen, log_chance = rules.guided_choice(s, p, np.full(GRID.shape, ANY_STATUS), GRID)
+    free = rules.membership_choice(s, u, GRID, share, bias)
+    assert np.allclose(log_chance, 0.0)
+    assert np.bincount(chosen, minlength=4) / len(GRID) == pytest.approx(
+        np.bincount(free, minlength=4) / len(GRID), abs=1e-3
+    )
+
+
+def test_a_record_the_member_cannot_reach_keeps_its_status_with_no_chance():
+    s, u, share, bias = _case(ACTIVE)
+    p = rules.membership_probabilities(s[:3], u[:3], share, bias)
+    chosen, log_chance = rules.guided_choice(s[:3], p, np.full(3, 1 << WITHDRAWN), GRID[:3])
+    assert (chosen == ACTIVE).all() and np.isneginf(log_chance).all()
+
+
+@given(
+    status=st.sampled_from([ACTIVE, FROZEN, WITHDRAWN, NON_MEMBER]),
+    utilities=st.lists(st.floats(-20, 20), min_size=3, max_size=3),
+    share=st.floats(0.0, 1.0),
+    allowed=st.integers(1, ANY_STATUS),
+    u=st.floats(0.0, 1.0, exclude_max=True),
+)
+def test_guided_choice_stays_within_what_is_allowed(status, utilities, share, allowed, u):
+    s = np.array([status], dtype=np.int8)
+    p = rules.membership_probabilities(s, np.array([utilities]), share, 0.5)
+    chosen, log_chance = rules.guided_choice(s, p, np.array([allowed]), np.array([u]))
+    assert np.isclose(p.sum(), 1.0) and (p >= 0).all()
+    if np.isfinite(log_chance[0]):
+        assert allowed >> int(chosen[0]) & 1
+        assert p[0, chosen[0]] > 0
+        assert log_chance[0] <= 1e-12
+    else:
+        assert chosen[0] == status
+
+
+def test_the_record_is_data_from_the_event_history():
+    past = load_scenario(BASELINE).history
+    known = recorded_statuses(past, inputs_for(past).years)
+    members, years = past.member_names, inputs_for(past).years
+    armenia, uzbekistan = members.index("Armenia"), members.index("Uzbekistan")
+    after = years[1:]  # the status a step's entry holds is the status at its end
+    assert (known[after <= 2024.0, armenia] == 1 << ACTIVE).all()
+    assert (known[after >= 2024.25, armenia] == 1 << FROZEN).all()
+    assert (known[after >= 2012.75, uzbekistan] == (1 << FROZEN) | (1 << WITHDRAWN)).all()
+    assert (known[after <= 2006.5, uzbekistan] == 1 << NON_MEMBER).all()
+    assert inputs_for(past).known is None  # the hindcast itself is never guided
+    assert inputs_for(history_scenario(load_scenario(BASELINE))).known is not None
+
+
+def test_a_record_for_an_unknown_member_is_refused(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(
+        f'extends = "{BASELINE.parent / "hindcast_2002_2024.toml"}"\nname = "x"\n'
+        '[[record.Narnia]]\ndate = 2003.0\nstatus = ["active"]\n'
+    )
+    with pytest.raises(ScenarioError, match="record.Narnia: unknown member"):
+        load_scenario(path)
+
+
+@pytest.fixture(scope="module")
+def conditioned():
+    """A few runs of the baseline over the production posterior, in both engines."""
+    s = load_scenario(BASELINE)
+    post = choose_posterior([s], None)
+    runs = [0, 1, 7, 130]
+    batch = run_chunk(s, runs, s.seed, "batch", ("runs", "members"), True, post)
+    return s, post, runs, batch
+
+
+def test_conditioned_runs_start_from_the_recorded_statuses(conditioned):
+    s, post, runs, _ = conditioned
+    out = run_chunk(s, list(range(40)), s.seed, "batch", ("runs", "timeseries"), False, post)
+    start = (
+        out["timeseries"].query("step == 0").pivot(index="run", columns="member", values="status")
+    )
+    assert (start["Armenia"] == "frozen").all()
+    others = ["Russia", "Belarus", "Kazakhstan", "Kyrgyzstan", "Tajikistan"]
+    assert (start[others] == "active").all().all()
+
+
+def test_the_engines_give_the_same_conditioned_runs(conditioned):
+    s, post, runs, batch = conditioned
+    agents = run_chunk(s, runs[:2], s.seed, "agents", ("runs", "members"), True, post)
+    for name in ("runs", "members"):
+        a = agents[name].reset_index(drop=True)
+        b = batch[name][batch[name]["run"].isin(runs[:2])].reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_what_a_run_continues_does_not_depend_on_the_runs_asked_for(conditioned):
+    s, post, runs, batch = conditioned
+    alone = conditioning.sources(s, post, s.seed, [130])
+    together = conditioning.sources(s, post, s.seed, range(200))
+    assert alone == [together[130]]
+    assert list(batch["runs"]["history"]) == conditioning.sources(s, post, s.seed, runs)
+    # a run takes the parameter draw of the history it continues
+    assert list(batch["runs"]["draw"]) == [post.draw(j) for j in batch["runs"]["history"]]
+
+
+def test_the_filter_reports_what_it_did(conditioned):
+    s, post, _, _ = conditioned
+    c = conditioning.summary(s, post, s.seed, range(150))
+    assert c["histories"] == 2 * conditioning.PARTICLES
+    assert 0 < c["ess"] <= c["accepted"] <= c["histories"]
+    assert 1 < c["distinct"] <= 150
+
+
+def test_resampling_takes_each_particle_about_its_weight():
+    w = np.array([0.5, 0.0, 0.25, 0.25])
+    picked = conditioning.resample(w, 8, np.random.default_rng(1))
+    assert np.bincount(picked, minlength=4).tolist() == [4, 0, 2, 2]
+
+
+def test_a_projection_that_does_not_condition_continues_its_own_history():
+    s = load_scenario(BASELINE).model_copy(update={"condition": False})
+    assert not conditioning.conditions(s)
+    assert conditioning.sources(s, None, s.seed, [3, 9]) == [3, 9]
+    assert inputs_for(history_scenario(s)).known is None
