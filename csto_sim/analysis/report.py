@@ -238,11 +238,15 @@ def uncertainty_note(manifest: dict[str, Any]) -> str:
             "All runs use each scenario's own behavioural parameters: spreads and 95% intervals "
             "cover the dice (Monte-Carlo variation) only, not uncertainty about the parameters."
         )
+    shared = (
+        "runs that continue histories of one draw share it"
+        if any((manifest.get("conditioning") or {}).values())
+        else f"{post['runs_per_draw']} consecutive runs share one draw"
+    )
     text = (
         f"Runs draw their behavioural parameters from the posterior `{Path(post['file']).name}` "
-        f"({post['samples']} samples; {post['runs_per_draw']} consecutive runs share one "
-        "draw): spreads and 95% intervals cover parameter uncertainty and the dice; the "
-        "section 'Parameters against dice' separates the two."
+        f"({post['samples']} samples; {shared}): spreads and 95% intervals cover parameter "
+        "uncertainty and the dice; the section 'Parameters against dice' separates the two."
     )
     fixed = {name: values for name, values in post.get("fixed", {}).items() if values}
     for name, values in fixed.items():
@@ -777,12 +781,16 @@ def covers_note(manifest: dict[str, Any]) -> str:
             "Intervals are 95% and cover the dice (Monte-Carlo variation) only: every run "
             "uses each scenario's own parameters (`--posterior none`)."
         )
+    blocks = (
+        "the runs that continue histories of one posterior draw share its parameters"
+        if any((manifest.get("conditioning") or {}).values())
+        else f"every block of {post['runs_per_draw']} runs draws its parameters from the posterior"
+    )
     return (
-        "Intervals are 95% and cover parameter uncertainty and the dice: every block of "
-        f"{post['runs_per_draw']} runs draws its parameters from the posterior "
+        f"Intervals are 95% and cover parameter uncertainty and the dice: {blocks} "
         f"({post['samples']} samples); bootstrap intervals are the wider of resampling whole "
-        "blocks and resampling runs, and the Wilson intervals of probabilities count the runs "
-        "as fewer by how much the blocks differ."
+        "draws and resampling runs, and the Wilson intervals of probabilities count the runs "
+        "as fewer by how much the draws differ."
     )
 
 
