@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import BASELINE, SCENARIOS
 
 from csto_sim.cli import main
@@ -18,6 +19,7 @@ def _named(tmp_path: Path, name: str, base: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # two comparisons, each with its conditioned histories
 def test_compare_csv_with_numeric_scenario_names_gives_the_parquet_report(tmp_path, capsys):
     one = _named(tmp_path, "1", BASELINE)
     two = _named(tmp_path, "2", SCENARIOS / "russia_weakened.toml")

@@ -65,6 +65,7 @@ def test_compare_folders_differ_by_scenarios_and_more_runs_extend_one(here, caps
     assert len(err) == 1 and err[0].startswith("csto-sim: --runs:") and "holds 6 runs" in err[0]
 
 
+@pytest.mark.slow  # five runs of the command
 def test_run_folders_follow_the_settings_not_the_runs(here, capsys):
     base = ["run", str(BASELINE), "--workers", "1"]
     folders = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import BASELINE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,6 +238,7 @@ def baseline():
     return _BASELINE
 
 
+@pytest.mark.slow  # 25 Mesa runs, each living through its history
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), parameter_values())
 def test_model_run_keeps_state_valid(run, params):

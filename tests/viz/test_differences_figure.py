@@ -80,6 +80,7 @@ def test_plot_writes_the_summary_the_figures_draw_for_a_run_folder(tmp_path):
     assert all(ax.axison for ax in fig.axes[:4])  # every panel has data
 
 
+@pytest.mark.slow  # a comparison and its figures
 def test_plot_reads_an_older_summary_whose_measure_column_is_called_figure(folder, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(folder, old, ignore=shutil.ignore_patterns("figures"))
