@@ -315,7 +315,8 @@ def condition(
     todo = [s for s in ensemble.scenarios if conditioning.conditions(s)]
     if not todo:
         return {}
-    jobs = conditioning.PARTICLES // conditioning.BATCH
+    per_block = -(-conditioning.PARTICLES // conditioning.BATCH)
+    jobs = per_block * -(-ensemble.runs // conditioning.BLOCK)
     with worker_pool(workers, executor, jobs=jobs) as pool:
 
         def mapper(fn, args):
