@@ -1024,7 +1024,7 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "",
         uncertainty_note(manifest),
         "",
-        *([conditioning_note(manifest), ""] if conditioning_note(manifest) else []),
+        *([conditioned, ""] if (conditioned := conditioning_note(manifest)) else []),
         "## Scenarios",
         "",
         _markdown(tables["scenarios"]),

@@ -98,7 +98,8 @@ def normalised(log_weight: np.ndarray) -> np.ndarray:
 def particles(
     scenario: Scenario, posterior: Posterior | None, seed: int, indices: Sequence[int]
 ) -> list[Scenario]:
-    """The scenario each particle (or run) of ``indices`` takes: with its draw's parameters."""
+    """The scenario each particle (or run) of ``indices`` takes: with its draw's parameters
+    (one object per sample, so each compiles once)."""
     if posterior is None:
         return [scenario] * len(indices)
     samples = [posterior.sample_of(seed, j) for j in indices]

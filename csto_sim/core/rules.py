@@ -264,6 +264,21 @@ def membership_choice(
     any other status) stay as they are.
     """
     options = np.array(MEMBERSHIP_OPTIONS)
+    reach, weight = _option_weights(status, utilities, status_quo_bias)
+    cum = _cumulative(weight)
+    share = per_run(act_share, np.ndim(u))
+    pick = (np.asarray(u)[..., None] / np.maximum(share, 1e-300)[..., None] >= cum).sum(axis=-1)
+    chosen = options[np.clip(pick, 0, len(options) - 1)]
+    acts = (np.asarray(u) < share) & reach.any(axis=-1)
+    return np.where(acts, chosen, status).astype(status.dtype)
+
+
+def _option_weights(
+    status: np.ndarray, utilities: np.ndarray, status_quo_bias: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which membership options each member can reach from its status, and their logit
+    weights (``exp`` of the utility plus the status-quo bias, less the best; 0 if unreachable)."""
+    options = np.array(MEMBERSHIP_OPTIONS)
     reach = np.zeros((*status.shape, len(options)), dtype=bool)
     for code, row in _REACHABLE.items():
         reach |= (status == code)[..., None] & np.array(row)
@@ -274,14 +289,14 @@ def membership_choice(
         np.exp(np.where(reach, x - np.where(reach.any(-1, keepdims=True), top, 0.0), 0.0)),
         0.0,
     )
+    return reach, weight
+
+
+def _cumulative(weight: np.ndarray) -> np.ndarray:
+    """Cumulative shares of ``weight`` along the last axis for drawing with a uniform: the
+    last option with weight takes the rest of [0, 1), so rounding never picks past it."""
     cum = np.cumsum(weight, axis=-1)
-    # the last reachable option takes the rest of [0, 1): rounding never picks past it
-    cum = np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
-    share = per_run(act_share, np.ndim(u))
-    pick = (np.asarray(u)[..., None] / np.maximum(share, 1e-300)[..., None] >= cum).sum(axis=-1)
-    chosen = options[np.clip(pick, 0, len(options) - 1)]
-    acts = (np.asarray(u) < share) & reach.any(axis=-1)
-    return np.where(acts, chosen, status).astype(status.dtype)
+    return np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
 
 
 def membership_probabilities(
@@ -291,13 +306,7 @@ def membership_probabilities(
     under :func:`membership_choice`'s rule: it keeps its status unless it acts (``act_share``),
     and then chooses among the reachable options by logit."""
     options = np.array(MEMBERSHIP_OPTIONS)
-    reach = np.zeros((*status.shape, len(options)), dtype=bool)
-    for code, row in _REACHABLE.items():
-        reach |= (status == code)[..., None] & np.array(row)
-    x = utilities + per_run(status_quo_bias, utilities.ndim) * (status[..., None] == options)
-    x = np.where(reach, x, -np.inf)
-    top = np.max(x, axis=-1, keepdims=True)
-    weight = np.where(reach, np.exp(x - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    reach, weight = _option_weights(status, utilities, status_quo_bias)
     chosen = weight / np.maximum(weight.sum(axis=-1, keepdims=True), 1e-300)
     acts = per_run(act_share, status.ndim) * reach.any(axis=-1)
     out = (1.0 - acts)[..., None] * (status[..., None] == np.arange(len(STATUSES)))
@@ -315,9 +324,7 @@ def guided_choice(
     bits = (np.asarray(allowed)[..., None] >> np.arange(len(STATUSES))) & 1
     q = probabilities * bits
     total = q.sum(axis=-1)
-    cum = np.cumsum(q, axis=-1)
-    cum = np.where(cum >= cum[..., -1:], np.inf, cum / np.maximum(cum[..., -1:], 1e-300))
-    pick = (np.asarray(u)[..., None] >= cum).sum(axis=-1)
+    pick = (np.asarray(u)[..., None] >= _cumulative(q)).sum(axis=-1)
     chosen = np.where(total > 0, np.minimum(pick, len(STATUSES) - 1), status)
     with np.errstate(divide="ignore"):
         return chosen.astype(status.dtype), np.log(total)

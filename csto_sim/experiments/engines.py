@@ -173,15 +173,14 @@ def run_chunk(
             )
         return _named_histories(out, runs, past) if conditioned else out
     samples = [posterior.sample_of(seed, j) for j in past]
-    specs = {i: posterior.scenario_for(scenario, i) for i in dict.fromkeys(samples)}
+    chosen = conditioning.particles(scenario, posterior, seed, past)  # each run's parameters
     if check_engine(engine) == "batch":
-        chosen = [specs[i] for i in samples]
         out = simulate_batch(chosen, runs, seed, tables, with_history, past)
     else:
         out = concat_tables(
             [
-                simulate_agents(specs[i], r, seed, tables, with_history, j)
-                for i, r, j in zip(samples, runs, past, strict=True)
+                simulate_agents(spec, r, seed, tables, with_history, j)
+                for spec, r, j in zip(chosen, runs, past, strict=True)
             ]
         )
     taken = dict(zip(runs, zip(samples, past, strict=True), strict=True))
