@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
@@ -445,6 +446,7 @@ USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (DaskUnavailable, "--dask: {exc}"),
     (EngineError, "--engine: {exc}"),
     (ScenarioError, "{exc}"),
+    (ForecastError, "{exc}"),
     (ResultsError, "{exc}"),
     (EnsembleError, "{exc}"),
     (PosteriorError, "--posterior: {exc}"),

@@ -1,0 +1,336 @@
+"""Dated forecasts: a file of yes/no questions answered from a projection's runs, and scored
+once the questions resolve.
+
+A question asks whether something happens between the projection's start and a date: a member
+(one of several) enters a membership status, a member asks the alliance for help, or the
+alliance answers a request at least at a given level. Its probability is the share of runs in
+which it happens; runs continue histories conditioned on the record and draw their parameters
+from the posterior, so the probability already averages over parameters and dice. Its 90%
+interval is the Monte Carlo uncertainty of that share: a bootstrap over the posterior draws
+the runs use (runs of one draw resampled together).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from csto_sim.core.vocabulary import RESPONSE_LEVELS
+from csto_sim.experiments.results import Results, read_table
+
+BOOTSTRAP = 2000
+"""Bootstrap resamples of the interval."""
+
+LEVEL = 0.90
+"""Coverage of the interval."""
+
+LOG_FLOOR = 0.001
+"""The log score reads a probability below this (or above 1 minus it) as this bound, so a
+share of 0 or 1 from a finite ensemble scores finitely."""
+
+FORECAST_COLUMNS: tuple[str, ...] = (
+    "id",
+    "question",
+    "by",
+    "probability",
+    "low",
+    "high",
+    "runs",
+    "draws",
+    "scenario",
+    "posterior",
+    "ess",
+    "made",
+    "commit",
+    "version",
+)
+"""Columns of ``forecast.csv``: ``low`` and ``high`` bound the 90% interval."""
+
+
+class ForecastError(ValueError):
+    """A question, forecast or resolution file that cannot be used (names the file and key)."""
+
+
+class Question(BaseModel):
+    """One yes/no question about the projection's runs (exactly one of ``status``,
+    ``request``, ``response``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=80)
+    text: str = Field(min_length=1, max_length=500)
+    by: dt.date
+    members: list[str] | None = Field(default=None, min_length=1)
+    status: list[Literal["active", "frozen", "withdrawn", "non_member"]] | None = Field(
+        default=None, min_length=1
+    )
+    request: bool = False
+    response: Literal[tuple(RESPONSE_LEVELS[1:])] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Question:
+        kinds = [self.status is not None, self.request, self.response is not None]
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of status, request = true, response")
+        if self.status is not None and not self.members:
+            raise ValueError("a status question names its members")
+        return self
+
+    @property
+    def until(self) -> float:
+        """The question's date as a decimal year at the end of that day."""
+        days = 366 if _leap(self.by.year) else 365
+        return self.by.year + self.by.timetuple().tm_yday / days
+
+
+class Questions(BaseModel):
+    """A question file: the projection scenario and its questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Questions:
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"question ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        return self
+
+
+def load_questions(path: str | Path) -> tuple[Questions, Path]:
+    """A question file and the path of its scenario (relative to the file)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        questions = Questions.model_validate(data)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ForecastError(f"{path}: cannot read a question file: {exc}") from None
+    except ValidationError as exc:
+        raise ForecastError(f"{path}: {_first_error(exc)}") from None
+    return questions, (path.parent / questions.scenario)
+
+
+def check_members(questions: Questions, members: list[str], path: Path) -> None:
+    """Every member a question names is a member of the scenario."""
+    for i, q in enumerate(questions.questions):
+        unknown = sorted(set(q.members or ()) - set(members))
+        if unknown:
+            raise ForecastError(
+                f"{path}: questions[{i}].members: {unknown} not members of the scenario "
+                f"(members: {', '.join(members)})"
+            )
+
+
+def happened(question: Question, timeseries: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """For each run, whether the question's event happens after the start and by its date.
+
+    ``timeseries`` needs run, step, year, member, status (the state at ``year``; step 0 is the
+    start); ``events`` needs run, year, member, requested, level (an event's year is the start
+    of its step)."""
+    runs = pd.Index(np.unique(timeseries["run"]), name="run")
+    if question.status is not None:
+        rows = timeseries[timeseries["member"].isin(question.members)]
+        rows = rows.sort_values(["run", "member", "step"])
+        inside = rows["status"].isin(question.status)
+        before = inside.groupby([rows["run"], rows["member"]]).shift(fill_value=True)
+        entered = inside & ~before & (rows["year"] <= question.until + 1e-9)
+        hit = rows.loc[entered, "run"]
+    else:
+        rows = events[events["requested"].astype(bool) & (events["year"] < question.until - 1e-9)]
+        if question.members:
+            rows = rows[rows["member"].isin(question.members)]
+        if question.response is not None:
+            rank = {level: i for i, level in enumerate(RESPONSE_LEVELS)}
+            rows = rows[rows["level"].map(rank) >= rank[question.response]]
+        hit = rows["run"]
+    return pd.Series(runs.isin(np.unique(hit)), index=runs, name=question.id)
+
+
+def interval(hits: np.ndarray, clusters: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """The 90% bootstrap interval of the share of hits, resampling whole clusters."""
+    labels, index = np.unique(clusters, return_inverse=True)
+    totals = np.bincount(index, weights=hits.astype(float), minlength=len(labels))
+    sizes = np.bincount(index, minlength=len(labels)).astype(float)
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(labels), size=(BOOTSTRAP, len(labels)))
+    shares = totals[pick].sum(axis=1) / sizes[pick].sum(axis=1)
+    tail = (1 - LEVEL) / 2
+    low, high = np.quantile(shares, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def answer(questions: Questions, root: str | Path, scenario: str) -> pd.DataFrame:
+    """Each question's probability and 90% interval from a results folder's runs of
+    ``scenario``, with the provenance columns of :data:`FORECAST_COLUMNS`."""
+    results = Results.open(root)
+    runs = read_table(root, "runs", where={"scenario": scenario})
+    runs = runs[runs["status"] == "ok"].set_index("run")
+    ts = read_table(
+        root, "timeseries", ["run", "step", "year", "member", "status"], {"scenario": scenario}
+    )
+    ev = read_table(
+        root, "events", ["run", "year", "member", "requested", "level"], {"scenario": scenario}
+    )
+    clusters = runs["draw"] if "draw" in runs else pd.Series(runs.index, index=runs.index)
+    provenance = _provenance(results.manifest, scenario)
+    rows = []
+    for q in questions.questions:
+        hits = happened(q, ts, ev).reindex(runs.index, fill_value=False).to_numpy()
+        low, high = interval(hits, clusters.to_numpy())
+        rows.append(
+            {"id": q.id, "question": q.text, "by": q.by.isoformat()}
+            | {"probability": round(float(hits.mean()), 4), "low": round(low, 4)}
+            | {"high": round(high, 4), "runs": len(runs), "draws": clusters.nunique()}
+            | provenance
+        )
+    return pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))
+
+
+def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
+    posterior = manifest.get("posterior") or {}
+    conditioning = (manifest.get("conditioning") or {}).get(scenario) or {}
+    file = posterior.get("file")
+    return {
+        "scenario": scenario,
+        "posterior": "none"
+        if not file
+        else f"{_posterior_name(file)} (sha256 {posterior['sha256'][:12]})",
+        "ess": conditioning.get("ess", math.nan),
+        "made": dt.date.today().isoformat(),
+        "commit": commit(),
+        "version": manifest.get("version", "unknown"),
+    }
+
+
+def _posterior_name(file: str) -> str:
+    from csto_sim.core.posterior import NAMED
+
+    for name, shipped in NAMED.items():
+        if Path(file).name == shipped:
+            return name
+    return file
+
+
+def commit() -> str:
+    """The git commit of the package's checkout (with ``-dirty`` when it has uncommitted
+    changes), or ``unknown`` outside a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+RESOLUTION_VALUES: dict[str, int] = {"yes": 1, "true": 1, "1": 1, "no": 0, "false": 0, "0": 0}
+"""How a resolutions file may write an outcome (case ignored); empty means not yet resolved."""
+
+
+def read_forecast(path: str | Path) -> pd.DataFrame:
+    """A ``forecast.csv`` (or the one in a results folder): its ids and probabilities."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "forecast.csv"
+    frame = _read_csv(path, ["id", "probability"])
+    p = pd.to_numeric(frame["probability"], errors="coerce")
+    bad = ~np.isfinite(p) | (p < 0) | (p > 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ForecastError(f"{path}: row {row + 2}, probability: expected a number in [0, 1]")
+    return frame.assign(probability=p)
+
+
+def read_resolutions(path: str | Path) -> pd.DataFrame:
+    """A resolutions file: ``id`` and ``outcome`` (yes/no, true/false, 1/0; empty if not
+    yet resolved), other columns (date, source) kept."""
+    path = Path(path)
+    frame = _read_csv(path, ["id", "outcome"])
+    text = frame["outcome"].fillna("").astype(str).str.strip().str.lower()
+    unknown = ~text.isin([*RESOLUTION_VALUES, ""])
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise ForecastError(
+            f"{path}: row {row + 2}, outcome: expected yes or no (or empty while unresolved), "
+            f"got {frame['outcome'].iloc[row]!r}"
+        )
+    return frame.assign(outcome=text.map(RESOLUTION_VALUES))
+
+
+def score(forecast: pd.DataFrame, resolutions: pd.DataFrame) -> pd.DataFrame:
+    """Brier score and log score of each resolved question (both lower is better): Brier
+    ``(p - o)^2``; log score ``-ln`` of the probability given to what happened, the
+    probability held within [:data:`LOG_FLOOR`, 1 - :data:`LOG_FLOOR`]."""
+    joined = forecast[["id", "probability"]].merge(
+        resolutions[["id", "outcome"]].dropna(), on="id", how="inner"
+    )
+    p, o = joined["probability"].to_numpy(float), joined["outcome"].to_numpy(float)
+    held = np.clip(p, LOG_FLOOR, 1 - LOG_FLOOR)
+    return joined.assign(
+        outcome=o.astype(int),
+        brier=(p - o) ** 2,
+        log_score=-np.log(np.where(o == 1, held, 1 - held)),
+    )
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    if not path.is_file():
+        raise ForecastError(f"{path}: not a file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ForecastError(f"{path}: cannot read as CSV: {exc}") from None
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ForecastError(
+            f"{path}: no column {missing[0]!r} (columns: {', '.join(frame.columns)})"
+        )
+    repeated = frame["id"][frame["id"].duplicated()]
+    if not repeated.empty:
+        raise ForecastError(f"{path}: id {repeated.iloc[0]!r} appears twice")
+    return frame
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    return f"{where}: {err['msg']}"[:300]
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+__all__ = [
+    "ForecastError",
+    "Question",
+    "Questions",
+    "answer",
+    "check_members",
+    "happened",
+    "interval",
+    "load_questions",
+    "read_forecast",
+    "read_resolutions",
+    "score",
+]

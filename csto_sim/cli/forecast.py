@@ -1,0 +1,65 @@
+"""``csto-sim forecast``: a file of dated yes/no questions answered by a projection."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csto_sim.analysis.forecast import answer, check_members, load_questions
+from csto_sim.cli.common import (
+    ensemble_folder,
+    ensemble_options,
+    failed,
+    posterior_from_args,
+    posterior_option,
+    run_from_args,
+)
+from csto_sim.core.scenario import load_scenario
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="answer a file of dated questions with probabilities",
+        description="Run the projection QUESTIONS names --runs times (over its posterior, its "
+        "histories conditioned on the record) and write forecast.csv to --out: per question "
+        "the probability that it resolves yes, its 90%% interval (Monte Carlo: a bootstrap "
+        "over posterior draws), the posterior, the effective sample size of the conditioned "
+        "histories, the date and the commit.",
+    )
+    p.add_argument("questions", type=Path, help="question file (TOML)")
+    ensemble_options(p, 1000)
+    posterior_option(p)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    questions, scenario_path = load_questions(args.questions)
+    scenario = load_scenario(scenario_path)
+    check_members(questions, list(scenario.members), args.questions)
+    posterior_from_args(args, [scenario])  # names a renamed posterior once
+    out = ensemble_folder(args, "forecast", [scenario])
+    result = run_from_args(args, argv, [scenario], out)
+    if result.failed:
+        return failed(result)
+    table = answer(questions, out, scenario.name)
+    table.to_csv(out / "forecast.csv", index=False)
+    if not args.quiet:
+        print(format_forecast(table))
+        print(f"Forecast in {out / 'forecast.csv'}")
+    return failed(result)
+
+
+def format_forecast(table) -> str:
+    """The forecast as lines: question, probability and interval in percent."""
+    first = table.iloc[0]
+    lines = [
+        f"{first['scenario']}: {first['runs']} runs over {first['draws']} posterior draws "
+        f"({first['posterior']}), effective sample size {first['ess']:g}; commit {first['commit']}",
+        "probability [90% interval: Monte Carlo, bootstrap over posterior draws]",
+    ]
+    for _, row in table.iterrows():
+        lines.append(
+            f"  {100 * row['probability']:5.1f}% [{100 * row['low']:.1f}, {100 * row['high']:.1f}]"
+            f"  {row['id']}: {row['question']}"
+        )
+    return "\n".join(lines)

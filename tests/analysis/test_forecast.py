@@ -1,0 +1,190 @@
+"""Dated forecasts: questions answered from run tables, exact small cases, and scores
+checked against hand-computed Brier and log scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from csto_sim.analysis.forecast import (
+    ForecastError,
+    Question,
+    happened,
+    interval,
+    load_questions,
+    read_forecast,
+    read_resolutions,
+    score,
+)
+from csto_sim.cli import main
+
+QUESTIONS = ROOT / "forecasts" / "questions_2026_2030.toml"
+
+
+def _timeseries() -> pd.DataFrame:
+    """Three runs, two members, steps at 2025.0, 2026.0, 2027.0, 2028.0."""
+    status = {
+        # run 0: Armenia frozen at the start and stays frozen; Kyrgyzstan freezes at 2027.0
+        (0, "Armenia"): ["frozen"] * 4,
+        (0, "Kyrgyzstan"): ["active", "active", "frozen", "frozen"],
+        # run 1: Armenia withdraws at 2028.0 (after the end of 2027 ... it is the state at 2028.0)
+        (1, "Armenia"): ["frozen", "frozen", "frozen", "withdrawn"],
+        (1, "Kyrgyzstan"): ["active"] * 4,
+        # run 2: Armenia withdraws at 2026.0 and returns
+        (2, "Armenia"): ["frozen", "withdrawn", "active", "active"],
+        (2, "Kyrgyzstan"): ["active"] * 4,
+    }
+    rows = [
+        {"run": r, "member": m, "step": i, "year": 2025.0 + i, "status": s}
+        for (r, m), seq in status.items()
+        for i, s in enumerate(seq)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _events() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run": [0, 1, 1, 2],
+            "year": [2025.5, 2027.75, 2028.0, 2026.0],
+            "member": ["Kyrgyzstan", "Armenia", "Kyrgyzstan", "Armenia"],
+            "requested": [True, True, True, False],
+            "level": ["deployment", "statement", "peacekeeping", "none"],
+        }
+    )
+
+
+def _question(**kw) -> Question:
+    return Question(id="q", text="?", **kw)
+
+
+def test_status_questions_count_entries_after_the_start_by_the_date() -> None:
+    ts, ev = _timeseries(), _events()
+    leaves_2026 = _question(members=["Armenia"], status=["withdrawn"], by=dt.date(2026, 12, 31))
+    leaves_2027 = _question(members=["Armenia"], status=["withdrawn"], by=dt.date(2027, 12, 31))
+    freezes = _question(
+        members=["Armenia", "Kyrgyzstan"], status=["frozen"], by=dt.date(2030, 1, 1)
+    )
+    assert happened(leaves_2026, ts, ev).tolist() == [False, False, True]
+    # the state at 2028.0 is the state at the end of 2027
+    assert happened(leaves_2027, ts, ev).tolist() == [False, True, True]
+    # Armenia frozen from the start has not frozen; Kyrgyzstan froze in run 0
+    assert happened(freezes, ts, ev).tolist() == [True, False, False]
+
+
+def test_request_and_response_questions_read_the_events() -> None:
+    ts, ev = _timeseries(), _events()
+    by_2027 = dt.date(2027, 12, 31)
+    assert happened(_question(request=True, by=by_2027), ts, ev).tolist() == [True, True, False]
+    asks = _question(request=True, members=["Kyrgyzstan"], by=by_2027)
+    assert happened(asks, ts, ev).tolist() == [True, False, False]
+    deploys = _question(response="deployment", by=by_2027)
+    assert happened(deploys, ts, ev).tolist() == [True, False, False]  # 2028.0 is too late
+    deploys_2028 = _question(response="deployment", by=dt.date(2028, 12, 31))
+    assert happened(deploys_2028, ts, ev).tolist() == [True, True, False]
+
+
+def test_a_question_has_exactly_one_kind() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        _question(request=True, response="mission", by=dt.date(2027, 1, 1))
+    with pytest.raises(ValueError, match="names its members"):
+        _question(status=["frozen"], by=dt.date(2027, 1, 1))
+
+
+def test_interval_resamples_whole_clusters() -> None:
+    hits = np.array([1, 1, 0, 0, 1, 0], dtype=bool)
+    same = np.zeros(6, dtype=int)  # one cluster: no Monte Carlo spread left
+    assert interval(hits, same) == (0.5, 0.5)
+    low, high = interval(hits, np.arange(6))
+    assert 0.0 <= low < 0.5 < high <= 1.0
+    assert interval(hits, np.arange(6)) == (low, high)  # a fixed seed
+
+
+def test_scores_match_hand_computed_brier_and_log_scores(tmp_path) -> None:
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text("id,probability\na,0.8\nb,0.25\nc,0\nd,0.5\n")
+    resolutions = tmp_path / "resolutions.csv"
+    resolutions.write_text("id,outcome,date\na,yes,2027-12-31\nb,No,2028-12-31\nc,yes,\nd,,\n")
+    table = score(read_forecast(forecast), read_resolutions(resolutions)).set_index("id")
+    assert list(table.index) == ["a", "b", "c"]  # d is not yet resolved
+    assert table["brier"].tolist() == pytest.approx([0.04, 0.0625, 1.0])
+    expected_log = [-math.log(0.8), -math.log(0.75), -math.log(0.001)]
+    assert table["log_score"].tolist() == pytest.approx(expected_log)
+
+
+def test_score_command_prints_the_scores_and_means(tmp_path, capsys) -> None:
+    (tmp_path / "forecast.csv").write_text("id,probability\na,0.8\nb,0.3\n")
+    (tmp_path / "resolutions.csv").write_text("id,outcome\na,yes\nb,no\n")
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(tmp_path), str(tmp_path / "resolutions.csv"), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2 of 2 questions resolved" in text
+    # by hand: Brier (0.2^2 + 0.3^2) / 2 = 0.065; log score (-ln 0.8 - ln 0.7) / 2 = 0.28991
+    assert "mean Brier 0.0650, mean log score 0.2899" in text
+    assert pd.read_csv(out)["brier"].tolist() == pytest.approx([0.04, 0.09])
+
+
+@pytest.mark.parametrize(
+    ("forecast", "resolutions", "names"),
+    [
+        ("id,probability\na,1.5\n", "id,outcome\na,yes\n", "forecast.csv: row 2, probability"),
+        ("id,probability\na,nan\n", "id,outcome\na,yes\n", "forecast.csv: row 2, probability"),
+        ("id,probability\na,0.5\n", "id,outcome\na,maybe\n", "resolutions.csv: row 2, outcome"),
+        ("id,p\na,0.5\n", "id,outcome\na,yes\n", "forecast.csv: no column 'probability'"),
+        (
+            "id,probability\na,0.5\na,0.2\n",
+            "id,outcome\na,yes\n",
+            "forecast.csv: id 'a' appears twice",
+        ),
+    ],
+)
+def test_bad_forecast_or_resolution_files_exit_2_naming_them(
+    tmp_path, capsys, forecast, resolutions, names
+) -> None:
+    (tmp_path / "forecast.csv").write_text(forecast)
+    (tmp_path / "resolutions.csv").write_text(resolutions)
+    code = main(["score", str(tmp_path / "forecast.csv"), str(tmp_path / "resolutions.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and names in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_shipped_questions_load_and_name_members_of_their_scenario() -> None:
+    questions, scenario = load_questions(QUESTIONS)
+    assert scenario.resolve() == (ROOT / "scenarios" / "baseline.toml").resolve()
+    assert len(questions.questions) >= 5
+
+
+def test_a_bad_question_file_names_the_key(tmp_path, capsys) -> None:
+    path = tmp_path / "q.toml"
+    path.write_text(
+        f'scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        '[[questions]]\nid = "x"\ntext = "?"\nby = 2027-12-31\nmembers = ["Narnia"]\n'
+        'status = ["withdrawn"]\n'
+    )
+    assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "q.toml: questions[0].members: ['Narnia']" in err
+    with pytest.raises(ForecastError, match=r"questions\.0\.by"):
+        path.write_text(
+            'scenario = "s.toml"\n[[questions]]\nid = "x"\ntext = "?"\nby = "soon"\nrequest = true\n'
+        )
+        load_questions(path)
+
+
+@pytest.mark.slow
+def test_forecast_writes_probabilities_intervals_and_provenance(tmp_path) -> None:
+    out = tmp_path / "f"
+    assert main(["forecast", str(QUESTIONS), "--runs", "20", "--out", str(out), "--quiet"]) == 0
+    table = pd.read_csv(out / "forecast.csv")
+    questions, _ = load_questions(QUESTIONS)
+    assert table["id"].tolist() == [q.id for q in questions.questions]
+    assert ((table["low"] <= table["probability"]) & (table["probability"] <= table["high"])).all()
+    assert table["posterior"].str.startswith("production").all()
+    assert (table["ess"] > 0).all() and table["commit"].notna().all()
+    assert (table["runs"] == 20).all()
