@@ -38,7 +38,7 @@ def step_events(inputs: Inputs, u: Noise, t: int, record: np.ndarray | None = No
     each random threat an adversary chooses follows it (:func:`rules.deterred_hazard`);
     scripted events happen regardless.
     """
-    p = inputs.p_event
+    p = inputs.p_event[t]
     if record is not None:
         p = deterred_hazard(p, record, inputs.params["deterrence"], inputs.deterrable)
     occur = u.occur < p

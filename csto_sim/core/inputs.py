@@ -80,7 +80,7 @@ class Inputs:
     offers: np.ndarray  # (T, M, P) each pole's security attraction for each member (> 0)
     economic_offers: np.ndarray  # (T, M, P) each pole's economic attraction for each member
     accession: np.ndarray  # (T, M) bool: member joins at this step
-    p_event: np.ndarray  # (M, K) probability of an event of each kind per step
+    p_event: np.ndarray  # (T, M, K) probability of an event of each kind in each step
     option_table: np.ndarray  # (M, K, O) counterparts a random event may involve, padded with -1
     option_count: np.ndarray  # (M, K) how many of them there are
     affinity: np.ndarray  # (C,) leader affinity of each counterpart (0 for members)
@@ -137,7 +137,7 @@ def compile_inputs(s: Scenario) -> Inputs:
     accession = accessions(s, years)
     counterparts, affinity, is_member = counterpart_table(s)
     ties = tie_matrix(s)
-    hazards = hazard_options(s, ties, counterparts, is_member, affinity, dt)
+    hazards = hazard_options(s, ties, counterparts, is_member, affinity, dt, years)
     stake, influence = capability_terms(s, leader, ties)
     mean_sev = np.array([pr.severity_mean[k] for k in THREAT_KINDS])
     return Inputs(
@@ -400,10 +400,14 @@ def hazard_options(
     is_member: np.ndarray,
     affinity: np.ndarray,
     dt: float,
+    years: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Per-step event probabilities ``(M, K)``, the padded counterpart table and its summaries.
+    """Event probabilities by step ``(T, M, K)``, the padded counterpart table and its summaries.
 
-    A clash between members cannot happen to a member without a hostile tie.
+    A member's rate of each kind is the scenario's, times the factor of every scripted
+    ``hazard_change`` of that member and kind from its date on. A clash between members
+    cannot happen to a member without a hostile tie. The mix of kinds a member expects to
+    face (``kind_weights``) is that of the scenario's rates.
     """
     options = event_options(s, ties, counterparts)
     rates = np.array(
@@ -422,7 +426,7 @@ def hazard_options(
             table[i, k, : o.size] = o
     K = len(THREAT_KINDS)
     return {
-        "p_event": rules.rate_to_share(rates, dt),
+        "p_event": rules.rate_to_share(hazard_path(s, rates, years), dt),
         "option_table": table,
         "option_count": count,
         "kind_weights": rules.normalise(rates, np.full(K, 1.0 / K)),
@@ -435,6 +439,17 @@ def _option_mean(values: np.ndarray, table: np.ndarray, count: np.ndarray) -> np
     """The mean of ``values`` over each (member, kind)'s counterparts (0 where there are none)."""
     taken = np.where(table >= 0, values[np.clip(table, 0, None)], 0.0)
     return np.where(count > 0, taken.sum(axis=-1) / np.maximum(count, 1), 0.0)
+
+
+def hazard_path(s: Scenario, rates: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Each member's rate of each kind by step ``(T, M, K)``: ``rates`` ``(M, K)`` times the
+    factors of the scripted hazard changes from the step they fall in."""
+    path = np.repeat(rates[None], len(years) - 1, axis=0)
+    for e in s.events.values():
+        if e.kind == "hazard_change":
+            i, k = s.member_names.index(e.member), THREAT_KINDS.index(e.threat)
+            path[step_of(years, e.year) :, i, k] *= e.rate_factor
+    return path
 
 
 def scripted_threats(

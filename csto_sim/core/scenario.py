@@ -212,6 +212,8 @@ class Event(_Strict):
     pole: str = ""
     channel: Literal["security", "economic"] = "economic"
     pull_change: Annotated[float, Field(ge=-5.0, le=5.0)] = 0.0
+    threat: str = ""
+    rate_factor: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
     source: str = ""
 
     @field_validator("kind")
@@ -972,5 +974,9 @@ def _event_problems(s: Scenario, loc: tuple, ev: Event) -> Problems:
         yield (*loc, "counterpart"), _unknown("member", ev.counterpart, members)
     if ev.kind == "pole_shift" and ev.pole not in s.pole_names:
         yield (*loc, "pole"), _unknown("pole", ev.pole, s.pole_names)
+    if ev.kind == "hazard_change" and not ev.member:
+        yield (*loc, "member"), "a hazard_change needs the member whose threat rate changes"
+    if ev.kind == "hazard_change" and ev.threat not in THREAT_KINDS:
+        yield (*loc, "threat"), _unknown("threat kind", ev.threat, list(THREAT_KINDS))
     if ev.counterpart and ev.counterpart not in known:
         yield (*loc, "counterpart"), _unknown("actor", ev.counterpart, known)

@@ -31,10 +31,9 @@ from csto_sim.core.state import State
 
 PER_STEP = {"strength": 1, "economic_strength": 1, "capacity": 0, "leader_strength": 0}
 """Per-step fields without a members axis, by how many axes follow it (poles, or none)."""
-PER_STEP_MEMBERS = ("offers", "economic_offers", "interest")
-"""Per-step fields indexed by member and pole."""
+PER_STEP_MEMBERS = ("offers", "economic_offers", "interest", "p_event")
+"""Per-step fields indexed by member and pole (or kind)."""
 LEADING = (
-    "p_event",
     "kind_weights",
     "option_member_share",
     "option_affinity",

@@ -50,8 +50,10 @@ INTRA_ALLIANCE_KIND = "intra_alliance_clash"
 KINDS_WITHOUT_COUNTERPART: tuple[str, ...] = ("internal_unrest",)
 """Threat kinds with no counterpart (internal affairs)."""
 
-CONTROL_KINDS: tuple[str, ...] = ("accession", "pole_shift", "war_elsewhere")
-"""Scripted event kinds that are not threats: a member joins, a pole's pull shifts, the leader fights elsewhere."""
+CONTROL_KINDS: tuple[str, ...] = ("accession", "pole_shift", "war_elsewhere", "hazard_change")
+"""Scripted event kinds that are not threats: a member joins, a pole's pull shifts, the leader
+fights elsewhere, a member's rate of one kind of threat changes (a settlement, a peace
+agreement)."""
 
 TIE_KINDS: tuple[str, ...] = ("border", "language", "institution", "agreement", "base")
 """Kinds of structural tie between a member and a pole (``structural_ties.csv``), in the order

@@ -137,17 +137,52 @@ def test_ties_are_symmetric_and_hostile_ties_alone_allow_clashes_between_members
     assert counterparts == ["L", "A", "B", "X"]
     np.testing.assert_array_equal(affinity, [0, 0, 0, 0.3])
     np.testing.assert_array_equal(is_member, [0, 1, 2, -1])
-    h = inputs.hazard_options(s, ties, counterparts, is_member, affinity, dt=0.5)
+    years = s.time.start + 0.5 * np.arange(3)
+    h = inputs.hazard_options(s, ties, counterparts, is_member, affinity, 0.5, years)
     clash = K["intra_alliance_clash"]
-    assert h["p_event"][0, clash] == 0.0  # the leader has no hostile tie
-    assert h["p_event"][1, clash] == pytest.approx(1 - np.exp(-0.5))
+    assert h["p_event"][0, 0, clash] == 0.0  # the leader has no hostile tie
+    assert h["p_event"][0, 1, clash] == pytest.approx(1 - np.exp(-0.5))
     assert h["option_table"][1, clash, 0] == 2 and h["option_member_share"][1, clash] == 1.0
     unrest = K["internal_unrest"]
     assert (h["option_count"][:, unrest] == 0).all()
     border = K["border_clash"]
     assert h["option_table"][1, border, 0] == 3 and h["option_affinity"][1, border] == 0.3
-    assert h["p_event"][1, border] == pytest.approx(1 - np.exp(-1.0))
+    assert h["p_event"][0, 1, border] == pytest.approx(1 - np.exp(-1.0))
     np.testing.assert_allclose(h["kind_weights"].sum(axis=1), 1.0)
+
+
+def test_a_hazard_change_scales_one_members_rate_of_one_kind_from_its_step_on():
+    events = small().model_dump()["events"] | {
+        "truce": {
+            "date": 2001.2,
+            "kind": "hazard_change",
+            "member": "A",
+            "threat": "border_clash",
+            "rate_factor": 0.25,
+        }
+    }
+    s = small(events=events)
+    years = 2000.0 + 0.5 * np.arange(5)
+    rates = np.zeros((3, len(THREAT_KINDS)))
+    rates[1, K["border_clash"]] = 2.0
+    path = inputs.hazard_path(s, rates, years)
+    np.testing.assert_array_equal(path[:, 1, K["border_clash"]], [2.0, 2.0, 0.5, 0.5])
+    assert path[:, [0, 2]].sum() == 0.0  # other members untouched
+    p = inputs.compile_inputs(s).p_event
+    assert p[3, 1, K["border_clash"]] == pytest.approx(1 - np.exp(-0.25))  # 0.5/yr, half a year
+    assert p[3, 1, K["internal_unrest"]] == p[0, 1, K["internal_unrest"]]  # other kinds too
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [({"threat": "border_clash"}, "member"), ({"member": "A", "threat": "flood"}, "threat")],
+)
+def test_a_hazard_change_names_its_member_and_a_threat_kind(change, key):
+    from csto_sim.core.scenario import ScenarioError
+
+    events = {"h": {"date": 2001.0, "kind": "hazard_change", "rate_factor": 0.5} | change}
+    with pytest.raises(ScenarioError, match=rf"events\.h\.{key}"):
+        small(events=events)
 
 
 def test_scripted_threats_land_on_their_step():
