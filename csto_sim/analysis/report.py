@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +306,32 @@ def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
         out[c] = out[c] / asked
     out.insert(3, "level_none", 1.0 - out[levels].sum(axis=1) if levels else np.nan)
     return out
+
+
+def recorded_requests() -> tuple[int, int]:
+    """Requests for help the CSTO's history records (2002-2024) and how many it answered
+    (``csto_sim/data/events_2002_2024.csv``, columns ``request`` and ``csto_response``)."""
+    path = resources.files("csto_sim").joinpath("data", "events_2002_2024.csv")
+    with path.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["request"] == "yes"]
+    return len(rows), sum(r["csto_response"] == "yes" for r in rows)
+
+
+def answered_beside_history(responses: pd.DataFrame) -> str:
+    """The share of requests answered in each scenario beside the share history answered."""
+    asked, answered = recorded_requests()
+    shares = ", ".join(
+        f"{row.scenario} {_share(row.response_rate)}" for row in responses.itertuples()
+    )
+    return (
+        f"Requests answered, beside history: of the {asked} requests for help the record "
+        f"of 2002-2024 holds, the CSTO answered {answered} ({_share(answered / asked)}; "
+        f"`events_2002_2024.csv`); in these runs: {shares}."
+    )
+
+
+def _share(value: float) -> str:
+    return "-" if pd.isna(value) else f"{100 * value:.0f}%"
 
 
 MEMBER_FIGURES: tuple[str, ...] = (
@@ -1063,6 +1091,8 @@ def write_report(root: str | Path, reference: str | None = None, horizon: float 
         "the share whose collective answer at least one member vetoed.",
         "",
         _markdown(tables["responses"]),
+        "",
+        answered_beside_history(tables["responses"]),
         "",
         f"## What each scenario did, against {reference}",
         "",

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.analysis.report import (
+    answered_beside_history,
     lever_effects,
     member_paired_differences,
     paired_differences,
@@ -81,3 +82,11 @@ def test_response_rates_give_the_level_mix_and_vetoes():
     row = response_rates(runs).iloc[0]
     assert row["response_rate"] == 0.4 and row["vetoed"] == 0.2
     assert np.isclose(row["level_none"], 0.2) and row["level_deployment"] == 0.4
+
+
+def test_the_answered_share_is_reported_beside_the_records_one_in_four():
+    responses = pd.DataFrame({"scenario": ["a", "b"], "response_rate": [0.4, np.nan]})
+    text = answered_beside_history(responses)
+    # the record: Kyrgyzstan 2010, Armenia 2021 and 2022 asked in vain; Kazakhstan 2022 answered
+    assert "of the 4 requests" in text and "answered 1 (25%" in text
+    assert text.endswith("a 40%, b -.")
