@@ -67,10 +67,12 @@ class MemberState(mesa.Agent):
         """Membership status: active, frozen, withdrawn or non_member."""
         return STATUSES[int(self.model.state.status[self.index])]
 
-    def decide_requests(self, ev: StepEvents, u: Noise) -> np.ndarray:
-        """Which of this step's threats (one per kind) the member brings to the alliance."""
+    def decide_requests(self, t: int, ev: StepEvents, u: Noise) -> tuple[np.ndarray, float]:
+        """Which of this step's threats (one per kind) the member brings to the alliance (in a
+        guided history, as the record gives them: the log chance of that)."""
         m = self.model
-        return step.request_decisions(m.inputs, ev, m.state, u, self.index)
+        asked, log_chance = step.request_decisions(m.inputs, t, ev, m.state, u, self.index)
+        return asked, float(log_chance)
 
     def decide_vetoes(self, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         """Whether the member vetoes collective action on each other member's request."""
@@ -93,8 +95,9 @@ class EachAgent:
     def __init__(self, agents: Sequence[MemberState]):
         self.agents = agents
 
-    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
-        return np.stack([a.decide_requests(ev, u) for a in self.agents])
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> tuple[np.ndarray, np.ndarray]:
+        asked, log_chance = zip(*(a.decide_requests(t, ev, u) for a in self.agents), strict=True)
+        return np.stack(asked), np.array(log_chance)
 
     def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         return np.stack([a.decide_vetoes(ev, requested, u) for a in self.agents], axis=-1)

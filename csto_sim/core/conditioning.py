@@ -53,7 +53,7 @@ BATCH = 600
 def conditions(scenario: Scenario) -> bool:
     """Whether runs of ``scenario`` continue histories conditioned on a record."""
     h = scenario.history
-    return h is not None and scenario.condition and bool(h.record)
+    return h is not None and scenario.condition and bool(h.record or h.recorded_requests)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,8 @@ class Inputs:
     params: dict = field(default_factory=dict)
     known: np.ndarray | None = None  # (T, M) statuses the record allows after each step (bits
     # by status code), in a guided run only (see recorded_statuses)
+    known_request: np.ndarray | None = None  # (T, M, K) recorded requests: 1 asked, 0 not,
+    known_answer: np.ndarray | None = None  # -1 unknown; answers likewise (recorded_requests)
     runs: int | None = None  # runs of a batch with per-run parameters (core.stack), else None
 
     @property
@@ -186,6 +188,7 @@ def compile_inputs(s: Scenario) -> Inputs:
         history=inputs_for(history_scenario(s)) if s.history is not None else None,
         params=pr.model_dump(),
         known=recorded_statuses(s, years) if s.guided else None,
+        **(recorded_requests(s, years) if s.guided else {}),
     )
 
 
@@ -206,6 +209,21 @@ def recorded_statuses(s: Scenario, years: np.ndarray) -> np.ndarray:
                 1 << STATUSES.index(x) for x in set(entry.status)
             )
     return known
+
+
+def recorded_requests(s: Scenario, years: np.ndarray) -> dict[str, np.ndarray]:
+    """What the scenario's record gives of the requests on its scripted threats: on the step,
+    member and kind of each, whether it was asked (``known_request``) and, if asked, whether
+    the alliance answered (``known_answer``), each ``(T, M, K)`` with 1 yes, 0 no, -1 unknown."""
+    shape = (len(years) - 1, len(s.members), len(THREAT_KINDS))
+    asked, answered = np.full(shape, -1, dtype=np.int8), np.full(shape, -1, dtype=np.int8)
+    for label, r in s.recorded_requests.items():
+        e = s.events[label]
+        where = step_of(years, e.year), s.member_names.index(e.member), THREAT_KINDS.index(e.kind)
+        asked[where] = r.asked
+        if r.answered is not None:
+            answered[where] = r.answered
+    return {"known_request": asked, "known_answer": answered}
 
 
 def initial_state(s: Scenario) -> State:
@@ -511,7 +529,7 @@ def history_scenario(s: Scenario) -> Scenario:
         return hit[1]
     if len(_HISTORY) > 256:
         _HISTORY.clear()
-    guided = s.condition and bool(s.history.record)
+    guided = s.condition and bool(s.history.record or s.history.recorded_requests)
     past = s.history.model_copy(update={"parameters": s.parameters, "guided": guided})
     _HISTORY[id(s)] = (s, past)
     return past

@@ -330,6 +330,25 @@ def guided_choice(
         return chosen.astype(status.dtype), np.log(total)
 
 
+def guided_draw(
+    possible: np.ndarray, chance: np.ndarray, known: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The uniform draw ``u`` of a yes/no outcome that happens when ``u < chance`` (and only
+    where ``possible``), moved so that the outcome is the recorded one where the record knows
+    it (``known`` 1 yes, 0 no, -1 unknown: ``u`` as it is), and the log chance of the recorded
+    outcome (0 where unknown; ``-inf`` where the record's outcome cannot happen): the guided
+    step of a history conditioned on its record. A yes draws ``u`` uniformly below the chance,
+    a no above it, so what else the draw decides (how far an answer goes) keeps its
+    conditional distribution."""
+    q = np.where(possible, chance, 0.0)
+    below = np.minimum(u * q, np.nextafter(q, 0.0))
+    above = np.minimum(q + u * (1.0 - q), np.nextafter(1.0, 0.0))
+    moved = np.where(known == 1, below, np.where(known == 0, above, u))
+    recorded = np.where(known == 1, q, np.where(known == 0, 1.0 - q, 1.0))
+    with np.errstate(divide="ignore"):
+        return moved, np.log(recorded)
+
+
 def remember(memory: np.ndarray, felt: np.ndarray, gain: float, fade: float) -> np.ndarray:
     """A memory in [0, 1] (grievance, credibility of alternatives) after a step: it keeps a
     ``fade`` share of itself (:func:`fade` of its half-life) and closes a ``gain x felt``

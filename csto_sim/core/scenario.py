@@ -244,6 +244,15 @@ class Recorded(_Strict):
         return decimal_year(self.date)
 
 
+class RecordedRequest(_Strict):
+    """What the record gives of a scripted threat: whether the struck member asked the
+    alliance for help and, if it did, whether the alliance answered. A projection that
+    conditions on its history's record continues only histories that hold it."""
+
+    asked: StrictBool
+    answered: StrictBool | None = None
+
+
 class Tie(_Strict):
     """A dated structural tie between a member and a pole (``structural_ties.csv``)."""
 
@@ -309,6 +318,7 @@ class Scenario(_Strict):
     history: Scenario | None = None
     condition: StrictBool = True
     record: dict[str, list[Recorded]] = {}
+    recorded_requests: dict[str, RecordedRequest] = {}
     guided: StrictBool = False
     parameters: Parameters = Parameters()
     posterior: str = ""
@@ -804,6 +814,7 @@ def _cross_check(s: Scenario, origin: dict, path: Path) -> None:
         _relation_problems,
         _history_problems,
         _record_problems,
+        _recorded_request_problems,
     )
     for check in checks:
         for loc, msg in check(s):
@@ -908,7 +919,7 @@ def _history_problems(s: Scenario) -> Problems:
         )
 
 
-_UNSET = {"condition": True, "record": {}, "guided": False}
+_UNSET = {"condition": True, "record": {}, "recorded_requests": {}, "guided": False}
 """Conditioning fields at their defaults: left out of digests (results made before they
 existed keep their identity)."""
 
@@ -928,6 +939,16 @@ def _record_problems(s: Scenario) -> Problems:
                 yield ("record", name, i, "date"), f"{year:g} is outside the simulated span {span}"
             if i and year < dates[i - 1]:
                 yield ("record", name, i, "date"), "entries must be in date order"
+
+
+def _recorded_request_problems(s: Scenario) -> Problems:
+    for label, r in s.recorded_requests.items():
+        e = s.events.get(label)
+        if e is None or e.kind not in THREAT_KINDS:
+            threats = [k for k, v in s.events.items() if v.kind in THREAT_KINDS]
+            yield ("recorded_requests", label), _unknown("scripted threat", label, threats)
+        elif r.answered is not None and not r.asked:
+            yield ("recorded_requests", label, "answered"), "a request not asked cannot be answered"
 
 
 def _relation_problems(s: Scenario) -> Problems:

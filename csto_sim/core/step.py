@@ -53,8 +53,10 @@ class Pull:
 class Members(Protocol):
     """Who makes the members' decisions in a step: every member at once, or each agent on its row."""
 
-    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
-        """Which of this step's threats each member brings to the alliance ``(..., M, K)``."""
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> tuple[np.ndarray, np.ndarray]:
+        """Which of this step's threats each member brings to the alliance ``(..., M, K)``, and
+        the log chance of the requests a guided run's record gives ``(..., M)`` (see
+        :func:`request_decisions`)."""
 
     def drift(self, t: int, pull: Pull) -> None:
         """Move each member's alignment, trust and commitment (writes the state)."""
@@ -73,10 +75,15 @@ def accede(inp: Inputs, t: int, state: State) -> None:
     state.status = np.where(joins, ACTIVE, state.status)
 
 
-def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=ALL) -> np.ndarray:
-    """Which of this step's threats (one per kind) members ``who`` bring to the alliance.
+def request_decisions(
+    inp: Inputs, t: int, ev: StepEvents, state: State, u: Noise, who=ALL
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of this step's threats (one per kind) members ``who`` bring to the alliance, and
+    the log chance of the requests the record gives ``(..., M)`` (0 unguided).
 
-    Only active members ask, and not the leader: the alliance's answer is the leader's.
+    Only active members ask, and not the leader: the alliance's answer is the leader's. In
+    a guided run (``inp.known_request``) a request the record gives is drawn as recorded
+    (:func:`rules.guided_draw`).
     """
     p = inp.params
     fit = decisions.effective_fit(inp.fit, ev.territorial[..., who, :], p["extraterritorial_fit"])
@@ -90,7 +97,12 @@ def request_decisions(inp: Inputs, ev: StepEvents, state: State, u: Noise, who=A
         p,
     )
     can_ask = (state.status[..., who] == ACTIVE) & (np.arange(len(inp.members))[who] != inp.leader)
-    return can_ask[..., None] & ev.occur[..., who, :] & (u.request[..., who, :] < prob)
+    possible = can_ask[..., None] & ev.occur[..., who, :]
+    draw = u.request[..., who, :]
+    if inp.known_request is None:
+        return possible & (draw < prob), np.zeros(possible.shape[:-1])
+    draw, log_chance = rules.guided_draw(possible, prob, inp.known_request[t][who], draw)
+    return possible & (draw < prob), log_chance.sum(axis=-1)
 
 
 def veto_decisions(
@@ -137,6 +149,7 @@ class Answer:
     responded: np.ndarray  # whether that answered the request (a deployment, or mediation)
     vetoes: np.ndarray  # how many members vetoed collective action
     helper: np.ndarray  # the pole that helped bilaterally an unanswered threat (-1: none)
+    log_chance: np.ndarray  # (...,) log chance of the answers a guided run's record gives
 
 
 def answer(
@@ -150,23 +163,33 @@ def answer(
     and is cut to a statement when ``vetoes`` ``(..., M, K, voters)`` block it. A clash between
     two members under a charter with mediation gets at most a mediation mission, and that
     answers it; any other request is answered by a deployment or more. Any struck member may
-    get bilateral help, whatever its status: frozen members and outsiders too.
+    get bilateral help, whatever its status: frozen members and outsiders too. In a guided
+    run (``inp.known_answer``) whether a request the record gives is answered is drawn as
+    recorded (:func:`rules.guided_draw`), with the log chance of that.
     """
     leader_active = (state.status[..., inp.leader] == ACTIVE)[..., None, None]
     mediated = inp.mediation & decisions.counterpart_is_active_member(inp, ev, state.status)
-    level = decisions.response_levels(
-        decisions.deployment_logit(inp, t, ev, state.status, state.w), u.response, inp.params
-    )
+    blocked = decisions.blocked(vetoes, state.status == ACTIVE, DECISION_RULES[inp.decision])
+    x = decisions.deployment_logit(inp, t, ev, state.status, state.w)
+    draw, log_chance = u.response, np.zeros(x.shape[:-2])
+    if inp.known_answer is not None:
+        enough = rules.shaped(inp.params, x.ndim)["level_mission"] * mediated  # the answer's cut
+        possible = requested & leader_active & ~blocked
+        chance = rules.sigmoid(x + enough)
+        draw, log = rules.guided_draw(possible, chance, inp.known_answer[t], draw)
+        log_chance = log.sum(axis=(-2, -1))
+    level = decisions.response_levels(x, draw, inp.params)
     level = np.where(mediated, np.minimum(level, MISSION), level)
-    rule = DECISION_RULES[inp.decision]
-    level = np.where(
-        decisions.blocked(vetoes, state.status == ACTIVE, rule), np.minimum(level, STATEMENT), level
-    )
+    level = np.where(blocked, np.minimum(level, STATEMENT), level)
     level = np.where(requested & leader_active, level, NO_RESPONSE)
     responded = level >= np.where(mediated, MISSION, DEPLOYMENT)
     helper = decisions.bilateral_help(inp, t, state.w, u.bilateral, offers(inp, t, state)[0])
     return Answer(
-        level, responded, vetoes.sum(axis=-1), np.where(ev.occur & ~responded, helper, -1)
+        level,
+        responded,
+        vetoes.sum(axis=-1),
+        np.where(ev.occur & ~responded, helper, -1),
+        log_chance,
     )
 
 
@@ -332,8 +355,8 @@ class AllMembers:
     def __init__(self, inp: Inputs, state: State):
         self.inp, self.state = inp, state
 
-    def requests(self, t: int, ev: StepEvents, u: Noise) -> np.ndarray:
-        return request_decisions(self.inp, ev, self.state, u)
+    def requests(self, t: int, ev: StepEvents, u: Noise) -> tuple[np.ndarray, np.ndarray]:
+        return request_decisions(self.inp, t, ev, self.state, u)
 
     def drift(self, t: int, pull: Pull) -> None:
         drift(self.inp, t, self.state, pull)
@@ -356,10 +379,11 @@ def advance(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Advance ``state`` by step ``t`` (``u``: the step's draws); appends the step's events to
     ``record`` and returns the requests and answers ``(..., M, K)``. In a guided run the log
-    chance of the recorded statuses is added to ``log_weight`` (one per replica)."""
+    chance of the recorded requests, answers and statuses is added to ``log_weight`` (one per
+    replica)."""
     accede(inp, t, state)
     ev = step_events(inp, u, t, state.d)
-    requested = members.requests(t, ev, u)
+    requested, asked_log = members.requests(t, ev, u)
     vetoes = members.vetoes(t, ev, requested, u)
     ans = answer(inp, t, ev, state, requested, u, vetoes)
     responded = ans.responded
@@ -369,5 +393,5 @@ def advance(
     members.drift(t, pull)
     log_chance = members.reconsider(t, u)
     if log_weight is not None:
-        log_weight += log_chance.sum(axis=-1)
+        log_weight += log_chance.sum(axis=-1) + asked_log.sum(axis=-1) + ans.log_chance
     return requested, responded

@@ -377,6 +377,22 @@ def status_record(initial: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def request_record(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, bool]]:
+    """What the event history records of the requests on the scripted threats (columns
+    ``request`` and ``csto_response``): whether the member asked and, if it did, whether the
+    CSTO answered (what a projection conditions its histories on; the hindcast itself leaves
+    them to the model)."""
+    out: dict[str, dict[str, bool]] = {}
+    for row in history_rows():
+        label = event_label(row)
+        if row["role"] != "input" or label not in events or row["request"] not in ("yes", "no"):
+            continue
+        out[label] = {"asked": row["request"] == "yes"}
+        if row["request"] == "yes" and row["csto_response"] in ("yes", "no"):
+            out[label]["answered"] = row["csto_response"] == "yes"
+    return out
+
+
 def hindcast_scenario() -> dict[str, Any]:
     """The hindcast scenario as TOML-ready data."""
     cinc = capability(2002)
@@ -427,6 +443,7 @@ def hindcast_scenario() -> dict[str, Any]:
         "hazards": hazards["default"],
         "events": events,
         "record": status_record({m: spec["status"] for m, spec in members.items()}),
+        "recorded_requests": request_record(events),
     }
 
 
@@ -443,8 +460,9 @@ HEADER = """\
 # csto_sim/data/structural_ties.csv (build.fit_pull). Capability: CINC 2002. Scripted events:
 # the role=input rows of events_2002_2024.csv with the severities and pole shifts of
 # hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model;
-# [record] holds the statuses the history records, which only a projection that conditions on
-# this history uses (the hindcast itself never reads them).
+# [record] holds the statuses the history records, and [recorded_requests] whether each struck
+# member asked for help and whether the CSTO answered; only a projection that conditions on
+# this history uses them (the hindcast itself never reads them).
 
 """
 

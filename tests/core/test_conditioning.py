@@ -13,10 +13,23 @@ from hypothesis import strategies as st
 
 from csto_sim import load_scenario
 from csto_sim.core import conditioning, rules
-from csto_sim.core.inputs import ANY_STATUS, history_scenario, inputs_for, recorded_statuses
+from csto_sim.core.inputs import (
+    ANY_STATUS,
+    history_scenario,
+    inputs_for,
+    recorded_requests,
+    recorded_statuses,
+)
 from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.scenario import ScenarioError
-from csto_sim.core.vocabulary import ACTIVE, FROZEN, NON_MEMBER, STATUSES, WITHDRAWN
+from csto_sim.core.vocabulary import (
+    ACTIVE,
+    FROZEN,
+    NON_MEMBER,
+    STATUSES,
+    THREAT_KINDS,
+    WITHDRAWN,
+)
 from csto_sim.experiments.engines import run_chunk
 
 GRID = (np.arange(20000) + 0.5) / 20000  # uniforms spread evenly over [0, 1)
@@ -101,6 +114,74 @@ def test_the_record_is_data_from_the_event_history():
     assert inputs_for(history_scenario(load_scenario(BASELINE))).known is not None
 
 
+def test_a_guided_draw_gives_the_recorded_outcome_with_its_chance():
+    chance = np.array([0.3, 0.3, 0.3, 0.0, 0.8])
+    possible = np.array([True, True, True, True, False])
+    known = np.array([1, 0, -1, 1, 0])
+    u = np.full(5, 0.5)
+    moved, log = rules.guided_draw(possible, chance, known, u)
+    np.testing.assert_allclose(moved, [0.15, 0.65, 0.5, 0.0, 0.5])
+    assert list(moved < np.where(possible, chance, 0.0)) == [True, False, False, False, False]
+    np.testing.assert_allclose(np.exp(log), [0.3, 0.7, 1.0, 0.0, 1.0])
+
+
+@given(
+    chance=st.floats(0.0, 1.0),
+    known=st.sampled_from([-1, 0, 1]),
+    u=st.floats(0.0, 1.0, exclude_max=True),
+)
+def test_a_guided_draw_holds_the_record_or_has_no_chance(chance, known, u):
+    moved, log = rules.guided_draw(np.array(True), np.array(chance), np.array(known), np.array(u))
+    happened = bool(moved < chance)
+    if known == -1:
+        assert moved == u and log == 0.0
+    elif np.isfinite(log):
+        assert happened == (known == 1) and 0.0 <= moved < 1.0
+    else:
+        assert chance == (0.0 if known == 1 else 1.0)
+
+
+def test_a_guided_draw_keeps_the_conditional_law_of_the_draw():
+    """Drawn below the chance, the draw is uniform there: what else it decides (how far an
+    answer goes) keeps its law given the recorded outcome."""
+    moved, _ = rules.guided_draw(np.True_, np.array(0.4), np.array(1), GRID)
+    assert np.allclose(np.quantile(moved, [0.25, 0.5, 0.75]), [0.1, 0.2, 0.3], atol=1e-3)
+
+
+def test_the_recorded_requests_are_data_from_the_event_history():
+    past = load_scenario(BASELINE).history
+    inp = inputs_for(past)
+    known = recorded_requests(past, inp.years)
+    asked, answered = known["known_request"], known["known_answer"]
+    assert (asked == 1).sum() == 4 and (asked == 0).sum() == 7  # Tajikistan 2021: not asked
+    assert (answered == 1).sum() == 1 and (answered == 0).sum() == 3  # Kazakhstan 2022 alone
+    kaz, unrest = past.member_names.index("Kazakhstan"), THREAT_KINDS.index("internal_unrest")
+    step = int(np.searchsorted(inp.years, 2022.0 + 4 / 365, side="right")) - 1
+    assert asked[step, kaz, unrest] == 1 and answered[step, kaz, unrest] == 1
+    assert inp.known_request is None  # the hindcast itself is never guided
+    guided = inputs_for(history_scenario(load_scenario(BASELINE)))
+    np.testing.assert_array_equal(guided.known_request, asked)
+
+
+def test_a_recorded_request_must_name_a_scripted_threat(tmp_path):
+    path = tmp_path / "x.toml"
+    hindcast = BASELINE.parent / "hindcast_2002_2024.toml"
+    path.write_text(
+        f'extends = "{hindcast}"\nname = "x"\n[recorded_requests.flood_2003]\nasked = true\n'
+    )
+    with pytest.raises(
+        ScenarioError, match="recorded_requests.flood_2003: unknown scripted threat"
+    ):
+        load_scenario(path)
+    label = "2021-04-28_intra_alliance_clash_Kyrgyzstan"
+    path.write_text(
+        f'extends = "{hindcast}"\nname = "x"\n[recorded_requests.{label}]\n'
+        "asked = false\nanswered = true\n"
+    )
+    with pytest.raises(ScenarioError, match="cannot be answered"):
+        load_scenario(path)
+
+
 def test_a_record_for_an_unknown_member_is_refused(tmp_path):
     path = tmp_path / "x.toml"
     path.write_text(
@@ -130,6 +211,18 @@ def test_conditioned_runs_start_from_the_recorded_statuses(conditioned):
     assert (start["Armenia"] == "frozen").all()
     others = ["Russia", "Belarus", "Kazakhstan", "Kyrgyzstan", "Tajikistan"]
     assert (start[others] == "active").all().all()
+
+
+def test_conditioned_histories_hold_the_recorded_requests_and_answers(conditioned):
+    s, post, _, _ = conditioned
+    out = run_chunk(s, list(range(30)), s.seed, "batch", ("runs", "events"), True, post)
+    ev = out["events"].query("period == 'history'")
+    for label, r in s.history.recorded_requests.items():
+        rows = ev[ev["label"] == label]
+        assert len(rows) == 30, label
+        assert (rows["requested"] == r.asked).all(), label
+        if r.answered is not None:
+            assert (rows["responded"] == r.answered).all(), label
 
 
 def test_the_engines_give_the_same_conditioned_runs(conditioned):
