@@ -90,6 +90,7 @@ def test_run_folders_follow_the_settings_not_the_runs(here, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.slow  # four whole commands
 def test_an_explicit_out_keeps_resume_refusal_and_overwrite(here, capsys):
     out = here / "mine"
     args = ["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet", "--out", str(out)]

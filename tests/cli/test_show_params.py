@@ -32,6 +32,7 @@ def test_show_prints_a_scenario_with_the_same_content(tmp_path, capsys, path):
     assert "\nextends" not in saved.read_text()  # the chain is merged
 
 
+@pytest.mark.slow  # two ensembles of a projection
 def test_a_shown_variant_runs_identically(tmp_path, capsys):
     variant = tmp_path / "mine" / "variant.toml"
     variant.parent.mkdir()

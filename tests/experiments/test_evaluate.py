@@ -92,6 +92,7 @@ def _ensemble_in_a_daemon(queue) -> None:
     queue.put(result.read("runs")["cohesion_final"].tolist())
 
 
+@pytest.mark.slow  # a process of its own, which imports the package afresh
 def test_an_ensemble_inside_a_daemonic_worker_runs_in_process():
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()

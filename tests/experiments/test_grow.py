@@ -146,6 +146,7 @@ def test_an_interrupted_growth_can_still_be_finished_smaller(tmp_path, fresh):
     assert files(out) == old and not (out / "chunks").exists()
 
 
+@pytest.mark.slow  # several interrupted ensembles
 def test_interrupted_ensembles_of_several_sizes_leave_no_run_twice(tmp_path, fresh):
     """7 runs, 23 interrupted, 12 (its chunks overlap the 23-run ones), then 23: each run
     once, as a fresh ensemble writes it, whether or not the chunks are kept."""

@@ -74,7 +74,7 @@ def _names(results: Path) -> list[str]:
     return [s["name"] for s in json.loads((results / "manifest.json").read_text())["scenarios"]]
 
 
-@pytest.mark.parametrize("fmt", ["png", "svg"])
+@pytest.mark.parametrize("fmt", ["png", pytest.param("svg", marks=pytest.mark.slow)])
 def test_plot_all_writes_every_figure(results: Path, fmt: str) -> None:
     paths = plot_all(results, fmt=fmt)
     names = _names(results)
