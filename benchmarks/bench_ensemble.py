@@ -99,6 +99,7 @@ def _draws(first: int, count: int) -> list:
     """The summaries of ``count`` whole-record hindcast runs, each with its own prior draw."""
     import numpy as np
 
+    from csto_sim.experiments.tables import tables_from
     from csto_sim.hindcast import outcomes
     from csto_sim.hindcast.posterior import prior_ranges, split
     from csto_sim.inference.simulator import Simulator
@@ -111,7 +112,10 @@ def _draws(first: int, count: int) -> list:
         params, judged = split(values)
         return base.with_parameters(**params).with_judgements(judged)
 
-    sim = Simulator(build, lambda t: outcomes.case_hits(t, cases).to_numpy(float), tuple(ranges))
+    def hits(tables):
+        return outcomes.case_hits(tables, cases).to_numpy(float)
+
+    sim = Simulator(build, hits, tuple(ranges), tables_from)
     rng = np.random.default_rng(first)
     lo, hi = (np.array([r[i] for r in ranges.values()]) for i in (0, 1))
     theta = lo + (hi - lo) * rng.random((count, len(ranges)))

@@ -16,15 +16,16 @@ import networkx as nx
 import numpy as np
 
 from csto_sim.abm.agents import EachAgent, MemberState
-from csto_sim.core import conditioning, metrics
+from csto_sim.core import metrics
 from csto_sim.core.events import concat_events, empty_events
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
-from csto_sim.core.posterior import NONE, choose_posterior
 from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.core.state import State, Trajectory
 from csto_sim.core.step import advance
 from csto_sim.core.vocabulary import ACTIVE, RESPONSE_LEVELS, STATUSES, THREAT_KINDS
+from csto_sim.inference import conditioning
+from csto_sim.inference.posterior import NONE, choose_posterior
 
 
 def relations_graph(scenario: Scenario) -> nx.Graph:
@@ -50,11 +51,11 @@ class CSTOModel(mesa.Model):
             posterior the scenario names, the bundled ones ``production``: run ``run`` takes
             the sample of its draw, exactly as run ``run`` of an ensemble with the
             scenario's seed does), ``"none"`` (the scenario's own parameters), a name or a
-            file of posterior samples, or a :class:`~csto_sim.core.posterior.Posterior`.
+            file of posterior samples, or a :class:`~csto_sim.inference.posterior.Posterior`.
         history_run: the run whose (guided) history this run continues; by default run
             ``run``'s, or, for a projection conditioned on its history's record, the
             particle the filter gives run ``run`` (with that particle's parameter draw), as
-            in an ensemble (:mod:`csto_sim.core.conditioning`).
+            in an ensemble (:mod:`csto_sim.inference.conditioning`).
         **parameters: behavioural parameters overriding the scenario's (for sweeps); over a
             posterior they stay fixed and the posterior's other parameters are drawn.
     """

@@ -213,7 +213,7 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
 
 
 def _posterior_name(file: str) -> str:
-    from csto_sim.core.posterior import NAMED
+    from csto_sim.inference.posterior import NAMED
 
     for name, shipped in NAMED.items():
         if Path(file).name == shipped:

@@ -273,7 +273,7 @@ def conditioning_note(manifest: dict[str, Any]) -> str:
     text = (
         "Histories conditioned on the record: each run continues a history that holds every "
         "membership status, request and answer its history's record gives (a guided particle "
-        "filter, `csto_sim.core.conditioning`: each member's status drawn among those the "
+        "filter, `csto_sim.inference.conditioning`: each member's status drawn among those the "
         "record allows and each recorded request and answer drawn as recorded, each history "
         "weighted by the model's chance of them, the histories resampled to equal weight once, "
         "at the end of the history)."

@@ -11,7 +11,6 @@ from pathlib import Path
 from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
-from csto_sim.core.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import (
@@ -31,6 +30,7 @@ from csto_sim.experiments.store import (
     default_folder,
 )
 from csto_sim.experiments.tables import TABLES, check_tables
+from csto_sim.inference.posterior import RUNS_PER_DRAW, PosteriorError, choose_posterior, renamed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from csto_sim.core import conditioning
 from csto_sim.core.batch import Scenarios, history_seeds, run_batch, run_history
-from csto_sim.core.posterior import Posterior
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.tables import (
@@ -23,6 +21,8 @@ from csto_sim.experiments.tables import (
     tables_from,
     whole_span,
 )
+from csto_sim.inference import conditioning
+from csto_sim.inference.posterior import Posterior
 
 ENGINES: tuple[str, ...] = ("batch", "agents")
 """How runs are computed: many replicas at once as arrays (default), or one Mesa model per run."""
@@ -153,7 +153,7 @@ def run_chunk(
     ``runs`` table says which (``draw``, ``sample``): the batched engine runs them all in
     one batch with per-run parameters, the agent engine one model per run.
 
-    A projection conditioned on its history's record (:mod:`csto_sim.core.conditioning`)
+    A projection conditioned on its history's record (:mod:`csto_sim.inference.conditioning`)
     continues, in run ``r``, the draw and history of particle ``sources[r]`` (computed here
     when not given); the ``runs`` table names it (``history``)."""
     runs = [int(r) for r in runs]

@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csto_sim.core import conditioning
-from csto_sim.core.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
 from csto_sim.experiments.store import RESULTS, Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
+from csto_sim.inference import conditioning
+from csto_sim.inference.posterior import RUNS_PER_DRAW, Posterior, choose_posterior
 
 MAX_RUNS = 1_000_000
 """The most runs per scenario an ensemble may have (checked before anything is allocated)."""
@@ -252,7 +252,7 @@ def run_ensemble(
     (the hindcast, for the bundled projections) before the scenario's own years, in the
     timeseries, events and alliance tables, with a ``period`` column (see
     :func:`~csto_sim.experiments.tables.whole_span`). ``posterior`` (a
-    :class:`~csto_sim.core.posterior.Posterior`, a sample file, or ``"none"``; by
+    :class:`~csto_sim.inference.posterior.Posterior`, a sample file, or ``"none"``; by
     default the one the scenarios name) gives each draw of ``runs_per_draw`` runs its
     parameters from a posterior sample, so the spread covers parameter uncertainty.
     More runs than ``out`` holds grow it (only the new runs are computed), fewer are
@@ -310,7 +310,7 @@ def condition(
     ensemble: Ensemble, workers: int | None = None, executor: Executor | None = None
 ) -> dict[str, dict]:
     """Each projection conditioned on its history's record: what the filter did over the
-    ensemble's runs (:func:`csto_sim.core.conditioning.summary`). Its histories run on the
+    ensemble's runs (:func:`csto_sim.inference.conditioning.summary`). Its histories run on the
     pool; the filters are remembered for the chunks the main process hands out."""
     todo = [s for s in ensemble.scenarios if conditioning.conditions(s)]
     if not todo:

@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from csto_sim.core.parameters import parameter_table
-from csto_sim.core.posterior import Posterior, choose_posterior
 from csto_sim.core.scenario import DRIVERS, Scenario, load_scenario
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.tables import check_tables, empty_table
+from csto_sim.inference.posterior import Posterior, choose_posterior
 
 OUTCOMES: dict[str, str] = {
     "p_collapse": "probability of collapse by the end year",

@@ -38,6 +38,7 @@ from csto_sim.core import judgements
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.executors import worker_pool
+from csto_sim.experiments.tables import tables_from
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.calibration import hindcast, ranges
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
@@ -131,7 +132,7 @@ def simulator(period: str = "fit") -> Simulator:
     """The hindcast over ``period`` as a :class:`Simulator` over the posterior's dimensions
     (:func:`prior_ranges`): one hindcast run per row of parameter values."""
     pieces = _Period(period)
-    return Simulator(pieces.build, pieces.hits, tuple(prior_ranges()))
+    return Simulator(pieces.build, pieces.hits, tuple(prior_ranges()), tables_from)
 
 
 def simulate_many(
@@ -169,7 +170,7 @@ def to_parameters(logits: dict[str, float]) -> dict[str, float]:
     """Parameter values from the unbounded coordinates the sampler works in: each parameter
     is ``low + (high - low) * logistic(u)`` over its plausible range, so a standard logistic
     prior on ``u`` is the uniform prior on the parameter, and a proposal kernel (if one is
-    used, see :mod:`csto_sim.hindcast.abc_kernel`) never crosses a boundary."""
+    used, see :mod:`csto_sim.inference.abc_kernel`) never crosses a boundary."""
     out = {}
     for name, (lo, hi) in prior_ranges().items():
         out[name] = lo + (hi - lo) / (1.0 + np.exp(-float(logits[name])))
@@ -238,7 +239,7 @@ def fit_posterior(
     """
     import pyabc
 
-    from csto_sim.hindcast.abc_kernel import DefensiveTransition
+    from csto_sim.inference.abc_kernel import DefensiveTransition
     from csto_sim.inference.sampler import BatchSampler
 
     target = observed(leave_out, period)

@@ -19,12 +19,14 @@ import pandas as pd
 
 from csto_sim.core.batch import run_batch
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.tables import tables_from
 
 Build = Callable[[dict[str, float]], Scenario]
 """A scenario for one parameter vector (names to values)."""
 Summarise = Callable[[dict[str, pd.DataFrame]], np.ndarray]
 """Per-run summaries ``(n, k)`` from the tables of ``n`` runs (runs numbered 0..n-1)."""
+Tabulate = Callable[..., dict[str, pd.DataFrame]]
+"""The output tables of finished runs (:func:`csto_sim.experiments.tables.tables_from`: name,
+inputs, runs, seeds, trajectory, event record, tables)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Simulator:
     build: Build
     summarise: Summarise
     names: tuple[str, ...]
+    tabulate: Tabulate
     tables: tuple[str, ...] = ("runs", "events", "timeseries", "members")
     batch: int = 2000  # runs per batch (bounds memory)
 
@@ -59,7 +62,7 @@ class Simulator:
             scenarios.append(built[key])
         inp, trajectory, record = run_batch(scenarios, [int(s) for s in seeds])
         runs = range(len(theta))
-        tables = tables_from(scenarios[0].name, inp, runs, seeds, trajectory, record, self.tables)
+        tables = self.tabulate(scenarios[0].name, inp, runs, seeds, trajectory, record, self.tables)
         return np.asarray(self.summarise(tables), dtype=float)
 
     def mean(self, theta: np.ndarray, seeds: Sequence[Sequence[int]]) -> np.ndarray:

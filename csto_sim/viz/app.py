@@ -40,10 +40,10 @@ import solara.server.settings
 from matplotlib.figure import Figure
 
 from csto_sim.abm.model import CSTOModel
-from csto_sim.core import conditioning
 from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
-from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.scenario import Scenario, load_scenario
+from csto_sim.inference import conditioning
+from csto_sim.inference.posterior import choose_posterior
 from csto_sim.viz.network import draw_network
 from csto_sim.viz.style import house_style, pole_colours, styled
 

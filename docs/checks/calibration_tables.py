@@ -23,7 +23,7 @@ MARK = re.compile(r"(<!-- table: (\w+) -->\n)(.*?)(<!-- end table -->)", re.S)
 
 def refreshed(text: str) -> str:
     """``text`` with every marked table made anew from its posterior."""
-    from csto_sim.core.posterior import load_posterior, named
+    from csto_sim.inference.posterior import load_posterior, named
     from csto_sim.hindcast.posterior import identifiability_table
 
     def table(match: re.Match) -> str:

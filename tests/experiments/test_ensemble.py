@@ -16,11 +16,12 @@ from conftest import BASELINE, HINDCAST, ROOT
 from csto_sim import load_scenario
 from csto_sim.abm.model import CSTOModel
 from csto_sim.cli import main
-from csto_sim.core import batch, conditioning
+from csto_sim.core import batch
 from csto_sim.core.randomness import run_seed
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.ensemble import chunk_plan, run_ensemble
 from csto_sim.experiments.executors import dask_executor
+from csto_sim.inference import conditioning
 
 WEAK = ROOT / "scenarios" / "russia_weakened.toml"
 

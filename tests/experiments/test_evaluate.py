@@ -11,11 +11,11 @@ import pytest
 from conftest import BASELINE
 
 import csto_sim
-from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.vocabulary import ACTIVE
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.experiments.tables import TABLES
+from csto_sim.inference.posterior import choose_posterior
 
 
 def test_factors_list_the_drivers_and_every_numeric_parameter():

@@ -14,9 +14,9 @@ from csto_sim.core import batch
 from csto_sim.core.inputs import inputs_for
 from csto_sim.core.judgements import registry
 from csto_sim.core.parameters import Parameters, plausible_ranges
-from csto_sim.core.posterior import load_posterior
 from csto_sim.core.stack import Unstackable, stack_inputs
 from csto_sim.experiments.engines import run_chunk
+from csto_sim.inference.posterior import load_posterior
 
 JUDGED = (  # judged numbers of the baseline and its history, of every kind the step reads
     "hindcast.leverage.Kazakhstan",

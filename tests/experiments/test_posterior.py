@@ -11,9 +11,9 @@ from conftest import BASELINE
 from csto_sim import load_scenario
 from csto_sim.analysis.report import parameter_uncertainty
 from csto_sim.cli import main
-from csto_sim.core.posterior import Posterior, PosteriorError, load_posterior
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import run_chunk
+from csto_sim.inference.posterior import Posterior, PosteriorError, load_posterior
 
 WEAK = BASELINE.parent / "russia_weakened.toml"
 
@@ -164,7 +164,7 @@ def test_the_digest_changes_with_samples_weights_and_draw_size(posterior_file):
 
 
 def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, posterior_file):
-    from csto_sim.core.posterior import NONE, choose_posterior, named
+    from csto_sim.inference.posterior import NONE, choose_posterior, named
 
     base = load_scenario(BASELINE)
     assert base.posterior == "production" and base.history.posterior == "validation"
@@ -189,8 +189,8 @@ def test_scenarios_name_their_posterior_and_the_ensemble_follows(tmp_path, poste
 @pytest.mark.parametrize("name", ["validation", "production"])
 def test_the_shipped_posteriors_load_and_cover_parameters_and_judgements(name):
     from csto_sim.core import judgements
-    from csto_sim.core.posterior import named
     from csto_sim.hindcast.calibration import SEARCHED
+    from csto_sim.inference.posterior import named
 
     post = load_posterior(named(name))
     columns = set(post.samples.columns)

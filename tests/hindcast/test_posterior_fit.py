@@ -11,10 +11,10 @@ pytest.importorskip("pyabc")
 
 from csto_sim.cli import main  # noqa: E402
 from csto_sim.core import judgements  # noqa: E402
-from csto_sim.core.posterior import load_posterior  # noqa: E402
 from csto_sim.hindcast import posterior  # noqa: E402
 from csto_sim.hindcast.calibration import SEARCHED, ranges  # noqa: E402
 from csto_sim.hindcast.patterns import HELD_OUT_FROM  # noqa: E402
+from csto_sim.inference.posterior import load_posterior  # noqa: E402
 
 
 def test_the_posterior_is_over_the_parameters_and_the_uncertain_judgements():

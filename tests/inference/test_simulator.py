@@ -43,7 +43,9 @@ def test_replicas_are_averaged_and_vectors_do_not_depend_on_their_batch():
 
 
 def test_a_row_of_the_wrong_width_is_refused():
-    sim = Simulator(posterior.fitted_period, lambda t: np.zeros((1, 1)), ("response_base",))
+    sim = Simulator(
+        posterior.fitted_period, lambda t: np.zeros((1, 1)), ("response_base",), tables_from
+    )
     with pytest.raises(ValueError, match="theta"):
         sim(np.zeros((2, 3)), [1, 2])
 

@@ -21,7 +21,9 @@ from csto_sim.viz import figures
 def folder(tmp_path_factory):
     """A comparison of a standalone baseline (Armenia frozen at the start) and a variant."""
     tmp = tmp_path_factory.mktemp("differences")
-    (tmp / "standalone.toml").write_text(standalone_text().replace('name = "baseline"', 'name = "base"', 1))
+    (tmp / "standalone.toml").write_text(
+        standalone_text().replace('name = "baseline"', 'name = "base"', 1)
+    )
     (tmp / "weak.toml").write_text(
         'extends = "standalone.toml"\nname = "weak"\n[poles.Russia]\nstrength = 0.3\n'
     )

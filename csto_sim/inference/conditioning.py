@@ -37,10 +37,10 @@ import numpy as np
 
 from csto_sim.core.batch import advance_all, batch_inputs
 from csto_sim.core.inputs import history_scenario
-from csto_sim.core.posterior import Posterior
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.core.state import State
+from csto_sim.inference.posterior import Posterior
 
 BLOCK = 100
 """Runs per block: runs ``b * BLOCK`` to ``(b + 1) * BLOCK - 1`` share one filter."""

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csto_sim import load_scenario
-from csto_sim.core import conditioning, rules
+from csto_sim.core import rules
 from csto_sim.core.inputs import (
     ANY_STATUS,
     history_scenario,
@@ -20,7 +20,6 @@ from csto_sim.core.inputs import (
     recorded_requests,
     recorded_statuses,
 )
-from csto_sim.core.posterior import choose_posterior
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.core.vocabulary import (
     ACTIVE,
@@ -31,6 +30,8 @@ from csto_sim.core.vocabulary import (
     WITHDRAWN,
 )
 from csto_sim.experiments.engines import run_chunk
+from csto_sim.inference import conditioning
+from csto_sim.inference.posterior import choose_posterior
 
 GRID = (np.arange(20000) + 0.5) / 20000  # uniforms spread evenly over [0, 1)
 
