@@ -1,13 +1,7 @@
-"""A posterior over the behavioural parameters: ABC-SMC (pyabc) on the fitted period only.
-
-Why ABC-SMC with pyabc: the model's likelihood is intractable (a stochastic agent-based
-simulation scored on a handful of discrete historical facts), the data are few (the facts
-of 2002-2014), and the parameters many. Likelihood-free rejection with sequential Monte
-Carlo gives weighted posterior samples without a surrogate network to train (sbi) and with
-a storage database that lets an interrupted calibration resume (``ABCSMC.load``). pyabc is
-maintained, runs its samples on any ``concurrent.futures`` executor (so on local processes
-or Dask through :func:`csto_sim.experiments.executors.worker_pool`, the path every
-experiment uses) and is an optional extra (``pip install csto-sim[calibration]``).
+"""The posteriors of the historical case: the ABC-SMC fit (:mod:`csto_sim.inference.abc`,
+pyabc; why ABC there) of the hindcast's recorded cases, over the fitted period (the
+validation posterior) or the whole record (the production posterior). The fit runs on the
+shared executor path (local processes or Dask, :func:`csto_sim.experiments.executors.worker_pool`).
 
 One *simulation* is ``replicas`` runs of the hindcast from 2002 to the end of the fitted
 period (batched engine) with one parameter vector; its summary statistics are the shares of
@@ -42,11 +36,8 @@ from csto_sim.experiments.tables import tables_from
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.calibration import hindcast, ranges
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
+from csto_sim.inference import abc
 from csto_sim.inference.simulator import Simulator
-
-DB = "abc.db"
-"""The pyabc database in a posterior's folder (what a resumed calibration continues)."""
-
 
 PERIODS: tuple[str, ...] = ("fit", "whole")
 """What a fit sees: the fitted period 2002-2014 (the validation posterior, whose held-out
@@ -163,51 +154,24 @@ def simulate(params: dict[str, float], replicas: int = 10) -> dict[str, float]:
 
 def distance(x: dict[str, float], x0: dict[str, float]) -> float:
     """Mean squared difference between simulated shares and what history says."""
-    return float(np.mean([(x[k] - x0[k]) ** 2 for k in x0]))
+    return abc.distance(x, x0)
 
 
-def to_parameters(logits: dict[str, float]) -> dict[str, float]:
-    """Parameter values from the unbounded coordinates the sampler works in: each parameter
-    is ``low + (high - low) * logistic(u)`` over its plausible range, so a standard logistic
-    prior on ``u`` is the uniform prior on the parameter, and a proposal kernel (if one is
-    used, see :mod:`csto_sim.inference.abc_kernel`) never crosses a boundary."""
-    out = {}
-    for name, (lo, hi) in prior_ranges().items():
-        out[name] = lo + (hi - lo) / (1.0 + np.exp(-float(logits[name])))
-    return out
+def to_parameters(coords: dict[str, float]) -> dict[str, float]:
+    """Parameter values from the sampler's unbounded coordinates
+    (:func:`csto_sim.inference.abc.to_parameters` over :func:`prior_ranges`)."""
+    return abc.to_parameters(prior_ranges(), coords)
 
 
-class _Simulator:
-    """A picklable model for pyabc: ``replicas`` runs per parameter vector (given in the
-    sampler's unbounded coordinates); :meth:`batch` simulates many vectors in one batch
-    (what :class:`~csto_sim.inference.sampler.BatchSampler` calls)."""
+@dataclass(frozen=True)
+class _Replicas:
+    """``replicas`` runs of ``period`` per parameter vector (picklable, for workers)."""
 
-    def __init__(self, replicas: int, period: str = "fit"):
-        self.replicas, self.period = replicas, period
+    replicas: int
+    period: str
 
-    def __call__(self, logits) -> dict[str, float]:
-        return self.batch([logits])[0]
-
-    def batch(self, many) -> list[dict[str, float]]:
-        values = [to_parameters(_names(dict(logits))) for logits in many]
+    def __call__(self, values: Sequence[dict[str, float]]) -> list[dict[str, float]]:
         return simulate_many(values, self.replicas, self.period)
-
-
-def _names(coords: dict[str, float]) -> dict[str, float]:
-    """Coordinates by our names (``@ID`` for judgements) from pyabc's."""
-    back = {_key(n): n for n in prior_ranges()}
-    return {back[k]: v for k, v in coords.items()}
-
-
-def _prior():
-    import pyabc
-
-    return pyabc.Distribution(**{_key(n): pyabc.RV("logistic", 0.0, 1.0) for n in prior_ranges()})
-
-
-def _key(name: str) -> str:
-    """pyabc's name of a coordinate (its parameter names must be identifier-like)."""
-    return name.replace(judgements.PREFIX, "J_").replace(".", "__").replace(" ", "_")
 
 
 def fit_posterior(
@@ -224,92 +188,47 @@ def fit_posterior(
     batch: int = 50,
     period: str = "fit",
 ) -> pd.DataFrame:
-    """Run (or resume) ABC-SMC until ``simulations`` simulations in all (particles, each of
-    ``replicas`` hindcast runs; ``batch`` particles are simulated together in one batch of
-    ``batch x replicas`` runs, see :class:`~csto_sim.inference.sampler.BatchSampler`); returns the last
-    population's weighted samples (also written to ``out/posterior.csv``, with
-    ``populations.csv``: each generation's epsilon, acceptance and simulations).
-    ``leave_out`` fits without some cases (ids or event labels): a leave-one-event-out fit,
-    whose posterior then predicts the event it did not see. ``period`` is what the fit sees
-    (:data:`PERIODS`): the fitted period (the validation posterior) or the whole record (the
-    production posterior).
+    """Run (or resume) the ABC-SMC fit (:func:`csto_sim.inference.abc.fit`) of the
+    recorded cases of ``period`` until ``simulations`` simulations in all (particles, each
+    of ``replicas`` hindcast runs; ``batch`` particles are simulated together in one batch
+    of ``batch x replicas`` runs); returns the last population's weighted samples (also
+    written to ``out/posterior.csv``, with ``populations.csv``: each generation's epsilon,
+    acceptance and simulations). ``leave_out`` fits without some cases (ids or event
+    labels): a leave-one-event-out fit, whose posterior then predicts the event it did not
+    see. ``period`` is what the fit sees (:data:`PERIODS`): the fitted period (the
+    validation posterior) or the whole record (the production posterior).
 
     The database ``out/abc.db`` holds every generation: a rerun continues from the last
     finished one (a generation cut short is sampled again).
     """
-    import pyabc
-
-    from csto_sim.inference.abc_kernel import DefensiveTransition
-    from csto_sim.inference.sampler import BatchSampler
-
     target = observed(leave_out, period)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    db = f"sqlite:///{(out / DB).resolve()}"
+    model = abc.Model(prior_ranges(), _Replicas(replicas, period))
+    meta = {"replicas": replicas, "seed": seed, "leave_out": list(leave_out), "period": period}
     with worker_pool(workers, executor, jobs=population) as pool:
-        sampler = BatchSampler(pool.executor, batch, pool.in_flight, seed)
-        abc = pyabc.ABCSMC(
-            _Simulator(replicas, period),
-            _prior(),
-            distance,
-            population_size=population,
-            sampler=sampler,
-            transitions=DefensiveTransition(prior_share, scaling),
+        return abc.fit(
+            model,
+            target,
+            out,
+            pool.executor,
+            pool.in_flight,
+            simulations,
+            population,
+            seed,
+            scaling,
+            prior_share,
+            batch,
+            meta,
         )
-        if (out / DB).exists():
-            history = abc.load(db, 1)
-        else:
-            info = {"replicas": replicas, "seed": seed, "leave_out": list(leave_out)}
-            info |= {"period": period}
-            history = abc.new(db, target, meta_info=info)
-        left = simulations - history.total_nr_simulations
-        if left > 0:
-            history = abc.run(max_total_nr_simulations=history.total_nr_simulations + left)
-    return write_posterior(out)
 
 
 def write_posterior(out: str | Path) -> pd.DataFrame:
-    """The last population of the pyabc database in ``out`` as ``posterior.csv`` (one column
-    per parameter and ``weight``) and the generations as ``populations.csv``."""
-    import pyabc
-
-    out = Path(out)
-    history = pyabc.History(f"sqlite:///{(out / DB).resolve()}", _id=1)
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
-    names = list(prior_ranges())
-    coords = frame[[_key(n) for n in names]].to_dict("records")
-    samples = pd.DataFrame([to_parameters(_names(row)) for row in coords], columns=names)
-    samples["weight"] = np.asarray(weights) / np.sum(weights)
-    samples.to_csv(out / "posterior.csv", index=False)
-    pops = history.get_all_populations()
-    pops.to_csv(out / "populations.csv", index=False)
-    return samples
+    """The last population of the fit in ``out`` as ``posterior.csv`` and ``populations.csv``."""
+    return abc.write_samples(out, prior_ranges())
 
 
 def identifiability(samples: pd.DataFrame) -> pd.DataFrame:
-    """How far history pins each parameter down: posterior mean, 90% interval, and
-    ``width``, the posterior standard deviation as a share of the uniform prior's (near 1:
-    history says nothing about it; near 0: pinned down)."""
-    w = samples["weight"].to_numpy()
-    rows = []
-    for name, (lo, hi) in prior_ranges().items():
-        x = samples[name].to_numpy()
-        order = np.argsort(x)
-        cdf = np.cumsum(w[order])
-        mean = float(np.sum(w * x))
-        sd = float(np.sqrt(np.sum(w * (x - mean) ** 2)))
-        rows.append(
-            {
-                "parameter": name,
-                "mean": mean,
-                "q05": float(x[order][np.searchsorted(cdf, 0.05)]),
-                "q95": float(x[order][min(np.searchsorted(cdf, 0.95), len(x) - 1)]),
-                "prior_low": lo,
-                "prior_high": hi,
-                "width": sd / ((hi - lo) / np.sqrt(12)) if hi > lo else 0.0,
-            }
-        )
-    return pd.DataFrame(rows).sort_values("width", ignore_index=True)
+    """How far history pins each parameter down (:func:`csto_sim.inference.abc.identifiability`)."""
+    return abc.identifiability(samples, prior_ranges())
 
 
 def identifiability_table(samples: pd.DataFrame) -> str:
