@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -383,3 +384,20 @@ def test_local_workers_start_once_per_command_and_end_with_it():
     assert first | second <= {p.pid for p in processes} and os.getpid() not in first
     close_workers()
     assert not any(p.is_alive() for p in processes)
+
+
+def test_a_finished_conditioned_folder_runs_no_filter_again(tmp_path, monkeypatch):
+    """Rerunning a finished command recomputes nothing, the filter of its histories included."""
+    out = tmp_path / "b"
+    first = run_ensemble([BASELINE], runs=3, out=out, workers=1, progress=False)
+    before = json.loads((out / "manifest.json").read_text())["conditioning"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the filter ran again")
+
+    monkeypatch.setattr(conditioning, "summary", refuse)
+    again = run_ensemble([BASELINE], runs=3, out=out, workers=1, progress=False)
+    assert json.loads((out / "manifest.json").read_text())["conditioning"] == before
+    pd.testing.assert_frame_equal(first.read("runs"), again.read("runs"))
+    with pytest.raises(AssertionError, match="filter ran again"):  # more runs need the filter
+        run_ensemble([BASELINE], runs=4, out=out, workers=1, progress=False)
