@@ -458,7 +458,7 @@ class Parameters(BaseModel):
     charter_fit: dict[str, float] = P(
         _per_kind(judgements.values_under("charter_fit")),
         "share",
-        "how well the charter (collective defence, Articles 4 and 7; transnational threats, Article 8) fits a threat of each kind",
+        "how well the charter (collective defence, the mutual-assistance clause, Article 4 of the Collective Security Treaty; transnational threats, Article 8) fits a threat of each kind",
         0,
         1,
     )

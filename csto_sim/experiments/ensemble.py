@@ -336,7 +336,9 @@ def _held_conditioning(store: Store | None, ensemble: Ensemble) -> dict[str, dic
     if store is None or not any(conditioning.conditions(s) for s in ensemble.scenarios):
         return None
     old = store.manifest() or {}
-    same = old.get("identity") == ensemble.manifest()["identity"] and old.get("runs") == ensemble.runs
+    same = (
+        old.get("identity") == ensemble.manifest()["identity"] and old.get("runs") == ensemble.runs
+    )
     return old.get("conditioning") if same and store.verified(old) else None
 
 
