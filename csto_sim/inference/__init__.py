@@ -1,1 +1,4 @@
-"""Inference: simulating many parameter vectors at once, and handing them to a fit."""
+"""Fitting and conditioning, on the model's core alone: posterior samples and which one each
+run draws (``posterior``), the particle filter that conditions projections on the record
+(``conditioning``), the simulator interface for fits (``simulator``), and the ABC-SMC fit
+with its batch sampler and proposal kernel (``abc``, ``sampler``, ``abc_kernel``; pyabc)."""
