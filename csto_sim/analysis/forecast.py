@@ -32,6 +32,9 @@ BOOTSTRAP = 2000
 LEVEL = 0.90
 """Coverage of the interval."""
 
+MAX_BYTES = 5_000_000
+"""The largest question, forecast or resolution file read (a bound against the wrong file)."""
+
 LOG_FLOOR = 0.001
 """The log score reads a probability below this (or above 1 minus it) as this bound, so a
 share of 0 or 1 from a finite ensemble scores finitely."""
@@ -110,6 +113,7 @@ class Questions(BaseModel):
 def load_questions(path: str | Path) -> tuple[Questions, Path]:
     """A question file and the path of its scenario (relative to the file)."""
     path = Path(path)
+    _check_file(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         questions = Questions.model_validate(data)
@@ -293,9 +297,16 @@ def score(forecast: pd.DataFrame, resolutions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+def _check_file(path: Path) -> None:
+    """A regular file of bounded size (a FIFO or a device would block or never end)."""
     if not path.is_file():
-        raise ForecastError(f"{path}: not a file")
+        raise ForecastError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_BYTES:
+        raise ForecastError(f"{path}: larger than {MAX_BYTES:,} bytes; is it the right file?")
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    _check_file(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -188,3 +189,14 @@ def test_forecast_writes_probabilities_intervals_and_provenance(tmp_path) -> Non
     assert table["posterior"].str.startswith("production").all()
     assert (table["ess"] > 0).all() and table["commit"].notna().all()
     assert (table["runs"] == 20).all()
+
+
+def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path, capsys) -> None:
+    fifo = tmp_path / "q.toml"
+    os.mkfifo(fifo)
+    assert main(["forecast", str(fifo), "--runs", "2"]) == 2
+    assert "q.toml: not a regular file" in capsys.readouterr().err
+    (tmp_path / "r").mkdir()
+    (tmp_path / "forecast.csv").write_text("id,probability\na,0.5\n")
+    assert main(["score", str(tmp_path / "forecast.csv"), str(tmp_path / "r")]) == 2
+    assert "r: not a regular file" in capsys.readouterr().err
