@@ -28,13 +28,20 @@ def add_parser(sub) -> None:
         "histories, the date and the commit.",
     )
     p.add_argument("questions", type=Path, help="question file (TOML)")
+    p.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="ask the questions of this projection instead of the one the file names "
+        "(for example scenarios/russia_weakened.toml; default: the file's scenario)",
+    )
     ensemble_options(p, 1000)
     posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     questions, scenario_path = load_questions(args.questions)
-    scenario = load_scenario(scenario_path)
+    scenario = load_scenario(args.scenario or scenario_path)
     check_members(questions, list(scenario.members), args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once
     out = ensemble_folder(args, "forecast", [scenario])

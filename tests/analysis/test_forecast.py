@@ -200,3 +200,12 @@ def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path, capsys) -> None:
     (tmp_path / "forecast.csv").write_text("id,probability\na,0.5\n")
     assert main(["score", str(tmp_path / "forecast.csv"), str(tmp_path / "r")]) == 2
     assert "r: not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_forecast_asks_the_questions_of_another_projection(tmp_path) -> None:
+    out = tmp_path / "w"
+    weak = ROOT / "scenarios" / "russia_weakened.toml"
+    args = ["forecast", str(QUESTIONS), "--scenario", str(weak), "--runs", "5", "--out", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    assert (pd.read_csv(out / "forecast.csv")["scenario"] == "russia_weakened").all()
