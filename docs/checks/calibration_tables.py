@@ -23,8 +23,8 @@ MARK = re.compile(r"(<!-- table: (\w+) -->\n)(.*?)(<!-- end table -->)", re.S)
 
 def refreshed(text: str) -> str:
     """``text`` with every marked table made anew from its posterior."""
-    from csto_sim.inference.posterior import load_posterior, named
     from csto_sim.hindcast.posterior import identifiability_table
+    from csto_sim.inference.posterior import load_posterior, named
 
     def table(match: re.Match) -> str:
         samples = load_posterior(named(match.group(2))).samples
