@@ -13,7 +13,6 @@ the runs use (runs of one draw resampled together).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import subprocess
 import tomllib
 from pathlib import Path
@@ -209,7 +208,7 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
         "posterior": "none"
         if not file
         else f"{_posterior_name(file)} (sha256 {posterior['sha256'][:12]})",
-        "ess": conditioning.get("ess", math.nan),
+        "ess": conditioning.get("ess"),  # empty for a projection that conditions on nothing
         "made": dt.date.today().isoformat(),
         "commit": commit(),
         "version": manifest.get("version", "unknown"),

@@ -59,9 +59,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 def format_forecast(table) -> str:
     """The forecast as lines: question, probability and interval in percent."""
     first = table.iloc[0]
+    ess = "not conditioned" if first["ess"] is None else f"effective sample size {first['ess']:g}"
     lines = [
         f"{first['scenario']}: {first['runs']} runs over {first['draws']} posterior draws "
-        f"({first['posterior']}), effective sample size {first['ess']:g}; commit {first['commit']}",
+        f"({first['posterior']}), {ess}; commit {first['commit']}",
         "probability [90% interval: Monte Carlo, bootstrap over posterior draws]",
     ]
     for _, row in table.iterrows():
