@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from csto_sim.core.scenario import decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.results import Results, read_table
+from csto_sim.inference.posterior import NAMED
 
 BOOTSTRAP = 2000
 """Bootstrap resamples of the interval."""
@@ -89,8 +91,7 @@ class Question(BaseModel):
     @property
     def until(self) -> float:
         """The question's date as a decimal year at the end of that day."""
-        days = 366 if _leap(self.by.year) else 365
-        return self.by.year + self.by.timetuple().tm_yday / days
+        return decimal_year(self.by + dt.timedelta(days=1))
 
 
 class Questions(BaseModel):
@@ -216,8 +217,6 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
 
 
 def _posterior_name(file: str) -> str:
-    from csto_sim.inference.posterior import NAMED
-
     for name, shipped in NAMED.items():
         if Path(file).name == shipped:
             return name
@@ -325,10 +324,6 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(part) for part in err["loc"]) or "(top level)"
     return f"{where}: {err['msg']}"[:300]
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 __all__ = [

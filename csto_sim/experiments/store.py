@@ -294,7 +294,10 @@ class Store:
         """
         manifest = self.manifest() or {}
         tables = manifest.get("tables")
-        ok = self.verified(manifest)
+        ok = bool(tables) and all(
+            (self.root / f["file"]).is_file() and sha256(self.root / f["file"]) == f["sha256"]
+            for f in tables.values()
+        )
         if not ok and tables:
             for f in tables.values():
                 (self.root / f["file"]).unlink(missing_ok=True)
@@ -305,15 +308,6 @@ class Store:
         if ok and clean and not manifest.get("keep_chunks"):
             shutil.rmtree(self.chunks, ignore_errors=True)
         return ok
-
-    def verified(self, manifest: dict[str, Any] | None = None) -> bool:
-        """Whether the final tables the manifest lists are all there and match their
-        checksums (nothing is changed)."""
-        tables = (manifest if manifest is not None else self.manifest() or {}).get("tables")
-        return bool(tables) and all(
-            (self.root / f["file"]).is_file() and sha256(self.root / f["file"]) == f["sha256"]
-            for f in tables.values()
-        )
 
     def unpack(self, pieces: Sequence[tuple[str, str, Sequence[int]]]) -> int:
         """Turn runs of the verified final tables back into saved chunks (a grown ensemble
