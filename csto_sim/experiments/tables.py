@@ -1,8 +1,8 @@
 """The output tables of finished runs: one definition for both engines.
 
 Both engines end in :func:`tables_from`: a trajectory with a leading runs axis and an
-event record become the five tidy tables of the output contract (``runs``,
-``timeseries``, ``events``, ``members``, ``alliance``).
+event record become the six tidy tables of the output contract (``runs``,
+``timeseries``, ``events``, ``members``, ``alliance``, ``observables``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from csto_sim.core.vocabulary import (
     THREAT_KINDS,
     WITHDRAWN,
 )
+from csto_sim.experiments import observables
 
-TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance")
+TABLES: tuple[str, ...] = ("runs", "timeseries", "events", "members", "alliance", "observables")
 """Tables of a results folder: one row per run, per (run, step, member), per event,
-per (run, member) and per (run, step)."""
+per (run, member), per (run, step), and per (run, year, member, series, partner): the
+measured series a run's alignment implies (:mod:`csto_sim.experiments.observables`)."""
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "year",
@@ -67,6 +69,7 @@ def empty_table(table: str) -> pd.DataFrame:
     columns = {
         "runs": ["scenario", "run", "seed", "status", "error"],
         "events": ["scenario", "run", *EVENT_COLUMNS],
+        "observables": list(observables.COLUMNS),
     }.get(table, ["scenario", "run"])
     return pd.DataFrame(columns=columns)
 
@@ -104,6 +107,9 @@ def tables_from(
         "events": lambda: _events(name, inp, run_ids, ev),
         "members": lambda: _members(name, inp, run_ids, h, ev),
         "alliance": lambda: _alliance(name, inp, run_ids, h, coh, min_active),
+        "observables": lambda: observables.observables(
+            name, list(inp.members), list(inp.poles), inp.years, run_ids, h.w, h.e
+        ),
     }
     out = {
         "runs": pd.DataFrame(
@@ -122,14 +128,14 @@ through, and the scenario's own span."""
 def whole_span(
     past: dict[str, pd.DataFrame] | None, own: dict[str, pd.DataFrame], history_steps: int
 ) -> dict[str, pd.DataFrame]:
-    """A projection's tables over the whole span: the ``timeseries``, ``events`` and
-    ``alliance`` rows of the history it continued (``past``, up to but not including its
+    """A projection's tables over the whole span: the ``timeseries``, ``events``,
+    ``alliance`` and ``observables`` rows of the history it continued (``past``, up to but not including its
     last step, which is the projection's step 0) before its own, steps renumbered so that
     a run reads as one, and a ``period`` column saying which is which. The ``runs`` and
     ``members`` tables summarise the scenario's own span and are left as they are. A
     scenario without a history (``past`` None) only gains the ``period`` column."""
     out = dict(own)
-    for table in ("timeseries", "events", "alliance"):
+    for table in ("timeseries", "events", "alliance", "observables"):
         if table not in own:
             continue
         if past is None:

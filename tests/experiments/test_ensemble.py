@@ -39,11 +39,13 @@ CONTRACT = {
         "cohesion_final", "n_active_final", "collapsed", "collapse_year",
         "requests", "responses", "unanswered_severity",
     ],
+    "observables": ["run", "year", "member", "series", "partner", "value"],
 }  # fmt: skip
 
 
 def _tables(out: Path) -> dict[str, pd.DataFrame]:
-    return {t: pd.read_parquet(out / f"{t}.parquet") for t in ("runs", "timeseries", "events")}
+    names = ("runs", "timeseries", "events", "observables")
+    return {t: pd.read_parquet(out / f"{t}.parquet") for t in names}
 
 
 def _assert_same(a: Path, b: Path) -> None:
