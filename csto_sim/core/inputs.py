@@ -329,9 +329,11 @@ def attractions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each pole's security and economic attraction for each member by step, ``(T, M, P)`` each.
 
-    The attraction is ``exp(reach_p + sum_k theta_k tie_mpk + shift)``: the pole's reach in
-    the channel, the weights of the structural ties that hold (``tie_security`` or
-    ``tie_economic``), and the scripted pole shifts of that channel from their date on (a
+    The attraction is ``exp(reach_p + affinity_mp + sum_k theta_k tie_mpk + shift)``: the
+    pole's reach in the channel, the member's own affinity for the pole in that channel
+    (``security_affinity`` or ``economic_affinity``; 0 if not given), the weights of the
+    structural ties that hold (``tie_security`` or ``tie_economic``), and the scripted pole
+    shifts of that channel from their date on (a
     shift without a member applies to every member but the leader). Times the pole's
     strength and normalised, it is where the member's alignment is pulled. The leader is
     attracted only by its own pole.
@@ -343,7 +345,13 @@ def attractions(
     for channel in CHANNELS:
         weights = np.array([getattr(s.parameters, f"tie_{channel}")[k] for k in TIE_KINDS])
         reach = np.array([getattr(s.poles[p], f"{channel}_reach") for p in poles])
-        logit = reach + ties @ weights
+        affinity = np.array(
+            [
+                [getattr(m, f"{channel}_affinity").get(p, 0.0) for p in poles]
+                for m in s.members.values()
+            ]
+        )
+        logit = reach + affinity + ties @ weights
         for e in s.events.values():
             if e.kind == "pole_shift" and e.channel == channel:
                 rows = (

@@ -45,6 +45,7 @@ from csto_sim.core.vocabulary import (
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+Logit = Annotated[float, Field(ge=-10.0, le=10.0)]
 Series = float | list[Pair]
 StatusName = Literal["active", "frozen", "withdrawn", "non_member"]
 """A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
@@ -170,6 +171,8 @@ class Member(_Strict):
     leverage: Unit = 0.0
     adversaries: list[str] = []
     hazards: dict[str, float] = {}
+    security_affinity: dict[str, Logit] = {}
+    economic_affinity: dict[str, Logit] = {}
 
     @field_validator("alignment", "economic")
     @classmethod
@@ -883,7 +886,7 @@ def _member_problems(s: Scenario) -> Problems:
                 yield ("members", name), misnamed
             for field in needs:
                 yield ("members", name, field), "required (the member is not in a history)"
-        for table in ("alignment", "economic"):
+        for table in ("alignment", "economic", "security_affinity", "economic_affinity"):
             for pole in getattr(m, table):
                 if pole not in poles:
                     yield (

@@ -253,6 +253,17 @@ cannot pin down five weights and three reaches without it (borders and SCO membe
 together for China)."""
 
 
+AFFINITY_CHANNELS: tuple[str, ...] = ("economic",)
+"""The channels whose 2002 residuals the hindcast keeps as members' affinities. Economic:
+trade shares are measured precisely, and the 2002-2014 series say a member's trade stays
+near its own 2002 pattern (RMSE against the yearly trade shares: 9.1 points with the
+affinity, 10.6 without, 9.8 for persistence; docs/calibration.md, "Measured alignment").
+Not security: the 2002 security alignment is a noisier blend of UN votes and a coarse
+arms window (none at all for Kyrgyzstan), which the structural fit shrinks; keeping its
+residuals reads the 2002-2011 arms window worse (RMSE 9.35 against 8.61) and doubles
+Kyrgyzstan's exits in 2002-2014 at the point defaults (38% of runs against 19%)."""
+
+
 @dataclass(frozen=True)
 class PullFit:
     """What the 2002 cross-section says about one channel's pull: each pole's reach, each tie
@@ -261,6 +272,7 @@ class PullFit:
     reach: dict[str, float]
     tie_weights: dict[str, float]
     r2: float
+    affinity: dict[str, dict[str, float]]
 
 
 def fit_pull(channel: str) -> PullFit:
@@ -271,7 +283,9 @@ def fit_pull(channel: str) -> PullFit:
     logs of the measured 2002 shares (floored at :data:`SHARE_FLOOR`) and removing each
     member's mean (the normalisation) gives a linear model in the reaches (the leader's
     pole is 0) and the tie weights, solved by least squares with a ridge penalty
-    :data:`RIDGE` on the tie weights. Non-leader members only.
+    :data:`RIDGE` on the tie weights. Non-leader members only. What the fit leaves
+    unexplained, each member's residual per pole, is its ``affinity`` in the channel: with
+    it, the 2002 target is the 2002 alignment (see :data:`AFFINITY_CHANNELS`).
     """
     leader = LEADER
     members = [m for m in members_in_data() if m != leader]
@@ -295,6 +309,10 @@ def fit_pull(channel: str) -> PullFit:
         reach={p: (0.0 if j == 0 else round(float(coef[j - 1]), 4)) for j, p in enumerate(poles)},
         tie_weights={k: round(float(coef[len(poles) - 1 + i]), 4) for i, k in enumerate(TIE_KINDS)},
         r2=float(1.0 - (resid**2).sum() / (yc**2).sum()),
+        affinity={
+            m: {p: round(float(r), 4) for p, r in zip(poles, row, strict=True)}
+            for m, row in zip(members, resid.reshape(len(members), len(poles)), strict=True)
+        },
     )
 
 
@@ -399,6 +417,7 @@ def hindcast_scenario() -> dict[str, Any]:
     members: dict[str, Any] = {}
     accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
     shares, hazards = _judged("budget_share"), _judged_nested("hazard")
+    fits = {channel: fit_pull(channel) for channel in AFFINITY_CHANNELS}
     for m in members_in_data():
         w = initial_alignment(m, "security")
         trust = judgements.value("hindcast.trust")
@@ -414,6 +433,9 @@ def hindcast_scenario() -> dict[str, Any]:
             "budget_share": shares.get(m, shares["default"]),
             "leverage": _judged("leverage")[m],
         }
+        for channel in AFFINITY_CHANNELS:
+            if m in fits[channel].affinity:
+                spec[f"{channel}_affinity"] = fits[channel].affinity[m]
         if m in ADVERSARIES:
             spec["adversaries"] = ADVERSARIES[m]
         if m in hazards:
@@ -457,7 +479,9 @@ HEADER = """\
 # Pole strengths: CINC (CoW National Material Capabilities v7.0) divided by Russia's 2002 CINC,
 # one scale for every pole. Pole reach and the tie weights (parameters tie_security and
 # tie_economic): fitted to the 2002 alignments with the structural ties of
-# csto_sim/data/structural_ties.csv (build.fit_pull). Capability: CINC 2002. Scripted events:
+# csto_sim/data/structural_ties.csv (build.fit_pull); each member's economic_affinity is what
+# that fit leaves unexplained in its 2002 trade (so 2002 is where the economic pull points).
+# Capability: CINC 2002. Scripted events:
 # the role=input rows of events_2002_2024.csv with the severities and pole shifts of
 # hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model;
 # [record] holds the statuses the history records, and [recorded_requests] whether each struck

@@ -66,24 +66,17 @@ def test_continued_state_matches_members_and_poles_by_name(standalone):
     assert start.status.dtype == end.status.dtype and start.w.shape == (2, len(inp.members), 4)
 
 
-def test_chinas_pull_grows_most_where_the_structural_ties_are():
-    """China's economic pull (target share) on each member, 2002 to 2014: it grows more for
-    its Central Asian neighbours in the SCO than for Belarus and Armenia, with no judged
-    per-member number involved."""
+def test_chinas_economic_pull_at_least_doubles_for_every_member_by_2014():
+    """China's economic pull (target share) on each member, 2002 to 2014, grows with its
+    capability for every member, at least twofold (the trade data: China's share of each
+    member's trade grew 2.1- to 38-fold), with no judged per-member number involved (the
+    members' economic affinities are measured, build.fit_pull)."""
     inp = compile_inputs(load_scenario(HINDCAST))
     china, t14 = inp.poles.index("China"), int(np.searchsorted(inp.years, 2014.0))
-
-    def gain(member):
-        i = inp.members.index(member)
-        before = pole_target(inp.economic_strength[0], inp.economic_offers[0, i], inp.initial.e[i])
-        after = pole_target(
-            inp.economic_strength[t14], inp.economic_offers[t14, i], inp.initial.e[i]
-        )
-        return after[china] - before[china]
-
-    neighbours = [gain(m) for m in ("Kazakhstan", "Kyrgyzstan", "Tajikistan")]
-    far = [gain(m) for m in ("Belarus", "Armenia")]
-    assert min(neighbours) > max(far) > 0
+    before = pole_target(inp.economic_strength[0], inp.economic_offers[0], inp.initial.e)
+    after = pole_target(inp.economic_strength[t14], inp.economic_offers[t14], inp.initial.e)
+    members = [i for i in range(len(inp.members)) if i != inp.leader]
+    assert (after[members, china] > 2.0 * before[members, china]).all()
 
 
 def test_the_leader_stays_with_its_own_pole(hindcast):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from csto_sim.core import inputs
-from csto_sim.core.scenario import scenario_from_data
+from csto_sim.core.scenario import ScenarioError, scenario_from_data
 from csto_sim.core.vocabulary import THREAT_KINDS
 
 K = {k: i for i, k in enumerate(THREAT_KINDS)}
@@ -119,6 +119,28 @@ def test_attraction_is_reach_ties_and_pole_shifts_and_the_leader_is_its_own_pole
     accession = inputs.accessions(s, years)
     assert accession[:, b].tolist() == [False, False, False, True]
     assert not accession[:, :b].any()
+
+
+def test_a_members_affinity_adds_to_its_attraction_in_its_channel_only():
+    base = small()
+    members = dict(base.members)
+    members["A"] = members["A"].model_copy(update={"economic_affinity": {"E": 0.4}})
+    members["B"] = members["B"].model_copy(update={"security_affinity": {"P": -1.0}})
+    s = base.model_copy(update={"members": members})
+    years = 2000.0 + 0.5 * np.arange(5)
+    sec0, eco0 = inputs.attractions(base, years, leader=0, leader_pole=0)
+    sec, eco = inputs.attractions(s, years, leader=0, leader_pole=0)
+    np.testing.assert_allclose(eco[:, 1, 1], eco0[:, 1, 1] * np.exp(0.4))
+    np.testing.assert_allclose(eco[:, 1, 0], eco0[:, 1, 0])
+    np.testing.assert_allclose(sec[:, 1], sec0[:, 1])  # A's security pull: unchanged
+    np.testing.assert_allclose(sec[:, 2, 0], sec0[:, 2, 0] * np.exp(-1.0))
+    np.testing.assert_allclose(eco[:, 2], eco0[:, 2])
+
+
+def test_an_affinity_for_an_unknown_pole_is_refused():
+    with pytest.raises(ScenarioError, match="economic_affinity"):
+        small(members={"L": {"alignment": {"P": 1.0}, "commitment": 1.0, "capability": 0.6,
+                             "economic_affinity": {"Q": 0.5}}})  # fmt: skip
 
 
 def test_initial_state_takes_economic_alignment_or_the_security_one():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -91,8 +92,9 @@ def test_pole_strength_is_cinc_on_one_scale_russia_2002_is_one():
 
 
 def test_pole_reach_and_tie_weights_are_the_2002_fit_everywhere():
-    """The reaches in the hindcast and in the projections, and the tie weights' defaults, are
-    what build.fit_pull estimates from the data (no hand-typed copy may drift from it)."""
+    """The reaches and the members' economic affinities in the hindcast and in the
+    projections, and the tie weights' defaults, are what build.fit_pull estimates from the
+    data (no hand-typed copy may drift from it)."""
     from csto_sim.core.parameters import Parameters
 
     fits = {ch: build.fit_pull(ch) for ch in ("security", "economic")}
@@ -101,6 +103,10 @@ def test_pole_reach_and_tie_weights_are_the_2002_fit_everywhere():
         for pole, spec in scenario.poles.items():
             assert spec.security_reach == fits["security"].reach[pole], (path.name, pole)
             assert spec.economic_reach == fits["economic"].reach[pole], (path.name, pole)
+        for member, spec in scenario.members.items():
+            want = fits["economic"].affinity.get(member, {})
+            assert spec.economic_affinity == want, (path.name, member)
+            assert spec.security_affinity == {}, (path.name, member)
     assert Parameters().tie_security == fits["security"].tie_weights
     assert Parameters().tie_economic == fits["economic"].tie_weights
     assert fits["security"].r2 > 0.5 and fits["economic"].r2 > 0.5
@@ -151,3 +157,20 @@ def test_no_member_name_or_year_decides_behaviour(module):
     ):
         assert name not in code, f"{module} mentions {name}"
     assert not re.search(r"\b(19|20)\d\d\b", code), f"{module} has a year literal"
+
+
+def test_the_2002_economic_pull_points_at_the_2002_trade_alignment():
+    """With each member's economic affinity (the fit's residual), the economic target of
+    2002 is the 2002 economic alignment wherever no share sits below the fit's floor; the
+    security target, without affinities, is not."""
+    from csto_sim.core import rules
+
+    inp = inputs_for(load_scenario(HINDCAST))
+    e0, w0 = inp.initial.e, inp.initial.w
+    target = rules.pole_target(inp.economic_strength[0], inp.economic_offers[0], e0)
+    floor = build.judgements.value(build.SHARE_FLOOR)
+    clear = (e0 > floor).all(axis=1)
+    assert clear.sum() >= 4
+    np.testing.assert_allclose(target[clear], e0[clear], atol=2e-3)
+    security = rules.pole_target(inp.strength[0], inp.offers[0], w0)
+    assert np.abs(security - w0).max() > 0.05
