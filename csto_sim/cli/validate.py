@@ -96,18 +96,28 @@ def report(
     brier.to_csv(out / "brier.csv")
     parts = [format_table(table), outcomes.format_cases(scored), outcomes.format_brier(brier)]
     hits = {name: outcomes.case_hits(t, cases) for name, t in tables.items()}
-    lines = ["Held-out period, all cases: how much lower the model's Brier score is"]
+    lines = [
+        "Held-out period, all cases: how much lower the model's Brier score is",
+        f"  {'':<31} {'margin':>7}  {'95% over runs':<17} {'95% over cases':<17}",
+    ]
     for name in [*hits][1:]:
-        d, lo, hi = outcomes.brier_margin(hits[MODEL], hits[name], cases, "held_out")
-        lines.append(f"  than {name:<26} {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        d, lo, hi, clo, chi = outcomes.brier_margin(hits[MODEL], hits[name], cases, "held_out")
+        clear = "  clear of zero" if clo > 0 or chi < 0 else ""
+        lines.append(
+            f"  than {name:<26} {d:+.3f}  [{lo:+.3f}, {hi:+.3f}]  [{clo:+.3f}, {chi:+.3f}]{clear}"
+        )
     for name in outcomes.FORECASTERS:
         lines.append(
             f"  than {name:<26} {brier.loc[name, ('held_out', 'all')] - brier.loc[MODEL, ('held_out', 'all')]:+.3f}"
         )
     lines.append(
-        "  (95% intervals over runs: dice and the posterior's parameter draws)"
+        "  (over runs: dice and the posterior's parameter draws"
         if over_posterior
-        else "  (95% intervals over runs: they cover the dice only, at the scenario's parameters)"
+        else "  (over runs: the dice only, at the scenario's parameters"
+    )
+    lines.append(
+        "   over cases: the record's cases resampled; a margin is clear of zero when that"
+        " interval excludes it; exit cases count only runs where the member is at risk)"
     )
     parts.append("\n".join(lines))
     text = "\n\n".join(parts)

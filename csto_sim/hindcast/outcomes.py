@@ -22,6 +22,7 @@ import pandas as pd
 
 from csto_sim.hindcast.build import LEADER, event_label, history_rows, members_in_data
 from csto_sim.hindcast.patterns import HELD_OUT_FROM, PERIODS, _per_run, period_of
+from csto_sim.inference.simulator import share
 
 OUTCOMES: tuple[str, ...] = ("request", "response", "exit")
 """Kinds of recorded case: a member asked; the CSTO answered; a member froze or left."""
@@ -99,19 +100,27 @@ def recorded_cases() -> pd.DataFrame:
 
 def exits_in(timeseries: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
     """Per run and member: whether it went from active to frozen or withdrawn at a step in
-    ``[start, end)``, and the first such year (NaN if none)."""
+    ``[start, end)``, the first such year (NaN if none), and whether it was at risk of it
+    (active at a step of the period, or leaving at one)."""
     ts = timeseries.sort_values(["run", "member", "year"], kind="stable")
     before = ts.groupby(["run", "member"])["status"].shift()
     left = (before == "active") & ts["status"].isin(["frozen", "withdrawn"])
-    inside = left & (ts["year"] >= start) & (ts["year"] < end)
-    first = ts["year"].where(inside).groupby([ts["run"], ts["member"]]).min()
-    return pd.DataFrame({"exited": first.notna(), "year": first})
+    within = (ts["year"] >= start) & (ts["year"] < end)
+    inside = left & within
+    keys = [ts["run"], ts["member"]]
+    first = ts["year"].where(inside).groupby(keys).min()
+    at_risk = ((ts["status"] == "active") & within).groupby(keys).any()
+    return pd.DataFrame(
+        {"exited": first.notna(), "year": first, "at_risk": at_risk | first.notna()}
+    )
 
 
 def case_hits(tables: dict[str, pd.DataFrame], cases: pd.DataFrame) -> pd.DataFrame:
-    """Whether each case happens in each run: a boolean table, one row per successful run,
-    one column per case (``cases["case"]``). A recorded exit is matched by a simulated
-    first exit in its period within :data:`TIMING` years of it."""
+    """Whether each case happens in each run: 1 or 0, one row per successful run, one column
+    per case (``cases["case"]``). A recorded exit is matched by a simulated first exit in
+    its period within :data:`TIMING` years of it. An exit case is scored only in runs where
+    the member is at risk (active at some step of the period): NaN in the others (a member
+    already out cannot be credited with staying)."""
     runs = _per_run(tables)
     ev = tables["events"]
     column = {"request": "requested", "response": "responded"}
@@ -127,7 +136,9 @@ def case_hits(tables: dict[str, pd.DataFrame], cases: pd.DataFrame) -> pd.DataFr
             hit = ex["exited"]
             if c["happened"]:  # at about the recorded time
                 hit = hit & ((ex["year"] - c["year"]).abs() <= TIMING)
-        hits[c["case"]] = hit.reindex(runs, fill_value=False).astype(bool)
+            hits[c["case"]] = hit.astype(float).where(ex["at_risk"]).reindex(runs)
+            continue
+        hits[c["case"]] = hit.reindex(runs, fill_value=False).astype(float)
     return pd.DataFrame(hits, index=runs)
 
 
@@ -144,8 +155,8 @@ def forecasts(tables: dict[str, pd.DataFrame], cases: pd.DataFrame | None = None
             timing.append(float(years.xs(c["member"], level="member").median()))
         else:
             timing.append(np.nan)
-    share = hits.mean().reindex(cases["case"]).fillna(0.0).to_numpy()
-    return cases.assign(forecast=share, simulated_year=timing)
+    forecast = pd.Series(share(hits.to_numpy(float), axis=0), index=hits.columns)
+    return cases.assign(forecast=forecast.reindex(cases["case"]).to_numpy(), simulated_year=timing)
 
 
 def brier_margin(
@@ -155,10 +166,12 @@ def brier_margin(
     period: str,
     draws: int = 1000,
     seed: int = 0,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """How much lower the model's Brier score is than another's on ``period``'s cases, with
-    a 95% bootstrap interval over runs (``model`` and ``other`` are :func:`case_hits` of the
-    same runs, so the resampling keeps them paired). The interval covers the dice only."""
+    two 95% bootstrap intervals: over runs (``model`` and ``other`` are :func:`case_hits` of
+    the same runs, so the resampling keeps them paired; the dice, and the parameter draws
+    over a posterior) and over cases (the record's cases resampled, both forecasts kept:
+    how much the margin rests on which cases history happens to hold)."""
     sel = (cases["period"] == period).to_numpy()
     names = cases.loc[sel, "case"].tolist()
     o = cases.loc[sel, "happened"].astype(float).to_numpy()
@@ -166,12 +179,16 @@ def brier_margin(
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(a), size=(draws, len(a)))
 
-    def diff(rows):
-        fa, fb = a[rows].mean(axis=-2), b[rows].mean(axis=-2)
-        return ((fb - o) ** 2).mean(axis=-1) - ((fa - o) ** 2).mean(axis=-1)
+    def per_case(rows):
+        return (share(b[rows], axis=-2) - o) ** 2 - (share(a[rows], axis=-2) - o) ** 2
 
-    boot = np.array([diff(i) for i in idx])
-    return float(diff(np.arange(len(a)))), *np.quantile(boot, [0.025, 0.975]).tolist()
+    boot = np.array([per_case(i).mean(axis=-1) for i in idx])
+    each = per_case(np.arange(len(a)))
+    picks = rng.integers(0, len(o), size=(draws, len(o)))
+    by_case = each[picks].mean(axis=-1)
+    runs_lo, runs_hi = np.quantile(boot, [0.025, 0.975]).tolist()
+    cases_lo, cases_hi = np.quantile(by_case, [0.025, 0.975]).tolist()
+    return float(each.mean()), runs_lo, runs_hi, cases_lo, cases_hi
 
 
 def reference_forecasts(cases: pd.DataFrame) -> pd.DataFrame:

@@ -66,12 +66,19 @@ class Simulator:
         return np.asarray(self.summarise(tables), dtype=float)
 
     def mean(self, theta: np.ndarray, seeds: Sequence[Sequence[int]]) -> np.ndarray:
-        """Summaries averaged over replicas: row ``i`` of ``theta`` run once per seed of
-        ``seeds[i]`` (one batch for all rows and replicas)."""
+        """Summaries averaged over replicas (NaN left out, :func:`share`): row ``i`` of
+        ``theta`` run once per seed of ``seeds[i]`` (one batch for all rows and replicas)."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         counts = [len(s) for s in seeds]
         each = self(np.repeat(theta, counts, axis=0), [int(x) for s in seeds for x in s])
         bounds = np.cumsum([0, *counts])
-        return np.stack(
-            [each[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        )
+        return np.stack([share(each[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+
+
+def share(rows: np.ndarray, axis: int = 0) -> np.ndarray:
+    """The mean of each summary over ``axis`` (replicas, runs), leaving out NaN (a summary a
+    run does not have, such as a case the run is not at risk of); 0 where none has it."""
+    seen = ~np.isnan(rows)
+    count = seen.sum(axis=axis)
+    total = np.where(seen, rows, 0.0).sum(axis=axis)
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)

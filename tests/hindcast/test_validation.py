@@ -91,9 +91,47 @@ def test_brier_margin_is_paired_and_positive_when_the_model_is_right():
     cases = pd.DataFrame({"case": ["a", "b"], "period": "held_out", "happened": [True, False]})
     right = pd.DataFrame({"a": [True, True, True], "b": [False, False, False]})
     wrong = pd.DataFrame({"a": [False, True, False], "b": [True, False, False]})
-    d, lo, hi = outcomes.brier_margin(right, wrong, cases, "held_out", draws=200)
+    d, lo, hi, clo, chi = outcomes.brier_margin(right, wrong, cases, "held_out", draws=200)
     assert d == pytest.approx(((2 / 3) ** 2 + (1 / 3) ** 2) / 2)
     assert 0 <= lo <= d <= hi
+    # over cases: the two per-case margins are 4/9 and 1/9; every resample lies between
+    assert 1 / 9 - 1e-12 <= clo <= d <= chi <= 4 / 9 + 1e-12
+
+
+def test_an_exit_case_counts_only_runs_where_the_member_is_at_risk():
+    """Run 0: A active, leaves in the period; run 1: A active throughout; run 2: A already
+    out before the period (not at risk: not credited with staying)."""
+    rows = []
+    for run, statuses in enumerate(
+        [
+            ["active", "active", "frozen", "frozen"],
+            ["active", "active", "active", "active"],
+            ["withdrawn", "withdrawn", "withdrawn", "withdrawn"],
+        ]
+    ):
+        for year, status in zip([2014.5, 2015.0, 2016.0, 2017.0], statuses, strict=True):
+            rows.append({"run": run, "member": "A", "year": year, "status": status})
+    ts = pd.DataFrame(rows)
+    ex = outcomes.exits_in(ts, 2015.0, 2025.0)
+    assert ex["at_risk"].tolist() == [True, True, False]
+    cases = pd.DataFrame(
+        {
+            "case": ["exit:A:held_out"],
+            "outcome": ["exit"],
+            "member": ["A"],
+            "period": ["held_out"],
+            "happened": [False],
+            "year": [float("nan")],
+        }
+    )
+    runs_table = pd.DataFrame({"run": [0, 1, 2], "status": "ok"})
+    hits = outcomes.case_hits(
+        {"timeseries": ts, "events": pd.DataFrame(columns=["label", "run"]), "runs": runs_table},
+        cases,
+    )
+    assert hits["exit:A:held_out"].tolist()[:2] == [1.0, 0.0]
+    assert np.isnan(hits["exit:A:held_out"].tolist()[2])
+    assert outcomes.share(hits.to_numpy(float)).tolist() == [0.5]  # of the two at risk
 
 
 def test_patterns_cover_both_periods_and_the_objective_sees_only_the_fit():
