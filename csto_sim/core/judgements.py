@@ -23,8 +23,11 @@ from typing import Any
 REGISTRY = "judgements.csv"
 """The registry's file name in ``csto_sim/data/``."""
 
-PRIORS: tuple[str, ...] = ("fixed", "uniform")
-"""``fixed``: a settled judgement; ``uniform``: uncertain, estimated over [low, high]."""
+PRIORS: tuple[str, ...] = ("fixed", "uniform", "searched")
+"""``fixed``: a settled judgement; ``uniform``: uncertain, estimated over [low, high];
+``searched``: a behavioural parameter's default whose parameter the posterior estimates
+over [low, high] (``csto_sim.hindcast.calibration.SEARCHED``); the value is its point
+default."""
 
 PREFIX = "@"
 """What marks a reference to a judgement in scenario data."""

@@ -46,8 +46,13 @@ SEARCHED: tuple[str, ...] = (
     "exit_cost_weight",
     "decision_rate",
     "grievance_gain",
+    "rival_drift",
+    "court_weight",
+    "distraction_halflife",
 )
 """Parameters the calibration searches, each over its plausible range from ``parameters.py``.
+The last three are judgements of the registry (prior ``searched``) that move the baseline's
+collapse probability by more than 0.1 over their range: estimated openly rather than set.
 
 The request decision's parameters and the trust dynamics that feed it (``trust_learning``,
 ``trust_drift_rate``, ``observer_weight``) are not searched: they stay at their judged or

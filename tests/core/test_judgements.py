@@ -222,3 +222,18 @@ def test_registry_parameter_rows_are_the_parameter_defaults():
     defaults = Parameters().model_dump()
     rows = judgements.values_under("parameter")
     assert rows and all(defaults[k] == v for k, v in rows.items())
+
+
+def test_searched_registry_rows_are_the_searched_parameters_with_their_ranges():
+    from csto_sim.core.parameters import plausible_ranges
+    from csto_sim.hindcast.calibration import SEARCHED
+
+    table = judgements.registry()
+    searched = {k.split(".", 1)[1] for k, j in table.items() if j.prior == "searched"}
+    assert searched and searched <= set(SEARCHED)
+    assert all(k.startswith("parameter.") for k, j in table.items() if j.prior == "searched")
+    judged = set(judgements.values_under("parameter"))
+    assert set(SEARCHED) & judged == searched  # a searched parameter's row says so
+    for name in searched:
+        j = table["parameter." + name]
+        assert (j.low, j.high) == plausible_ranges()[name]
