@@ -27,6 +27,7 @@ from csto_sim.cli import (
     score,
     sensitivity,
     show,
+    swing,
     validate,
 )
 from csto_sim.cli.common import (
@@ -50,6 +51,7 @@ COMMANDS = {
     "sensitivity": sensitivity,
     "calibrate": calibrate,
     "posterior": posterior,
+    "swing": swing,
     "discover": discover,
     "dashboard": dashboard,
     "check": check,

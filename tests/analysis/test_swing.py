@@ -1,0 +1,52 @@
+"""``csto-sim swing``: per posterior dimension, its identifiability and the headline's swing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE
+
+from csto_sim.analysis.swing import swing, swing_table
+from csto_sim.cli import main
+from csto_sim.inference.posterior import Posterior
+
+
+def test_the_dimension_that_decides_collapse_swings_it_and_a_pinned_one_does_not(standalone):
+    """Collapse is defined by how many active members it takes (``collapse_min_active``):
+    fixed at 1 nothing collapses, at 6 (every member) almost every run does; a dimension
+    the posterior pins to one value cannot swing anything."""
+    n = 40
+    samples = pd.DataFrame(
+        {
+            "collapse_min_active": np.repeat([1, 6], n // 2),
+            "grievance_gain": np.full(n, 0.5),
+        }
+    )
+    post = Posterior(samples, np.full(n, 1.0 / n), "test", runs_per_draw=2)
+    prior = {"collapse_min_active": (1.0, 6.0), "grievance_gain": (0.0, 1.0), "absent": (0, 1)}
+    t = swing(standalone, post, prior, runs=20, seed=3, workers=1).set_index("dimension")
+    assert set(t.index) == {"collapse_min_active", "grievance_gain"}  # only what it has
+    big = t.loc["collapse_min_active"]
+    assert (big["q05"], big["q95"]) == (1, 6)
+    assert big["headline_q05"] == 0.0 and big["swing"] > 0.5
+    pinned = t.loc["grievance_gain"]
+    assert pinned["width"] == 0.0 and pinned["swing"] == 0.0
+    text = swing_table(t.reset_index(), "standalone", 20)
+    assert "Swings above 0.1: `collapse_min_active`" in text
+
+
+def test_swing_refuses_no_posterior_in_one_line(capsys):
+    assert main(["swing", str(BASELINE), "--posterior", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("csto-sim: --posterior: none has no dimensions")
+
+
+@pytest.mark.slow
+def test_swing_command_prints_and_writes_the_table(tmp_path, capsys):
+    out = tmp_path / "swing.csv"
+    argv = ["swing", str(BASELINE), "--runs", "10", "--workers", "1", "--out", str(out)]
+    assert main(argv) == 0
+    assert "posterior/prior sd" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert {"dimension", "width", "swing"} <= set(table.columns) and len(table) > 20
