@@ -98,39 +98,17 @@ def data() -> pd.DataFrame:
 
 def structure() -> pd.DataFrame:
     """The equations as the data fix them: per series, member and partner the ``pole``,
-    ``latent``, ``anchor`` (the first value; NaN if none), ``base`` (the 2002 latent) and
+    ``latent``, ``anchor`` (the first value; 0 if none), ``base`` (the 2002 latent) and
     ``scale`` (the UN's gain left at 1)."""
-    from csto_sim.core import judgements
-
     d = data()
     rows = []
     for member in members_in_data()[1:]:
+        first = _first_values(d[d["member"] == member])
         w0 = initial_alignment(member, "security")
-        mine = d[d["member"] == member]
-        trade0 = mine[(mine["series"] == "trade_share") & (mine["year"] == 2002)]
-        trade0 = dict(zip(trade0["partner"], trade0["value"], strict=True))
-        discount = {p: 1.0 for p in trade0}
-        if DISCOUNT + member in judgements.registry():
-            discount["China"] = judgements.value(DISCOUNT + member)
-        covered = sum(trade0[p] * discount[p] for p in trade0)
-        prev = mine[(mine["series"] == "arms_share") & (mine["year"] == 2001)]
-        prev = dict(zip(prev["partner"], prev["value"], strict=True))
-        votes = mine[(mine["series"] == "un_agreement") & (mine["year"] == 2002)]
-        votes = dict(zip(votes["partner"], votes["value"], strict=True))
         for series, partners in PARTNER_POLE.items():
+            terms = _TERMS[series](member, first, w0, partners)
             for partner, pole in partners.items():
-                if series == "trade_share":
-                    anchor, base, scale = np.nan, 0.0, covered / discount[partner]
-                    base = 0.0
-                elif series == "arms_share":
-                    n = sum(1 for q in partners.values() if q == pole)
-                    rest = 100.0 - prev.get("Other", 0.0)
-                    anchor = prev.get(partner, np.nan)
-                    base = w0[pole] if pole and prev else 0.0
-                    scale = rest / n if pole else 0.0
-                    anchor = anchor if prev else 0.0
-                else:
-                    anchor, base, scale = votes.get(partner, np.nan), w0[pole], 1.0
+                anchor, base, scale = terms(partner, pole)
                 rows.append(
                     {
                         "series": series,
@@ -138,12 +116,58 @@ def structure() -> pd.DataFrame:
                         "partner": partner,
                         "pole": pole,
                         "latent": LATENT[series],
-                        "anchor": 0.0 if np.isnan(anchor) else anchor,
+                        "anchor": anchor,
                         "base": base,
                         "scale": scale,
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _first_values(mine: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """A member's first value of each series by partner (arms: the 1992-2001 window)."""
+    first = mine[mine["year"] == mine["series"].map(PERSISTENCE_FROM)]
+    return {
+        series: dict(zip(g["partner"], g["value"], strict=True))
+        for series, g in first.groupby("series")
+    }
+
+
+def _trade_terms(member, first, w0, partners):
+    """Trade: ``scale`` undoes the 2002 normalisation (the four partners' share, China's
+    discounted), so ``value = scale * e``."""
+    from csto_sim.core import judgements
+
+    trade0 = first["trade_share"]
+    discount = {p: 1.0 for p in trade0}
+    if DISCOUNT + member in judgements.registry():
+        discount["China"] = judgements.value(DISCOUNT + member)
+    covered = sum(trade0[p] * discount[p] for p in trade0)
+    return lambda partner, pole: (0.0, 0.0, covered / discount[partner])
+
+
+def _arms_terms(member, first, w0, partners):
+    """Arms: anchored on the previous window at the 2002 alignment; a pole's share split
+    equally among its suppliers; "Other" kept; levels where no previous window."""
+    prev = first.get("arms_share", {})
+    rest = 100.0 - prev.get("Other", 0.0)
+
+    def terms(partner, pole):
+        if not pole:
+            return prev.get(partner, 0.0), 0.0, 0.0
+        n = sum(1 for q in partners.values() if q == pole)
+        return prev.get(partner, 0.0), (w0[pole] if prev else 0.0), rest / n
+
+    return terms
+
+
+def _un_terms(member, first, w0, partners):
+    """UN votes: anchored on the 2002 agreement at the 2002 alignment (gain fitted later)."""
+    votes = first["un_agreement"]
+    return lambda partner, pole: (votes.get(partner, 0.0), w0[pole], 1.0)
+
+
+_TERMS = {"trade_share": _trade_terms, "arms_share": _arms_terms, "un_agreement": _un_terms}
 
 
 def latent_paths(
