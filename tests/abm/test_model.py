@@ -149,10 +149,11 @@ def kazakhstan_history(model: CSTOModel) -> tuple[np.ndarray, np.ndarray, dict]:
 
 def kazakhstan_fates(scenario, runs: int = 40) -> tuple[np.ndarray, np.ndarray, dict]:
     """Kazakhstan's status over ``runs`` runs of the agent model ``(runs, T+1)``, its commitment
-    in run 0, and the strike of run 0."""
+    in run 0, and the strike of run 0; at the scenario's own parameters (no posterior
+    draws: the mechanism, not a fitted posterior, is under test)."""
     statuses, requested = [], []
     for r in range(runs):
-        model = run(scenario, r)
+        model = run(scenario, r, posterior="none")
         status, c, strike = kazakhstan_history(model)
         assert not strike["responded"]
         assert model.event_log == [strike]  # no other threat in this scenario

@@ -43,5 +43,5 @@ def test_help_states_every_default(command, capsys):
 def test_every_command_is_registered_once():
     assert set(_subparsers()) == {
         "run", "compare", "validate", "plot", "sensitivity", "calibrate", "posterior",
-        "discover", "dashboard", "check", "show", "params", "forecast", "score",
+        "discover", "dashboard", "check", "show", "params", "forecast", "score", "swing",
     }  # fmt: skip
