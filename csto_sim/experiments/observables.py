@@ -131,9 +131,12 @@ def _shift(shift: pd.DataFrame, series: str, partners: np.ndarray, at: np.ndarra
     """The year effect of each partner at each year ``(Y, E)`` (0 where none; beyond the
     estimated years, the nearest estimated year's)."""
     out = np.zeros((len(at), len(partners)))
-    rows = shift[shift["series"] == series]
+    rows = shift[shift["series"] == series].sort_values("year")
+    paths = {
+        p: (g["year"].to_numpy(float), g["shift"].to_numpy(float))
+        for p, g in rows.groupby("partner")
+    }
     for j, partner in enumerate(partners):
-        own = rows[rows["partner"] == partner].sort_values("year")
-        if len(own):
-            out[:, j] = np.interp(at, own["year"].to_numpy(float), own["shift"].to_numpy(float))
+        if partner in paths:
+            out[:, j] = np.interp(at, *paths[partner])
     return out
