@@ -73,7 +73,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             "internet and stays blank offline; pip install 'csto-sim[viz]'"
         )
     app = Path(__file__).parent.parent / "viz" / "app.py"
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host]
+    # production: no file watching or hot reload (a user's dashboard needs neither, and the
+    # watchers take inotify instances, of which a machine has few)
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--production", "--host", args.host]
     env = SERVER_ENV | os.environ
     try:
         return subprocess.call([*cmd, "--port", str(args.port)], env=env)

@@ -65,6 +65,7 @@ def test_free_port_starts_solara_there_without_telemetry(started, monkeypatch, c
     [(cmd, env)] = started
     assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("app.py")
     assert cmd[-4:] == ["--host", "localhost", "--port", str(port)]
+    assert "--production" in cmd  # no file watchers: they use up the machine's inotify instances
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert capsys.readouterr().err == ""  # the assets are installed (viz extra)
 
