@@ -82,7 +82,8 @@ def dashboard_url(tmp_path):
     """``csto-sim dashboard`` on a free port, offline; its log is ``server.log``."""
     port = _free_port()
     log = tmp_path / "server.log"
-    env = os.environ | {
+    # another virtual environment's VIRTUAL_ENV (a caller's) makes IPython warn in the log
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "SOLARA_ASSETS_CDN": OFFLINE_CDN,
     }
