@@ -222,12 +222,14 @@ def estimate(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     un = un[un["series"] == "un_agreement"].merge(s, on=["series", "member", "partner"])
     gain, shift = _fit_un(un)
     eqs = _equations(s, gain, {k: 1.0 for k in PARTNER_POLE})
-    first = {"un_agreement": 2002, "trade_share": 2002, "arms_share": 2001}
-    sd = {}
-    for series in PARTNER_POLE:
-        pred = obs.observables("fit", *_args(ts), eqs, shift)
-        pred = pred[(pred["series"] == series) & (pred["year"] <= FITTED_TO)]
-        sd[series] = _noise_sd(pred, d.loc[series].reset_index(), first[series])
+    pred = obs.observables("fit", *_args(ts), eqs, shift)
+    pred = pred[pred["year"] <= FITTED_TO]
+    sd = {
+        series: _noise_sd(
+            pred[pred["series"] == series], d.loc[series].reset_index(), PERSISTENCE_FROM[series]
+        )
+        for series in PARTNER_POLE
+    }
     return _equations(s, gain, sd), shift
 
 
