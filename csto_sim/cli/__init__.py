@@ -39,7 +39,7 @@ from csto_sim.cli.common import (
     usage_message,
 )
 from csto_sim.experiments.ensemble import Interrupted
-from csto_sim.experiments.executors import Terminated, stop_on_sigterm
+from csto_sim.experiments.executors import Terminated, end_workers, stop_on_sigterm
 
 COMMANDS = {
     "run": run,
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         with stop_on_sigterm():
             return COMMANDS[args.command].run(args, argv)
     except Interrupted as exc:
+        end_workers()
         resume = "" if "--resume" in argv else " --resume"
         say(
             f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_TERMINATED if exc.reason == "terminated" else EXIT_INTERRUPTED
     except Terminated:
+        end_workers()
         say("terminated")
         return EXIT_TERMINATED
     except Exception as exc:

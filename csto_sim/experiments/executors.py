@@ -88,7 +88,7 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
 
 _SHARED: dict[int, ProcessPoolExecutor] = {}
 """The local worker processes of this command, by their number: started at first use and
-kept until the command ends (:func:`close_workers`), so that the ensembles, generations or
+kept until the command ends (or :func:`end_workers`), so that the ensembles, generations or
 trials of one command start workers once and each worker keeps what it has compiled."""
 
 
@@ -103,11 +103,12 @@ def local_workers(workers: int) -> ProcessPoolExecutor:
 
 
 @atexit.register
-def close_workers() -> None:
-    """End this command's worker processes (they never outlive it)."""
+def end_workers() -> None:
+    """End this command's worker processes at once, whatever they are doing (an interrupted
+    command: none outlives it, and its exit never waits on one)."""
     while _SHARED:
         _, pool = _SHARED.popitem()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _end_workers(pool)
 
 
 @contextmanager

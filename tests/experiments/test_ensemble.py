@@ -374,7 +374,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
 
 
 def test_local_workers_start_once_per_command_and_end_with_it():
-    from csto_sim.experiments.executors import close_workers, run_jobs, worker_pool
+    from csto_sim.experiments.executors import end_workers, run_jobs, worker_pool
 
     with worker_pool(2, jobs=4) as pool:
         first = {pid for _, pid in run_jobs(os.getpid, [()] * 4, pool)}
@@ -384,7 +384,7 @@ def test_local_workers_start_once_per_command_and_end_with_it():
         second = {pid for _, pid in run_jobs(os.getpid, [()] * 4, pool)}
     processes = list(executor._processes.values())
     assert first | second <= {p.pid for p in processes} and os.getpid() not in first
-    close_workers()
+    end_workers()
     assert not any(p.is_alive() for p in processes)
 
 
