@@ -17,9 +17,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from csto_sim.core import judgements
+from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.ensemble import run_ensemble
-from csto_sim.inference import abc
+from csto_sim.inference import regression_abc
 from csto_sim.inference.posterior import Posterior
 
 
@@ -44,13 +46,13 @@ def swing(
     on_row: Callable[[dict], None] | None = None,
 ) -> pd.DataFrame:
     """Per dimension of ``prior`` the posterior has: the identifiability columns
-    (:func:`csto_sim.inference.abc.identifiability`: ``width`` = posterior/prior sd) and
+    (:func:`csto_sim.inference.regression_abc.identifiability`: ``width`` = posterior/prior sd) and
     the headline at the dimension's 5% and 95% posterior quantiles, and their difference
     (``swing``), narrowest dimension first; ``on_row`` sees each row as it is done."""
     seed = scenario.seed if seed is None else seed
     samples = posterior.samples.assign(weight=posterior.weights)
     known = {k: v for k, v in prior.items() if k in posterior.samples.columns}
-    table = abc.identifiability(samples, known)
+    table = regression_abc.identifiability(samples, known)
     rows = []
     for r in table.itertuples():
         ends = {}
@@ -70,6 +72,80 @@ def swing(
         if on_row is not None:
             on_row(row)
     return pd.DataFrame(rows)
+
+
+def fixed_judgements(scenario: Scenario) -> dict[str, tuple[str, float, float]]:
+    """The hand-set numbers a scenario's headline rests on: each judgement the scenario (or
+    the history it continues) references and each behavioural parameter the registry sets
+    (``parameter.NAME``), with a fixed prior and a range, as column -> (registry id, low,
+    high). A column is what :meth:`Posterior.fixing` takes: ``@ID`` or a parameter's name."""
+    used = set(scenario.judged) | set(scenario.history.judged if scenario.history else ())
+    out = {}
+    for key, j in judgements.registry().items():
+        if j.prior != "fixed" or j.high <= j.low:
+            continue
+        if key in used:
+            out[judgements.PREFIX + key] = (key, j.low, j.high)
+        elif key.startswith(PARAMETER) and key[len(PARAMETER) :] in Parameters.model_fields:
+            out[key[len(PARAMETER) :]] = (key, j.low, j.high)
+    return out
+
+
+PARAMETER = "parameter."
+
+
+def sweep(
+    scenario: Scenario,
+    posterior: Posterior,
+    runs: int = 1000,
+    seed: int | None = None,
+    workers: int | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> pd.DataFrame:
+    """Per hand-set judgement of :func:`fixed_judgements`: the headline over ``posterior``
+    with the judgement at the low and the high end of its registry range in every run (the
+    others as usual, the same seeds), and the difference (``swing``)."""
+    seed = scenario.seed if seed is None else seed
+    rows = []
+    for column, (key, low, high) in fixed_judgements(scenario).items():
+        ends = {
+            end: headline(scenario, posterior.fixing({column: value}), runs, seed, workers)
+            for end, value in (("low", low), ("high", high))
+        }
+        row = {
+            "judgement": key,
+            "low": low,
+            "high": high,
+            "headline_low": ends["low"],
+            "headline_high": ends["high"],
+            "swing": ends["high"] - ends["low"],
+        }
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
+    """:func:`sweep` as the Markdown table of ``docs/calibration.md`` (largest swing first)."""
+    t = t.reindex(t["swing"].abs().sort_values(ascending=False).index)
+    lines = [
+        f"| judgement | registry range | {scenario} collapse at low | at high | swing |",
+        "|---|---|---|---|---|",
+    ]
+    for r in t.itertuples():
+        lines.append(
+            f"| `{r.judgement}` | {r.low:g} - {r.high:g} | {r.headline_low:.3f} "
+            f"| {r.headline_high:.3f} | {r.swing:+.3f} |"
+        )
+    big = t.loc[t["swing"].abs() > 0.1, "judgement"].tolist()
+    lines += [
+        "",
+        f"{len(t)} hand-set judgements, {runs} runs per end. Swings above 0.1: "
+        + (", ".join(f"`{d}`" for d in big) if big else "none")
+        + ".",
+    ]
+    return "\n".join(lines)
 
 
 def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:

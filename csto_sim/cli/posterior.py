@@ -1,4 +1,4 @@
-"""``csto-sim posterior``: a Bayesian calibration on the fitted period (ABC with pyabc)."""
+"""``csto-sim posterior``: the Bayesian calibration on 2002-2014 or 2002-2024 (regression ABC)."""
 
 from __future__ import annotations
 
@@ -15,31 +15,47 @@ from csto_sim.cli.common import (
     workers_option,
 )
 from csto_sim.experiments.executors import dask_executor
+from csto_sim.hindcast.nulls import NULL_MODELS
+
+
+def share(text: str) -> float:
+    """A share strictly between 0 and 1 (an option's value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, not {text!r}")
+    return value
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "posterior",
-        help="Bayesian calibration on 2002-2014 or 2002-2024 (ABC with pyabc): posterior samples",
-        description="Approximate Bayesian computation (pyabc) over the searched behavioural "
-        "parameters and uncertain judgements, fitted to the recorded requests, responses and "
-        "exits of 2002-2014 only (--period fit: the validation posterior) or of 2002-2024 "
-        "(--period whole: the production posterior). "
-        "Generations are stored in DIR/abc.db, so an interrupted calibration resumes from "
-        "the last finished one. Writes posterior.csv (weighted samples, the file --posterior "
-        "takes), populations.csv, identifiability.csv and figures. Needs the calibration extra.",
+        help="Bayesian calibration on 2002-2014 or 2002-2024 (regression ABC): posterior samples",
+        description="Approximate Bayesian computation over the searched behavioural "
+        "parameters and uncertain judgements: hindcast runs from the prior (the reference "
+        "table), summaries learned by regression, the runs nearest the record kept and "
+        "regression-adjusted. The record is the recorded requests, responses and exits and the "
+        "measured UN votes, trade and arms shares of 2002-2014 only (--period fit: the "
+        "validation posterior) or of 2002-2024 (--period whole: the production posterior). "
+        "The table is stored in DIR/reference in chunks, so an interrupted calibration "
+        "resumes and a larger --simulations extends it. Writes posterior.csv (weighted "
+        "samples, the file --posterior takes), identifiability.csv, figures, and with "
+        "--recovery the recovery check (recovery.csv).",
     )
     p.add_argument(
         "--simulations",
         type=positive,
-        default=10_000,
-        help="simulations in all, each --replicas hindcast runs (default 10000)",
+        default=40_000,
+        help="hindcast runs in the reference table (default 40000)",
     )
     p.add_argument(
-        "--population", type=positive, default=400, help="particles per generation (default 400)"
-    )
-    p.add_argument(
-        "--replicas", type=positive, default=10, help="hindcast runs per simulation (default 10)"
+        "--accept",
+        type=share,
+        default=0.033,
+        help="share of the searched table kept nearest the record (default 0.033: about "
+        "1000 samples of 40000 simulations)",
     )
     p.add_argument(
         "--period",
@@ -50,11 +66,19 @@ def add_parser(sub) -> None:
         "posterior, for projections) (default fit)",
     )
     p.add_argument(
-        "--batch",
+        "--recovery",
         type=positive,
-        default=50,
-        help="particles simulated together in one batch of BATCH x REPLICAS hindcast runs "
-        "(default 50; changes the speed and the random draws, not the method)",
+        default=0,
+        metavar="TESTS",
+        help="also check that the method recovers known parameters: TESTS histories "
+        "simulated from prior draws, each fitted against the same table (default 0: no check)",
+    )
+    p.add_argument(
+        "--null",
+        choices=[m.name for m in NULL_MODELS],
+        default="",
+        help="fit a null model (its mechanism switched off, over the dimensions it keeps) "
+        "with the same method and budget: what validate scores the model against",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"
@@ -73,39 +97,42 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from csto_sim.hindcast.posterior import fit_posterior, identifiability, observed
+    from csto_sim.hindcast import posterior
     from csto_sim.viz.figures import plot_posterior
 
     try:
-        observed(args.leave_out, args.period)
+        posterior.observed(args.leave_out, args.period)
     except ValueError as exc:
         say(f"--leave-out: {exc}")
         return EXIT_USAGE
+    fit = posterior.Fit(args.period, tuple(args.leave_out), args.null)
     out = hindcast_folder(
-        args,
-        "posterior",
-        population=args.population,
-        replicas=args.replicas,
-        leave_out=args.leave_out,
-        batch=args.batch,
-        period=args.period,
+        args, "posterior", leave_out=args.leave_out, period=args.period, null=args.null
     )
     with dask_executor(args.dask, args.workers) as executor:
-        samples = fit_posterior(
-            out,
-            simulations=args.simulations,
-            population=args.population,
-            replicas=args.replicas,
-            workers=args.workers,
-            executor=executor,
-            leave_out=args.leave_out,
-            batch=args.batch,
-            period=args.period,
-        )
-    ident = identifiability(samples)
+        pool = {"workers": args.workers, "executor": executor}
+        try:
+            samples = posterior.fit_posterior(out, args.simulations, args.accept, fit, **pool)
+            check = (
+                posterior.recovery(out, args.simulations, args.recovery, args.accept, fit, **pool)
+                if args.recovery
+                else None
+            )
+        except ValueError as exc:
+            say(f"--out: {exc}")
+            return EXIT_USAGE
+    ident = posterior.identifiability(samples, args.null)
     ident.to_csv(out / "identifiability.csv", index=False)
     plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014")
     print(ident.round(3).to_string(index=False))
+    print(f"median width (posterior sd / prior sd): {ident['width'].median():.2f}")
+    if check is not None:
+        check.to_csv(out / "recovery.csv", index=False)
+        got = posterior.recovery_summary(check)
+        print(
+            f"recovery over {args.recovery} simulated histories: {got['covered']:.1%} of true "
+            f"values inside their 90% intervals, median width {got['width']:.2f}"
+        )
     print(
         f"posterior samples in {out / 'posterior.csv'} (use: --posterior {out / 'posterior.csv'})"
     )

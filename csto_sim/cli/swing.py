@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.swing import swing, swing_table
+from csto_sim.analysis.swing import sweep, sweep_table, swing, swing_table
 from csto_sim.cli.common import posterior_from_args, posterior_option, runs, seed, workers_option
 from csto_sim.core.scenario import load_scenario
 from csto_sim.hindcast.posterior import prior_ranges
@@ -20,8 +20,15 @@ def add_parser(sub) -> None:
         description="For each dimension of the posterior (searched parameters and uncertain "
         "judgements): its posterior/prior standard deviation, and SCENARIO's collapse "
         "probability with the dimension fixed at its posterior 5%% and 95%% quantiles (the "
-        "others drawn from the posterior, the same seeds). Prints the table (Markdown) and "
-        "writes it to --out as CSV.",
+        "others drawn from the posterior, the same seeds). With --judgements: for each "
+        "hand-set judgement the scenario rests on (fixed in the registry, with a range), "
+        "SCENARIO's collapse probability with it at the low and the high end of its range. "
+        "Prints the table (Markdown) and writes it to --out as CSV.",
+    )
+    p.add_argument(
+        "--judgements",
+        action="store_true",
+        help="sweep the hand-set judgements over their registry ranges instead",
     )
     p.add_argument(
         "scenario", type=Path, help="scenario file (for example scenarios/baseline.toml)"
@@ -42,8 +49,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     posterior = posterior_from_args(args, [scenario])
     if posterior is None:
         raise PosteriorError("none has no dimensions to swing; name a posterior")
-    table = swing(scenario, posterior, prior_ranges(), args.runs, args.seed, args.workers)
+    if args.judgements:
+        table = sweep(scenario, posterior, args.runs, args.seed, args.workers)
+        text = sweep_table(table, scenario.name, args.runs)
+    else:
+        table = swing(scenario, posterior, prior_ranges(), args.runs, args.seed, args.workers)
+        text = swing_table(table, scenario.name, args.runs)
     if args.out is not None:
         table.to_csv(args.out, index=False)
-    print(swing_table(table, scenario.name, args.runs))
+    print(text)
     return 0

@@ -21,8 +21,9 @@ from csto_sim.cli.common import (
 from csto_sim.core.scenario import load_scenario, scenario_from_data
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
-from csto_sim.hindcast.nulls import NULL_MODELS
+from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
 from csto_sim.hindcast.patterns import format_table, load_tables, score
+from csto_sim.inference.posterior import Posterior, load_posterior, named
 
 MODEL = "model"
 """The full model's name in the score tables."""
@@ -67,20 +68,38 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         quiet.quiet = True
         for null in NULL_MODELS:
             where = out / "nulls" / null.name
-            fixed = None if posterior is None else posterior.fixing(null.parameters)
-            done = run_from_args(quiet, argv, [null.scenario(scenario)], where, posterior=fixed)
+            own = null_posterior(null, posterior, args.runs_per_draw)
+            done = run_from_args(quiet, argv, [null.scenario(scenario)], where, posterior=own)
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)
-    text = report(tables, out, posterior is not None)
+    text = report(tables, out, posterior is not None, refitted(posterior))
     print(text)
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
     return EXIT_OK if patterns.loc[patterns["gating"], "passed"].all() else EXIT_FAILED
 
 
+def refitted(posterior: Posterior | None) -> bool:
+    """Whether the null models draw from their own refitted posteriors: when the full
+    model's runs draw from the shipped validation posterior."""
+    return posterior is not None and Path(posterior.source) == named("validation")
+
+
+def null_posterior(null: NullModel, posterior: Posterior | None, runs_per_draw: int):
+    """What a null model's runs draw from: its refitted posterior (with the shipped
+    validation posterior), else the full model's samples with its mechanism held off (an
+    ablation), else nothing."""
+    if refitted(posterior):
+        return load_posterior(null.posterior, runs_per_draw).fixing(null.parameters)
+    return None if posterior is None else posterior.fixing(null.parameters)
+
+
 def report(
-    tables: dict[str, dict[str, pd.DataFrame]], out: Path, over_posterior: bool = False
+    tables: dict[str, dict[str, pd.DataFrame]],
+    out: Path,
+    over_posterior: bool = False,
+    refit: bool = False,
 ) -> str:
     """Score every model, write ``validation.csv`` (patterns), ``outcomes.csv`` (each case's
     forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text."""
@@ -117,7 +136,12 @@ def report(
     )
     lines.append(
         "   over cases: the record's cases resampled; a margin is clear of zero when that"
-        " interval excludes it; exit cases count only runs where the member is at risk)"
+        " interval excludes it; exit cases count only runs where the member is at risk;"
+    )
+    lines.append(
+        "   null models refitted like the model, each drawing from its own posterior)"
+        if refit
+        else "   null models: the model's own draws with one mechanism off, not refitted)"
     )
     parts.append("\n".join(lines))
     text = "\n\n".join(parts)

@@ -1,16 +1,20 @@
 """Null models: the hindcast with one mechanism switched off, scored beside the full model.
 
 Each null model is the same scenario with some behavioural parameters set to zero, so it
-runs through the same code and the same random draws (common random numbers). They are
-ablations at the calibrated point, not refitted models: the fitted period holds a single
-request and a single response decision, too few to refit a response rule on. What each
-switches off is said in its description; ``docs/calibration.md`` reports by how much the
-full model beats each on the held-out period.
+runs through the same code and the same random draws (common random numbers). Each is
+refitted like the full model (``csto-sim posterior --null NAME``: the same method, record
+and budget, over the dimensions it keeps) and shipped as ``csto_sim/data/posterior_null_
+NAME.csv``; ``validate`` draws a null model's runs from that file when the full model's come
+from the shipped validation posterior, and never refits. What each switches off is said in
+its description; ``docs/calibration.md`` reports by how much the full model beats each on
+the held-out period.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from csto_sim.core.scenario import Scenario
@@ -28,6 +32,12 @@ class NullModel:
         """``scenario`` with this mechanism switched off (named ``<scenario>.<null model>``)."""
         off = scenario.with_parameters(**self.parameters)
         return off.model_copy(update={"name": f"{scenario.name}.{self.name}"})
+
+    @property
+    def posterior(self) -> Path:
+        """The shipped file of this null model's refitted validation posterior."""
+        name = f"posterior_null_{self.name}.csv"
+        return Path(str(resources.files("csto_sim").joinpath("data", name)))
 
 
 NULL_MODELS: tuple[NullModel, ...] = (

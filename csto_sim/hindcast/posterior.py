@@ -1,23 +1,31 @@
-"""The posteriors of the historical case: the ABC-SMC fit (:mod:`csto_sim.inference.abc`,
-pyabc; why ABC there) of the hindcast's recorded cases, over the fitted period (the
-validation posterior) or the whole record (the production posterior). The fit runs on the
-shared executor path (local processes or Dask, :func:`csto_sim.experiments.executors.worker_pool`).
+"""The posteriors of the historical case, over the fitted period 2002-2014 (the validation
+posterior) or the whole record 2002-2024 (the production posterior): rejection ABC with
+learned summaries and regression adjustment (:mod:`csto_sim.inference.regression_abc`; why
+that method there) over a reference table of hindcast runs from the prior, simulated on
+the shared executor path (local processes or Dask,
+:func:`csto_sim.experiments.executors.worker_pool`).
 
-One *simulation* is ``replicas`` runs of the hindcast from 2002 to the end of the fitted
-period (batched engine) with one parameter vector; its summary statistics are the shares of
-runs in which each recorded case of the fitted period happens
-(:mod:`csto_sim.hindcast.outcomes`: requests, responses, and exits at about their recorded
-time). The distance is the mean squared difference from what history says: the Brier
-score over those facts. The prior is uniform over each searched parameter's plausible range and over the
-range of each uncertain judgement of the registry (prior ``uniform`` in
-``csto_sim/data/judgements.csv``; its columns in the samples are ``@ID``). The other
-judgements stay as the registry gives them: calibration never writes the registry.
+One *simulation* is one run of the hindcast from 2002 to the end of the period (batched
+engine; the record is one history). Its raw summaries are the facts the fit compares:
+
+- whether each recorded case of the period happens (:mod:`csto_sim.hindcast.outcomes`:
+  requests, responses, and exits at about their recorded time; an exit case the run's
+  member is not at risk of reads -1), against 1 or 0 in the record;
+- the measured series (UN agreement, trade and arms shares by partner, 2003-2014 and
+  2002-2011: :func:`cells`) as the measurement model reads the run's alignment
+  (:mod:`csto_sim.experiments.observables`), with a draw of its noise, against the data.
+
+The prior is uniform over each searched parameter's plausible range and over the range of
+each uncertain judgement of the registry (prior ``uniform`` or ``searched`` in
+``csto_sim/data/judgements.csv``; its columns in the samples are ``@ID``); the ranges are
+the parameter table's and the registry's, fixed before fitting. The other judgements stay
+as the registry gives them: calibration never writes the registry. The measurement model's
+terms (:mod:`csto_sim.hindcast.measurement`) are not fitted here.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -31,12 +39,15 @@ import pandas as pd
 from csto_sim.core import judgements
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
-from csto_sim.experiments.executors import worker_pool
+from csto_sim.experiments import observables
+from csto_sim.experiments.executors import run_jobs, worker_pool
 from csto_sim.experiments.tables import tables_from
-from csto_sim.hindcast import outcomes
+from csto_sim.hindcast import measurement, outcomes
 from csto_sim.hindcast.calibration import hindcast, ranges
+from csto_sim.hindcast.measurement import FITTED_TO
+from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
-from csto_sim.inference import abc
+from csto_sim.inference import regression_abc
 from csto_sim.inference.simulator import Simulator
 
 PERIODS: tuple[str, ...] = ("fit", "whole")
@@ -55,11 +66,21 @@ def fit_cases(period: str = "fit") -> pd.DataFrame:
     return cases[cases["period"] == "fit"].reset_index(drop=True)
 
 
-def prior_ranges() -> dict[str, tuple[float, float]]:
+def prior_ranges(null: str = "") -> dict[str, tuple[float, float]]:
     """What the posterior is over, with the range of each uniform prior: the searched
-    parameters, then the uncertain judgements (named ``@ID``)."""
+    parameters, then the uncertain judgements (named ``@ID``); for a null model (its name,
+    :data:`csto_sim.hindcast.nulls.NULL_MODELS`), without the parameters it switches off."""
     judged = {judgements.PREFIX + k: (j.low, j.high) for k, j in judgements.uncertain().items()}
-    return ranges() | judged
+    off = null_model(null).parameters if null else {}
+    return {k: v for k, v in (ranges() | judged).items() if k not in off}
+
+
+def null_model(name: str) -> NullModel:
+    """The null model called ``name`` (``ValueError`` naming the choices if none is)."""
+    found = {m.name: m for m in NULL_MODELS}
+    if name not in found:
+        raise ValueError(f"no null model {name!r}; choose one of {', '.join(found)}")
+    return found[name]
 
 
 def split(values: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
@@ -98,137 +119,205 @@ def observed(leave_out: Sequence[str] = (), period: str = "fit") -> dict[str, fl
     return dict(zip(kept["case"], kept["happened"].astype(float), strict=True))
 
 
-def particle_seed(params: dict[str, float]) -> int:
-    """The ensemble seed of a parameter vector's simulation: a hash of its values, so a
-    simulation is a function of its parameters and different particles get different dice."""
-    text = json.dumps({k: round(float(v), 12) for k, v in sorted(params.items())})
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+@functools.cache
+def cells() -> pd.DataFrame:
+    """The measured series the fit compares (``series, member, partner, year, value``):
+    every member-partner-year (arms: window) after each series' first value, which the
+    measurement model takes as given (2003-2014 for UN votes and trade, 2002-2011 for arms)."""
+    d = measurement.data()
+    d = d[(d["year"] > d["series"].map(measurement.PERSISTENCE_FROM)) & (d["year"] <= FITTED_TO)]
+    return d.sort_values(KEYS, ignore_index=True)
+
+
+KEYS = ["series", "member", "partner", "year"]
+
+
+def observation(leave_out: Sequence[str] = (), period: str = "fit") -> np.ndarray:
+    """What history says, as the fit's raw summaries: the cases of :func:`observed` (1 or 0),
+    then the measured series of :func:`cells`."""
+    return np.concatenate([list(observed(leave_out, period).values()), cells()["value"]])
 
 
 @dataclass(frozen=True)
-class _Period:
-    """The pieces of a fit over one period (picklable, for worker processes)."""
+class Fit:
+    """What a fit sees and draws (picklable, for worker processes): the ``period``
+    (:data:`PERIODS`), the cases left out, the null model whose mechanism is switched off
+    ("" for the full model), and the ``seed`` of its reference table."""
 
-    period: str
+    period: str = "fit"
+    leave_out: tuple[str, ...] = ()
+    null: str = ""
+    seed: int = 2002
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return prior_ranges(self.null)
 
     def build(self, values: dict[str, Any]) -> Scenario:
-        return fitted_period(values, self.period)
+        spec = fitted_period(values, self.period)
+        return null_model(self.null).scenario(spec) if self.null else spec
 
-    def hits(self, tables: dict[str, pd.DataFrame]) -> np.ndarray:
-        """Per-run summaries: whether each case happens in each run ``(n, k)``."""
-        return outcomes.case_hits(tables, fit_cases(self.period)).to_numpy(dtype=float)
+    def summaries(self, tables: dict[str, pd.DataFrame]) -> np.ndarray:
+        """Per-run raw summaries ``(n, k)``: whether each fitted case happens (1, 0; -1 for an
+        exit case whose member the run has not kept in), then the run's measured series with
+        a draw of their measurement noise (from the run's seed)."""
+        kept = list(observed(self.leave_out, self.period))
+        cases = fit_cases(self.period).set_index("case").loc[kept].reset_index()
+        hits = outcomes.case_hits(tables, cases).to_numpy(dtype=float)
+        series = tables["observables"].pivot_table(index="run", columns=KEYS, values="value")
+        mean = series.reindex(columns=pd.MultiIndex.from_frame(cells()[KEYS])).to_numpy()
+        sd = cells()["series"].map(observables.equations().groupby("series")["sd"].first())
+        seeds = tables["runs"].set_index("run").loc[series.index, "seed"]
+        noise = np.stack([_noise(int(s), len(sd)) for s in seeds])
+        return np.hstack([np.nan_to_num(hits, nan=-1.0), mean + noise * sd.to_numpy()])
 
+    def simulator(self) -> Simulator:
+        """The hindcast as a :class:`Simulator` over this fit's dimensions: one run per row of
+        parameter values, summarised as :meth:`summaries`."""
+        return Simulator(self.build, self.summaries, tuple(self.ranges), tables_from, TABLES)
 
-def simulator(period: str = "fit") -> Simulator:
-    """The hindcast over ``period`` as a :class:`Simulator` over the posterior's dimensions
-    (:func:`prior_ranges`): one hindcast run per row of parameter values."""
-    pieces = _Period(period)
-    return Simulator(pieces.build, pieces.hits, tuple(prior_ranges()), tables_from)
+    def observation(self) -> np.ndarray:
+        """What history says, as this fit's raw summaries (:func:`observation`)."""
+        return observation(self.leave_out, self.period)
 
-
-def simulate_many(
-    values: Sequence[dict[str, float]], replicas: int = 10, period: str = "fit"
-) -> list[dict[str, float]]:
-    """The summary statistics of ``replicas`` runs of the fitted period for each parameter
-    vector (the share of runs in which each case happens), all in one batch. A vector's
-    runs use the seeds of its :func:`particle_seed`, so a vector's summaries do not depend
-    on the others in the batch."""
-    sim = simulator(period)
-    theta = np.array([[float(v[n]) for n in sim.names] for v in values])
-    seeds = [
-        [
-            run_seed(particle_seed(dict(zip(sim.names, row, strict=True))), r)
-            for r in range(replicas)
-        ]
-        for row in theta.tolist()
-    ]
-    shares = sim.mean(theta, seeds)
-    cases = list(fit_cases(period)["case"])
-    return [dict(zip(cases, row.tolist(), strict=True)) for row in shares]
-
-
-def simulate(params: dict[str, float], replicas: int = 10) -> dict[str, float]:
-    """The summary statistics of ``replicas`` runs of the fitted period with ``params``."""
-    return simulate_many([params], replicas)[0]
+    def chunk(self, index: int, size: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ``index`` of the reference table: its prior draws and their summaries."""
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(index,)))
+        theta = regression_abc.draw(self.ranges, size, rng)
+        seeds = [run_seed(self.seed, index * chunk + i) for i in range(size)]
+        return theta, self.simulator()(theta, seeds)
 
 
-def distance(x: dict[str, float], x0: dict[str, float]) -> float:
-    """Mean squared difference between simulated shares and what history says."""
-    return abc.distance(x, x0)
+def _noise(seed: int, k: int) -> np.ndarray:
+    """Standard normal measurement noise of one run (its own stream of the run's seed)."""
+    stream = np.random.SeedSequence(seed, spawn_key=(NOISE_STREAM,))
+    return np.random.default_rng(stream).normal(size=k)
 
 
-def to_parameters(coords: dict[str, float]) -> dict[str, float]:
-    """Parameter values from the sampler's unbounded coordinates
-    (:func:`csto_sim.inference.abc.to_parameters` over :func:`prior_ranges`)."""
-    return abc.to_parameters(prior_ranges(), coords)
+NOISE_STREAM = 1000
+"""The spawn key of the measurement noise's stream (past the model's own streams)."""
 
 
-@dataclass(frozen=True)
-class _Replicas:
-    """``replicas`` runs of ``period`` per parameter vector (picklable, for workers)."""
+def simulator(period: str = "fit", leave_out: Sequence[str] = ()) -> Simulator:
+    """The hindcast over ``period`` as a :class:`Simulator` (:meth:`Fit.simulator`)."""
+    return Fit(period, tuple(leave_out)).simulator()
 
-    replicas: int
-    period: str
 
-    def __call__(self, values: Sequence[dict[str, float]]) -> list[dict[str, float]]:
-        return simulate_many(values, self.replicas, self.period)
+TABLES = ("runs", "events", "timeseries", "members", "observables")
+CHUNK = 1000
+"""Simulations per chunk of the reference table (a file in ``out/reference/``)."""
+
+
+def reference(
+    out: str | Path,
+    simulations: int,
+    fit: Fit = Fit(),
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference table of ``fit``: ``simulations`` prior draws and their summaries, made
+    in chunks of :data:`CHUNK` stored in ``out/reference/`` (each written whole or not at
+    all), so a rerun reuses what is there and a larger ``simulations`` extends it. A chunk is
+    a function of the fit and its index only: any number of workers gives the same table. A
+    folder made for another fit is refused (``ValueError`` naming what differs)."""
+    folder = Path(out) / "reference"
+    spec = {
+        "period": fit.period,
+        "leave_out": sorted(fit.leave_out),
+        "null": fit.null,
+        "seed": fit.seed,
+        "chunk": CHUNK,
+        "dimensions": list(fit.ranges),
+        "summaries": len(fit.observation()),
+    }
+    _claim(folder, spec)
+    sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
+    names = spec["dimensions"]
+    missing = [(i, n, CHUNK) for i, n in enumerate(sizes) if not _chunk_file(folder, i, n).exists()]
+    with worker_pool(workers, executor, jobs=len(missing)) as pool:
+        for job, (theta, summaries) in run_jobs(fit.chunk, missing, pool):
+            part = pd.DataFrame(summaries, columns=[f"s{k}" for k in range(summaries.shape[1])])
+            part = pd.concat([pd.DataFrame(theta, columns=names), part], axis=1)
+            target = _chunk_file(folder, *missing[job][:2])
+            part.to_parquet(target.with_suffix(".tmp"), index=False)
+            target.with_suffix(".tmp").replace(target)
+    parts = [pd.read_parquet(_chunk_file(folder, i, n)) for i, n in enumerate(sizes)]
+    table = pd.concat(parts, ignore_index=True)
+    return table[names].to_numpy(), table.drop(columns=names).to_numpy()
+
+
+def _claim(folder: Path, spec: dict[str, Any]) -> None:
+    """Make ``folder`` a reference table of ``spec``, or check that it is one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "spec.json"
+    if not path.exists():
+        path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        return
+    held = json.loads(path.read_text(encoding="utf-8"))
+    differ = [k for k in spec if held.get(k) != spec[k]]
+    if differ:
+        raise ValueError(
+            f"{folder} holds a reference table made with another {differ[0]} "
+            f"({held.get(differ[0])!r}, not {spec[differ[0]]!r}); use another --out"
+        )
+
+
+def _chunk_file(folder: Path, index: int, size: int) -> Path:
+    return folder / f"chunk-{index:05d}-{size}.parquet"
 
 
 def fit_posterior(
     out: str | Path,
-    simulations: int = 10_000,
-    population: int = 200,
-    replicas: int = 10,
+    simulations: int = 40_000,
+    accept: float = 0.033,
+    fit: Fit = Fit(),
     workers: int | None = None,
     executor: Executor | None = None,
-    seed: int = 2002,
-    scaling: float = 1.0,
-    prior_share: float = 1.0,
-    leave_out: Sequence[str] = (),
-    batch: int = 50,
-    period: str = "fit",
 ) -> pd.DataFrame:
-    """Run (or resume) the ABC-SMC fit (:func:`csto_sim.inference.abc.fit`) of the
-    recorded cases of ``period`` until ``simulations`` simulations in all (particles, each
-    of ``replicas`` hindcast runs; ``batch`` particles are simulated together in one batch
-    of ``batch x replicas`` runs); returns the last population's weighted samples (also
-    written to ``out/posterior.csv``, with ``populations.csv``: each generation's epsilon,
-    acceptance and simulations). ``leave_out`` fits without some cases (ids or event
-    labels): a leave-one-event-out fit, whose posterior then predicts the event it did not
-    see. ``period`` is what the fit sees (:data:`PERIODS`): the fitted period (the
-    validation posterior) or the whole record (the production posterior).
-
-    The database ``out/abc.db`` holds every generation: a rerun continues from the last
-    finished one (a generation cut short is sampled again).
-    """
-    target = observed(leave_out, period)
-    model = abc.Model(prior_ranges(), _Replicas(replicas, period))
-    meta = {"replicas": replicas, "seed": seed, "leave_out": list(leave_out), "period": period}
-    with worker_pool(workers, executor, jobs=population) as pool:
-        return abc.fit(
-            model,
-            target,
-            out,
-            pool.executor,
-            pool.in_flight,
-            simulations,
-            population,
-            seed,
-            scaling,
-            prior_share,
-            batch,
-            meta,
-        )
+    """The posterior of ``fit``'s recorded cases and measured series
+    (:mod:`csto_sim.inference.regression_abc` over a reference table of ``simulations``
+    hindcast runs from the prior, :func:`reference`; the ``accept`` share of the searched
+    table nearest the record kept and adjusted); written to ``out/posterior.csv``. A fit that
+    leaves cases out (ids or event labels) is a leave-one-event-out fit, whose posterior then
+    predicts the event it did not see; a fit of a null model is over the dimensions it keeps."""
+    theta, summaries = reference(out, simulations, fit, workers, executor)
+    samples = regression_abc.fit(fit.ranges, theta, summaries, fit.observation(), accept)
+    samples.to_csv(Path(out) / "posterior.csv", index=False)
+    return samples
 
 
-def write_posterior(out: str | Path) -> pd.DataFrame:
-    """The last population of the fit in ``out`` as ``posterior.csv`` and ``populations.csv``."""
-    return abc.write_samples(out, prior_ranges())
+def recovery(
+    out: str | Path,
+    simulations: int,
+    tests: int = 200,
+    accept: float = 0.033,
+    fit: Fit = Fit(),
+    workers: int | None = None,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """The recovery check of ``fit`` (:func:`csto_sim.inference.regression_abc.recovery`):
+    ``tests`` histories simulated from prior draws (a table of their own in ``out/tests``,
+    seed ``fit.seed + 1``) fitted against the reference table of ``simulations`` in ``out``
+    (the one :func:`fit_posterior` with the same ``out`` and fit uses)."""
+    table = reference(out, simulations, fit, workers, executor)
+    held_fit = Fit(fit.period, fit.leave_out, fit.null, fit.seed + 1)
+    held = reference(Path(out) / "tests", tests, held_fit, workers, executor)
+    return regression_abc.recovery(fit.ranges, table, held, accept)
 
 
-def identifiability(samples: pd.DataFrame) -> pd.DataFrame:
-    """How far history pins each parameter down (:func:`csto_sim.inference.abc.identifiability`)."""
-    return abc.identifiability(samples, prior_ranges())
+def recovery_summary(check: pd.DataFrame) -> dict[str, float]:
+    """The recovery check in two numbers: the share of (test, dimension) pairs whose 90%
+    interval holds the true value, and the median over tests of each fit's median width."""
+    return {
+        "covered": float(check["inside"].mean()),
+        "width": float(check.groupby("test")["width"].median().median()),
+    }
+
+
+def identifiability(samples: pd.DataFrame, null: str = "") -> pd.DataFrame:
+    """How far history pins each parameter down
+    (:func:`csto_sim.inference.regression_abc.identifiability`)."""
+    return regression_abc.identifiability(samples, prior_ranges(null))
 
 
 def identifiability_table(samples: pd.DataFrame) -> str:

@@ -4,9 +4,8 @@ Row ``i`` of ``theta`` is one run: its behavioural parameters and judged numbers
 columns ``names``; judgements as ``@ID``), and ``seeds[i]`` its seed. The rows go through
 the batched engine as one batch with per-run parameters
 (:func:`csto_sim.core.batch.run_batch`), so a thousand parameter vectors cost about what a
-thousand runs of one vector cost. Rows that repeat a vector (replicas of one particle)
-share its compiled inputs. A summary function turns the runs' tables into one row of
-numbers per run; fits average them over replicas (:meth:`Simulator.mean`).
+thousand runs of one vector cost. Rows that repeat a vector share its compiled inputs. A
+summary function turns the runs' tables into one row of numbers per run.
 """
 
 from __future__ import annotations
@@ -64,15 +63,6 @@ class Simulator:
         runs = range(len(theta))
         tables = self.tabulate(scenarios[0].name, inp, runs, seeds, trajectory, record, self.tables)
         return np.asarray(self.summarise(tables), dtype=float)
-
-    def mean(self, theta: np.ndarray, seeds: Sequence[Sequence[int]]) -> np.ndarray:
-        """Summaries averaged over replicas (NaN left out, :func:`share`): row ``i`` of
-        ``theta`` run once per seed of ``seeds[i]`` (one batch for all rows and replicas)."""
-        theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        counts = [len(s) for s in seeds]
-        each = self(np.repeat(theta, counts, axis=0), [int(x) for s in seeds for x in s])
-        bounds = np.cumsum([0, *counts])
-        return np.stack([share(each[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 def share(rows: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -9,6 +9,7 @@ from conftest import BASELINE
 
 from csto_sim.analysis.swing import swing, swing_table
 from csto_sim.cli import main
+from csto_sim.core.scenario import load_scenario
 from csto_sim.inference.posterior import Posterior
 
 
@@ -57,3 +58,24 @@ def test_swing_command_prints_and_writes_the_table(tmp_path, capsys):
     table = pd.read_csv(out)
     assert {"dimension", "width", "swing"} <= set(table.columns)
     assert set(table["dimension"]) == {"status_quo_bias", "response_base"}
+
+
+def test_the_judgement_sweep_finds_the_hand_set_number_that_decides_collapse(
+    standalone, monkeypatch
+):
+    """The sweep runs each hand-set number at both ends of its registry range: one that
+    decides collapse (how many active members it takes) swings it; one whose ends are
+    equal in effect does not."""
+    from csto_sim.analysis import swing as module
+
+    fixed = module.fixed_judgements(load_scenario(BASELINE))
+    assert "request_base" in fixed and fixed["request_base"][0] == "parameter.request_base"
+    assert any(c.startswith("@baseline.") for c in fixed)
+    assert all(low < high for _, low, high in fixed.values())
+    chosen = {"collapse_min_active": ("x.min", 1, 6), "grievance_gain": ("x.g", 0.5, 0.5 + 1e-12)}
+    monkeypatch.setattr(module, "fixed_judgements", lambda s: chosen)
+    post = Posterior(pd.DataFrame({"grievance_gain": np.full(4, 0.5)}), np.full(4, 0.25), "t", 2)
+    t = module.sweep(standalone, post, runs=20, seed=3, workers=1).set_index("judgement")
+    assert t.loc["x.min", "headline_low"] == 0.0 and t.loc["x.min", "swing"] > 0.5
+    assert t.loc["x.g", "swing"] == 0.0
+    assert "Swings above 0.1: `x.min`" in module.sweep_table(t.reset_index(), "standalone", 20)

@@ -1,5 +1,6 @@
-"""The Bayesian calibration (ABC with pyabc): a small run that finishes, resumes and writes a
-posterior file runs can use."""
+"""The Bayesian calibration (regression ABC over a reference table of hindcasts): what it
+fits, and a small run that finishes, extends, checks recovery and writes a posterior file
+runs can use."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("pyabc")
-
-from csto_sim.cli import main  # noqa: E402
-from csto_sim.core import judgements  # noqa: E402
-from csto_sim.hindcast import posterior  # noqa: E402
-from csto_sim.hindcast.calibration import SEARCHED, ranges  # noqa: E402
-from csto_sim.hindcast.patterns import HELD_OUT_FROM  # noqa: E402
-from csto_sim.inference.posterior import load_posterior  # noqa: E402
+from csto_sim.cli import main
+from csto_sim.core import judgements
+from csto_sim.hindcast import posterior
+from csto_sim.hindcast.calibration import SEARCHED, ranges
+from csto_sim.hindcast.patterns import HELD_OUT_FROM
+from csto_sim.inference import regression_abc
+from csto_sim.inference.posterior import load_posterior
 
 
 def test_the_posterior_is_over_the_parameters_and_the_uncertain_judgements():
@@ -22,11 +22,11 @@ def test_the_posterior_is_over_the_parameters_and_the_uncertain_judgements():
     assert names[: len(SEARCHED)] == list(SEARCHED)
     uncertain = judgements.uncertain()
     assert uncertain and names[len(SEARCHED) :] == ["@" + k for k in uncertain]
-    mid = posterior.to_parameters({n: 0.0 for n in names})
-    edge = posterior.to_parameters({n: 40.0 for n in names})
-    for name, (lo, hi) in posterior.prior_ranges().items():
-        assert mid[name] == pytest.approx((lo + hi) / 2)
-        assert edge[name] == pytest.approx(hi)
+    mid = regression_abc.from_unbounded(np.zeros(len(names)), posterior.prior_ranges())
+    edge = regression_abc.from_unbounded(np.full(len(names), 40.0), posterior.prior_ranges())
+    for i, (lo, hi) in enumerate(posterior.prior_ranges().values()):
+        assert mid[i] == pytest.approx((lo + hi) / 2)
+        assert edge[i] == pytest.approx(hi)
     assert {n: ranges()[n] for n in SEARCHED} == {n: posterior.prior_ranges()[n] for n in SEARCHED}
 
 
@@ -43,36 +43,35 @@ def test_the_fit_sees_only_the_fitted_period():
     assert posterior.fitted_period().time.end == HELD_OUT_FROM
     assert set(posterior.fit_cases()["period"]) == {"fit"}
     assert set(posterior.observed()) == set(posterior.fit_cases()["case"])
+    cells = posterior.cells()
+    assert cells["year"].max() == 2014 and set(cells["series"]) == {
+        "un_agreement",
+        "trade_share",
+        "arms_share",
+    }
+    assert cells[cells["series"] == "trade_share"]["year"].min() == 2003  # 2002 is the input
+    whole = posterior.observation(period="whole")
+    assert len(whole) == len(posterior.fit_cases("whole")) + len(cells)
 
 
-def test_a_simulation_is_a_function_of_its_parameters():
-    params = posterior.to_parameters({n: 0.1 for n in posterior.prior_ranges()})
-    a = posterior.simulate(params, replicas=3)
-    assert a == posterior.simulate(params, replicas=3)
-    assert set(a) == set(posterior.observed())
-    assert all(0.0 <= v <= 1.0 for v in a.values())
-    assert posterior.distance(posterior.observed(), posterior.observed()) == 0.0
-
-
-@pytest.mark.slow  # the posterior command twice, with its figures
-def test_posterior_command_finishes_resumes_and_its_file_drives_runs(tmp_path, capsys):
+@pytest.mark.slow  # the posterior command three times, with its figures
+def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(tmp_path, capsys):
     out = tmp_path / "post"
-    args = ["posterior", "--population", "6", "--replicas", "2", "--workers", "1"]
-    assert main([*args, "--simulations", "12", "--out", str(out)]) == 0
-    first = pd.read_csv(out / "populations.csv")
-    done = int(first["samples"].sum())  # a generation may overshoot the budget by chance
-    assert main([*args, "--simulations", str(done + 1), "--out", str(out)]) == 0  # resumed
-    again = pd.read_csv(out / "populations.csv")
-    assert len(again) > len(first)  # a new generation, the earlier ones kept
-    pd.testing.assert_frame_equal(again.head(len(first)), first)
-    assert again["samples"].sum() > done
+    args = ["posterior", "--accept", "0.5", "--workers", "1", "--out", str(out)]
+    assert main([*args, "--simulations", "150"]) == 0
+    chunks = sorted((out / "reference").glob("chunk-*.parquet"))
+    assert main([*args, "--simulations", "250", "--recovery", "3"]) == 0  # extended
+    assert sorted((out / "reference").glob("chunk-*.parquet"))[: len(chunks)] == chunks
     samples = pd.read_csv(out / "posterior.csv")
-    assert list(samples.columns) == [*posterior.prior_ranges(), "weight"] and len(samples) == 6
-    assert np.isclose(samples["weight"].sum(), 1.0)
-    for name in ("identifiability.csv", "figures/posterior.png", "figures/posterior_pairs.png"):
+    assert list(samples.columns) == [*posterior.prior_ranges(), "weight"]
+    assert len(samples) == 94 and np.isclose(samples["weight"].sum(), 1.0)  # half of 250 - 62
+    for name in ("identifiability.csv", "recovery.csv", "figures/posterior.png"):
         assert (out / name).exists(), name
-    assert len(load_posterior(out / "posterior.csv").weights) == 6
-    assert "--posterior" in capsys.readouterr().out
+    assert len(load_posterior(out / "posterior.csv").weights) == 94
+    said = capsys.readouterr().out
+    assert "--posterior" in said and "recovery over 3 simulated histories" in said
+    assert main([*args, "--simulations", "150", "--period", "whole"]) == 2  # another table
+    assert "another period" in capsys.readouterr().err
 
 
 def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
