@@ -13,7 +13,7 @@ dimension. Its noise is that of two ensembles of ``runs`` runs (a binomial sd of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -101,13 +101,21 @@ def sweep(
     seed: int | None = None,
     workers: int | None = None,
     on_row: Callable[[dict], None] | None = None,
+    only: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Per hand-set judgement of :func:`fixed_judgements`: the headline over ``posterior``
-    with the judgement at the low and the high end of its registry range in every run (the
-    others as usual, the same seeds), and the difference (``swing``)."""
+    """Per hand-set judgement of :func:`fixed_judgements` (or only those whose registry ids
+    are in ``only``): the headline over ``posterior`` with the judgement at the low and the
+    high end of its registry range in every run (the others as usual, the same seeds), and
+    the difference (``swing``)."""
     seed = scenario.seed if seed is None else seed
+    chosen = fixed_judgements(scenario)
+    unknown = set(only) - {key for key, _, _ in chosen.values()}
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of {scenario.name}")
     rows = []
-    for column, (key, low, high) in fixed_judgements(scenario).items():
+    for column, (key, low, high) in chosen.items():
+        if only and key not in only:
+            continue
         ends = {
             end: headline(scenario, posterior.fixing({column: value}), runs, seed, workers)
             for end, value in (("low", low), ("high", high))

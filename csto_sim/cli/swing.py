@@ -7,7 +7,15 @@ import argparse
 from pathlib import Path
 
 from csto_sim.analysis.swing import sweep, sweep_table, swing, swing_table
-from csto_sim.cli.common import posterior_from_args, posterior_option, runs, seed, workers_option
+from csto_sim.cli.common import (
+    EXIT_USAGE,
+    posterior_from_args,
+    posterior_option,
+    runs,
+    say,
+    seed,
+    workers_option,
+)
 from csto_sim.core.scenario import load_scenario
 from csto_sim.hindcast.posterior import prior_ranges
 from csto_sim.inference.posterior import PosteriorError
@@ -31,6 +39,13 @@ def add_parser(sub) -> None:
         help="sweep the hand-set judgements over their registry ranges instead",
     )
     p.add_argument(
+        "--judgement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="with --judgements: sweep only this registry id (repeatable; default: all)",
+    )
+    p.add_argument(
         "scenario", type=Path, help="scenario file (for example scenarios/baseline.toml)"
     )
     p.add_argument(
@@ -50,7 +65,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if posterior is None:
         raise PosteriorError("none has no dimensions to swing; name a posterior")
     if args.judgements:
-        table = sweep(scenario, posterior, args.runs, args.seed, args.workers)
+        try:
+            table = sweep(
+                scenario, posterior, args.runs, args.seed, args.workers, only=args.judgement
+            )
+        except ValueError as exc:
+            say(f"--judgement: {exc}")
+            return EXIT_USAGE
         text = sweep_table(table, scenario.name, args.runs)
     else:
         table = swing(scenario, posterior, prior_ranges(), args.runs, args.seed, args.workers)

@@ -79,3 +79,10 @@ def test_the_judgement_sweep_finds_the_hand_set_number_that_decides_collapse(
     assert t.loc["x.min", "headline_low"] == 0.0 and t.loc["x.min", "swing"] > 0.5
     assert t.loc["x.g", "swing"] == 0.0
     assert "Swings above 0.1: `x.min`" in module.sweep_table(t.reset_index(), "standalone", 20)
+
+
+def test_the_sweep_refuses_an_id_that_is_not_a_hand_set_judgement(capsys):
+    argv = ["swing", str(BASELINE), "--judgements", "--judgement", "parameter.nothing"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("csto-sim: --judgement:")

@@ -82,3 +82,17 @@ def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
         posterior.observed(["2022-01-05_internal_unrest_Kazakhstan"])  # held out already
     assert main(["posterior", "--leave-out", "nothing"]) == 2
     assert "--leave-out" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # 6,100 hindcast runs (about a minute on two cores)
+def test_the_fit_recovers_known_parameters_of_the_hindcast_on_a_reduced_budget(tmp_path):
+    """Histories simulated from prior draws, fitted against a reference table of 6,000
+    (the shipped fits use 40,000): their true values lie inside the 90% intervals in 80-98%
+    of cases. The width is reported, not bounded: these facts leave most dimensions near
+    their priors (docs/calibration.md, "How much these facts can say")."""
+    check = posterior.recovery(tmp_path, 6000, tests=100, accept=0.1, workers=2)
+    got = posterior.recovery_summary(check)
+    assert 0.8 <= got["covered"] <= 0.98, got
+    assert got["width"] < 1.0  # the series narrow something in every fit
+    narrow = check.groupby("parameter")["width"].median().idxmin()
+    assert narrow == "pole_pull_rate"  # what the UN, trade and arms series pin down
