@@ -77,12 +77,12 @@ def swing(
 def fixed_judgements(scenario: Scenario) -> dict[str, tuple[str, float, float]]:
     """The hand-set numbers a scenario's headline rests on: each judgement the scenario (or
     the history it continues) references and each behavioural parameter the registry sets
-    (``parameter.NAME``), with a fixed prior and a range, as column -> (registry id, low,
+    (``parameter.NAME``), fixed for projections (prior ``fixed`` or ``hindsight``) and with a range, as column -> (registry id, low,
     high). A column is what :meth:`Posterior.fixing` takes: ``@ID`` or a parameter's name."""
     used = set(scenario.judged) | set(scenario.history.judged if scenario.history else ())
     out = {}
     for key, j in judgements.registry().items():
-        if j.prior != "fixed" or j.high <= j.low:
+        if j.prior not in ("fixed", "hindsight") or j.high <= j.low:
             continue
         if key in used:
             out[judgements.PREFIX + key] = (key, j.low, j.high)

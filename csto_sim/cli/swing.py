@@ -74,7 +74,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             return EXIT_USAGE
         text = sweep_table(table, scenario.name, args.runs)
     else:
-        table = swing(scenario, posterior, prior_ranges(), args.runs, args.seed, args.workers)
+        table = swing(
+            scenario, posterior, prior_ranges(period="fit"), args.runs, args.seed, args.workers
+        )
         text = swing_table(table, scenario.name, args.runs)
     if args.out is not None:
         table.to_csv(args.out, index=False)

@@ -23,11 +23,14 @@ from typing import Any
 REGISTRY = "judgements.csv"
 """The registry's file name in ``csto_sim/data/``."""
 
-PRIORS: tuple[str, ...] = ("fixed", "uniform", "searched")
+PRIORS: tuple[str, ...] = ("fixed", "uniform", "searched", "hindsight")
 """``fixed``: a settled judgement; ``uniform``: uncertain, estimated over [low, high];
 ``searched``: a behavioural parameter's default whose parameter the posterior estimates
 over [low, high] (``csto_sim.hindcast.calibration.SEARCHED``); the value is its point
-default."""
+default; ``hindsight``: a behavioural parameter's default set from evidence of 2015-2024,
+fixed at its value for projections and the production posterior, estimated over [low,
+high] by the validation posterior (fitted on 2002-2014), so the held-out test does not
+rest on the years it tests."""
 
 PREFIX = "@"
 """What marks a reference to a judgement in scenario data."""
@@ -102,6 +105,12 @@ def ref(id_: str) -> str:
     """The reference to a judgement, as scenario data write it (the id must exist)."""
     value(id_)
     return PREFIX + id_
+
+
+def hindsight() -> dict[str, Judgement]:
+    """The behavioural parameters' defaults set from evidence of the held-out years
+    (``parameter.NAME`` rows with the prior ``hindsight``)."""
+    return {k: j for k, j in registry().items() if j.prior == "hindsight"}
 
 
 def uncertain() -> dict[str, Judgement]:

@@ -66,13 +66,18 @@ def fit_cases(period: str = "fit") -> pd.DataFrame:
     return cases[cases["period"] == "fit"].reset_index(drop=True)
 
 
-def prior_ranges(null: str = "") -> dict[str, tuple[float, float]]:
+def prior_ranges(null: str = "", period: str = "whole") -> dict[str, tuple[float, float]]:
     """What the posterior is over, with the range of each uniform prior: the searched
-    parameters, then the uncertain judgements (named ``@ID``); for a null model (its name,
+    parameters, then the uncertain judgements (named ``@ID``), then, for a fit of the fitted
+    period only, the parameters whose defaults rest on evidence of the held-out years
+    (registry prior ``hindsight``); for a null model (its name,
     :data:`csto_sim.hindcast.nulls.NULL_MODELS`), without the parameters it switches off."""
     judged = {judgements.PREFIX + k: (j.low, j.high) for k, j in judgements.uncertain().items()}
+    later = {}
+    if period == "fit":
+        later = {k.split(".", 1)[1]: (j.low, j.high) for k, j in judgements.hindsight().items()}
     off = null_model(null).parameters if null else {}
-    return {k: v for k, v in (ranges() | judged).items() if k not in off}
+    return {k: v for k, v in (ranges() | judged | later).items() if k not in off}
 
 
 def null_model(name: str) -> NullModel:
@@ -151,7 +156,7 @@ class Fit:
 
     @property
     def ranges(self) -> dict[str, tuple[float, float]]:
-        return prior_ranges(self.null)
+        return prior_ranges(self.null, self.period)
 
     def build(self, values: dict[str, Any]) -> Scenario:
         spec = fitted_period(values, self.period)
@@ -315,9 +320,10 @@ def recovery_summary(check: pd.DataFrame) -> dict[str, float]:
 
 
 def identifiability(samples: pd.DataFrame, null: str = "") -> pd.DataFrame:
-    """How far history pins each parameter down
+    """How far history pins each dimension of ``samples`` down
     (:func:`csto_sim.inference.regression_abc.identifiability`)."""
-    return regression_abc.identifiability(samples, prior_ranges(null))
+    held = {k: v for k, v in prior_ranges(null, "fit").items() if k in samples.columns}
+    return regression_abc.identifiability(samples, held)
 
 
 def identifiability_table(samples: pd.DataFrame) -> str:

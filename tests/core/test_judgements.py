@@ -236,3 +236,18 @@ def test_searched_registry_rows_are_the_searched_parameters_with_their_ranges():
     for name in searched:
         j = table["parameter." + name]
         assert (j.low, j.high) == plausible_ranges()[name]
+
+
+def test_no_behavioural_default_of_the_validation_fit_rests_on_the_held_out_years():
+    """A parameter default whose reasoning cites a year of 2015-2024 is estimated by the
+    validation posterior (prior ``hindsight``; ``searched`` and ``uniform`` are estimated
+    anyway), unless its reasoning stands on earlier evidence too (said here, with why)."""
+    earlier = {
+        "parameter.level_statement": "Kyrgyzstan's request of 2010 got consultations too",
+        "parameter.deterrence": "2015 is the year of a publication it cites, not an event",
+    }
+    for key, j in judgements.registry().items():
+        cited = {int(y) for y in re.findall(r"\b(20[12]\d)\b", j.source)}
+        if key.startswith("parameter.") and cited & set(range(2015, 2025)):
+            assert j.prior != "fixed" or key in earlier, key
+    assert all(k.startswith("parameter.") for k in judgements.hindsight())

@@ -50,6 +50,9 @@ def test_the_fit_sees_only_the_fitted_period():
         "arms_share",
     }
     assert cells[cells["series"] == "trade_share"]["year"].min() == 2003  # 2002 is the input
+    later = {k.split(".", 1)[1] for k in judgements.hindsight()}  # set from 2015-2024 evidence
+    assert later and later <= set(posterior.Fit("fit").ranges)
+    assert not later & set(posterior.Fit("whole").ranges)  # fixed for the production fit
     whole = posterior.observation(period="whole")
     assert len(whole) == len(posterior.fit_cases("whole")) + len(cells)
 
@@ -63,7 +66,7 @@ def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(tmp_
     assert main([*args, "--simulations", "250", "--recovery", "3"]) == 0  # extended
     assert sorted((out / "reference").glob("chunk-*.parquet"))[: len(chunks)] == chunks
     samples = pd.read_csv(out / "posterior.csv")
-    assert list(samples.columns) == [*posterior.prior_ranges(), "weight"]
+    assert list(samples.columns) == [*posterior.Fit().ranges, "weight"]
     assert len(samples) == 94 and np.isclose(samples["weight"].sum(), 1.0)  # half of 250 - 62
     for name in ("identifiability.csv", "recovery.csv", "figures/posterior.png"):
         assert (out / name).exists(), name

@@ -14,7 +14,7 @@ from csto_sim.inference.simulator import Simulator
 
 def _values(n: int, seed: int = 0) -> list[dict[str, float]]:
     rng = np.random.default_rng(seed)
-    ranges = posterior.prior_ranges()
+    ranges = posterior.Fit().ranges
     return [{k: rng.uniform(lo, hi) for k, (lo, hi) in ranges.items()} for _ in range(n)]
 
 
@@ -75,7 +75,7 @@ def test_the_reference_table_is_the_same_for_any_worker_count_and_extends(tmp_pa
     two = posterior.reference(tmp_path / "w2", 100, fit, workers=2)
     for x, y in zip(one, two, strict=True):
         np.testing.assert_array_equal(x, y)
-    assert one[0].shape == (100, len(posterior.prior_ranges()))
+    assert one[0].shape == (100, len(fit.ranges))
     longer = posterior.reference(tmp_path / "w1", 130, fit, workers=1)
     np.testing.assert_array_equal(longer[1][:80], one[1][:80])  # whole chunks kept
     with pytest.raises(ValueError, match="another period"):
