@@ -362,6 +362,8 @@ def hindcast_folder(args: argparse.Namespace, command: str, **settings) -> Path:
     from csto_sim.hindcast.build import hindcast_scenario
 
     if args.out is not None:
+        if args.out.exists() and not args.out.is_dir():
+            raise FolderError(f"{args.out} is a file, not a results folder")
         return starting(args.out)
     hindcast = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     return output_folder(args, command, [hindcast.name], settings | {"hindcast": hindcast.digest()})

@@ -11,12 +11,14 @@ import pandas as pd
 from csto_sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     ensemble_folder,
     ensemble_options,
     failed,
     posterior_from_args,
     posterior_option,
     run_from_args,
+    say,
 )
 from csto_sim.core.scenario import load_scenario, scenario_from_data
 from csto_sim.hindcast import outcomes
@@ -55,6 +57,13 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.scenario is not None:
         scenario = load_scenario(args.scenario)
+        if scenario.history is not None or not hindcast_span(scenario):
+            say(
+                f"--scenario: {args.scenario} is not a hindcast of the record (validate "
+                f"scores runs over {RECORD[0]}-{RECORD[1] - 1}, such as "
+                "scenarios/hindcast_2002_2024.toml; compare or run take projections)"
+            )
+            return EXIT_USAGE
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     posterior = posterior_from_args(args, [scenario], default="validation")
@@ -78,6 +87,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
     return EXIT_OK if patterns.loc[patterns["gating"], "passed"].all() else EXIT_FAILED
+
+
+RECORD = (2002, 2025)
+"""The years a hindcast must cover: the record from its start to the end of 2024."""
+
+
+def hindcast_span(scenario) -> bool:
+    """Whether ``scenario`` runs over the whole record (:data:`RECORD`)."""
+    return scenario.time.start <= RECORD[0] and scenario.time.end >= RECORD[1]
 
 
 def refitted(posterior: Posterior | None) -> bool:

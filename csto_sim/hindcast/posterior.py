@@ -117,10 +117,13 @@ def observed(leave_out: Sequence[str] = (), period: str = "fit") -> dict[str, fl
     """What history says, as summary statistics: 1 for a case that happened, 0 for one that
     did not; without the cases left out (a case id, or an event label: all its cases)."""
     cases = fit_cases(period)
-    unknown = [x for x in leave_out if x not in set(cases["case"]) | set(cases["label"])]
+    names = set(cases["case"]) | set(cases["label"]) - {""}
+    unknown = [x for x in leave_out if x not in names]
     if unknown:
-        raise ValueError(f"no fitted-period case or event {unknown[0]!r} to leave out")
+        raise ValueError(f"no case or event {unknown[0]!r} of the period to leave out")
     kept = cases[~(cases["case"].isin(leave_out) | cases["label"].isin(leave_out))]
+    if kept.empty:
+        raise ValueError("it leaves out every case of the period; keep at least one")
     return dict(zip(kept["case"], kept["happened"].astype(float), strict=True))
 
 

@@ -81,10 +81,24 @@ def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
     label = "2010-06-12_internal_unrest_Kyrgyzstan"
     kept = posterior.observed([label])
     assert set(posterior.observed()) - set(kept) == {f"request:{label}", f"response:{label}"}
-    with pytest.raises(ValueError, match="no fitted-period case"):
+    with pytest.raises(ValueError, match="no case or event"):
         posterior.observed(["2022-01-05_internal_unrest_Kazakhstan"])  # held out already
     assert main(["posterior", "--leave-out", "nothing"]) == 2
     assert "--leave-out" in capsys.readouterr().err
+    assert main(["posterior", "--leave-out", ""]) == 2  # an exit case has no event label
+    assert "no case or event ''" in capsys.readouterr().err
+    every = [a for c in posterior.fit_cases()["case"] for a in ("--leave-out", c)]
+    assert main(["posterior", *every]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "every case" in err[0]
+
+
+def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    for command in (["posterior"], ["calibrate", "--trials", "1"]):
+        assert main([*command, "--out", str(tmp_path / "f")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"csto-sim: --out: {tmp_path / 'f'} is a file, not a results folder"]
 
 
 @pytest.mark.slow  # 6,100 hindcast runs (about a minute on two cores)

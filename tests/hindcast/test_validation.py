@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from csto_sim.cli import main
 from csto_sim.core.parameters import Parameters
@@ -202,3 +203,10 @@ def test_a_failing_gate_is_named_with_its_shortfall():
     assert "1 of 2 gating patterns pass" in text
     assert "Failing gates: 1a at 20% against >= 50% (short by 30.0%)" in text
     assert "4a at" not in text.split("Failing gates:")[1]
+
+
+def test_validate_refuses_a_projection_in_one_line(capsys):
+    assert main(["validate", "--scenario", str(ROOT / "scenarios" / "baseline.toml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("csto-sim: --scenario:")
+    assert "not a hindcast of the record" in err[0]
