@@ -126,9 +126,22 @@ def _did_you_mean(id_: str) -> str:
 Path_ = tuple[str | int, ...]
 
 
+TEXT_KEYS = frozenset(
+    {"name", "description", "source", "posterior", "extends", "history", "leader",
+     "leader_pole", "patron", "kind", "member", "counterpart", "pole", "threat"}
+)  # fmt: skip
+"""Keys whose values are text (names, descriptions, paths): a string there that starts
+with ``@`` is text, not a reference."""
+
+
+def numeric(path: Path_) -> bool:
+    """Whether the value at ``path`` may be a reference: not under a text key."""
+    return not (path and isinstance(path[-1], str) and path[-1] in TEXT_KEYS)
+
+
 def resolve(data: Any) -> tuple[Any, dict[str, list]]:
-    """``data`` with every ``"@ID"`` string replaced by the judgement's value, and where
-    each reference stood: id -> list of key paths. An unknown id raises
+    """``data`` with every ``"@ID"`` string replaced by the judgement's value (except under
+    :data:`TEXT_KEYS`), and where each reference stood: id -> list of key paths. An unknown id raises
     :class:`JudgementError` with its key path."""
     where: dict[str, list] = {}
 
@@ -137,7 +150,7 @@ def resolve(data: Any) -> tuple[Any, dict[str, list]]:
             return {k: walk(v, (*path, k)) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v, (*path, i)) for i, v in enumerate(node)]
-        if isinstance(node, str) and node.startswith(PREFIX) and len(node) > 1:
+        if isinstance(node, str) and node.startswith(PREFIX) and len(node) > 1 and numeric(path):
             id_ = node[1:]
             try:
                 number = value(id_)

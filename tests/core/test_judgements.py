@@ -251,3 +251,19 @@ def test_no_behavioural_default_of_the_validation_fit_rests_on_the_held_out_year
         if key.startswith("parameter.") and cited & set(range(2015, 2025)):
             assert j.prior != "fixed" or key in earlier, key
     assert all(k.startswith("parameter.") for k in judgements.hindsight())
+
+
+def test_text_that_starts_with_an_at_sign_is_text_not_a_reference(tmp_path):
+    """Only values where a number may stand are references: a description, a source or a
+    name that starts with ``@`` is left as written."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        'name = "at_sign"\ndescription = "@home: a note"\n'
+    )
+    spec = load_scenario(path)
+    assert spec.description == "@home: a note"
+    resolved, where = judgements.resolve({"source": "@nowhere", "x": {"name": "@a"}})
+    assert resolved == {"source": "@nowhere", "x": {"name": "@a"}} and where == {}
+    with pytest.raises(judgements.JudgementError, match="hazards.x"):
+        judgements.resolve({"hazards": {"x": "@nowhere"}})  # where a number stands
