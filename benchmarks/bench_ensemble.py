@@ -18,9 +18,10 @@ is included unless a line says otherwise; interpreter start-up and imports are n
 - the point path: the same at the scenario's own parameters (``--posterior none``);
 - the batched engine's scaling at ``--big`` runs (default path, workers started before the
   clock, as they are once per command) and at ``--runs`` runs with start-up included;
-- calibration: ``--draws`` hindcast runs of 2002-2024, each with its own parameter draw
-  from the prior, through :class:`csto_sim.inference.simulator.Simulator` (one batch per
-  job of 250 draws) on ``--workers`` workers; the summaries are the recorded cases.
+- calibration: the production fit's reference table (``csto-sim posterior --period
+  whole``), ``--draws`` hindcast runs of 2002-2024, each with its own parameter draw from
+  the prior, in chunks of 1,000 on ``--workers`` workers; the summaries are the recorded
+  cases and the measured series.
 
 The lines marked below are read by tools; their wording must not change.
 """
@@ -95,49 +96,16 @@ def case_ensemble(runs: int, workers: int, posterior: str = "", warm: bool = Fal
     return {"seconds": seconds}
 
 
-def _draws(first: int, count: int) -> list:
-    """The summaries of ``count`` whole-record hindcast runs, each with its own prior draw."""
-    import numpy as np
-
-    from csto_sim.experiments.tables import tables_from
-    from csto_sim.hindcast import outcomes
-    from csto_sim.hindcast.posterior import prior_ranges, split
-    from csto_sim.inference.simulator import Simulator
-
-    cases = outcomes.recorded_cases()
-    ranges = prior_ranges()
-    base = _whole_record()
-
-    def build(values):
-        params, judged = split(values)
-        return base.with_parameters(**params).with_judgements(judged)
-
-    def hits(tables):
-        return outcomes.case_hits(tables, cases).to_numpy(float)
-
-    sim = Simulator(build, hits, tuple(ranges), tables_from)
-    rng = np.random.default_rng(first)
-    lo, hi = (np.array([r[i] for r in ranges.values()]) for i in (0, 1))
-    theta = lo + (hi - lo) * rng.random((count, len(ranges)))
-    return sim(theta, list(range(first, first + count))).mean(axis=0).tolist()
-
-
-def _whole_record():
-    from csto_sim.hindcast.calibration import hindcast
-
-    return hindcast()
-
-
 def case_calibration(draws: int, workers: int) -> dict:
-    from csto_sim.experiments.executors import run_jobs, worker_pool
+    """The reference table of the production fit (``csto-sim posterior --period whole``):
+    ``draws`` whole-record hindcast runs, each with its own prior draw, in chunks."""
+    from csto_sim.hindcast.posterior import Fit, reference
 
-    size = 250
-    jobs = [(first, min(size, draws - first)) for first in range(0, draws, size)]
-    start = time.perf_counter()
-    with worker_pool(workers, jobs=len(jobs)) as pool:
-        done = sum(1 for _ in run_jobs(_draws, jobs, pool))
-    seconds = time.perf_counter() - start
-    assert done == len(jobs)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        theta, _ = reference(tmp, draws, Fit("whole"), workers=workers)
+        seconds = time.perf_counter() - start
+    assert len(theta) == draws
     return {"seconds": seconds}
 
 

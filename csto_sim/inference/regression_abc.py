@@ -12,8 +12,9 @@ The method, for any problem with uniform priors over named ranges:
    predictor can make it.
 3. **Rejection and regression adjustment** (Beaumont, Zhang and Balding 2002, Genetics
    162(4)). The reference rows nearest the observation (the ``accept`` share) are kept with
-   Epanechnikov weights, then moved by a weighted local-linear regression of the
-   parameters on the learned summaries to where the observed summaries are. The adjustment
+   Epanechnikov weights, then each parameter is moved by a weighted local-linear regression
+   on its own learned summary to where the record's is (:func:`adjust`: one dimension at a
+   time, which does not extrapolate across dimensions). The adjustment
    works in unbounded coordinates (``logit`` of the position in the range), so every sample
    stays inside its prior range (:func:`posterior`).
 
@@ -96,20 +97,33 @@ def posterior(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Samples ``(m, d)`` in unbounded coordinates and their weights: the ``accept`` share of
     the table's rows nearest ``observed`` (learned summaries ``(d,)``; distance scaled by each
-    learned summary's spread), Epanechnikov-weighted and regression-adjusted."""
+    learned summary's spread), Epanechnikov-weighted, each dimension regression-adjusted on
+    its own learned summary (:func:`adjust`)."""
     spread = learned.std(axis=0)
     spread = np.where(spread > 1e-12, spread, 1.0)
-    gap = (learned - observed) / spread
-    dist = np.sqrt((gap**2).sum(axis=1))
-    m = max(int(np.ceil(accept * len(u))), len(observed) + 2)
+    dist = np.sqrt((((learned - observed) / spread) ** 2).sum(axis=1))
+    m = max(int(np.ceil(accept * len(u))), 3)
     near = np.argsort(dist, kind="stable")[:m]
     h = dist[near[-1]] * (1 + 1e-9) or 1.0
     weight = 1.0 - (dist[near] / h) ** 2
-    x = _design(learned[near] - observed)
-    sw = np.sqrt(weight)[:, None]
-    beta = np.linalg.lstsq(x * sw, u[near] * sw, rcond=None)[0]
-    adjusted = u[near] - x[:, 1:] @ beta[1:]
-    return adjusted, weight / weight.sum()
+    return adjust(u[near], learned[near] - observed, weight), weight / weight.sum()
+
+
+def adjust(u: np.ndarray, gap: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Local-linear regression adjustment, one dimension at a time: ``u[:, j]`` moved by the
+    weighted slope of ``u[:, j]`` on ``gap[:, j]`` (its own learned summary's distance from
+    the record) times that distance. Adjusting each dimension on all learned summaries at
+    once extrapolates when the record lies far out in the table (the 2002-2014 record does,
+    up to 4.5 sd on some summaries): it moved dimensions nothing in the record informs (the
+    response rule's internal-affairs term from 2.5 to 1.3 of 0-5)."""
+    out = u.copy()
+    w = weight / weight.sum()
+    for j in range(u.shape[1]):
+        x = gap[:, j] - np.sum(w * gap[:, j])
+        var = np.sum(w * x * x)
+        if var > 1e-12:
+            out[:, j] -= np.sum(w * x * (u[:, j] - np.sum(w * u[:, j]))) / var * gap[:, j]
+    return out
 
 
 def fit(
