@@ -188,7 +188,15 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
     return Posterior(values, weights, str(path), runs_per_draw)
 
 
+MAX_BYTES = 512 * 2**20
+"""The largest posterior file read (a shipped one is under 1 MB)."""
+
+
 def _read(path: Path) -> pd.DataFrame:
+    if path.exists() and not path.is_file():
+        raise PosteriorError(f"{path}: not a regular file")
+    if path.exists() and path.stat().st_size > MAX_BYTES:
+        raise PosteriorError(f"{path}: larger than {MAX_BYTES // 2**20} MB")
     try:
         return pd.read_csv(path)
     except FileNotFoundError:
@@ -220,8 +228,9 @@ def _weights(frame: pd.DataFrame, path: Path) -> np.ndarray:
     """The normalised weights (uniform without a ``weight`` column)."""
     weights = pd.to_numeric(frame.get("weight", pd.Series(1.0, index=frame.index)), errors="coerce")
     w = weights.to_numpy(dtype=float)
-    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+    if not np.isfinite(w).all() or (w < 0).any() or w.max() <= 0:
         raise PosteriorError(f"{path}: weights must be finite, non-negative and not all zero")
+    w = w / w.max()  # no overflow in the sum, however large the weights
     return w / w.sum()
 
 

@@ -230,3 +230,17 @@ def test_a_parameter_the_scenario_sets_is_fixed_the_others_drawn(tmp_path, poste
     assert "`response_base` = 2" in report and "In baseline" not in report
     runs = pd.read_parquet(out / "runs.parquet").groupby("scenario")["responses"].sum()
     assert runs["mine"] > runs["baseline"]  # the set value changes the result
+
+
+def test_a_posterior_that_is_not_a_regular_file_or_has_huge_weights(tmp_path):
+    """A FIFO is refused before it is opened (reading one would wait forever); weights near
+    the largest float are scaled, not summed into infinity."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(PosteriorError, match="not a regular file"):
+        load_posterior(fifo)
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"response_base": [-5.0, -6.0], "weight": [1e308, 1e308]}).to_csv(big, index=False)
+    np.testing.assert_allclose(load_posterior(big).weights, [0.5, 0.5])
