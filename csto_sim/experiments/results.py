@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
@@ -78,14 +79,24 @@ def read_table(
     equal = dict(where or {})
     wanted = None if columns is None else list(dict.fromkeys([*columns, *equal]))
     path = table_path(root, table)
-    if path.suffix == ".csv":
-        frame = _read_csv_where(path, wanted, equal)
-    else:
-        filters = [(k, "==", v) for k, v in equal.items()] or None
-        frame = pd.read_parquet(path, columns=wanted, filters=filters)
+    try:
+        if path.suffix == ".csv":
+            frame = _read_csv_where(path, wanted, equal)
+        else:
+            filters = [(k, "==", v) for k, v in equal.items()] or None
+            frame = pd.read_parquet(path, columns=wanted, filters=filters)
+    except (OSError, ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        raise ResultsError(f"{path}: not a readable {kind} table ({_reason(exc)})") from None
     if columns is not None:
         frame = frame[list(columns)]
     return frame.reset_index(drop=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what a reader said, short."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:

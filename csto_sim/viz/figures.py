@@ -30,7 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator, PercentFormatter
 
-from csto_sim.experiments.results import Results, read_manifest, weight_columns
+from csto_sim.experiments.results import Results, ResultsError, read_manifest, weight_columns
 from csto_sim.viz.network import draw_network, network_legends
 from csto_sim.viz.style import (
     DPI,
@@ -630,7 +630,14 @@ def _summary(res: Results) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     text = dict.fromkeys(["scenario", "measure", "figure", "statistic"], str)
-    return pd.read_csv(path, dtype=text).rename(columns={"figure": "measure"})
+    try:
+        frame = pd.read_csv(path, dtype=text).rename(columns={"figure": "measure"})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ResultsError(f"{path}: not a readable CSV table ({type(exc).__name__})") from None
+    missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path}: no column {missing[0]!r} (rewrite it: csto-sim compare)")
+    return frame
 
 
 def member_path_shares(results: str | Path | Results) -> pd.DataFrame:

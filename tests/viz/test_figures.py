@@ -300,3 +300,25 @@ def test_levers_figure_shows_the_targets_of_each_scenario(tmp_path: Path) -> Non
         "lever: clash_answer_rate",
         "lever: Armenia answered",
     ]
+
+
+def test_a_damaged_table_or_summary_is_named_in_one_line(results: Path, tmp_path, capsys):
+    """A truncated Parquet table, or a summary.csv that is not the report's, ends plot with
+    one line naming the file, exit 2."""
+    import shutil
+
+    from csto_sim.cli import main
+
+    broken = tmp_path / "broken"
+    shutil.copytree(results, broken)
+    data = (broken / "runs.parquet").read_bytes()
+    (broken / "runs.parquet").write_bytes(data[: len(data) // 2])
+    assert main(["plot", str(broken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{broken / 'runs.parquet'}: not a readable Parquet table" in err[0]
+    odd = tmp_path / "odd"
+    shutil.copytree(results, odd)
+    (odd / "summary.csv").write_text("garbage,x\n1,2\n")
+    assert main(["plot", str(odd)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{odd / 'summary.csv'}: no column 'scenario'" in err[0]
