@@ -142,6 +142,12 @@ class Alliance(_Strict):
     leader_strategy: Literal["court", "coerce", "neither"] = "court"
 
 
+MAX_STRENGTH = 1000.0
+"""The largest pole strength a scenario may give (in units of Russia's 2002 capability; the
+strongest pole of the bundled scenarios, China in 2040, is under 9): beyond it the pulls'
+exponentials overflow and the answers become NaN."""
+
+
 class Pole(_Strict):
     """An outside power: its strength over time on one cross-pole scale (CINC relative to the
     leader's at the start of the hindcast), and its reach in each channel (log-attraction
@@ -155,7 +161,7 @@ class Pole(_Strict):
     @field_validator("strength")
     @classmethod
     def _check(cls, v: Series) -> Series:
-        return _check_series(v, low=0.0, high=math.inf)
+        return _check_series(v, low=0.0, high=MAX_STRENGTH)
 
 
 class Member(_Strict):

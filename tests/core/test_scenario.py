@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, HINDCAST, SCENARIOS
+from conftest import BASELINE, HINDCAST, ROOT, SCENARIOS
 
 from csto_sim import CSTOModel, ScenarioError, load_scenario
 
@@ -580,3 +580,18 @@ def test_cli_check_valid_file(tmp_path):
     result = run_check(child(tmp_path, 'name = "fine"\n'))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_pole_strength_beyond_the_documented_bound_is_refused(tmp_path):
+    """Beyond ``MAX_STRENGTH`` the pulls overflow and answers become NaN with exit 0 (found by
+    fuzzing): the loader refuses such a file, naming the key."""
+    from csto_sim.core.scenario import MAX_STRENGTH
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\n'
+        'name = "strong"\n[poles.China]\nstrength = 1e300\n'
+    )
+    with pytest.raises(ScenarioError, match=r"poles\.China\.strength.*outside \[0, 1000\]"):
+        load_scenario(path)
+    assert MAX_STRENGTH == 1000.0
