@@ -131,10 +131,13 @@ def test_every_command_names_its_default_folder_by_the_same_rule(here, capsys):
 
     def posterior(*argv: str) -> Path:
         args = _args("posterior", *argv)
-        return hindcast_folder(args, "posterior", population=args.population, leave_out=[])
+        return hindcast_folder(
+            args, "posterior", leave_out=args.leave_out, period=args.period, null=args.null
+        )
 
-    fit = posterior("--population", "50")
-    assert fit == posterior("--population", "50", "--simulations", "99")  # more continue
-    assert fit != posterior("--population", "60")
+    fit = posterior("--period", "fit")
+    assert fit == posterior("--period", "fit", "--simulations", "99")  # more extend the table
+    assert fit != posterior("--period", "whole")
+    assert fit != posterior("--null", "no_learning")
     assert fit.parent == Path("results/posterior") and fit.name.startswith("hindcast_2002_2024-")
     assert "results folder: results/posterior/" in capsys.readouterr().err
