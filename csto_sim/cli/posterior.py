@@ -78,7 +78,8 @@ def add_parser(sub) -> None:
         choices=[m.name for m in NULL_MODELS],
         default="",
         help="fit a null model (its mechanism switched off, over the dimensions it keeps) "
-        "with the same method and budget: what validate scores the model against",
+        "with the same method and budget: what validate scores the model against (default: "
+        "the full model)",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"

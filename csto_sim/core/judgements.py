@@ -27,10 +27,10 @@ PRIORS: tuple[str, ...] = ("fixed", "uniform", "searched", "hindsight")
 """``fixed``: a settled judgement; ``uniform``: uncertain, estimated over [low, high];
 ``searched``: a behavioural parameter's default whose parameter the posterior estimates
 over [low, high] (``csto_sim.hindcast.calibration.SEARCHED``); the value is its point
-default; ``hindsight``: a behavioural parameter's default set from evidence of 2015-2024,
-fixed at its value for projections and the production posterior, estimated over [low,
-high] by the validation posterior (fitted on 2002-2014), so the held-out test does not
-rest on the years it tests."""
+default; ``hindsight``: a behavioural parameter's default set from evidence of the
+held-out years, fixed at its value for projections and the production posterior,
+estimated over [low, high] by the validation posterior (fitted on the years before), so
+the held-out test does not rest on the years it tests."""
 
 PREFIX = "@"
 """What marks a reference to a judgement in scenario data."""

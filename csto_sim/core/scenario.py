@@ -143,9 +143,9 @@ class Alliance(_Strict):
 
 
 MAX_STRENGTH = 1000.0
-"""The largest pole strength a scenario may give (in units of Russia's 2002 capability; the
-strongest pole of the bundled scenarios, China in 2040, is under 9): beyond it the pulls'
-exponentials overflow and the answers become NaN."""
+"""The largest pole strength a scenario may give (in units of the leader's capability at the
+start of the hindcast; the strongest pole of the bundled scenarios is under 9): beyond it
+the pulls' exponentials overflow and the answers become NaN."""
 
 
 class Pole(_Strict):
