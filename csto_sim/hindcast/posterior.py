@@ -26,6 +26,7 @@ terms (:mod:`csto_sim.hindcast.measurement`) are not fitted here.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -227,7 +228,8 @@ def reference(
     in chunks of :data:`CHUNK` stored in ``out/reference/`` (each written whole or not at
     all), so a rerun reuses what is there and a larger ``simulations`` extends it. A chunk is
     a function of the fit and its index only: any number of workers gives the same table. A
-    folder made for another fit is refused (``ValueError`` naming what differs)."""
+    folder made for another fit, or with other measurement terms, is refused (``ValueError``
+    naming what differs)."""
     folder = Path(out) / "reference"
     spec = {
         "period": fit.period,
@@ -237,6 +239,7 @@ def reference(
         "chunk": CHUNK,
         "dimensions": list(fit.ranges),
         "summaries": len(fit.observation()),
+        "measurement": _measurement_digest(),
     }
     _claim(folder, spec)
     sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
@@ -252,6 +255,13 @@ def reference(
     parts = [pd.read_parquet(_chunk_file(folder, i, n)) for i, n in enumerate(sizes)]
     table = pd.concat(parts, ignore_index=True)
     return table[names].to_numpy(), table.drop(columns=names).to_numpy()
+
+
+def _measurement_digest() -> str:
+    """SHA-256 of the measurement terms the summaries are read with (a table made with other
+    terms is another table)."""
+    text = observables.equations().to_csv(index=False) + observables.shifts().to_csv(index=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _claim(folder: Path, spec: dict[str, Any]) -> None:

@@ -80,3 +80,6 @@ def test_the_reference_table_is_the_same_for_any_worker_count_and_extends(tmp_pa
     np.testing.assert_array_equal(longer[1][:80], one[1][:80])  # whole chunks kept
     with pytest.raises(ValueError, match="another period"):
         posterior.reference(tmp_path / "w1", 100, posterior.Fit("whole", seed=3))
+    monkeypatch.setattr(posterior, "_measurement_digest", lambda: "other terms")
+    with pytest.raises(ValueError, match="another measurement"):
+        posterior.reference(tmp_path / "w1", 100, fit)
