@@ -76,10 +76,10 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--null",
         choices=[m.name for m in NULL_MODELS],
-        default="",
+        default=None,
         help="fit a null model (its mechanism switched off, over the dimensions it keeps) "
         "with the same method and budget: what validate scores the model against (default: "
-        "the full model)",
+        "none, the full model)",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"
@@ -106,9 +106,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     except ValueError as exc:
         say(f"--leave-out: {exc}")
         return EXIT_USAGE
-    fit = posterior.Fit(args.period, tuple(args.leave_out), args.null)
+    null = args.null or ""
+    fit = posterior.Fit(args.period, tuple(args.leave_out), null)
     out = hindcast_folder(
-        args, "posterior", leave_out=args.leave_out, period=args.period, null=args.null
+        args, "posterior", leave_out=args.leave_out, period=args.period, null=null
     )
     with dask_executor(args.dask, args.workers) as executor:
         pool = {"workers": args.workers, "executor": executor}
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         except ValueError as exc:
             say(f"--out: {exc}")
             return EXIT_USAGE
-    ident = posterior.identifiability(samples, args.null)
+    ident = posterior.identifiability(samples, null)
     ident.to_csv(out / "identifiability.csv", index=False)
     plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014")
     print(ident.round(3).to_string(index=False))

@@ -132,7 +132,7 @@ def test_every_command_names_its_default_folder_by_the_same_rule(here, capsys):
     def posterior(*argv: str) -> Path:
         args = _args("posterior", *argv)
         return hindcast_folder(
-            args, "posterior", leave_out=args.leave_out, period=args.period, null=args.null
+            args, "posterior", leave_out=args.leave_out, period=args.period, null=args.null or ""
         )
 
     fit = posterior("--period", "fit")
