@@ -9,6 +9,7 @@ resumes it.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -76,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def console() -> None:
+    """The ``csto-sim`` console script: :func:`main`, then exit with its code. A command
+    that was interrupted or terminated exits at once once it has said so (its workers
+    ended, its finished chunks on disk): the interpreter's own shutdown could wait for the
+    worker pool's management thread, which a killed worker can leave waiting forever."""
+    code = main()
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csto-sim`` console script; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -103,4 +117,4 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "console", "main"]
