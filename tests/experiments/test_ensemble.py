@@ -115,6 +115,7 @@ def test_results_do_not_depend_on_workers_or_executor(tmp_path):
     _assert_same(tmp_path / "w1", tmp_path / "c3")
 
 
+@pytest.mark.slow  # starts a Dask LocalCluster
 def test_dask_local_cluster_gives_identical_results(tmp_path):
     pytest.importorskip("dask.distributed")
     scenarios = [BASELINE, WEAK]

@@ -81,6 +81,7 @@ def interrupted_once(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow  # 21 interrupted and resumed ensembles (about 90 s)
 @pytest.mark.parametrize(
     "fault",
     ["none", "delete", "truncate", "empty", "garbage", "stray", "ledger_cut"],
