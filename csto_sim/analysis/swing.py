@@ -134,6 +134,12 @@ def sweep(
     return pd.DataFrame(rows)
 
 
+def _big(t: pd.DataFrame, name: str) -> str:
+    """The sentence naming the rows whose swing exceeds 0.1."""
+    big = t.loc[t["swing"].abs() > 0.1, name].tolist()
+    return "Swings above 0.1: " + (", ".join(f"`{d}`" for d in big) if big else "none") + "."
+
+
 def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     """:func:`sweep` as the Markdown table of ``docs/calibration.md`` (largest swing first)."""
     t = t.reindex(t["swing"].abs().sort_values(ascending=False).index)
@@ -146,13 +152,7 @@ def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
             f"| `{r.judgement}` | {r.low:g} - {r.high:g} | {r.headline_low:.3f} "
             f"| {r.headline_high:.3f} | {r.swing:+.3f} |"
         )
-    big = t.loc[t["swing"].abs() > 0.1, "judgement"].tolist()
-    lines += [
-        "",
-        f"{len(t)} hand-set judgements, {runs} runs per end. Swings above 0.1: "
-        + (", ".join(f"`{d}`" for d in big) if big else "none")
-        + ".",
-    ]
+    lines += ["", f"{len(t)} hand-set judgements, {runs} runs per end. {_big(t, 'judgement')}"]
     return "\n".join(lines)
 
 
@@ -168,12 +168,9 @@ def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
             f"| `{r.dimension}` | {r.width:.2f} | {r.q05:.3g} - {r.q95:.3g} "
             f"| {r.headline_q05:.3f} | {r.headline_q95:.3f} | {r.swing:+.3f} |"
         )
-    big = t.loc[t["swing"].abs() > 0.1, "dimension"].tolist()
     lines += [
         "",
         f"Median posterior/prior sd {t['width'].median():.2f} over {len(t)} dimensions; "
-        f"{runs} runs per end. Swings above 0.1: "
-        + (", ".join(f"`{d}`" for d in big) if big else "none")
-        + ".",
+        f"{runs} runs per end. {_big(t, 'dimension')}",
     ]
     return "\n".join(lines)
