@@ -2,7 +2,8 @@
 
 ``csto_sim/data/judgements.csv`` holds, for each judgement, its value, plausible range,
 prior (``fixed``, or ``uniform`` over the range when it is uncertain enough to be estimated
-openly with the parameters), the date it was set, and its source or reasoning. Scenario
+openly with the parameters), the date it was set, its basis (``source``: the reasoning names
+an outside source, or ``modeller's judgement``) and its source or reasoning. Scenario
 files and the hindcast builder do not write judged numbers themselves: they write a
 reference, the string ``"@ID"``, which :func:`resolve` replaces with the registry's value
 when a scenario is loaded (remembering where each reference stood, so a posterior sample can
@@ -35,7 +36,12 @@ the held-out test does not rest on the years it tests."""
 PREFIX = "@"
 """What marks a reference to a judgement in scenario data."""
 
-COLUMNS: tuple[str, ...] = ("id", "value", "low", "high", "prior", "set_on", "source")
+BASES: tuple[str, ...] = ("source", "modeller's judgement")
+"""``source``: the reasoning names an outside source for the number (an author, outlet or
+agency, and a date); ``modeller's judgement``: the number is the modeller's, with the
+reasoning given (facts it rests on may be sourced in the data files)."""
+
+COLUMNS: tuple[str, ...] = ("id", "value", "low", "high", "prior", "set_on", "basis", "source")
 
 
 class JudgementError(ValueError):
@@ -52,6 +58,7 @@ class Judgement:
     high: float
     prior: str
     set_on: str
+    basis: str
     source: str
 
 
@@ -82,8 +89,17 @@ def _judgement(row: dict[str, str], line: int) -> Judgement:
         raise JudgementError(f"{where}: need finite low <= value <= high")
     if row["prior"] not in PRIORS:
         raise JudgementError(f"{where}: prior must be one of {', '.join(PRIORS)}")
+    if row["basis"] not in BASES:
+        raise JudgementError(f"{where}: basis must be one of {', '.join(map(repr, BASES))}")
     return Judgement(
-        row["id"].strip(), value, low, high, row["prior"], row["set_on"], row["source"]
+        row["id"].strip(),
+        value,
+        low,
+        high,
+        row["prior"],
+        row["set_on"],
+        row["basis"],
+        row["source"],
     )
 
 

@@ -53,6 +53,29 @@ def test_registry_rows_are_complete_and_in_range():
     assert judgements.uncertain(), "some judgements are estimated openly"
 
 
+CITATION = re.compile(r"\(([^()/]*[A-Z][^()/]*\b(?:19|20)\d\d\b[^()/]*)\)")
+"""An outside citation: a parenthesis naming someone or something and a year, no file path."""
+
+
+def test_every_row_names_an_outside_source_or_says_it_is_the_modellers_judgement():
+    table = judgements.registry().values()
+    sourced = [j.id for j in table if j.basis == "source"]
+    unsourced = [j.id for j in sourced if not CITATION.search(judgements.registry()[j].source)]
+    assert sourced and not unsourced, f"basis 'source' without an outside citation: {unsourced}"
+    assert {j.basis for j in table} == set(judgements.BASES)
+
+
+@pytest.mark.parametrize(
+    ("column", "bad", "says"),
+    [("basis", "hunch", "basis must be one of"), ("value", "nan", "need finite")],
+)
+def test_a_damaged_registry_row_is_refused_naming_its_line(column, bad, says):
+    row = {c: "x" for c in judgements.COLUMNS} | {"value": "1", "low": "0", "high": "2"}
+    row |= {"prior": "fixed", "set_on": "2026-12-06", "basis": "source", column: bad}
+    with pytest.raises(judgements.JudgementError, match=f"line 7: {says}"):
+        judgements._judgement(row, 7)
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_bundled_scenarios_write_no_judged_number_themselves(path):
     data = tomllib.loads(path.read_text(encoding="utf-8"))
