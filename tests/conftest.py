@@ -64,6 +64,16 @@ def standalone_text() -> str:
     return text
 
 
+@pytest.fixture(scope="module")
+def small_chunks():
+    """Ensembles of chunks of 5 runs (for a module), so a small ensemble has several."""
+    from csto_sim.experiments import ensemble
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ensemble, "CHUNK", 5)
+        yield
+
+
 @pytest.fixture(scope="session")
 def baseline():
     """The baseline scenario, loaded once."""

@@ -12,7 +12,7 @@ Dask).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from csto_sim.core.parameters import MAIN_PARAMETERS, Parameters, plausible_rang
 from csto_sim.core.scenario import DRIVERS, Scenario
 from csto_sim.experiments.evaluate import OUTCOMES, evaluate, mean_outcomes
 from csto_sim.experiments.executors import run_jobs, worker_pool
+from csto_sim.experiments.results import read_table
 from csto_sim.experiments.store import Store
 
 DEFAULT_FACTORS: tuple[str, ...] = ("leader_strength", *MAIN_PARAMETERS, "trust_drift_rate")
@@ -164,29 +165,29 @@ def run_points(
     design: Design,
     evaluate: Callable[[np.ndarray], list[dict[str, float]]],
     store: Store,
+    saved: Collection[str] = (),
     workers: int | None = None,
     executor: Executor | None = None,
     chunk: int = 16,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Evaluate every sample point (resuming from saved chunks) and return their outcomes in order."""
+    """Evaluate every sample point not in a ``saved`` chunk into the opened ``store``, and
+    return all the points' outcomes in order."""
     n = len(design.X)
-    if not store.finished():
-        blocks = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
-        saved = {e["stem"] for e in store.saved()}
-        todo = [b for b in blocks if f"points-{b[0]:07d}" not in saved]
-        done = n - sum(b - a for a, b in todo)
-        with worker_pool(workers, executor, jobs=len(todo)) as pool:
-            for k, results in run_jobs(evaluate, [(design.X[a:b],) for a, b in todo], pool):
-                a, b = todo[k]
-                frame = pd.DataFrame(results)
-                frame.insert(0, "point", np.arange(a, b))
-                store.record(store.write_chunk(f"points-{a:07d}", {"points": frame}))
-                done += b - a
-                if progress:
-                    progress(done, n)
-        store.assemble()
-    return store.read("points").sort_values("point").reset_index(drop=True)
+    blocks = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+    todo = [b for b in blocks if f"points-{b[0]:07d}" not in saved]
+    done = n - sum(b - a for a, b in todo)
+    with worker_pool(workers, executor, jobs=len(todo)) as pool:
+        for k, results in run_jobs(evaluate, [(design.X[a:b],) for a, b in todo], pool):
+            a, b = todo[k]
+            frame = pd.DataFrame(results)
+            frame.insert(0, "point", np.arange(a, b))
+            store.record(store.write_chunk(f"points-{a:07d}", {"points": frame}))
+            done += b - a
+            if progress:
+                progress(done, n)
+    store.finish()
+    return read_table(store.root, "points").sort_values("point").reset_index(drop=True)
 
 
 class PointEvaluator:
@@ -226,12 +227,12 @@ def evaluate_design(
         "seed": seed,
         "points": len(design.X),
     }
-    store = Store(out, ("points",))
-    store.prepare(manifest | {"identity": manifest}, resume, overwrite=False)
-    x = pd.DataFrame(design.X, columns=design.problem["names"])
-    x.to_parquet(Path(out) / "design.parquet", index=False)
     evaluate = PointEvaluator(scenario, design.problem["names"], replicas, seed)
-    points = run_points(design, evaluate, store, workers, executor, progress=progress)
+    with Store(out, ("points",)) as store:
+        saved = store.open(manifest | {"identity": manifest}, resume)
+        x = pd.DataFrame(design.X, columns=design.problem["names"])
+        x.to_parquet(Path(out) / "design.parquet", index=False)
+        points = run_points(design, evaluate, store, saved, workers, executor, progress=progress)
     table = pd.concat([x, points.drop(columns="point")], axis=1)
     table.to_parquet(Path(out) / "points.parquet", index=False)
     return table

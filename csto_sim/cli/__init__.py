@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         end_workers()
         say("terminated")
         return EXIT_TERMINATED
+    except KeyboardInterrupt:
+        end_workers()
+        say("interrupted")
+        return EXIT_INTERRUPTED
     except Exception as exc:
         message = usage_message(exc)
         if message is None:

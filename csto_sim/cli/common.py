@@ -4,6 +4,7 @@ into one line naming the option at fault."""
 from __future__ import annotations
 
 import argparse
+import errno
 import shlex
 import sys
 from pathlib import Path
@@ -15,9 +16,9 @@ from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import (
     MAX_RUNS,
+    Ensemble,
     EnsembleError,
     EnsembleResult,
-    make_ensemble,
     run_ensemble,
 )
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
@@ -130,17 +131,13 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         metavar="T1,T2",
         help=f"tables to write, of {','.join(TABLES)} (default all; runs is always written)",
     )
-    p.add_argument(
-        "--keep-chunks",
-        action="store_true",
-        help="keep the chunk files after the final tables are assembled (default: removed)",
-    )
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument(
         "--format",
         choices=["parquet", "csv"],
         default="parquet",
-        help="table format (default parquet)",
+        help="table format (default parquet; csv writes a CSV copy of each table beside "
+        "the Parquet chunks it is made from)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument(
@@ -298,7 +295,6 @@ def run_from_args(
         command=shlex.join(["csto-sim", *argv]),
         engine=args.engine,
         tables=args.tables,
-        keep_chunks=args.keep_chunks,
         with_history=getattr(args, "with_history", False),
         posterior=posterior if posterior is not None else getattr(args, "posterior", None),
         runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
@@ -314,7 +310,7 @@ def ensemble_folder(
     ``--posterior``). :func:`run_from_args` says it once the folder is accepted."""
     if args.out is not None:
         return args.out
-    ensemble = make_ensemble(
+    ensemble = Ensemble.of(
         scenarios,
         args.runs,
         args.seed,
@@ -324,7 +320,7 @@ def ensemble_folder(
         posterior=posterior if posterior is not None else getattr(args, "posterior", None),
         runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
     )
-    return ensemble.folder(command, args.format)
+    return ensemble.folder(command)
 
 
 def output_folder(args: argparse.Namespace, command: str, names: list[str], settings: dict) -> Path:
@@ -441,9 +437,9 @@ def say(message: str) -> None:
 
 USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (FewerRunsError, "--runs: {exc} (or another --out, or --overwrite)"),
+    (ResumeMismatchError, "--out: {exc}, or another --out"),
     (ResultsExistError, "--out: {exc} (--overwrite replaces them)"),
     (FolderError, "--out: {exc}"),
-    (ResumeMismatchError, "--out: {exc}, or another --out"),
     (UnknownReference, "--reference: {exc}"),
     (DaskUnavailable, "--dask: {exc}"),
     (EngineError, "--engine: {exc}"),
@@ -458,6 +454,9 @@ USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
 
 def usage_message(exc: BaseException) -> str | None:
     """The one-line message of a user error, naming the option at fault; None for other errors."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot write{where}: the disk is full"
     if isinstance(exc, AnalysisError):
         return f"{FLAGS.get(exc.argument, exc.argument)}: {exc}"
     if isinstance(exc, ImportError):

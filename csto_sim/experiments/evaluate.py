@@ -17,9 +17,9 @@ import pandas as pd
 
 from csto_sim.core.parameters import parameter_table
 from csto_sim.core.scenario import DRIVERS, Scenario, load_scenario
-from csto_sim.experiments.engines import run_chunk
-from csto_sim.experiments.tables import check_tables, empty_table
-from csto_sim.inference.posterior import Posterior, choose_posterior
+from csto_sim.experiments.ensemble import Ensemble, run
+from csto_sim.experiments.tables import empty_table
+from csto_sim.inference.posterior import Posterior
 
 OUTCOMES: dict[str, str] = {
     "p_collapse": "probability of collapse by the end year",
@@ -75,12 +75,10 @@ def evaluate(
     for the scenario's own parameters); the parameters among ``factors`` stay fixed at
     their values and the posterior's other parameters are drawn.
     """
-    wanted = check_tables(tables)
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     spec = spec.with_factors(factors or {})
-    drawn = choose_posterior([spec], posterior)
-    seed = spec.seed if seed is None else seed
-    out = run_chunk(spec, range(runs), seed, engine, wanted, posterior=drawn)
+    ensemble = Ensemble.of([spec], runs, seed, posterior, engine=engine, tables=tables)
+    out = run(ensemble, workers=1, progress=False).tables
     return {t: out.get(t, empty_table(t)) for t in tables}
 
 

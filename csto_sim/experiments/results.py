@@ -9,6 +9,7 @@ scenario named ``2`` is the string ``"2"``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
@@ -51,16 +55,75 @@ def _finished(manifest: Path) -> bool:
         return False
 
 
+MANIFEST = "manifest.json"
+"""The manifest's file name in a results folder."""
+
+IDENTITY_KEY = "csto_sim.identity"
+"""The key of the folder's identity digest in each chunk file's metadata."""
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 checksum of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The digest of a manifest's ``identity`` (what the results were made from)."""
+    text = json.dumps(manifest.get("identity"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _checksum(path: Path, size: int, mtime: int) -> str:
+    return sha256(path)
+
+
+def chunk_problem(root: Path, table: str, name: str, entry: Any, identity: str) -> str | None:
+    """What is wrong with a chunk's file of ``table`` (None: it is there, with the checksum
+    of its manifest ``entry`` and the folder's ``identity``); checksums once per process."""
+    path = root / table / f"{name}.parquet"
+    try:
+        stat = path.stat()
+        if _checksum(path, stat.st_size, stat.st_mtime_ns) != entry["files"][table]["sha256"]:
+            return "damaged (its checksum is not the manifest's)"
+        if (pq.read_schema(path).metadata or {}).get(IDENTITY_KEY.encode()) != identity.encode():
+            return "made for another folder (not this manifest's identity)"
+    except (KeyError, TypeError):
+        return f"not listed in {MANIFEST}"
+    except OSError:
+        return "missing"
+    except pa.ArrowException as exc:
+        return f"not a readable table ({_reason(exc)})"
+    return None
+
+
+def dataset(root: str | Path, table: str, manifest: dict[str, Any] | None = None) -> ds.Dataset:
+    """A table of a results folder as one dataset: its chunks' files in name order, each
+    verified (:func:`chunk_problem`), their columns unified."""
+    root = Path(root)
+    manifest = read_manifest(root) if manifest is None else manifest
+    identity, files = manifest_digest(manifest), []
+    for name, entry in sorted(manifest["chunks"].items()):
+        if problem := chunk_problem(root, table, name, entry, identity):
+            raise ResultsError(f"{root / table / name}.parquet: {problem}")
+        files.append(str(root / table / f"{name}.parquet"))
+    schemas = [pq.read_schema(f).remove_metadata() for f in files]
+    schema = pa.unify_schemas(schemas, promote_options="permissive") if files else pa.schema([])
+    return ds.dataset(files, schema=schema, format="parquet")
+
+
 def table_path(root: str | Path, table: str) -> Path:
-    """The file of a table, Parquet or CSV, whichever the folder holds."""
+    """The file of a table written whole, Parquet or CSV (a folder of an older version)."""
     root = Path(root)
     for ext in ("parquet", "csv"):
         path = root / f"{table}.{ext}"
         if path.exists():
             return path
-    raise ResultsError(
-        f"{root}: no {table}.parquet or {table}.csv (is this a csto-sim results folder?)"
-    )
+    raise ResultsError(f"{root}: no {table} table (is this a csto-sim results folder?)")
 
 
 def read_table(
@@ -72,25 +135,46 @@ def read_table(
     """A table of a results folder: only ``columns`` (all if None), only rows where each
     column of ``where`` equals its value.
 
-    Parquet filters are pushed down to the reader and CSV is read in chunks, so only the
-    rows asked for are held in memory. Text columns are text in both formats (empty text
-    is ``""``); empty numbers are NaN.
+    The table is the dataset of the folder's chunks (:func:`dataset`; a table written
+    whole by an older version is read from its file). Filters are pushed down to the
+    reader, so only the rows asked for are held in memory. Text columns are text (empty
+    text is ``""``); empty numbers are NaN.
     """
     equal = dict(where or {})
     wanted = None if columns is None else list(dict.fromkeys([*columns, *equal]))
-    path = table_path(root, table)
-    try:
-        if path.suffix == ".csv":
-            frame = _read_csv_where(path, wanted, equal)
-        else:
-            filters = [(k, "==", v) for k, v in equal.items()] or None
-            frame = pd.read_parquet(path, columns=wanted, filters=filters)
-    except (OSError, ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
-        kind = "CSV" if path.suffix == ".csv" else "Parquet"
-        raise ResultsError(f"{path}: not a readable {kind} table ({_reason(exc)})") from None
+    if (Path(root) / table).is_dir():
+        frame = _read_dataset(root, table, wanted, equal)
+    else:
+        frame = _read_file(table_path(root, table), wanted, equal)
     if columns is not None:
         frame = frame[list(columns)]
     return frame.reset_index(drop=True)
+
+
+def _read_dataset(
+    root, table: str, wanted: list[str] | None, equal: dict[str, Any]
+) -> pd.DataFrame:
+    data = dataset(root, table)
+    if not data.schema.names:
+        return pd.DataFrame(columns=wanted or [])
+    condition = None
+    for k, v in equal.items():
+        condition = pc.field(k) == v if condition is None else condition & (pc.field(k) == v)
+    try:
+        return data.to_table(columns=wanted, filter=condition).to_pandas()
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise ResultsError(f"{Path(root) / table}: not a readable table ({_reason(exc)})") from None
+
+
+def _read_file(path: Path, wanted: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:
+    try:
+        if path.suffix == ".csv":
+            return _read_csv_where(path, wanted, equal)
+        filters = [(k, "==", v) for k, v in equal.items()] or None
+        return pd.read_parquet(path, columns=wanted, filters=filters)
+    except (OSError, ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        raise ResultsError(f"{path}: not a readable {kind} table ({_reason(exc)})") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -122,16 +206,18 @@ def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]
     return pd.concat(parts, ignore_index=True)
 
 
-def read_manifest(root: str | Path) -> dict[str, Any]:
-    """The manifest of a results folder."""
-    path = Path(root) / "manifest.json"
+def read_manifest(root: str | Path, missing_ok: bool = False) -> dict[str, Any]:
+    """The manifest of a results folder (``{}`` without one, if ``missing_ok``)."""
+    path = Path(root) / MANIFEST
+    if missing_ok and not path.is_file():
+        return {}
     if not path.exists():
-        raise ResultsError(f"{root}: no manifest.json (is this a csto-sim results folder?)")
+        raise ResultsError(f"{root}: no {MANIFEST} (is this a csto-sim results folder?)")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path} is unreadable ({type(exc).__name__})") from None
-    if not isinstance(manifest, dict):
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("chunks", {}), dict):
         raise ResultsError(f"{path} is not a csto-sim manifest")
     return manifest
 
@@ -152,6 +238,8 @@ class Results:
         manifest = read_manifest(root)
         if not isinstance(manifest.get("scenarios"), list):
             raise ResultsError(f"{root / 'manifest.json'} is not the manifest of an ensemble")
+        if not manifest.get("tables"):
+            raise ResultsError(f"{root} holds an unfinished ensemble; finish it with --resume")
         return cls(root, manifest)
 
     @property

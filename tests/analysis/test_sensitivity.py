@@ -23,8 +23,11 @@ from csto_sim.cli.common import parse_factors  # noqa: E402
 from csto_sim.experiments.store import ResultsExistError, Store  # noqa: E402
 
 
-def store(path: Path) -> Store:
-    return Store(path, ("points",))
+def points_of(path: Path, design, fn, **options):
+    """``run_points`` into the folder ``path``, resuming what it holds."""
+    with Store(path, ("points",)) as store:
+        saved = store.open({"identity": {}})
+        return run_points(design, fn, store, saved, **options)
 
 
 def ishigami(X: np.ndarray) -> list[dict[str, float]]:
@@ -36,7 +39,7 @@ def ishigami(X: np.ndarray) -> list[dict[str, float]]:
 def test_sobol_recovers_the_ishigami_ranking(tmp_path):
     factors = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
     design = Design.make(factors, "sobol", 1024, seed=1)
-    points = run_points(design, ishigami, store(tmp_path), workers=1, chunk=500)
+    points = points_of(tmp_path, design, ishigami, workers=1, chunk=500)
     table = indices_table(design, points, ["y"]).set_index(["factor", "index"])["value"]
     # analytic values: S1 = (0.314, 0.442, 0), ST = (0.558, 0.442, 0.244)
     assert table["x2", "S1"] > table["x1", "S1"] > table["x3", "S1"]
@@ -50,7 +53,7 @@ def test_sobol_recovers_the_ishigami_ranking(tmp_path):
 def test_morris_ranks_the_ishigami_factors(tmp_path):
     factors = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
     design = Design.make(factors, "morris", 200, seed=2)
-    points = run_points(design, ishigami, store(tmp_path), workers=1)
+    points = points_of(tmp_path, design, ishigami, workers=1)
     table = indices_table(design, points, ["y"]).set_index(["factor", "index"])["value"]
     assert table["x2", "mu_star"] > table["x3", "mu_star"]
     assert table["x1", "mu_star"] > table["x3", "mu_star"]
@@ -65,9 +68,9 @@ def test_points_resume_without_recomputing(tmp_path):
         calls.append(len(X))
         return [{"y": float(r.sum())} for r in X]
 
-    first = run_points(design, counting, store(tmp_path), chunk=4, workers=1)
+    first = points_of(tmp_path, design, counting, chunk=4, workers=1)
     n = sum(calls)
-    again = run_points(design, counting, store(tmp_path), chunk=4, workers=1)
+    again = points_of(tmp_path, design, counting, chunk=4, workers=1)
     assert sum(calls) == n == len(design.X)
     assert first.equals(again)
 

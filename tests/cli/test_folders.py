@@ -8,14 +8,13 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from conftest import BASELINE, SCENARIOS
 
 from csto_sim.cli import build_parser, main
 from csto_sim.cli.common import analysis_folder, ensemble_folder, hindcast_folder
 from csto_sim.core.scenario import load_scenario
-from csto_sim.experiments.results import latest
+from csto_sim.experiments.results import latest, read_table
 
 WEAK = SCENARIOS / "russia_weakened.toml"
 ARMENIA = SCENARIOS / "armenia_eu_path.toml"
@@ -57,7 +56,7 @@ def test_compare_folders_differ_by_scenarios_and_more_runs_extend_one(here, caps
     assert main(["compare", str(BASELINE), str(WEAK), "--runs", "6", *FAST]) == 0
     assert set(said(capsys)) == {str(pair)}
     assert runs_of(pair) == 6 and "6 runs each" in (pair / "report.md").read_text()
-    assert len(pd.read_parquet(pair / "runs.parquet")) == 12
+    assert len(read_table(pair, "runs")) == 12
     assert latest(here / "results", "compare") == here / pair
     # fewer runs: one line naming --runs, exit 2
     assert main(["compare", str(BASELINE), str(WEAK), "--runs", "5", *FAST]) == 2
@@ -73,7 +72,7 @@ def test_run_folders_follow_the_settings_not_the_runs(here, capsys):
         "a": ["--runs", "3"],
         "a_more": ["--runs", "5"],
         "seed": ["--runs", "3", "--seed", "9"],
-        "csv": ["--runs", "3", "--format", "csv"],
+        "csv": ["--runs", "5", "--format", "csv"],
         "dice": ["--runs", "3", "--posterior", "none"],
         "tables": ["--runs", "3", "--tables", "runs,members"],
     }.items():
@@ -81,9 +80,9 @@ def test_run_folders_follow_the_settings_not_the_runs(here, capsys):
         where = set(said(capsys))
         assert len(where) == 1, (key, where)
         folders[key] = where.pop()
-    assert folders["a"] == folders["a_more"]
-    assert runs_of(Path(folders["a"])) == 5
-    others = [v for k, v in folders.items() if k != "a_more"]
+    assert folders["a"] == folders["a_more"] == folders["csv"]  # the format re-exports
+    assert runs_of(Path(folders["a"])) == 5 and (Path(folders["a"]) / "runs.csv").exists()
+    others = [v for k, v in folders.items() if k not in ("a_more", "csv")]
     assert len(set(others)) == len(others)  # every other setting: its own folder
     assert all(Path(f).parent == Path("results/run") for f in others)
     assert main([*base, "--runs", "5", "--quiet"]) == 0  # the same command: nothing to say
@@ -95,14 +94,14 @@ def test_an_explicit_out_keeps_resume_refusal_and_overwrite(here, capsys):
     out = here / "mine"
     args = ["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet", "--out", str(out)]
     assert main(args) == 0
-    seeds = set(pd.read_parquet(out / "runs.parquet")["seed"])
+    seeds = set(read_table(out, "runs")["seed"])
     assert main([*args, "--seed", "4"]) == 2  # other settings: refused, naming them
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "other seed" in err[0] and "--overwrite" in err[0]
     assert main([*args, "--seed", "4", "--resume"]) == 2
     assert "resume with the same ones" in capsys.readouterr().err
     assert main([*args, "--seed", "4", "--overwrite"]) == 0
-    assert not seeds & set(pd.read_parquet(out / "runs.parquet")["seed"])
+    assert not seeds & set(read_table(out, "runs")["seed"])
     bigger = [*args[:3], "5", *args[4:], "--seed", "4"]
     assert main(bigger) == 0 and runs_of(out) == 5  # more runs extend --out too
     assert not (here / "results").exists()  # nothing written outside --out

@@ -8,6 +8,7 @@ from conftest import BASELINE
 
 from csto_sim.cli import main
 from csto_sim.cli.run import summary
+from csto_sim.experiments.results import read_table
 
 
 def test_summary_tables_format_each_kind_of_figure():
@@ -72,7 +73,7 @@ def test_parameters_set_over_a_posterior_are_named_as_fixed(tmp_path, capsys):
     assert err.startswith(f"csto-sim: note: {variant}: parameters freeze_threshold: set here, so")
     assert "fixed at these values in every run" in err
     assert "response_budget" not in err  # not in the posterior: the file's value is used anyway
-    runs = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    runs = read_table(tmp_path / "a", "runs")
     assert "sample" in runs  # the other parameters are drawn
     assert main([*args, "--out", str(tmp_path / "b"), "--posterior", "none"]) == 0
     assert capsys.readouterr().err == ""

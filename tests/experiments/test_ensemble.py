@@ -19,9 +19,11 @@ from csto_sim.abm.model import CSTOModel
 from csto_sim.cli import main
 from csto_sim.core import batch
 from csto_sim.core.randomness import run_seed
+from csto_sim.experiments import ensemble
 from csto_sim.experiments.engines import run_chunk
-from csto_sim.experiments.ensemble import chunk_plan, run_ensemble
+from csto_sim.experiments.ensemble import Ensemble, run_ensemble
 from csto_sim.experiments.executors import dask_executor
+from csto_sim.experiments.results import read_table
 from csto_sim.inference import conditioning
 
 WEAK = ROOT / "scenarios" / "russia_weakened.toml"
@@ -45,7 +47,7 @@ CONTRACT = {
 
 def _tables(out: Path) -> dict[str, pd.DataFrame]:
     names = ("runs", "timeseries", "events", "observables")
-    return {t: pd.read_parquet(out / f"{t}.parquet") for t in names}
+    return {t: read_table(out, t) for t in names}
 
 
 def _assert_same(a: Path, b: Path) -> None:
@@ -61,9 +63,9 @@ def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
     assert "Armenia" in summary and "cohesion_final" in summary and "requests" in summary
     assert main([*args, "--out", str(tmp_path / "b"), "--quiet"]) == 0
     for table, columns in CONTRACT.items():
-        frame = pd.read_parquet(tmp_path / "a" / f"{table}.parquet")
+        frame = read_table(tmp_path / "a", table)
         assert set(columns) <= set(frame.columns), table
-    ts = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    ts = read_table(tmp_path / "a", "timeseries")
     assert set(ts["status"]) <= {"active", "frozen", "withdrawn", "non_member"}
     assert set(ts["member"]) == {
         "Russia",
@@ -93,7 +95,7 @@ def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
         )
         == 0
     )
-    other = pd.read_parquet(tmp_path / "c" / "runs.parquet")
+    other = read_table(tmp_path / "c", "runs")
     assert not other["seed"].equals(_tables(tmp_path / "a")["runs"]["seed"])
 
 
@@ -102,15 +104,17 @@ def test_csv_format_writes_the_same_tables(tmp_path):
     assert main([*args, "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
     assert main([*args, "--out", str(tmp_path / "pq")]) == 0
     a = pd.read_csv(tmp_path / "csv" / "runs.csv")
-    b = pd.read_parquet(tmp_path / "pq" / "runs.parquet")
+    b = read_table(tmp_path / "pq", "runs")
     pd.testing.assert_series_equal(a["cohesion_final"], b["cohesion_final"])
 
 
-def test_results_do_not_depend_on_workers_or_executor(tmp_path):
+def test_results_do_not_depend_on_workers_or_executor(tmp_path, monkeypatch):
     scenarios = [BASELINE, WEAK]
     run_ensemble(scenarios, runs=12, out=tmp_path / "w1", workers=1, progress=False)
+    monkeypatch.setattr(ensemble, "CHUNK", 5)  # several chunks: the two workers share them
     run_ensemble(scenarios, runs=12, out=tmp_path / "w2", workers=2, progress=False)
-    run_ensemble(scenarios, runs=12, out=tmp_path / "c3", workers=1, chunk_size=3, progress=False)
+    monkeypatch.setattr(ensemble, "CHUNK", 3)
+    run_ensemble(scenarios, runs=12, out=tmp_path / "c3", workers=1, progress=False)
     _assert_same(tmp_path / "w1", tmp_path / "w2")
     _assert_same(tmp_path / "w1", tmp_path / "c3")
 
@@ -130,10 +134,10 @@ def test_dask_local_cluster_gives_identical_results(tmp_path):
 def test_common_random_numbers_share_events_across_scenarios(tmp_path):
     def random_events(folder: Path, *scenarios: Path) -> dict[str, pd.DataFrame]:
         run_ensemble(list(scenarios), runs=4, out=folder, workers=1, progress=False)
-        runs = pd.read_parquet(folder / "runs.parquet")
+        runs = read_table(folder, "runs")
         seeds = runs.pivot(index="run", columns="scenario", values="seed")
         assert (seeds.iloc[:, 0] == seeds.iloc[:, 1]).all()
-        events = pd.read_parquet(folder / "events.parquet")
+        events = read_table(folder, "events")
         return {
             n: g[["run", "year", "kind", "member"]].reset_index(drop=True)
             for n, g in events[events["label"] == ""].groupby("scenario")
@@ -181,14 +185,12 @@ def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch,
     bad = tmp_path / "bad"
     result = run_ensemble([BASELINE], runs=6, out=bad, workers=1, progress=False, engine=engine)
     assert result.failed == 1
-    runs = pd.read_parquet(bad / "runs.parquet")
+    runs = read_table(bad, "runs")
     failed = runs[runs["status"] == "error"]
     assert list(failed["run"]) == [3] and "injected failure" in failed["error"].iloc[0]
     for table in ("timeseries", "events"):
-        ok_good = (
-            pd.read_parquet(good / f"{table}.parquet").query("run != 3").reset_index(drop=True)
-        )
-        ok_bad = pd.read_parquet(bad / f"{table}.parquet").reset_index(drop=True)
+        ok_good = read_table(good, table).query("run != 3").reset_index(drop=True)
+        ok_bad = read_table(bad, table).reset_index(drop=True)
         pd.testing.assert_frame_equal(ok_good, ok_bad)
 
 
@@ -249,7 +251,7 @@ def test_whole_span_is_part_of_the_results_identity(tmp_path, capsys):
     out = tmp_path / "w"
     args = ["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet", "--out", str(out)]
     assert main([*args, "--with-history"]) == 0
-    alliance = pd.read_parquet(out / "alliance.parquet")
+    alliance = read_table(out, "alliance")
     assert alliance["year"].min() == 2002.0 and set(alliance["period"]) == {"history", "scenario"}
     assert main([*args, "--resume"]) == 2  # other settings: refused, naming which
     assert "other with_history" in capsys.readouterr().err
@@ -275,7 +277,7 @@ def test_rerun_keeps_finished_runs_and_other_settings_need_overwrite(tmp_path, c
     assert len(err) == 1 and "--overwrite" in err[0] and "other seed" in err[0]
     assert main([*other, "--resume"]) == 2  # and cannot be resumed
     assert main([*fewer, "--overwrite"]) == 0
-    assert len(pd.read_parquet(out / "runs.parquet")) == 3
+    assert len(read_table(out, "runs")) == 3
 
 
 def _cli(*args: str) -> list[str]:
@@ -290,7 +292,7 @@ def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path, workers):
         str(BASELINE),
         str(WEAK),
         "--runs",
-        "80",
+        "400",
         "--workers",
         workers,
         "--quiet",
@@ -300,15 +302,14 @@ def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path, workers):
     subprocess.run(_cli(*common, "--out", str(reference)), check=True, capture_output=True)
     out = tmp_path / "killed"
     proc = subprocess.Popen(_cli(*common, "--out", str(out)), start_new_session=True)
-    chunks = out / "chunks" / "runs"
+    chunks = out / "runs"
     deadline = time.time() + 60
     while time.time() < deadline and len(list(chunks.glob("*.parquet"))) < 2:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     n_done = len(list(chunks.glob("*.parquet")))
-    assert 2 <= n_done < 16, "the kill should land partway"
-    assert not (out / "runs.parquet").exists()
+    assert 2 <= n_done < 8, "the kill should land partway"
     resumed = subprocess.run(
         _cli(*common, "--out", str(out), "--resume"), capture_output=True, text=True
     )
@@ -316,10 +317,12 @@ def test_killed_process_resumes_to_the_uninterrupted_result(tmp_path, workers):
     _assert_same(reference, out)
 
 
-def test_chunk_plan_blocks_do_not_depend_on_what_is_done():
-    plan = chunk_plan(["a", "b"], 10, {("a", 1), ("a", 7), ("b", 0)}, 4)
-    assert plan == [
-        (0, [0, 2, 3]),
+def test_chunks_are_blocks_whatever_is_done(monkeypatch):
+    monkeypatch.setattr(ensemble, "CHUNK", 4)
+    spec = Ensemble.of([BASELINE, WEAK], 10)
+    assert spec.plan({(0, 1), (0, 7), (1, 0)}) == [
+        (0, [0]),
+        (0, [2, 3]),
         (0, [4, 5, 6]),
         (0, [8, 9]),
         (1, [1, 2, 3]),
@@ -362,7 +365,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     proc = subprocess.Popen(
         cmd, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_terminal_sigint
     )
-    chunks = out / "chunks" / "runs"
+    chunks = out / "runs"
     deadline = time.time() + 120
     while time.time() < deadline and not list(chunks.glob("*.parquet")):
         time.sleep(0.02)

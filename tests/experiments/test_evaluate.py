@@ -12,8 +12,10 @@ from conftest import BASELINE
 
 import csto_sim
 from csto_sim.core.vocabulary import ACTIVE
+from csto_sim.experiments import ensemble
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.results import read_table
 from csto_sim.experiments.tables import TABLES
 from csto_sim.inference.posterior import choose_posterior
 
@@ -76,9 +78,11 @@ def test_mean_outcomes_of_a_point(baseline):
     assert all(np.isfinite(v) for v in point.values())
 
 
-def test_in_memory_ensemble_equals_the_saved_one(tmp_path):
+def test_in_memory_ensemble_equals_the_saved_one(tmp_path, monkeypatch):
     scenarios = [BASELINE, BASELINE.with_name("russia_weakened.toml")]
-    memory = run_ensemble(scenarios, runs=10, workers=2, chunk_size=3, progress=False)
+    monkeypatch.setattr(ensemble, "CHUNK", 3)  # several chunks on two workers
+    memory = run_ensemble(scenarios, runs=10, workers=2, progress=False)
+    monkeypatch.undo()
     disk = run_ensemble(scenarios, runs=10, out=tmp_path / "e", workers=1, progress=False)
     assert memory.out is None and memory.done == 20 and memory.failed == 0
     for t in TABLES:
@@ -88,7 +92,7 @@ def test_in_memory_ensemble_equals_the_saved_one(tmp_path):
 
 
 def _ensemble_in_a_daemon(queue) -> None:
-    result = run_ensemble([BASELINE], runs=6, workers=2, chunk_size=2, progress=False)
+    result = run_ensemble([BASELINE], runs=6, workers=2, progress=False)
     queue.put(result.read("runs")["cohesion_final"].tolist())
 
 
@@ -113,7 +117,7 @@ def test_evaluate_a_scenarios_mesa_model_and_run_give_the_same_runs(tmp_path):
     assert "sample" in got  # drawn from the posterior the scenario names
     assert main(["run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet",
                  "--out", str(tmp_path / "r")]) == 0  # fmt: skip
-    ran = pd.read_parquet(tmp_path / "r" / "runs.parquet")
+    ran = read_table(tmp_path / "r", "runs")
     pd.testing.assert_frame_equal(got, ran[got.columns], check_exact=True, check_dtype=False)
     post = choose_posterior([csto_sim.load_scenario(BASELINE)])
     for r, row in got.iterrows():

@@ -3,6 +3,8 @@ and exit 2: results folders verify themselves, and no process outlives the comma
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import signal
@@ -12,42 +14,69 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim.cli import main
-from csto_sim.experiments.ensemble import ensemble_store, run_ensemble
-from csto_sim.experiments.store import ResultsExistError
+from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.results import read_table
+from csto_sim.experiments.store import ResultsExistError, Store
 from csto_sim.experiments.tables import TABLES
 
 WEAK = SCENARIOS / "russia_weakened.toml"
+PAIR = [BASELINE, WEAK]
+RUN = [
+    "compare",
+    str(BASELINE),
+    str(WEAK),
+    "--runs",
+    "20",
+    "--workers",
+    "1",
+    "--quiet",
+    "--no-plots",
+]
+
+
+pytestmark = pytest.mark.usefixtures("small_chunks")  # chunks of 5 runs
 
 
 def tables(out: Path) -> dict[str, pd.DataFrame]:
-    return {t: pd.read_parquet(out / f"{t}.parquet") for t in TABLES}
+    return {t: read_table(out, t) for t in TABLES}
+
+
+def checksums(out: Path) -> dict[str, dict]:
+    chunks = json.loads((out / "manifest.json").read_text())["chunks"]
+    return {name: {t: f["sha256"] for t, f in e["files"].items()} for name, e in chunks.items()}
 
 
 def assert_same(a: Path, b: Path) -> None:
     ta, tb = tables(a), tables(b)
     for name in TABLES:
         pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+    assert checksums(a) == checksums(b)
 
 
-def one_line_exit_2(capsys, argv: list[str]) -> str:
+def one_line_exit(capsys, argv: list[str], expected: int = 2) -> str:
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's own errors
         code = exc.code
-    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
+    assert code == expected, err
     assert len(err) == 1 and "Traceback" not in err[0], err
     return err[0]
 
 
+def one_line_exit_2(capsys, argv: list[str]) -> str:
+    return one_line_exit(capsys, argv, 2)
+
+
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
+def reference(tmp_path_factory, small_chunks) -> Path:
     out = tmp_path_factory.mktemp("ref") / "ref"
-    run_ensemble([BASELINE, WEAK], runs=40, out=out, workers=1, chunk_size=5, progress=False)
+    assert main([*RUN, "--out", str(out)]) == 0
     return out
 
 
@@ -61,79 +90,94 @@ def interrupted(out: Path, after_chunks: int = 4) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(Exception, match="interrupted"):
-        run_ensemble(
-            [BASELINE, WEAK],
-            runs=40,
-            out=out,
-            workers=1,
-            chunk_size=5,
-            progress=False,
-            on_chunk=stop,
-        )
-    assert not (out / "runs.parquet").exists()
+        run_ensemble(PAIR, runs=20, out=out, workers=1, progress=False, on_chunk=stop)
 
 
-@pytest.fixture(scope="module")
-def interrupted_once(tmp_path_factory) -> Path:
-    """A folder :func:`interrupted` left, made once for the tests that each damage a copy."""
-    out = tmp_path_factory.mktemp("interrupted") / "e"
-    interrupted(out)
-    return out
+def resume(out: Path) -> None:
+    assert main([*RUN, "--out", str(out), "--resume"]) == 0
 
 
-@pytest.mark.slow  # 21 interrupted and resumed ensembles (about 90 s)
-@pytest.mark.parametrize(
-    "fault",
-    ["none", "delete", "truncate", "empty", "garbage", "stray", "ledger_cut"],
-)
-@pytest.mark.parametrize("table", ["runs", "timeseries", "events"])
-def test_resume_after_a_damaged_chunk_gives_the_uninterrupted_result(
-    tmp_path, reference, interrupted_once, fault, table
-):
+def _chunk(out: Path, table: str, n: int = 1) -> Path:
+    return sorted((out / table).glob("*.parquet"))[n]
+
+
+DAMAGE = {
+    "delete": lambda out, c: c.unlink(),
+    "truncate": lambda out, c: c.write_bytes(c.read_bytes()[: c.stat().st_size // 2]),
+    "empty": lambda out, c: c.write_bytes(b""),
+    "garbage": lambda out, c: c.write_bytes(b"PAR1" + os.urandom(200)),
+    "stray": lambda out, c: (c.parent / "001-0000095-0000099.parquet").write_bytes(c.read_bytes()),
+    "half_written": lambda out, c: (c.parent / f".{c.name}.123.tmp").write_bytes(b"PAR1"),
+    "manifest_line_lost": lambda out, c: _drop_entry(out, c.stem),
+}
+
+
+def _drop_entry(out: Path, name: str) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["chunks"][name]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+FAST = {"truncate", "manifest_line_lost", "mid_write", "between_a_chunk_and_its_manifest_entry"}
+"""The cases the README's test command runs; the others are marked slow (CI runs them)."""
+
+
+def _cases(names):
+    return [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in sorted(names)]
+
+
+@pytest.mark.parametrize("fault", _cases(DAMAGE))
+def test_resume_after_a_damaged_chunk_gives_the_uninterrupted_result(tmp_path, reference, fault):
     out = tmp_path / "e"
-    shutil.copytree(interrupted_once, out)
-    chunk = sorted((out / "chunks" / table).glob("*.parquet"))[1]
-    if fault == "delete":
-        chunk.unlink()
-    elif fault == "truncate":
-        chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])
-    elif fault == "empty":
-        chunk.write_bytes(b"")
-    elif fault == "garbage":
-        chunk.write_bytes(b"PAR1" + os.urandom(200))
-    elif fault == "stray":  # a file the ledger never recorded: dropped, never mixed in
-        (out / "chunks" / table / "baseline__0000035-0000039.parquet").write_bytes(
-            chunk.read_bytes()
-        )
-    elif fault == "ledger_cut":
-        ledger = out / "chunks" / "ledger.jsonl"
-        ledger.write_text(ledger.read_text()[:-30])
-    run_ensemble(
-        [BASELINE, WEAK], runs=40, out=out, workers=1, chunk_size=5, progress=False, resume=True
-    )
+    interrupted(out)
+    DAMAGE[fault](out, _chunk(out, "timeseries"))
+    resume(out)
     assert_same(reference, out)
-    assert not (out / "chunks").exists()  # removed after assembly
+    assert (
+        not list(out.rglob(".*.tmp"))
+        and not (out / "timeseries" / "001-0000095-0000099.parquet").exists()
+    )
 
 
-def test_a_folder_with_chunks_but_no_manifest_is_refused(tmp_path, capsys):
+@pytest.mark.slow  # a second ensemble
+def test_a_foreign_chunk_with_its_manifest_line_is_refused_and_made_again(
+    tmp_path, reference, capsys
+):
+    other = tmp_path / "other"  # the same scenarios, another seed: another folder's chunk
+    assert main([*RUN, "--out", str(other), "--seed", "7"]) == 0
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    name = "000-0000005-0000009"
+    for t in TABLES:
+        shutil.copy(other / t / f"{name}.parquet", out / t / f"{name}.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["chunks"][name] = json.loads((other / "manifest.json").read_text())["chunks"][name]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    line = one_line_exit_2(capsys, ["plot", str(out)])
+    assert f"{name}.parquet" in line and "another folder" in line
+    resume(out)
+    assert_same(reference, out)
+
+
+def test_a_finished_folder_verifies_its_chunks(tmp_path, reference, capsys):
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    damaged = _chunk(out, "runs")
+    damaged.write_bytes(b"corrupt")
+    line = one_line_exit_2(capsys, ["plot", str(out)])
+    assert str(damaged) in line and "damaged" in line
+    assert main([*RUN, "--out", str(out)]) == 0  # made again
+    assert_same(reference, out)
+
+
+def test_a_folder_with_tables_but_no_manifest_is_refused(tmp_path, capsys):
     out = tmp_path / "e"
     interrupted(out)
     (out / "manifest.json").unlink()
     with pytest.raises(ResultsExistError, match="no manifest"):
         run_ensemble([BASELINE], runs=20, out=out, workers=1, progress=False, resume=True)
-    line = one_line_exit_2(
-        capsys, ["run", str(BASELINE), "--runs", "20", "--out", str(out), "--resume"]
-    )
+    line = one_line_exit_2(capsys, [*RUN, "--out", str(out), "--resume"])
     assert line.startswith("csto-sim: --out:") and "no manifest" in line
-
-
-def test_a_finished_folder_verifies_its_tables(tmp_path, reference):
-    out = tmp_path / "e"
-    run_ensemble([BASELINE, WEAK], runs=40, out=out, workers=1, chunk_size=5, progress=False)
-    assert_same(reference, out)
-    (out / "events.parquet").write_bytes(b"corrupt")
-    run_ensemble([BASELINE, WEAK], runs=40, out=out, workers=1, chunk_size=5, progress=False)
-    assert_same(reference, out)  # a table that no longer matches its checksum is made again
 
 
 def test_resume_identity_is_the_content_not_the_path_or_comments(tmp_path):
@@ -147,19 +191,116 @@ def test_resume_identity_is_the_content_not_the_path_or_comments(tmp_path):
     history.write_text(HINDCAST.read_text(encoding="utf-8"), encoding="utf-8")
     weak = tmp_path / "elsewhere" / "weak.toml"
     weak.write_text(f'extends = "{WEAK.as_posix()}"\n', encoding="utf-8")
-    result = run_ensemble(
-        [copy, weak], runs=40, out=out, workers=1, chunk_size=5, progress=False, resume=True
-    )
-    assert result.done == 80 and result.failed == 0
+    result = run_ensemble([copy, weak], runs=20, out=out, workers=1, progress=False, resume=True)
+    assert result.done == 40 and result.failed == 0
 
 
-def test_tables_option_and_kept_chunks(tmp_path):
-    out = tmp_path / "t"
-    argv = ["run", str(BASELINE), "--runs", "10", "--workers", "1", "--quiet", "--out", str(out)]
-    assert main([*argv, "--tables", "alliance", "--keep-chunks"]) == 0
-    assert sorted(p.name for p in out.glob("*.parquet")) == ["alliance.parquet", "runs.parquet"]
-    assert (out / "chunks" / "ledger.jsonl").exists()
-    assert main([*argv, "--tables", "alliance,runs", "--keep-chunks"]) == 0  # the same set
+def test_a_format_change_on_a_finished_folder_replaces_the_tables(tmp_path, reference):
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    assert main([*RUN, "--out", str(out), "--format", "csv"]) == 0
+    exports = sorted(p.name for p in out.glob("*.csv") if p.stem in TABLES)
+    assert exports == sorted(f"{t}.csv" for t in TABLES)
+    csv_runs = pd.read_csv(out / "runs.csv")
+    assert list(csv_runs["run"]) == list(read_table(reference, "runs")["run"])
+    assert main([*RUN, "--out", str(out)]) == 0  # back to Parquet: no CSV left
+    assert not [p for p in out.glob("*.csv") if p.stem in TABLES]
+    assert_same(reference, out)
+
+
+def test_overwrite_with_fewer_tables_leaves_none_of_the_old_ones(tmp_path, reference):
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    one = ["run", str(BASELINE), "--runs", "10", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main([*one, "--tables", "alliance", "--overwrite", "--format", "csv"]) == 0
+    made = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert made == ["alliance", "alliance.csv", "manifest.json", "runs", "runs.csv"]
+
+
+def test_a_second_writer_is_refused_naming_the_first(tmp_path, capsys):
+    out = tmp_path / "e"
+    with Store(out, ("runs",)) as first:
+        first.open({"identity": {}, "command": "csto-sim run x"})
+        line = one_line_exit_2(capsys, [*RUN, "--out", str(out)])
+        assert f"pid {os.getpid()}" in line and "csto-sim run x" in line and "--out" in line
+    assert main([*RUN, "--out", str(out), "--overwrite"]) == 0  # the lock is gone with it
+
+
+def test_a_full_disk_ends_in_one_line_and_the_folder_resumes(
+    tmp_path, reference, capsys, monkeypatch
+):
+    out = tmp_path / "e"
+    calls, real = [], pq.write_table
+
+    def full(table, where, **kw):
+        calls.append(where)
+        if len(calls) == 15:  # in the third chunk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(table, where, **kw)
+
+    monkeypatch.setattr(pq, "write_table", full)
+    line = one_line_exit_2(capsys, [*RUN, "--out", str(out)])
+    assert "disk is full" in line and str(out) in line
+    monkeypatch.setattr(pq, "write_table", real)
+    resume(out)
+    assert_same(reference, out)
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+INJECT = {
+    "before_the_first_chunk": ("csto_sim.experiments.ensemble._run_plan", 1),
+    "mid_write": ("pyarrow.parquet.write_table", 8),
+    "between_a_chunk_and_its_manifest_entry": ("csto_sim.experiments.store.Store.record", 3),
+    "during_export": ("csto_sim.experiments.store.Store._export", 2),
+}
+
+
+@pytest.mark.parametrize("point", _cases(INJECT))
+def test_sigint_at_any_point_ends_in_one_line_and_resumes_identically(
+    tmp_path, reference, capsys, monkeypatch, point
+):
+    target, nth = INJECT[point]
+    module, name = target.rsplit(".", 1)
+    owner = _resolve(module)
+    real, calls = getattr(owner, name), []
+
+    def sometimes(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == nth:
+            if point == "mid_write":  # half a file, as a kill leaves it
+                Path(args[1]).write_bytes(b"PAR1half")
+            if point == "during_export":
+                (args[0].root / f".{args[1]}.csv.tmp").write_text("scenario,run\nbase")
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, sometimes)
+    out = tmp_path / "e"
+    line = one_line_exit(capsys, [*RUN, "--out", str(out), "--format", "csv"], expected=130)
+    assert "interrupted" in line and "--resume" in line
+    monkeypatch.setattr(owner, name, real)
+    assert main([*RUN, "--out", str(out), "--format", "csv", "--resume"]) == 0
+    assert_same(reference, out)
+    assert pd.read_csv(out / "runs.csv")["run"].tolist() == read_table(out, "runs")["run"].tolist()
+    assert not list(out.rglob(".*.tmp"))
+
+
+def _resolve(dotted: str):
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
 
 
 def test_bad_options_are_one_line(tmp_path, capsys):
@@ -203,7 +344,7 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow  # three commands of 800 runs in processes of their own
-def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
+def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path):
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "e"
     argv = [
@@ -211,11 +352,8 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
         "--runs", "400", "--workers", "2", "--no-plots", "--out", str(out),
     ]  # fmt: skip
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    ledger = out / "chunks" / "ledger.jsonl"
     deadline = time.time() + 60
-    while time.time() < deadline and (
-        not ledger.exists() or len(ledger.read_text().splitlines()) < 2
-    ):
+    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 2:
         time.sleep(0.02)
     children = _children(proc.pid)
     assert children, "the workers run as child processes"
@@ -250,48 +388,9 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path, reference):
     assert_same(tmp_path / "plain", out)
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_tables_written_as_chunks_arrive_equal_a_full_assembly(tmp_path, fmt):
-    out = tmp_path / "s"
-    run_ensemble(
-        [BASELINE, WEAK],
-        runs=12,
-        out=out,
-        workers=1,
-        chunk_size=5,
-        progress=False,
-        fmt=fmt,
-        keep_chunks=True,
-    )
-    streamed = {p.name: p.read_bytes() for p in out.glob(f"*.{fmt}")}
-    store = ensemble_store(out, fmt)
-    order = sorted(e["stem"] for e in store.saved())
-    store.assemble(order, keep_chunks=True)
-    assert {p.name: p.read_bytes() for p in out.glob(f"*.{fmt}")} == streamed
-    assert len(streamed) == len(TABLES)
+def test_a_full_disk_outside_the_store_is_one_line_too():
+    from csto_sim.cli.common import usage_message
 
-
-def test_a_chunk_with_other_columns_ends_streaming_and_the_tables_are_assembled_whole(tmp_path):
-    out = tmp_path / "f"
-    store = ensemble_store(out)
-    store.prepare({"identity": {}}, resume=False, overwrite=False)
-    first = pd.DataFrame({"scenario": ["a", "a"], "run": [0, 1], "status": ["ok", "ok"]})
-    second = pd.DataFrame(  # a failed run: a message column the first chunk has not
-        {"scenario": ["a"], "run": [2], "status": ["error"], "message": ["boom"]}
-    )
-    stems = ["a__0000000-0000001", "a__0000002-0000002"]
-    with store.assembly(stems) as assembly:
-        for stem, frame in zip(stems, (first, second), strict=True):
-            store.record(store.write_chunk(stem, {"runs": frame}))
-            assembly.add(stem)
-        assembly.finish()
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert list(runs["run"]) == [0, 1, 2]
-    assert runs["message"].isna().tolist() == [True, True, False]
-    assert not (out / ".runs.parquet.tmp").exists() and not (out / "chunks").exists()
-
-
-def test_an_interrupted_assembly_leaves_no_partial_table(tmp_path):
-    out = tmp_path / "i"
-    interrupted(out, after_chunks=3)  # some chunks already written into the final tables
-    assert not list(out.glob("*.parquet")) and not list(out.glob(".*.tmp"))
+    full = OSError(errno.ENOSPC, "No space left on device", "/d/report.md")
+    assert usage_message(full) == "cannot write /d/report.md: the disk is full"
+    assert usage_message(OSError(errno.EACCES, "denied")) is None  # other faults are not

@@ -13,6 +13,7 @@ from csto_sim.analysis.report import parameter_uncertainty
 from csto_sim.cli import main
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import run_chunk
+from csto_sim.experiments.results import read_table
 from csto_sim.inference.posterior import Posterior, PosteriorError, load_posterior
 
 WEAK = BASELINE.parent / "russia_weakened.toml"
@@ -206,7 +207,7 @@ def test_an_old_posterior_name_is_noted_in_one_line(tmp_path, capsys):
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "note: posterior 'shipped' is now called \"production\"" in err
-    runs = pd.read_parquet(tmp_path / "r" / "runs.parquet")
+    runs = read_table(tmp_path / "r", "runs")
     assert "sample" in runs  # it drew from the production posterior
 
 
@@ -228,7 +229,7 @@ def test_a_parameter_the_scenario_sets_is_fixed_the_others_drawn(tmp_path, poste
     report = (out / "report.md").read_text()
     assert "In mine, parameters set by the scenario stay fixed in every run" in report
     assert "`response_base` = 2" in report and "In baseline" not in report
-    runs = pd.read_parquet(out / "runs.parquet").groupby("scenario")["responses"].sum()
+    runs = read_table(out, "runs").groupby("scenario")["responses"].sum()
     assert runs["mine"] > runs["baseline"]  # the set value changes the result
 
 

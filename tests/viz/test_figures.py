@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.results import read_table
 from csto_sim.viz import figures
 from csto_sim.viz.figures import POLE_COLOURS, plot_all
 
@@ -113,7 +114,7 @@ def _pole_of(label: str) -> str:
 
 def _spread(results: Path, name: str) -> pd.Series:
     """Each member's largest range of an alignment weight over years and runs."""
-    ts = pd.read_parquet(results / "timeseries.parquet")
+    ts = read_table(results, "timeseries")
     ts = ts[ts["scenario"] == name]
     weights = ts.filter(like="w_").groupby(ts["member"])
     return (weights.max() - weights.min()).max(axis=1)
@@ -161,7 +162,7 @@ def test_alignment_figures_drop_uninformative_members_and_mark_exits(results: Pa
     contents = json.loads((results / "manifest.json").read_text())["scenarios"][0]["contents"]
     members, poles = list(contents["members"]), list(contents["poles"])
     spread = _spread(results, name)
-    ts = pd.read_parquet(results / "timeseries.parquet", columns=["scenario", "status"])
+    ts = read_table(results, "timeseries", ["scenario", "status"])
     statuses = set(ts.loc[ts["scenario"] == name, "status"]) - {"active"}
     assert statuses and set(members) & set(poles)  # the fixture has both cases
     for build in (figures.fan_chart_figure, figures.composition_figure):
@@ -227,7 +228,7 @@ def test_network_is_one_figure_with_status_shares(results: Path) -> None:
     fig = figures.network_figure(results)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title().split("\n")[0] for ax in panels] == names
-    members = pd.read_parquet(results / "members.parquet")
+    members = read_table(results, "members")
     first = members[members["scenario"] == names[0]]
     shares = first.groupby("member")["status_final"].value_counts(normalize=True)
     captions = [t.get_text() for t in panels[0].texts if "\n" in t.get_text()]
@@ -248,7 +249,7 @@ def test_network_is_one_figure_with_status_shares(results: Path) -> None:
 
 def test_exit_shares_match_members_table(results: Path) -> None:
     out, withdrawn = figures.exit_shares(results)
-    members = pd.read_parquet(results / "members.parquet")
+    members = read_table(results, "members")
     ends_out = members["status_final"].isin(["frozen", "withdrawn"])
     expected = ends_out.groupby([members["member"], members["scenario"]]).mean()
     for (member, scenario), share in expected.items():
@@ -261,7 +262,7 @@ def test_reads_csv_results(results: Path, tmp_path: Path) -> None:
     copy.mkdir()
     shutil.copy(results / "manifest.json", copy / "manifest.json")
     for table in ("runs", "timeseries", "alliance", "members", "events"):
-        pd.read_parquet(results / f"{table}.parquet").to_csv(copy / f"{table}.csv", index=False)
+        read_table(results, table).to_csv(copy / f"{table}.csv", index=False)
     name = _names(results)[0]
     paths = [
         *figures.plot_figure(copy, "exit_heatmap"),
@@ -311,11 +312,11 @@ def test_a_damaged_table_or_summary_is_named_in_one_line(results: Path, tmp_path
 
     broken = tmp_path / "broken"
     shutil.copytree(results, broken)
-    data = (broken / "runs.parquet").read_bytes()
-    (broken / "runs.parquet").write_bytes(data[: len(data) // 2])
+    chunk = sorted((broken / "runs").glob("*.parquet"))[0]
+    chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])
     assert main(["plot", str(broken)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"{broken / 'runs.parquet'}: not a readable Parquet table" in err[0]
+    assert len(err) == 1 and f"{chunk}: damaged" in err[0]
     odd = tmp_path / "odd"
     shutil.copytree(results, odd)
     (odd / "summary.csv").write_text("garbage,x\n1,2\n")
