@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments import observables
 from csto_sim.experiments.executors import run_jobs, worker_pool
+from csto_sim.experiments.results import read_table
+from csto_sim.experiments.store import Store
 from csto_sim.experiments.tables import tables_from
 from csto_sim.hindcast import measurement, outcomes
 from csto_sim.hindcast.calibration import hindcast, ranges
@@ -225,36 +226,35 @@ def reference(
     executor: Executor | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reference table of ``fit``: ``simulations`` prior draws and their summaries, made
-    in chunks of :data:`CHUNK` stored in ``out/reference/`` (each written whole or not at
-    all), so a rerun reuses what is there and a larger ``simulations`` extends it. A chunk is
-    a function of the fit and its index only: any number of workers gives the same table. A
-    folder made for another fit, or with other measurement terms, is refused (``ValueError``
-    naming what differs)."""
-    folder = Path(out) / "reference"
+    in chunks of :data:`CHUNK` in the results store ``out/reference/``, so a rerun reuses
+    what is there and a larger ``simulations`` extends it. A chunk is a function of the fit
+    and its index only: any number of workers gives the same table. A folder made for
+    another fit, or with other measurement terms, is refused, naming what differs."""
     spec = {
-        "period": fit.period,
-        "leave_out": sorted(fit.leave_out),
-        "null": fit.null,
-        "seed": fit.seed,
-        "chunk": CHUNK,
-        "dimensions": list(fit.ranges),
-        "summaries": len(fit.observation()),
-        "measurement": _measurement_digest(),
+        **{"period": fit.period, "leave_out": sorted(fit.leave_out), "null": fit.null},
+        **{"seed": fit.seed, "chunk": CHUNK, "dimensions": list(fit.ranges)},
+        **{"summaries": len(fit.observation()), "measurement": _measurement_digest()},
     }
-    _claim(folder, spec)
-    sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
+    sizes = {f"{i:05d}-{n}": n for i, n in enumerate(_sizes(simulations))}
     names = spec["dimensions"]
-    missing = [(i, n, CHUNK) for i, n in enumerate(sizes) if not _chunk_file(folder, i, n).exists()]
-    with worker_pool(workers, executor, jobs=len(missing)) as pool:
-        for job, (theta, summaries) in run_jobs(fit.chunk, missing, pool):
-            part = pd.DataFrame(summaries, columns=[f"s{k}" for k in range(summaries.shape[1])])
-            part = pd.concat([pd.DataFrame(theta, columns=names), part], axis=1)
-            target = _chunk_file(folder, *missing[job][:2])
-            part.to_parquet(target.with_suffix(".tmp"), index=False)
-            target.with_suffix(".tmp").replace(target)
-    parts = [pd.read_parquet(_chunk_file(folder, i, n)) for i, n in enumerate(sizes)]
-    table = pd.concat(parts, ignore_index=True)
+    with Store(Path(out) / "reference", ("reference",)) as store:
+        saved = store.open({"identity": spec}, keep=lambda name, _: name in sizes)
+        missing = [
+            (i, n, CHUNK) for i, n in enumerate(_sizes(simulations)) if f"{i:05d}-{n}" not in saved
+        ]
+        with worker_pool(workers, executor, jobs=len(missing)) as pool:
+            for job, (theta, summaries) in run_jobs(fit.chunk, missing, pool):
+                part = pd.DataFrame(summaries, columns=[f"s{k}" for k in range(summaries.shape[1])])
+                part = pd.concat([pd.DataFrame(theta, columns=names), part], axis=1)
+                i, n, _ = missing[job]
+                store.record(store.write_chunk(f"{i:05d}-{n}", {"reference": part}))
+        store.finish()
+    table = read_table(Path(out) / "reference", "reference")
     return table[names].to_numpy(), table.drop(columns=names).to_numpy()
+
+
+def _sizes(simulations: int) -> list[int]:
+    return [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
 
 
 def _measurement_digest() -> str:
@@ -262,26 +262,6 @@ def _measurement_digest() -> str:
     terms is another table)."""
     text = observables.equations().to_csv(index=False) + observables.shifts().to_csv(index=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _claim(folder: Path, spec: dict[str, Any]) -> None:
-    """Make ``folder`` a reference table of ``spec``, or check that it is one."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "spec.json"
-    if not path.exists():
-        path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
-        return
-    held = json.loads(path.read_text(encoding="utf-8"))
-    differ = [k for k in spec if held.get(k) != spec[k]]
-    if differ:
-        raise ValueError(
-            f"{folder} holds a reference table made with another {differ[0]} "
-            f"({held.get(differ[0])!r}, not {spec[differ[0]]!r}); use another --out"
-        )
-
-
-def _chunk_file(folder: Path, index: int, size: int) -> Path:
-    return folder / f"chunk-{index:05d}-{size}.parquet"
 
 
 def fit_posterior(

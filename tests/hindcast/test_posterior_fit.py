@@ -58,13 +58,22 @@ def test_the_fit_sees_only_the_fitted_period():
 
 
 @pytest.mark.slow  # the posterior command three times, with its figures
-def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(tmp_path, capsys):
+def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(posterior, "CHUNK", 100)  # 150 simulations: a whole chunk, and a part
     out = tmp_path / "post"
     args = ["posterior", "--accept", "0.5", "--workers", "1", "--out", str(out)]
     assert main([*args, "--simulations", "150"]) == 0
-    chunks = sorted((out / "reference").glob("chunk-*.parquet"))
+    whole = out / "reference" / "reference" / "00000-100.parquet"
+    before = whole.read_bytes()
     assert main([*args, "--simulations", "250", "--recovery", "3"]) == 0  # extended
-    assert sorted((out / "reference").glob("chunk-*.parquet"))[: len(chunks)] == chunks
+    assert whole.read_bytes() == before  # the whole chunk is kept, the part made whole
+    assert sorted(p.name for p in whole.parent.glob("*.parquet")) == [
+        "00000-100.parquet",
+        "00001-100.parquet",
+        "00002-50.parquet",
+    ]
     samples = pd.read_csv(out / "posterior.csv")
     assert list(samples.columns) == [*posterior.Fit().ranges, "weight"]
     assert len(samples) == 94 and np.isclose(samples["weight"].sum(), 1.0)  # half of 250 - 62
@@ -74,7 +83,7 @@ def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(tmp_
     said = capsys.readouterr().out
     assert "--posterior" in said and "recovery over 3 simulated histories" in said
     assert main([*args, "--simulations", "150", "--period", "whole"]) == 2  # another table
-    assert "another period" in capsys.readouterr().err
+    assert "other period" in capsys.readouterr().err
 
 
 def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):

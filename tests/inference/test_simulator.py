@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from csto_sim.core.batch import run_batch
+from csto_sim.experiments.store import ResultsExistError
 from csto_sim.experiments.tables import tables_from
 from csto_sim.hindcast import posterior
 from csto_sim.inference.simulator import Simulator
@@ -78,8 +79,8 @@ def test_the_reference_table_is_the_same_for_any_worker_count_and_extends(tmp_pa
     assert one[0].shape == (100, len(fit.ranges))
     longer = posterior.reference(tmp_path / "w1", 130, fit, workers=1)
     np.testing.assert_array_equal(longer[1][:80], one[1][:80])  # whole chunks kept
-    with pytest.raises(ValueError, match="another period"):
+    with pytest.raises(ResultsExistError, match="other period"):
         posterior.reference(tmp_path / "w1", 100, posterior.Fit("whole", seed=3))
     monkeypatch.setattr(posterior, "_measurement_digest", lambda: "other terms")
-    with pytest.raises(ValueError, match="another measurement"):
+    with pytest.raises(ResultsExistError, match="other measurement"):
         posterior.reference(tmp_path / "w1", 100, fit)
