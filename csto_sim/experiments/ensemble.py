@@ -26,7 +26,7 @@ import pandas as pd
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
-from csto_sim.experiments.results import RESULTS, read_manifest, read_table
+from csto_sim.experiments.results import RESULTS, read_table
 from csto_sim.experiments.store import Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
 from csto_sim.inference import conditioning
@@ -190,11 +190,12 @@ def run(
     (``result.tables``), on ``executor`` or ``workers`` local processes (default all cores).
     ``on_start(folder, held)`` once the folder is taken (``held``: the runs it had, when it
     grows), ``on_chunk(done)`` after each chunk."""
-    old, saved = {} if store is None or overwrite else read_manifest(store.root, True), {}
-    ours = old.get("identity") == spec.identity() and bool(old.get("tables"))
+    saved = {}
     if store is not None:  # taken before the filter runs: a refusal costs nothing
         within = lambda _, e: e["runs"][1] <= spec.runs  # noqa: E731 (a larger ensemble's)
         saved = store.open(spec.manifest(command, {}), resume, overwrite, within)
+    old = {} if store is None else store.previous
+    ours = old.get("identity") == spec.identity() and bool(old.get("tables"))
     done = {(e["scenario"], r) for e in saved.values() for r in range(*e["runs"])}
     total, kept = spec.runs * len(spec.scenarios), []
     bar = _Progress(total, len(done), progress, on_chunk)

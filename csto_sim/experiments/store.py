@@ -81,6 +81,7 @@ class Store:
     def __init__(self, root: str | Path, tables: Sequence[str], fmt: str = "parquet"):
         self.root, self.tables, self.fmt = Path(root), tuple(tables), fmt
         self.manifest: dict[str, Any] = {}
+        self.previous: dict[str, Any] = {}  # the manifest found by open ({} if none)
         self._lock: filelock.BaseFileLock | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # sent to workers without the lock
@@ -109,7 +110,7 @@ class Store:
         except OSError as exc:
             raise self.error(exc) from None
         try:
-            old = {} if overwrite else read_manifest(self.root, missing_ok=True)
+            self.previous = old = {} if overwrite else read_manifest(self.root, missing_ok=True)
             if old:
                 self._check(old, manifest, resume)
             elif not overwrite and any(_ours(self.root / t) for t in self.tables):
@@ -117,8 +118,10 @@ class Store:
             if overwrite:
                 self._clear()
             self.manifest = manifest | {"chunks": {}}
-            chunks = old.get("chunks", {}).items()
-            self.manifest["chunks"] = {n: e for n, e in chunks if self._intact(n, e, keep)}
+            identity, chunks = manifest_digest(manifest), old.get("chunks", {}).items()
+            self.manifest["chunks"] = {
+                n: e for n, e in chunks if self._intact(n, e, keep, identity)
+            }
             self._sweep()
             self._write_manifest()
             return dict(self.manifest["chunks"])
@@ -163,10 +166,9 @@ class Store:
                 f"ask for {held:,} or more to reuse or extend it"
             )
 
-    def _intact(self, name: str, entry: Any, keep) -> bool:
-        """Whether ``keep`` accepts a chunk and all its files are sound (see
-        :func:`~csto_sim.experiments.results.chunk_problem`)."""
-        identity = manifest_digest(self.manifest)
+    def _intact(self, name: str, entry: Any, keep, identity: str) -> bool:
+        """Whether ``keep`` accepts a chunk and all its files are sound and of ``identity``
+        (see :func:`~csto_sim.experiments.results.chunk_problem`)."""
         try:
             if set(entry["files"]) != set(self.tables) or (keep and not keep(name, entry)):
                 return False
