@@ -15,6 +15,7 @@ from csto_sim.cli.common import (
     workers_option,
 )
 from csto_sim.experiments.executors import dask_executor
+from csto_sim.experiments.store import ResultsExistError
 from csto_sim.hindcast.nulls import NULL_MODELS
 
 
@@ -120,8 +121,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 if args.recovery
                 else None
             )
-        except ValueError as exc:
-            say(f"--out: {exc}")
+        except ResultsExistError as exc:  # a table of another fit (no --overwrite here)
+            say(f"--out: {exc}; use another --out")
+            return EXIT_USAGE
+        except ValueError as exc:  # a reference table too small to fit from
+            say(f"--simulations: {exc}")
             return EXIT_USAGE
     ident = posterior.identifiability(samples, null)
     ident.to_csv(out / "identifiability.csv", index=False)

@@ -235,26 +235,20 @@ def reference(
         **{"seed": fit.seed, "chunk": CHUNK, "dimensions": list(fit.ranges)},
         **{"summaries": len(fit.observation()), "measurement": _measurement_digest()},
     }
-    sizes = {f"{i:05d}-{n}": n for i, n in enumerate(_sizes(simulations))}
+    sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
+    jobs = {f"{i:05d}-{n}": (i, n, CHUNK) for i, n in enumerate(sizes)}  # by chunk name
     names = spec["dimensions"]
     with Store(Path(out) / "reference", ("reference",)) as store:
-        saved = store.open({"identity": spec}, keep=lambda name, _: name in sizes)
-        missing = [
-            (i, n, CHUNK) for i, n in enumerate(_sizes(simulations)) if f"{i:05d}-{n}" not in saved
-        ]
-        with worker_pool(workers, executor, jobs=len(missing)) as pool:
-            for job, (theta, summaries) in run_jobs(fit.chunk, missing, pool):
-                part = pd.DataFrame(summaries, columns=[f"s{k}" for k in range(summaries.shape[1])])
+        saved = store.open({"identity": spec}, keep=lambda name, _: name in jobs)
+        todo = [name for name in jobs if name not in saved]
+        with worker_pool(workers, executor, jobs=len(todo)) as pool:
+            for k, (theta, summaries) in run_jobs(fit.chunk, [jobs[n] for n in todo], pool):
+                part = pd.DataFrame(summaries, columns=[f"s{j}" for j in range(summaries.shape[1])])
                 part = pd.concat([pd.DataFrame(theta, columns=names), part], axis=1)
-                i, n, _ = missing[job]
-                store.record(store.write_chunk(f"{i:05d}-{n}", {"reference": part}))
+                store.record(store.write_chunk(todo[k], {"reference": part}))
         store.finish()
     table = read_table(Path(out) / "reference", "reference")
     return table[names].to_numpy(), table.drop(columns=names).to_numpy()
-
-
-def _sizes(simulations: int) -> list[int]:
-    return [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
 
 
 def _measurement_digest() -> str:

@@ -83,7 +83,8 @@ def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(
     said = capsys.readouterr().out
     assert "--posterior" in said and "recovery over 3 simulated histories" in said
     assert main([*args, "--simulations", "150", "--period", "whole"]) == 2  # another table
-    assert "other period" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "other period" in err and "another --out" in err and "--overwrite" not in err
 
 
 def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
@@ -108,6 +109,13 @@ def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, capsys):
         assert main([*command, "--out", str(tmp_path / "f")]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert err == [f"csto-sim: --out: {tmp_path / 'f'} is a file, not a results folder"]
+
+
+def test_too_few_simulations_name_the_option_in_one_line(tmp_path, capsys):
+    args = ["posterior", "--simulations", "20", "--workers", "1", "--out", str(tmp_path / "p")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("csto-sim: --simulations: a reference table of 20 simulations")
 
 
 @pytest.mark.slow  # 6,100 hindcast runs (about a minute on two cores)
