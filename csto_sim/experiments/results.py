@@ -77,27 +77,40 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _stamp(path: Path) -> tuple[Path, int, int]:
+    stat = path.stat()
+    return path, stat.st_size, stat.st_mtime_ns
+
+
 @functools.lru_cache(maxsize=65_536)
 def _checksum(path: Path, size: int, mtime: int) -> str:
     return sha256(path)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _schema(path: Path, size: int, mtime: int) -> pa.Schema:
+    return pq.read_schema(path)
+
+
 def chunk_problem(root: Path, table: str, name: str, entry: Any, identity: str) -> str | None:
     """What is wrong with a chunk's file of ``table`` (None: it is there, with the checksum
-    of its manifest ``entry`` and the folder's ``identity``); checksums once per process."""
+    of its manifest ``entry`` and the folder's ``identity``); each file's checksum and
+    schema are read once per process (while its size and time stay the same)."""
     path = root / table / f"{name}.parquet"
     try:
-        stat = path.stat()
-        if _checksum(path, stat.st_size, stat.st_mtime_ns) != entry["files"][table]["sha256"]:
-            return "damaged (its checksum is not the manifest's)"
-        if (pq.read_schema(path).metadata or {}).get(IDENTITY_KEY.encode()) != identity.encode():
-            return "made for another folder (not this manifest's identity)"
+        expected = entry["files"][table]["sha256"]
     except (KeyError, TypeError):
-        return f"not listed in {MANIFEST}"
+        return f"its entry in {MANIFEST} is malformed or lacks this table"
+    try:
+        if _checksum(*_stamp(path)) != expected:
+            return "damaged (its checksum is not the manifest's)"
+        metadata = _schema(*_stamp(path)).metadata or {}
     except OSError:
         return "missing"
     except pa.ArrowException as exc:
         return f"not a readable table ({_reason(exc)})"
+    if metadata.get(IDENTITY_KEY.encode()) != identity.encode():
+        return "made for another folder (not this manifest's identity)"
     return None
 
 
@@ -110,10 +123,12 @@ def dataset(root: str | Path, table: str, manifest: dict[str, Any] | None = None
     for name, entry in sorted(manifest["chunks"].items()):
         if problem := chunk_problem(root, table, name, entry, identity):
             raise ResultsError(f"{root / table / name}.parquet: {problem}")
-        files.append(str(root / table / f"{name}.parquet"))
-    schemas = [pq.read_schema(f).remove_metadata() for f in files]
-    schema = pa.unify_schemas(schemas, promote_options="permissive") if files else pa.schema([])
-    return ds.dataset(files, schema=schema, format="parquet")
+        files.append(root / table / f"{name}.parquet")
+    if not files:
+        return ds.dataset([], schema=pa.schema([]), format="parquet")
+    schemas = [_schema(*_stamp(f)).remove_metadata() for f in files]
+    schema = pa.unify_schemas(schemas, promote_options="permissive")
+    return ds.dataset([str(f) for f in files], schema=schema, format="parquet")
 
 
 def table_path(root: str | Path, table: str) -> Path:
