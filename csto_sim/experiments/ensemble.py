@@ -103,9 +103,13 @@ class Ensemble:
         must share it."""
         post = None if self.posterior is None else self.posterior.digest()
         return {
-            **{"seed": self.seed, "engine": self.engine, "tables": list(self.tables)},
-            **{"with_history": self.with_history, "posterior": post},
-            **{"scenarios": [s.digest() for s in self.scenarios], "chunk": CHUNK},
+            "seed": self.seed,
+            "engine": self.engine,
+            "tables": list(self.tables),
+            "with_history": self.with_history,
+            "posterior": post,
+            "scenarios": [s.digest() for s in self.scenarios],
+            "chunk": CHUNK,
         }
 
     def manifest(self, command: str, conditioned: dict[str, Any]) -> dict[str, Any]:
@@ -116,10 +120,16 @@ class Ensemble:
 
         post, names = self.posterior, self.names
         return {
-            **{"package": "csto-sim", "version": __version__, "command": command},
-            **{"python": platform.python_version(), "mesa": version("mesa")},
-            **{"numpy": np.__version__, "created": datetime.now(UTC).isoformat(timespec="seconds")},
-            **{"seed": self.seed, "runs": self.runs, "engine": self.engine},
+            "package": "csto-sim",
+            "version": __version__,
+            "command": command,
+            "python": platform.python_version(),
+            "mesa": version("mesa"),
+            "numpy": np.__version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": self.seed,
+            "runs": self.runs,
+            "engine": self.engine,
             "seeds": "run i has seed SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0], "
             "the same for every scenario (common random numbers)",
             "scenarios": [
@@ -127,9 +137,12 @@ class Ensemble:
                 for s in self.scenarios
             ],
             "with_history": self.with_history,
-            "posterior": post
-            and {
-                **{"file": post.source, "sha256": post.digest(), "samples": len(post.weights)},
+            "posterior": None
+            if post is None
+            else {
+                "file": post.source,
+                "sha256": post.digest(),
+                "samples": len(post.weights),
                 "runs_per_draw": post.runs_per_draw,
                 "fixed": {n: post.fixed_by(s) for n, s in zip(names, self.scenarios, strict=True)},
                 "drawn": {n: post.drawn_for(s) for n, s in zip(names, self.scenarios, strict=True)},
@@ -192,8 +205,8 @@ def run(
     grows), ``on_chunk(done)`` after each chunk."""
     saved = {}
     if store is not None:  # taken before the filter runs: a refusal costs nothing
-        within = lambda _, e: e["runs"][1] <= spec.runs  # noqa: E731 (a larger ensemble's)
-        saved = store.open(spec.manifest(command, {}), resume, overwrite, within)
+        smaller = lambda _, e: e["runs"][1] <= spec.runs  # noqa: E731 (drops a larger one's)
+        saved = store.open(spec.manifest(command, {}), resume, overwrite, keep=smaller)
     old = {} if store is None else store.previous
     ours = old.get("identity") == spec.identity() and bool(old.get("tables"))
     done = {(e["scenario"], r) for e in saved.values() for r in range(*e["runs"])}

@@ -231,9 +231,14 @@ def reference(
     and its index only: any number of workers gives the same table. A folder made for
     another fit, or with other measurement terms, is refused, naming what differs."""
     spec = {
-        **{"period": fit.period, "leave_out": sorted(fit.leave_out), "null": fit.null},
-        **{"seed": fit.seed, "chunk": CHUNK, "dimensions": list(fit.ranges)},
-        **{"summaries": len(fit.observation()), "measurement": _measurement_digest()},
+        "period": fit.period,
+        "leave_out": sorted(fit.leave_out),
+        "null": fit.null,
+        "seed": fit.seed,
+        "chunk": CHUNK,
+        "dimensions": list(fit.ranges),
+        "summaries": len(fit.observation()),
+        "measurement": _measurement_digest(),
     }
     sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
     jobs = {f"{i:05d}-{n}": (i, n, CHUNK) for i, n in enumerate(sizes)}  # by chunk name

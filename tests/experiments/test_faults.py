@@ -19,6 +19,7 @@ import pytest
 from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim.cli import main
+from csto_sim.experiments import ensemble
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.experiments.results import read_table
 from csto_sim.experiments.store import ResultsExistError, Store
@@ -251,20 +252,19 @@ def _interrupt(*args, **kwargs):
 
 
 INJECT = {
-    "before_the_first_chunk": ("csto_sim.experiments.ensemble._run_plan", 1),
-    "mid_write": ("pyarrow.parquet.write_table", 8),
-    "between_a_chunk_and_its_manifest_entry": ("csto_sim.experiments.store.Store.record", 3),
-    "during_export": ("csto_sim.experiments.store.Store._export", 2),
+    "before_the_first_chunk": (ensemble, "_run_plan", 1),
+    "mid_write": (pq, "write_table", 8),
+    "between_a_chunk_and_its_manifest_entry": (Store, "record", 3),
+    "during_export": (Store, "_export", 2),
 }
+"""Where a SIGINT lands: the function it interrupts (owner, name) and on which call."""
 
 
 @pytest.mark.parametrize("point", _cases(INJECT))
 def test_sigint_at_any_point_ends_in_one_line_and_resumes_identically(
     tmp_path, reference, capsys, monkeypatch, point
 ):
-    target, nth = INJECT[point]
-    module, name = target.rsplit(".", 1)
-    owner = _resolve(module)
+    owner, name, nth = INJECT[point]
     real, calls = getattr(owner, name), []
 
     def sometimes(*args, **kwargs):
@@ -286,21 +286,6 @@ def test_sigint_at_any_point_ends_in_one_line_and_resumes_identically(
     assert_same(reference, out)
     assert pd.read_csv(out / "runs.csv")["run"].tolist() == read_table(out, "runs")["run"].tolist()
     assert not list(out.rglob(".*.tmp"))
-
-
-def _resolve(dotted: str):
-    import importlib
-
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ModuleNotFoundError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(dotted)
 
 
 def test_bad_options_are_one_line(tmp_path, capsys):
