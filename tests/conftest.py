@@ -116,3 +116,38 @@ def run_variant(
     spec = scenario.model_copy(update=update)
     seeds = [run_seed(spec.seed, r) for r in range(runs)]
     return run_batch(spec, seeds, history_seeds(spec, range(runs)))
+
+
+def synthetic_comparison(
+    runs, members=None, reference="base", targets=None, posterior=None, **tables
+):
+    """A :class:`Comparison` of made-up ``runs`` (and ``members``) tables, scenarios in the
+    order they appear, a leader named ``L``, a projection of 2025-2040; ``tables`` are
+    comparison tables given instead of computed (for example ``paired``)."""
+    import pandas as pd
+
+    from csto_sim.analysis.comparison import Comparison
+    from csto_sim.experiments.results import Results
+
+    names = list(dict.fromkeys(runs["scenario"]))
+    contents = {
+        "time": {"start": 2025.0, "end": 2040.0},
+        "alliance": {"leader": "L"},
+        "poles": {},
+        "members": {},
+    }
+    manifest = {
+        "scenarios": [
+            {"name": n, "contents": contents | {"targets": (targets or {}).get(n, [])}}
+            for n in names
+        ],
+        "tables": {"runs": {}, "members": {}},
+        "runs": len(runs),
+        "seed": 0,
+        "posterior": posterior,
+    }
+    if members is None:
+        members = pd.DataFrame(columns=["scenario", "run", "member"])
+    c = Comparison(Results(Path("."), manifest), reference, runs, members)
+    c.__dict__.update(tables)  # cached tables, given
+    return c

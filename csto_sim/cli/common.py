@@ -9,8 +9,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
-from csto_sim.analysis.report import UnknownReference
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError

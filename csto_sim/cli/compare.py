@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from csto_sim.analysis.comparison import Comparison
 from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
     EXIT_USAGE,
@@ -57,9 +58,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     note_drawn_parameters(args, scenarios)
     with dask_executor(args.dask, args.workers) as executor:
         result = run_from_args(args, argv, scenarios, out, executor)
-    report = write_report(out, args.reference)
+    comparison = Comparison.of(out, args.reference)
+    report = write_report(comparison)
     if not args.no_plots:
-        draw(out, args.plot_format, quiet=True)
+        draw(comparison, args.plot_format, quiet=True)
     if not args.quiet:
         print(report)
         print(f"Results, report.md, summary.csv and figures in {out}/")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csto_sim.cli.common import EXIT_OK, plot_format_option
+
+if TYPE_CHECKING:
+    from csto_sim.analysis.comparison import Comparison
 
 
 def add_parser(sub) -> None:
@@ -18,15 +22,12 @@ def add_parser(sub) -> None:
     plot_format_option(p)
 
 
-def draw(root: Path, fmt: str, quiet: bool = False) -> int:
-    """Draw every figure of a results folder; print their paths unless ``quiet``. A folder
-    without ``summary.csv`` (made by ``run``) gets one first: some figures draw its numbers."""
-    from csto_sim.analysis.report import write_summary
+def draw(results: Path | Comparison, fmt: str, quiet: bool = False) -> int:
+    """Draw every figure of a results folder (or of its comparison, computed once); print
+    their paths unless ``quiet``."""
     from csto_sim.viz.figures import plot_all
 
-    if not (root / "summary.csv").exists():
-        write_summary(root)
-    paths = plot_all(root, fmt=fmt)
+    paths = plot_all(results, fmt=fmt)
     if not quiet:
         for p in paths:
             print(p)

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table, write_report
+from csto_sim.analysis import prose
+from csto_sim.analysis.comparison import Comparison
+from csto_sim.analysis.measures import fmt, measure, table_digits
+from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
     ensemble_folder,
     ensemble_options,
@@ -44,10 +47,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = ensemble_folder(args, "run", [scenario])
     note_drawn_parameters(args, [scenario])
     result = run_from_args(args, argv, [scenario], out)
-    if "members" in args.tables:  # what the report needs beside runs
-        write_report(out)
+    comparison = Comparison.of(out)
+    members = "members" in args.tables  # what the report needs beside runs
+    if members:
+        write_report(comparison)
     if not args.quiet:
-        print(summary(result.read("runs"), result.read("members")))
+        print(summary(comparison, members))
         for name, c in (read_manifest(out).get("conditioning") or {}).items():
             print(
                 f"{name}: histories conditioned on the record: {c['histories']} simulated, "
@@ -73,62 +78,54 @@ def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -
             )
 
 
-def summary(runs: pd.DataFrame, members: pd.DataFrame) -> str:
+def summary(c: Comparison, members: bool = True) -> str:
     """What ``run`` prints: per scenario, the share of runs in which each member ends in each
-    status, and the spread of the outcome figures over runs, as tables with one header row."""
+    status (with ``members``), the spread of the outcomes over runs and the chance of
+    collapse, from the comparison the report renders."""
     blocks = []
-    for name, group in runs.groupby("scenario", sort=False):
-        n, errors = len(group), int((group["status"] == "error").sum())
-        differ = "dice and posterior parameter draws" if "draw" in group else "dice"
+    differ = "dice and posterior parameter draws" if c.posterior else "dice"
+    for name in c.names:
+        runs = c.runs[c.runs["scenario"] == name]
+        errors = int((runs["status"] == "error").sum())
+        blocks += [f"{name}: {len(runs)} runs" + (f" ({errors} failed)" if errors else ""), ""]
+        if members:
+            blocks += [
+                "Share of runs in which each member ends in each status:",
+                status_table(c.status_final[c.status_final["scenario"] == name]),
+                "",
+            ]
+        collapse = c.collapse[(c.collapse["scenario"] == name) & (c.collapse["when"] == "by_end")]
         blocks += [
-            f"{name}: {n} runs" + (f" ({errors} failed)" if errors else ""),
-            "",
-            "Share of runs in which each member ends in each status:",
-            status_table(members[members["scenario"] == name]),
-            "",
             f"Outcomes over runs (5% and 95% are percentiles; runs differ in their {differ}):",
-            outcome_table(group[group["status"] == "ok"]),
+            outcome_table(c.means[c.means["scenario"] == name]),
+            "",
+            *(
+                f"Chance of collapse by the end year: {prose.probability(r.p, r.ci_low, r.ci_high)}"
+                for r in collapse.itertuples()
+            ),
             "",
         ]
     return "\n".join(blocks).rstrip()
 
 
-def status_table(members: pd.DataFrame) -> str:
+def status_table(status: pd.DataFrame) -> str:
     """Members by final status, in whole percent (``non_member`` only when a member ends
     outside the alliance)."""
-    table = member_status_table(members).drop(columns="scenario").set_index("member")
+    table = status.drop(columns="scenario").set_index("member")
     table = table[[s for s in STATUSES if table[s].any() or s != "non_member"]]
     cells = (table * 100).round().astype(int).astype(str) + "%"
     return _table(cells.reset_index())
 
 
-def outcome_table(runs: pd.DataFrame) -> str:
-    """Mean, median, 5% and 95% of each outcome figure; counts as counts, shares in percent,
-    the rest to two decimals (one at ten and above)."""
-    rows = [_figure(name, runs[name]) for name in OUTCOME_FIGURES if name in runs]
-    if "collapsed" in runs:
-        rows.append(["collapse probability", _percent(runs["collapsed"].mean()), "", "", ""])
+def outcome_table(means: pd.DataFrame) -> str:
+    """Mean, median, 5% and 95% of each outcome over runs, in one precision (the registry's
+    finest for these measures)."""
+    digits = table_digits(list(means["measure"]))
+    rows = [
+        [measure(r.measure).title, *(fmt(v, digits) for v in (r.mean, r.median, r.p05, r.p95))]
+        for r in means.itertuples()
+    ]
     return _table(pd.DataFrame(rows, columns=["outcome", "mean", "median", "5%", "95%"]))
-
-
-def _figure(name: str, values: pd.Series) -> list[str]:
-    values = values.dropna()
-    if values.empty:
-        return [name, "-", "-", "-", "-"]
-    counts = pd.api.types.is_integer_dtype(values)
-    share = name.endswith("_rate") or pd.api.types.is_bool_dtype(values)
-    method = "nearest" if counts else "linear"  # a count's percentiles are counts that occurred
-    stats = [values.mean(), values.median(), *values.quantile([0.05, 0.95], interpolation=method)]
-    if share:
-        return [name, *(_percent(v) for v in stats)]
-    if counts:
-        return [name, f"{stats[0]:.1f}", f"{stats[1]:g}", *(f"{v:.0f}" for v in stats[2:])]
-    digits = 2 if max(abs(v) for v in stats) < 10 else 1
-    return [name, *(f"{v:.{digits}f}" for v in stats)]
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f}%"
 
 
 def _table(cells: pd.DataFrame) -> str:

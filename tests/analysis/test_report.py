@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import synthetic_comparison
 
-from csto_sim.analysis.report import (
-    answered_beside_history,
-    lever_effects,
+from csto_sim.analysis.prose import answered_beside_history, lever_effects
+from csto_sim.analysis.statistics import (
     member_paired_differences,
     paired_differences,
     response_rates,
@@ -58,11 +58,14 @@ def test_lever_effects_name_targets_first_and_say_when_an_interval_includes_zero
             paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(measure="y"),
         ]
     )
-    text = lever_effects(paired, pd.DataFrame(), {"lever": ["y", "z"]})
+    c = synthetic_comparison(
+        _runs(0.0), targets={"lever": ["y", "z"]}, paired=paired, paired_members=pd.DataFrame()
+    )
+    text = lever_effects(c)
     assert text.startswith("- **lever**: its targets: y ")
     assert "an interval that includes zero" in text
     assert "z: not measured" in text
-    assert "Also: x rose by 0.25" in text
+    assert "Also: x rose by 0.250" in text  # an unregistered measure: three decimals
 
 
 def test_response_rates_give_the_level_mix_and_vetoes():
@@ -86,7 +89,7 @@ def test_response_rates_give_the_level_mix_and_vetoes():
 
 def test_the_answered_share_is_reported_beside_the_records_one_in_four():
     responses = pd.DataFrame({"scenario": ["a", "b"], "response_rate": [0.4, np.nan]})
-    text = answered_beside_history(responses)
+    text = answered_beside_history(synthetic_comparison(_runs(0.0), responses=responses))
     # the record: Kyrgyzstan 2010, Armenia 2021 and 2022 asked in vain; Kazakhstan 2022 answered
     assert "of the 4 requests" in text and "answered 1 (25%" in text
     assert text.endswith("a 40%, b -.")

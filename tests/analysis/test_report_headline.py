@@ -9,20 +9,17 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import standalone_text
+from conftest import standalone_text, synthetic_comparison
 
-from csto_sim.analysis.report import (
-    FRAGMENTATION,
-    collapse_table,
-    compare,
-    comparison,
-    covers_note,
-    headline,
+from csto_sim.analysis.comparison import FRAGMENTATION, Comparison
+from csto_sim.analysis.prose import covers, headline
+from csto_sim.analysis.report import compare
+from csto_sim.analysis.settings import setting_changes
+from csto_sim.analysis.statistics import (
+    mean_table,
     member_paths,
-    outcome_table,
     paired_differences,
     proportion_interval,
-    setting_changes,
 )
 
 START, END = 2025.0, 2040.0
@@ -48,8 +45,7 @@ def _scenario(name: str, p_collapse: float, withdrawn: float, runs: int = 200) -
 def _headline(*scenarios: pd.DataFrame) -> str:
     runs = pd.concat(scenarios, ignore_index=True)
     paired = paired_differences(runs, "base", FRAGMENTATION, n_boot=500)
-    collapse = collapse_table(runs, {"by_2030": 2030.0, "by_end": END + 1e-9}, START)
-    return headline(runs, paired, collapse, "base", "COVERS.", (START, END))
+    return headline(synthetic_comparison(runs, paired=paired))
 
 
 def test_headline_names_the_scenario_that_clearly_fragments_most_and_the_runner_up():
@@ -64,7 +60,7 @@ def test_headline_names_the_scenario_that_clearly_fragments_most_and_the_runner_
     assert "0.60 [" in text and "0.10 [" in text  # both probabilities, with intervals
     assert "It exceeds the next, bad, by +0.30 [" in text
     assert "mild" not in text
-    assert text.endswith("COVERS.")
+    assert text.endswith("not uncertainty about the parameters.")  # what intervals cover
 
 
 def test_without_a_clear_rise_in_collapse_withdrawals_rank_not_collapse_noise():
@@ -105,9 +101,12 @@ def test_headline_names_a_clearly_lower_fragmentation():
 
 
 def test_intervals_say_what_they_cover():
-    assert "dice (Monte-Carlo variation) only" in covers_note({"posterior": None})
-    posterior = {"posterior": {"file": "p.csv", "samples": 400, "runs_per_draw": 10}}
-    assert "parameter uncertainty and the dice" in covers_note(posterior)
+    runs = _scenario("base", 0.1, 1.0)
+    assert "dice (Monte-Carlo variation) only" in covers(synthetic_comparison(runs))
+    posterior = {"file": "/home/me/p.csv", "samples": 400, "runs_per_draw": 10}
+    text = covers(synthetic_comparison(runs, posterior=posterior))
+    assert "parameter uncertainty and the dice" in text and "`p.csv`" in text
+    assert "/home/me" not in text
 
 
 def test_block_bootstrap_carries_the_spread_between_parameter_draws():
@@ -139,7 +138,7 @@ def test_collapsed_row_has_median_and_percentiles():
         unanswered_severity=1.0,
         alliance_unanswered_severity=1.0,
     )
-    row = outcome_table(runs).set_index("measure").loc["collapsed"]
+    row = mean_table(runs, ("collapsed",)).set_index("measure").loc["collapsed"]
     assert row["mean"] == pytest.approx(0.3)
     assert (row["median"], row["p05"], row["p95"]) == (0.0, 0.0, 1.0)
 
@@ -198,7 +197,7 @@ def folder(tmp_path_factory):
 def test_report_opens_with_a_headline_and_states_horizon_and_scenarios(folder):
     report = (folder / "report.md").read_text()
     first = report.split("\n")[2]
-    assert "fragments the alliance" in first and "Intervals are 95%" in first
+    assert "fragments the alliance" in first and "95% intervals cover" in first
     assert "figures/differences.png" in report
     assert f"Projection from {START:g} to {END:g}" in report
     assert "| weak | Russia far weaker | `poles.Russia.strength` " in report
@@ -209,15 +208,15 @@ def test_report_opens_with_a_headline_and_states_horizon_and_scenarios(folder):
 def test_report_defines_every_measure_it_tabulates(folder):
     report = (folder / "report.md").read_text()
     measures = report.split("## Measures")[1].split("\n## ")[0]
-    tables = comparison(folder, "base")
-    used = set(tables["paired"]["measure"]) | set(tables["paired_members"]["measure"])
+    c = Comparison.of(folder, "base")
+    used = set(c.paired["measure"]) | set(c.paired_members["measure"])
     for name in used:
         key = re.sub(r"^w_.*_final$", "w_<pole>_final", re.sub(r"^level_.*", "level_*", name))
         assert f"`{key}`" in measures or f"({name})" in measures or f"`{name}`" in measures, name
 
 
 def test_members_frozen_at_the_start_are_reported_as_such(folder):
-    paths = comparison(folder, "base")["paths"].set_index(["scenario", "member", "path"])["p"]
+    paths = Comparison.of(folder, "base").paths.set_index(["scenario", "member", "path"])["p"]
     for name in ("base", "weak"):
         assert paths[name, "Armenia", "frozen_at_start"] == 1.0
         assert paths[name, "Belarus", "frozen_at_start"] == 0.0

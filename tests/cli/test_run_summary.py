@@ -1,10 +1,10 @@
-"""The summary ``csto-sim run`` prints: tables with one header row, counts as counts, shares
-in percent."""
+"""The summary ``csto-sim run`` prints: tables with one header row and one precision, the
+registry's titles, the chance of collapse with its interval."""
 
 from __future__ import annotations
 
 import pandas as pd
-from conftest import BASELINE
+from conftest import BASELINE, synthetic_comparison
 
 from csto_sim.cli import main
 from csto_sim.cli.run import summary
@@ -21,16 +21,18 @@ def test_summary_tables_format_each_kind_of_figure():
             "response_rate": [0.5, 1 / 3, float("nan"), float("nan")],
             "unanswered_severity": [9.5, 12.25, 14.0, 0.0],
             "collapsed": [False, True, False, False],
+            "collapse_year": [float("nan"), 2030.0, float("nan"), float("nan")],
         }
     )
     members = pd.DataFrame(
         {
             "scenario": "s",
+            "run": [0, 0, 1, 1, 2, 2],
             "member": ["A", "Bb", "A", "Bb", "A", "Bb"],
             "status_final": ["active", "frozen", "active", "withdrawn", "frozen", "frozen"],
         }
     )
-    assert summary(runs, members).splitlines() == [
+    assert summary(synthetic_comparison(runs, members, reference="s")).splitlines() == [
         "s: 4 runs (1 failed)",
         "",
         "Share of runs in which each member ends in each status:",
@@ -39,12 +41,13 @@ def test_summary_tables_format_each_kind_of_figure():
         "  Bb          0%     67%        33%",
         "",
         "Outcomes over runs (5% and 95% are percentiles; runs differ in their dice):",
-        "  outcome               mean  median    5%   95%",
-        "  cohesion_final        0.35    0.35  0.31  0.40",
-        "  requests               4.0       3     2     7",
-        "  response_rate          42%     42%   34%   49%",
-        "  unanswered_severity   11.9    12.2   9.8  13.8",
-        "  collapse probability   33%",
+        "  outcome                               mean  median     5%     95%",
+        "  cohesion at the end                  0.353   0.350  0.314   0.395",
+        "  requests for help                    4.000   3.000  2.100   6.600",
+        "  share of requests answered           0.417   0.417  0.342   0.492",
+        "  severity left unanswered by anyone  11.917  12.250  9.775  13.825",
+        "",
+        "Chance of collapse by the end year: 0.33 [0.06, 0.79]",
     ]
 
 
@@ -53,11 +56,12 @@ def test_run_prints_the_summary(tmp_path, capsys):
     assert main([*args, "--tables", "runs,members"]) == 0
     out = capsys.readouterr().out.splitlines()
     status = out.index("  member      active  frozen  withdrawn")  # one header row
-    assert out[status + 1].startswith("  Russia ") and out[status + 1].endswith("%")
+    assert out[status + 1].startswith("  Belarus ") and out[status + 1].endswith("%")
+    assert not any(line.startswith("  Russia ") for line in out)  # the leader never leaves
     assert "parameter draws" in "\n".join(out)  # the baseline draws from the posterior
-    outcome = next(line for line in out if line.startswith("  n_active_final "))
-    assert all(cell.replace(".", "", 1).isdigit() for cell in outcome.split()[1:])
-    assert all(cell.isdigit() for cell in outcome.split()[3:])  # percentiles of a count
+    outcome = next(line for line in out if line.startswith("  active members at the end "))
+    cells = outcome.split()[-4:]
+    assert all(len(c.split(".")[1]) == 3 for c in cells)  # one precision per table
 
 
 def test_parameters_set_over_a_posterior_are_named_as_fixed(tmp_path, capsys):

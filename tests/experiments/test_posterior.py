@@ -9,7 +9,7 @@ import pytest
 from conftest import BASELINE
 
 from csto_sim import load_scenario
-from csto_sim.analysis.report import parameter_uncertainty
+from csto_sim.analysis.statistics import parameter_uncertainty
 from csto_sim.cli import main
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import run_chunk
