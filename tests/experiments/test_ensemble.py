@@ -60,7 +60,7 @@ def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
     args = ["run", str(BASELINE), "--runs", "6", "--seed", "1", "--workers", "1"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     summary = capsys.readouterr().out
-    assert "Armenia" in summary and "cohesion_final" in summary and "requests" in summary
+    assert "Armenia" in summary and "cohesion at the end" in summary and "requests" in summary
     assert main([*args, "--out", str(tmp_path / "b"), "--quiet"]) == 0
     for table, columns in CONTRACT.items():
         frame = read_table(tmp_path / "a", table)
@@ -331,12 +331,13 @@ def test_chunks_are_blocks_whatever_is_done(monkeypatch):
     ]
 
 
-def test_compare_api_returns_the_report_tables(tmp_path):
+def test_compare_api_returns_the_comparison_the_report_renders(tmp_path):
     from csto_sim import compare
 
-    tables = compare([BASELINE, WEAK], runs=6, out=tmp_path / "c", workers=1, progress=False)
-    assert {"outcomes", "exits", "collapse", "responses", "paired"} <= set(tables)
-    paired = tables["paired"]
+    c = compare([BASELINE, WEAK], runs=6, out=tmp_path / "c", workers=1, progress=False)
+    assert c.reference == "baseline" and c.others == ["russia_weakened"]
+    assert {"cohesion_final", "n_active_final"} <= set(c.means["measure"])
+    paired = c.paired
     assert (
         set(paired["scenario"]) == {"russia_weakened"}
         and (paired["ci_low"] <= paired["ci_high"]).all()
