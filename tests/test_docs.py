@@ -7,7 +7,10 @@
   (or run ``python tests/test_docs.py --write`` to replace it in place).
 - ``docs/RESULTS.md``: every column its "Tables and columns" table names exists in a real
   results folder (and every column of a real folder is named there).
-- ``README.md``: every ``csto-sim`` subcommand is named.
+- ``README.md``: every ``csto-sim`` subcommand is named, and its quick-start test command is
+  what ``.ci/run`` runs.
+- ``docs/USAGE.md``: every subcommand is documented, and the bound on a scenario error's
+  length is stated.
 - ``docs/ARCHITECTURE.md``: no module imports a package module its dependency table does
   not allow.
 """
@@ -29,6 +32,7 @@ ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 README = ROOT / "README.md"
 RESULTS = ROOT / "docs" / "RESULTS.md"
 RESULTS_SECTION = "## Tables and columns"
+USAGE = ROOT / "docs" / "USAGE.md"
 START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 
 CALIBRATED = "calibrated against the 2002-2024 hindcast (docs/calibration.md)"
@@ -218,7 +222,8 @@ def test_every_results_column_is_documented(results_folder):
     assert not problems, "docs/RESULTS.md results-folder table:\n  " + "\n  ".join(problems)
 
 
-def test_every_subcommand_is_in_the_readme():
+@pytest.mark.parametrize("doc", [README, USAGE], ids=["README.md", "docs/USAGE.md"])
+def test_every_subcommand_is_documented(doc):
     from csto_sim.cli import build_parser
 
     parser = build_parser()
@@ -229,9 +234,9 @@ def test_every_subcommand_is_in_the_readme():
         for name in action.choices
     ]
     assert commands
-    text = README.read_text(encoding="utf-8")
+    text = doc.read_text(encoding="utf-8")
     missing = [c for c in commands if not re.search(rf"csto-sim {re.escape(c)}\b", text)]
-    assert not missing, f"README.md does not document the subcommands {missing}"
+    assert not missing, f"{doc.relative_to(ROOT)} does not document the subcommands {missing}"
 
 
 CI_RUN = ROOT / ".ci" / "run"
@@ -264,10 +269,10 @@ def test_ci_runs_the_readme_test_command_then_the_slow_and_browser_tests():
     assert {m.split(":")[0] for m in markers} >= {"slow", "browser"}
 
 
-def test_readme_states_the_bound_of_a_scenario_error():
+def test_usage_states_the_bound_of_a_scenario_error():
     from csto_sim.core.scenario import MAX_MESSAGE
 
-    text = " ".join(README.read_text(encoding="utf-8").split())
+    text = " ".join(USAGE.read_text(encoding="utf-8").split())
     assert f"at most {MAX_MESSAGE} characters after the file's name" in text
 
 
