@@ -5,9 +5,12 @@
   unit, meaning, plausible range and source. Defaults are recalibrated from time to time;
   when they change, a failing test prints the regenerated table to paste into ``docs/ODD.md``
   (or run ``python tests/test_docs.py --write`` to replace it in place).
-- ``README.md``: every column its results-folder table names exists in a real results
-  folder (and every column of a real folder is named there), and every ``csto-sim``
-  subcommand is documented.
+- ``docs/RESULTS.md``: every column its "Tables and columns" table names exists in a real
+  results folder (and every column of a real folder is named there).
+- ``README.md``: every ``csto-sim`` subcommand is named, and its quick-start test command is
+  what ``.ci/run`` runs.
+- ``docs/USAGE.md``: every subcommand is documented, and the bound on a scenario error's
+  length is stated.
 - ``docs/ARCHITECTURE.md``: no module imports a package module its dependency table does
   not allow.
 """
@@ -27,6 +30,9 @@ from conftest import ROOT
 ODD = ROOT / "docs" / "ODD.md"
 ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 README = ROOT / "README.md"
+RESULTS = ROOT / "docs" / "RESULTS.md"
+RESULTS_SECTION = "## Tables and columns"
+USAGE = ROOT / "docs" / "USAGE.md"
 START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 
 CALIBRATED = "calibrated against the 2002-2024 hindcast (docs/calibration.md)"
@@ -149,13 +155,14 @@ def test_format_value_follows_the_documented_convention():
     assert format_value({"a": 1.0, "b": 0.35}) == "a: 1; b: 0.35"
 
 
-# --- README: the results folder and the commands --------------------------------------------
+# --- docs/RESULTS.md and README: the results folder and the commands ------------------------
 
 
-def readme_results_table() -> dict[str, list[str] | None]:
-    """File -> the columns the README's "Results folder" table names (None when it names none)."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Results folder", 1)[1].split("\n## ", 1)[0]
+def documented_results_table() -> dict[str, list[str] | None]:
+    """File -> the columns docs/RESULTS.md's "Tables and columns" table names (None when it
+    names none)."""
+    text = RESULTS.read_text(encoding="utf-8")
+    section = text.split(RESULTS_SECTION, 1)[1].split("\n## ", 1)[0]
     files: dict[str, list[str] | None] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -165,7 +172,7 @@ def readme_results_table() -> dict[str, list[str] | None]:
         files[cells[0].strip("`")] = (
             [c.strip() for c in columns.group(1).split(",")] if columns else None
         )
-    assert files, "README.md: no table found under '## Results folder'"
+    assert files, f"docs/RESULTS.md: no table found under '{RESULTS_SECTION}'"
     return files
 
 
@@ -184,9 +191,9 @@ def _real_columns(folder: Path, file: str) -> list[str]:
     return list(read_table(folder, file.rstrip("/")).columns)
 
 
-def test_readme_results_columns_exist_in_a_real_results_folder(results_folder):
+def test_documented_results_columns_exist_in_a_real_results_folder(results_folder):
     problems = []
-    for file, columns in readme_results_table().items():
+    for file, columns in documented_results_table().items():
         if not (results_folder / file).exists():
             problems.append(f"{file}: no such file in a results folder")
             continue
@@ -195,27 +202,28 @@ def test_readme_results_columns_exist_in_a_real_results_folder(results_folder):
         real = _real_columns(results_folder, file)
         absent = [c for c in columns if c not in real]
         if absent:
-            problems.append(f"{file}: README names {absent}, the file has {real}")
-    assert not problems, "README.md results-folder table:\n  " + "\n  ".join(problems)
+            problems.append(f"{file}: docs/RESULTS.md names {absent}, the file has {real}")
+    assert not problems, "docs/RESULTS.md results-folder table:\n  " + "\n  ".join(problems)
 
 
-def test_every_results_column_is_in_the_readme(results_folder):
-    documented = readme_results_table()
+def test_every_results_column_is_documented(results_folder):
+    documented = documented_results_table()
     problems = []
     for path in sorted(p for p in results_folder.iterdir() if p.is_dir()):
         name = f"{path.name}/"
         if name not in documented:
-            problems.append(f"{name}: not in the README's results-folder table")
+            problems.append(f"{name}: not in the results-folder table of docs/RESULTS.md")
             continue
         extra = [
             c for c in _real_columns(results_folder, name) if c not in (documented[name] or [])
         ]
         if extra:
-            problems.append(f"{name}: columns {extra} are not in the README")
-    assert not problems, "README.md results-folder table:\n  " + "\n  ".join(problems)
+            problems.append(f"{name}: columns {extra} are not in docs/RESULTS.md")
+    assert not problems, "docs/RESULTS.md results-folder table:\n  " + "\n  ".join(problems)
 
 
-def test_every_subcommand_is_in_the_readme():
+@pytest.mark.parametrize("doc", [README, USAGE], ids=["README.md", "docs/USAGE.md"])
+def test_every_subcommand_is_documented(doc):
     from csto_sim.cli import build_parser
 
     parser = build_parser()
@@ -226,9 +234,9 @@ def test_every_subcommand_is_in_the_readme():
         for name in action.choices
     ]
     assert commands
-    text = README.read_text(encoding="utf-8")
+    text = doc.read_text(encoding="utf-8")
     missing = [c for c in commands if not re.search(rf"csto-sim {re.escape(c)}\b", text)]
-    assert not missing, f"README.md does not document the subcommands {missing}"
+    assert not missing, f"{doc.relative_to(ROOT)} does not document the subcommands {missing}"
 
 
 CI_RUN = ROOT / ".ci" / "run"
@@ -261,10 +269,10 @@ def test_ci_runs_the_readme_test_command_then_the_slow_and_browser_tests():
     assert {m.split(":")[0] for m in markers} >= {"slow", "browser"}
 
 
-def test_readme_states_the_bound_of_a_scenario_error():
+def test_usage_states_the_bound_of_a_scenario_error():
     from csto_sim.core.scenario import MAX_MESSAGE
 
-    text = " ".join(README.read_text(encoding="utf-8").split())
+    text = " ".join(USAGE.read_text(encoding="utf-8").split())
     assert f"at most {MAX_MESSAGE} characters after the file's name" in text
 
 
