@@ -39,8 +39,8 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 Logit = Annotated[float, Field(ge=-10.0, le=10.0)]
 Series = float | list[Pair]
-StatusName = Literal["active", "frozen", "withdrawn", "non_member"]
 """A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
+StatusName = Literal["active", "frozen", "withdrawn", "non_member"]
 
 MAX_NAME = 64
 """The longest name of a scenario, member, pole, actor or event."""
