@@ -142,8 +142,8 @@ def bilateral_attraction(w: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def bilateral_probability(w: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
-    """Chance that some pole helps a member directly: its total attraction, in [0, scale]
-    (:func:`bilateral_help` applies the same formula to the attraction it already has)."""
+    """Chance that some pole helps a member directly ``(..., M)``: its total attraction, in
+    [0, scale] (``scale``: one number, or one per run shaped for ``(R, M)``)."""
     return scale * np.clip(bilateral_attraction(w, target).sum(axis=-1), 0.0, 1.0)
 
 
@@ -241,12 +241,12 @@ def bilateral_help(
     inp: Inputs, t: int, w: np.ndarray, u: np.ndarray, offers: np.ndarray
 ) -> np.ndarray:
     """Which pole, if any, helps each (member, kind) directly this step ``(..., M, K)`` (-1:
-    none), from the uniform draws ``u`` and the poles' ``offers`` ``(..., M, P)``: help comes with :func:`bilateral_probability`, and
-    then from a pole chosen in proportion to its attraction."""
+    none), from the uniform draws ``u`` and the poles' ``offers`` ``(..., M, P)``: help comes
+    with :func:`bilateral_probability`, and then from a pole chosen in proportion to its
+    attraction."""
     target = pole_target(inp.strength[t], offers, w)
-    attraction = bilateral_attraction(w, target)
-    share = np.clip(attraction.sum(axis=-1), 0.0, 1.0)
-    chance = per_run(inp.params["bilateral_help"], share.ndim) * share
+    scale = per_run(inp.params["bilateral_help"], np.ndim(w) - 1)
+    chance = bilateral_probability(w, target, scale)
     helps = u < chance[..., None]
     v = u / np.where(chance > 0, chance, 1.0)[..., None]
-    return np.where(helps, helping_pole(attraction, v), -1)
+    return np.where(helps, helping_pole(bilateral_attraction(w, target), v), -1)

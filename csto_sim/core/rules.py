@@ -364,11 +364,6 @@ def fade(halflife: float, dt: float) -> float:
     return 0.5 ** (dt / halflife)
 
 
-def decay(value: np.ndarray | float, halflife: float, dt: float) -> np.ndarray:
-    """Exponential decay over ``dt`` years with the given half-life in years."""
-    return np.asarray(value) * fade(halflife, dt)
-
-
 def read_record(
     record: np.ndarray,
     occur: np.ndarray,

@@ -60,8 +60,6 @@ START, END = 2002.0, 2025.0
 NOT_MODELLED = ("founding", "exercise_series", "recognition", "institution")
 """Input rows of the event history that have no counterpart in the model (recorded, not simulated)."""
 
-HISTORY_OUTCOMES = ("suspension", "freeze", "defiance")
-
 LEADER = "Russia"
 """The alliance leader (and its pole)."""
 
@@ -81,16 +79,6 @@ PATRONS: dict[str, str] = {"Azerbaijan": "Turkey"}
 """The pole backing an outside actor (facts, not numbers): Turkey and Azerbaijan, "one nation,
 two states" since the 1990s, signed an Agreement on Strategic Partnership and Mutual
 Assistance in August 2010 and the Shusha Declaration on allied relations in June 2021."""
-
-HAZARD_MEMBERS: tuple[str, ...] = (
-    "Russia",
-    "Kazakhstan",
-    "Kyrgyzstan",
-    "Tajikistan",
-    "Uzbekistan",
-    "Armenia",
-)
-"""Members with their own background hazard rates (the others take the default ones)."""
 
 
 def _judged(prefix: str) -> dict[str, str]:
@@ -415,7 +403,8 @@ def hindcast_scenario() -> dict[str, Any]:
     """The hindcast scenario as TOML-ready data."""
     cinc = capability(2002)
     members: dict[str, Any] = {}
-    accessions = {e["member"] for e in scripted_events().values() if e["kind"] == "accession"}
+    events = scripted_events()
+    accessions = {e["member"] for e in events.values() if e["kind"] == "accession"}
     shares, hazards = _judged("budget_share"), _judged_nested("hazard")
     fits = {channel: fit_pull(channel) for channel in AFFINITY_CHANNELS}
     for m in members_in_data():
@@ -441,7 +430,6 @@ def hindcast_scenario() -> dict[str, Any]:
         if m in hazards:
             spec["hazards"] = hazards[m]
         members[m] = spec
-    events = scripted_events()
     return {
         "name": "hindcast_2002_2024",
         "description": "History as the test: 2002 state from data, recorded input events to the end of 2024",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from csto_sim.core import inputs
+from csto_sim.core import inputs, threats
 from csto_sim.core.scenario import ScenarioError, scenario_from_data
 from csto_sim.core.vocabulary import THREAT_KINDS
 
@@ -155,12 +155,12 @@ def test_ties_are_symmetric_and_hostile_ties_alone_allow_clashes_between_members
     ties = inputs.tie_matrix(s)
     np.testing.assert_array_equal(ties, ties.T)
     assert ties[1, 2] == -0.5 and ties[0, 1] == 0.8
-    counterparts, affinity, is_member = inputs.counterpart_table(s)
+    counterparts, affinity, is_member = threats.counterpart_table(s)
     assert counterparts == ["L", "A", "B", "X"]
     np.testing.assert_array_equal(affinity, [0, 0, 0, 0.3])
     np.testing.assert_array_equal(is_member, [0, 1, 2, -1])
     years = s.time.start + 0.5 * np.arange(3)
-    h = inputs.hazard_options(s, ties, counterparts, is_member, affinity, 0.5, years)
+    h = threats.hazard_options(s, ties, counterparts, is_member, affinity, 0.5, years)
     clash = K["intra_alliance_clash"]
     assert h["p_event"][0, 0, clash] == 0.0  # the leader has no hostile tie
     assert h["p_event"][0, 1, clash] == pytest.approx(1 - np.exp(-0.5))
@@ -187,7 +187,7 @@ def test_a_hazard_change_scales_one_members_rate_of_one_kind_from_its_step_on():
     years = 2000.0 + 0.5 * np.arange(5)
     rates = np.zeros((3, len(THREAT_KINDS)))
     rates[1, K["border_clash"]] = 2.0
-    path = inputs.hazard_path(s, rates, years)
+    path = threats.hazard_path(s, rates, years)
     np.testing.assert_array_equal(path[:, 1, K["border_clash"]], [2.0, 2.0, 0.5, 0.5])
     assert path[:, [0, 2]].sum() == 0.0  # other members untouched
     p = inputs.compile_inputs(s).p_event
@@ -210,8 +210,8 @@ def test_a_hazard_change_names_its_member_and_a_threat_kind(change, key):
 def test_scripted_threats_land_on_their_step():
     s = small()
     years = 2000.0 + 0.5 * np.arange(5)
-    counterparts, _, _ = inputs.counterpart_table(s)
-    scripted = inputs.scripted_threats(s, years, counterparts)
+    counterparts, _, _ = threats.counterpart_table(s)
+    scripted = threats.scripted_threats(s, years, counterparts)
     assert list(scripted) == [0]
     (raid,) = scripted[0]
     assert (raid.member, raid.kind, raid.counterpart, raid.severity) == (1, K["incursion"], 3, 0.9)

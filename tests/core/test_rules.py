@@ -32,7 +32,7 @@ def test_sigmoid_and_rate_to_share():
     assert rules.sigmoid(np.array(0.0)) == 0.5
     assert rules.rate_to_share(0.0, 0.25) == 0.0
     np.testing.assert_allclose(rules.rate_to_share(1.0, 0.25), 1.0 - np.exp(-0.25))
-    np.testing.assert_allclose(rules.decay(1.0, halflife=2.0, dt=2.0), 0.5)
+    assert rules.fade(2.0, 2.0) == 0.5
 
 
 def test_normalise_rows_and_fallback():
