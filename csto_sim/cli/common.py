@@ -98,8 +98,10 @@ def table_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
-    """Options of every command that runs an ensemble."""
+def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: bool = False) -> None:
+    """Options of every command that runs an ensemble: runs, seed, folder, workers, tables,
+    format and engine, ``--with-history`` if ``history``, and the posterior the runs draw
+    from (:func:`posterior_option`)."""
     p.add_argument(
         "--runs",
         type=runs,
@@ -147,6 +149,9 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         help="batch: replicas advanced together as arrays (fast); agents: one Mesa model per run "
         "(the reference); both give the same results (default batch)",
     )
+    if history:
+        history_option(p)
+    posterior_option(p)
 
 
 def posterior_option(p: argparse.ArgumentParser) -> None:

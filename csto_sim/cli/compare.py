@@ -11,9 +11,7 @@ from csto_sim.cli.common import (
     ensemble_folder,
     ensemble_options,
     failed,
-    history_option,
     plot_format_option,
-    posterior_option,
     run_from_args,
     say,
     scenario_files,
@@ -32,9 +30,7 @@ def add_parser(sub) -> None:
         "write the tables, report.md, summary.csv and figures to --out, and print the report.",
     )
     scenario_files(p)
-    ensemble_options(p, 200)
-    history_option(p)
-    posterior_option(p)
+    ensemble_options(p, 200, history=True)
     dask_option(p)
     p.add_argument(
         "--reference", default=None, help="scenario name to compare against (default: the first)"

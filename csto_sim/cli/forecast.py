@@ -11,7 +11,6 @@ from csto_sim.cli.common import (
     ensemble_options,
     failed,
     posterior_from_args,
-    posterior_option,
     run_from_args,
 )
 from csto_sim.core.scenario import load_scenario
@@ -36,7 +35,6 @@ def add_parser(sub) -> None:
         "(for example scenarios/russia_weakened.toml; default: the file's scenario)",
     )
     ensemble_options(p, 1000)
-    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

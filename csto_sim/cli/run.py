@@ -12,9 +12,7 @@ from csto_sim.cli.common import (
     ensemble_folder,
     ensemble_options,
     failed,
-    history_option,
     posterior_from_args,
-    posterior_option,
     run_from_args,
     say,
 )
@@ -34,9 +32,7 @@ def add_parser(sub) -> None:
         "--out.",
     )
     p.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    ensemble_options(p, 100)
-    history_option(p)
-    posterior_option(p)
+    ensemble_options(p, 100, history=True)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -16,7 +16,6 @@ from csto_sim.cli.common import (
     ensemble_options,
     failed,
     posterior_from_args,
-    posterior_option,
     run_from_args,
     say,
 )
@@ -51,7 +50,6 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-nulls", action="store_true", help="do not run and score the null models")
     ensemble_options(p, 200)
-    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
