@@ -8,7 +8,6 @@ from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
     EXIT_USAGE,
     dask_option,
-    ensemble_folder,
     ensemble_options,
     failed,
     plot_format_option,
@@ -49,10 +48,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.reference is not None and args.reference not in names:
         say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")
         return EXIT_USAGE
-    out = ensemble_folder(args, "compare", scenarios)
     note_drawn_parameters(args, scenarios)
     with dask_executor(args.dask, args.workers) as executor:
-        result = run_from_args(args, argv, scenarios, out, executor)
+        result = run_from_args(args, argv, "compare", scenarios, executor)
+    out = result.out
     report = write_report(out, args.reference)
     if not args.no_plots:
         draw(out, args.plot_format, quiet=True)

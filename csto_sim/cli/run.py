@@ -9,7 +9,6 @@ import pandas as pd
 
 from csto_sim.analysis.report import OUTCOME_FIGURES, member_status_table, write_report
 from csto_sim.cli.common import (
-    ensemble_folder,
     ensemble_options,
     failed,
     posterior_from_args,
@@ -37,9 +36,9 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario)
-    out = ensemble_folder(args, "run", [scenario])
     note_drawn_parameters(args, [scenario])
-    result = run_from_args(args, argv, [scenario], out)
+    result = run_from_args(args, argv, "run", [scenario])
+    out = result.out
     if "members" in args.tables:  # what the report needs beside runs
         write_report(out)
     if not args.quiet:
