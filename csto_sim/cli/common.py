@@ -212,6 +212,21 @@ def dask_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def pool_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--dask``: where the work runs."""
+    workers_option(p)
+    dask_option(p)
+
+
+def hindcast_options(p: argparse.ArgumentParser, command: str) -> None:
+    """Options of the commands that fit the built-in hindcast (calibrate, posterior): the
+    results folder (see :func:`hindcast_folder`) and where the work runs."""
+    p.add_argument(
+        "--out", type=Path, default=None, help=f"results folder (default: results/{command}/...)"
+    )
+    pool_options(p)
+
+
 def plot_format_option(p: argparse.ArgumentParser) -> None:
     """``--plot-format``."""
     p.add_argument(
@@ -242,8 +257,7 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="results folder (default: results/COMMAND/SCENARIO-HASH, named from the settings)",
     )
-    workers_option(p)
-    dask_option(p)
+    pool_options(p)
     p.add_argument(
         "--resume", action="store_true", help="continue an interrupted analysis in --out"
     )
