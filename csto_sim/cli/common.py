@@ -428,6 +428,11 @@ def run_analysis(args: argparse.Namespace, total: int, analysis, scenario, out: 
         )
 
 
+def scenario_file(p: argparse.ArgumentParser) -> None:
+    """The positional ``scenario`` argument: one scenario file."""
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+
+
 def scenario_files(p: argparse.ArgumentParser) -> None:
     """The positional ``SCENARIO...`` argument."""
     p.add_argument(

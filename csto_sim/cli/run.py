@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,6 +13,7 @@ from csto_sim.cli.common import (
     posterior_from_args,
     run_from_args,
     say,
+    scenario_file,
 )
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.results import read_manifest
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
         "requests and responses, and write timeseries, events, runs, manifest and a report to "
         "--out.",
     )
-    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    scenario_file(p)
     ensemble_options(p, 100, history=True)
 
 
