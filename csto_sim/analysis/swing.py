@@ -13,7 +13,7 @@ dimension. Its noise is that of two ensembles of ``runs`` runs (a binomial sd of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -53,25 +53,46 @@ def swing(
     samples = posterior.samples.assign(weight=posterior.weights)
     known = {k: v for k, v in prior.items() if k in posterior.samples.columns}
     table = regression_abc.identifiability(samples, known)
-    rows = []
-    for r in table.itertuples():
-        ends = {}
-        for q in ("q05", "q95"):
-            fixed = posterior.fixing({r.parameter: getattr(r, q)})
-            ends[q] = headline(scenario, fixed, runs, seed, workers)
-        row = {
-            "dimension": r.parameter,
-            "width": r.width,
-            "q05": r.q05,
-            "q95": r.q95,
-            "headline_q05": ends["q05"],
-            "headline_q95": ends["q95"],
-            "swing": ends["q95"] - ends["q05"],
-        }
-        rows.append(row)
+    rows = (
+        {"dimension": r.parameter, "width": r.width}
+        | _at_ends(
+            scenario, posterior, r.parameter, {"q05": r.q05, "q95": r.q95}, runs, seed, workers
+        )
+        for r in table.itertuples()
+    )
+    return _collect(rows, on_row)
+
+
+def _at_ends(
+    scenario: Scenario,
+    posterior: Posterior,
+    column: str,
+    ends: dict[str, float],
+    runs: int,
+    seed: int,
+    workers: int | None,
+) -> dict[str, float]:
+    """The ``ends`` (name -> value) and, for each, the headline over ``posterior`` with
+    ``column`` fixed at that value in every run (``headline_NAME``), and the second's
+    headline minus the first's (``swing``)."""
+    got = {
+        f"headline_{end}": headline(
+            scenario, posterior.fixing({column: value}), runs, seed, workers
+        )
+        for end, value in ends.items()
+    }
+    first, second = got.values()
+    return ends | got | {"swing": second - first}
+
+
+def _collect(rows: Iterable[dict], on_row: Callable[[dict], None] | None) -> pd.DataFrame:
+    """The table of ``rows``, each shown to ``on_row`` (if any) as it is done."""
+    done = []
+    for row in rows:
+        done.append(row)
         if on_row is not None:
             on_row(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(done)
 
 
 def fixed_judgements(scenario: Scenario) -> dict[str, tuple[str, float, float]]:
@@ -112,26 +133,13 @@ def sweep(
     unknown = set(only) - {key for key, _, _ in chosen.values()}
     if unknown:
         raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of {scenario.name}")
-    rows = []
-    for column, (key, low, high) in chosen.items():
-        if only and key not in only:
-            continue
-        ends = {
-            end: headline(scenario, posterior.fixing({column: value}), runs, seed, workers)
-            for end, value in (("low", low), ("high", high))
-        }
-        row = {
-            "judgement": key,
-            "low": low,
-            "high": high,
-            "headline_low": ends["low"],
-            "headline_high": ends["high"],
-            "swing": ends["high"] - ends["low"],
-        }
-        rows.append(row)
-        if on_row is not None:
-            on_row(row)
-    return pd.DataFrame(rows)
+    rows = (
+        {"judgement": key}
+        | _at_ends(scenario, posterior, column, {"low": low, "high": high}, runs, seed, workers)
+        for column, (key, low, high) in chosen.items()
+        if not only or key in only
+    )
+    return _collect(rows, on_row)
 
 
 def _big(t: pd.DataFrame, name: str) -> str:
