@@ -21,6 +21,7 @@ from csto_sim.core import judgements
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.markdown import markdown_table
 from csto_sim.inference import regression_abc
 from csto_sim.inference.posterior import Posterior
 
@@ -151,31 +152,25 @@ def _big(t: pd.DataFrame, name: str) -> str:
 def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     """:func:`sweep` as the Markdown table of ``docs/calibration.md`` (largest swing first)."""
     t = t.reindex(t["swing"].abs().sort_values(ascending=False).index)
-    lines = [
-        f"| judgement | registry range | {scenario} collapse at low | at high | swing |",
-        "|---|---|---|---|---|",
-    ]
-    for r in t.itertuples():
-        lines.append(
-            f"| `{r.judgement}` | {r.low:g} - {r.high:g} | {r.headline_low:.3f} "
-            f"| {r.headline_high:.3f} | {r.swing:+.3f} |"
-        )
+    lines = markdown_table(
+        t,
+        f"judgement | registry range | {scenario} collapse at low | at high | swing",
+        "`{judgement}` | {low:g} - {high:g} | {headline_low:.3f} | {headline_high:.3f} "
+        "| {swing:+.3f}",
+    )
     lines += ["", f"{len(t)} hand-set judgements, {runs} runs per end. {_big(t, 'judgement')}"]
     return "\n".join(lines)
 
 
 def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     """:func:`swing` as the Markdown table of ``docs/calibration.md``."""
-    lines = [
-        f"| dimension | posterior/prior sd | 90% posterior range | {scenario} collapse at 5% "
-        "| at 95% | swing |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in t.itertuples():
-        lines.append(
-            f"| `{r.dimension}` | {r.width:.2f} | {r.q05:.3g} - {r.q95:.3g} "
-            f"| {r.headline_q05:.3f} | {r.headline_q95:.3f} | {r.swing:+.3f} |"
-        )
+    lines = markdown_table(
+        t,
+        f"dimension | posterior/prior sd | 90% posterior range | {scenario} collapse at 5% "
+        "| at 95% | swing",
+        "`{dimension}` | {width:.2f} | {q05:.3g} - {q95:.3g} | {headline_q05:.3f} "
+        "| {headline_q95:.3f} | {swing:+.3f}",
+    )
     lines += [
         "",
         f"Median posterior/prior sd {t['width'].median():.2f} over {len(t)} dimensions; "
