@@ -9,8 +9,8 @@ the batched engine calls on every row at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from csto_sim.core.randomness import Noise
 
 
+def _row(array: str, doc: str, kind: Callable[[Any], Any] | None = None) -> property:
+    """A read-only attribute of a member: its row of the model state's ``array`` (a view of
+    it), or ``kind`` of that."""
+
+    def get(agent: MemberState) -> Any:
+        row = getattr(agent.model.state, array)[agent.index]
+        return row if kind is None else kind(row)
+
+    return property(get, doc=doc)
+
+
 class MemberState(mesa.Agent):
     """A member state of the alliance (or a candidate before its accession)."""
 
@@ -32,40 +43,25 @@ class MemberState(mesa.Agent):
         self.index = index
         self.name = name
 
-    @property
-    def alignment(self) -> np.ndarray:
-        """Security alignment: weights toward each pole (on the simplex), in the scenario's pole order."""
-        return self.model.state.w[self.index]
-
-    @property
-    def economic(self) -> np.ndarray:
-        """Economic alignment: weights toward each pole (on the simplex)."""
-        return self.model.state.e[self.index]
-
-    @property
-    def commitment(self) -> float:
-        """Commitment to the alliance in [0, 1]."""
-        return float(self.model.state.c[self.index])
-
-    @property
-    def trust(self) -> float:
-        """Belief in [0, 1] that the alliance answers a request."""
-        return float(self.model.state.b[self.index])
-
-    @property
-    def grievance(self) -> float:
-        """Unanswered threats remembered, in [0, 1]."""
-        return float(self.model.state.g[self.index])
-
-    @property
-    def alternatives(self) -> float:
-        """Credibility in [0, 1] of its security alternatives: help received from other poles."""
-        return float(self.model.state.a[self.index])
-
-    @property
-    def status(self) -> str:
-        """Membership status: active, frozen, withdrawn or non_member."""
-        return STATUSES[int(self.model.state.status[self.index])]
+    alignment = _row(
+        "w",
+        "Security alignment: weights toward each pole (on the simplex), in the scenario's "
+        "pole order.",
+    )
+    economic = _row("e", "Economic alignment: weights toward each pole (on the simplex).")
+    commitment = _row("c", "Commitment to the alliance in [0, 1].", float)
+    trust = _row("b", "Belief in [0, 1] that the alliance answers a request.", float)
+    grievance = _row("g", "Unanswered threats remembered, in [0, 1].", float)
+    alternatives = _row(
+        "a",
+        "Credibility in [0, 1] of its security alternatives: help received from other poles.",
+        float,
+    )
+    status = _row(
+        "status",
+        "Membership status: active, frozen, withdrawn or non_member.",
+        lambda code: STATUSES[int(code)],
+    )
 
     def decide_requests(self, t: int, ev: StepEvents, u: Noise) -> tuple[np.ndarray, float]:
         """Which of this step's threats (one per kind) the member brings to the alliance (in a

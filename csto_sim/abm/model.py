@@ -8,6 +8,7 @@ own rows; the state is recorded after every step.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,40 +139,16 @@ class CSTOModel(mesa.Model):
         inp, st = self.inputs, self.state
         return float(metrics.cohesion(st.w, st.status, inp.leader, inp.leader_pole))
 
-    @property
-    def w(self) -> np.ndarray:
-        """Security alignment weights ``(members, poles)`` (the state's array, not a copy)."""
-        return self.state.w
-
-    @property
-    def e(self) -> np.ndarray:
-        """Economic alignment weights ``(members, poles)``."""
-        return self.state.e
-
-    @property
-    def c(self) -> np.ndarray:
-        """Commitment ``(members,)``."""
-        return self.state.c
-
-    @property
-    def b(self) -> np.ndarray:
-        """Trust ``(members,)``."""
-        return self.state.b
-
-    @property
-    def g(self) -> np.ndarray:
-        """Grievance ``(members,)``."""
-        return self.state.g
-
-    @property
-    def a(self) -> np.ndarray:
-        """Credibility of security alternatives ``(members,)``."""
-        return self.state.a
-
-    @property
-    def status(self) -> np.ndarray:
-        """Status codes ``(members,)`` (``vocabulary.Status``)."""
-        return self.state.status
+    # the state's arrays (not copies), by the letters of csto_sim.core.state.State
+    w = property(attrgetter("state.w"), doc="Security alignment weights ``(members, poles)``.")
+    e = property(attrgetter("state.e"), doc="Economic alignment weights ``(members, poles)``.")
+    c = property(attrgetter("state.c"), doc="Commitment ``(members,)``.")
+    b = property(attrgetter("state.b"), doc="Trust ``(members,)``.")
+    g = property(attrgetter("state.g"), doc="Grievance ``(members,)``.")
+    a = property(attrgetter("state.a"), doc="Credibility of security alternatives ``(members,)``.")
+    status = property(
+        attrgetter("state.status"), doc="Status codes ``(members,)`` (``vocabulary.Status``)."
+    )
 
     def step(self) -> None:
         """Advance the model by one step; the agents make the members' decisions."""

@@ -13,7 +13,7 @@ dimension. Its noise is that of two ensembles of ``runs`` runs (a binomial sd of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from csto_sim.core import judgements
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.markdown import markdown_table
 from csto_sim.inference import regression_abc
 from csto_sim.inference.posterior import Posterior
 
@@ -53,25 +54,46 @@ def swing(
     samples = posterior.samples.assign(weight=posterior.weights)
     known = {k: v for k, v in prior.items() if k in posterior.samples.columns}
     table = regression_abc.identifiability(samples, known)
-    rows = []
-    for r in table.itertuples():
-        ends = {}
-        for q in ("q05", "q95"):
-            fixed = posterior.fixing({r.parameter: getattr(r, q)})
-            ends[q] = headline(scenario, fixed, runs, seed, workers)
-        row = {
-            "dimension": r.parameter,
-            "width": r.width,
-            "q05": r.q05,
-            "q95": r.q95,
-            "headline_q05": ends["q05"],
-            "headline_q95": ends["q95"],
-            "swing": ends["q95"] - ends["q05"],
-        }
-        rows.append(row)
+    rows = (
+        {"dimension": r.parameter, "width": r.width}
+        | _at_ends(
+            scenario, posterior, r.parameter, {"q05": r.q05, "q95": r.q95}, runs, seed, workers
+        )
+        for r in table.itertuples()
+    )
+    return _collect(rows, on_row)
+
+
+def _at_ends(
+    scenario: Scenario,
+    posterior: Posterior,
+    column: str,
+    ends: dict[str, float],
+    runs: int,
+    seed: int,
+    workers: int | None,
+) -> dict[str, float]:
+    """The ``ends`` (name -> value) and, for each, the headline over ``posterior`` with
+    ``column`` fixed at that value in every run (``headline_NAME``), and the second's
+    headline minus the first's (``swing``)."""
+    got = {
+        f"headline_{end}": headline(
+            scenario, posterior.fixing({column: value}), runs, seed, workers
+        )
+        for end, value in ends.items()
+    }
+    first, second = got.values()
+    return ends | got | {"swing": second - first}
+
+
+def _collect(rows: Iterable[dict], on_row: Callable[[dict], None] | None) -> pd.DataFrame:
+    """The table of ``rows``, each shown to ``on_row`` (if any) as it is done."""
+    done = []
+    for row in rows:
+        done.append(row)
         if on_row is not None:
             on_row(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(done)
 
 
 def fixed_judgements(scenario: Scenario) -> dict[str, tuple[str, float, float]]:
@@ -112,26 +134,13 @@ def sweep(
     unknown = set(only) - {key for key, _, _ in chosen.values()}
     if unknown:
         raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of {scenario.name}")
-    rows = []
-    for column, (key, low, high) in chosen.items():
-        if only and key not in only:
-            continue
-        ends = {
-            end: headline(scenario, posterior.fixing({column: value}), runs, seed, workers)
-            for end, value in (("low", low), ("high", high))
-        }
-        row = {
-            "judgement": key,
-            "low": low,
-            "high": high,
-            "headline_low": ends["low"],
-            "headline_high": ends["high"],
-            "swing": ends["high"] - ends["low"],
-        }
-        rows.append(row)
-        if on_row is not None:
-            on_row(row)
-    return pd.DataFrame(rows)
+    rows = (
+        {"judgement": key}
+        | _at_ends(scenario, posterior, column, {"low": low, "high": high}, runs, seed, workers)
+        for column, (key, low, high) in chosen.items()
+        if not only or key in only
+    )
+    return _collect(rows, on_row)
 
 
 def _big(t: pd.DataFrame, name: str) -> str:
@@ -143,31 +152,25 @@ def _big(t: pd.DataFrame, name: str) -> str:
 def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     """:func:`sweep` as the Markdown table of ``docs/calibration.md`` (largest swing first)."""
     t = t.reindex(t["swing"].abs().sort_values(ascending=False).index)
-    lines = [
-        f"| judgement | registry range | {scenario} collapse at low | at high | swing |",
-        "|---|---|---|---|---|",
-    ]
-    for r in t.itertuples():
-        lines.append(
-            f"| `{r.judgement}` | {r.low:g} - {r.high:g} | {r.headline_low:.3f} "
-            f"| {r.headline_high:.3f} | {r.swing:+.3f} |"
-        )
+    lines = markdown_table(
+        t,
+        f"judgement | registry range | {scenario} collapse at low | at high | swing",
+        "`{judgement}` | {low:g} - {high:g} | {headline_low:.3f} | {headline_high:.3f} "
+        "| {swing:+.3f}",
+    )
     lines += ["", f"{len(t)} hand-set judgements, {runs} runs per end. {_big(t, 'judgement')}"]
     return "\n".join(lines)
 
 
 def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     """:func:`swing` as the Markdown table of ``docs/calibration.md``."""
-    lines = [
-        f"| dimension | posterior/prior sd | 90% posterior range | {scenario} collapse at 5% "
-        "| at 95% | swing |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in t.itertuples():
-        lines.append(
-            f"| `{r.dimension}` | {r.width:.2f} | {r.q05:.3g} - {r.q95:.3g} "
-            f"| {r.headline_q05:.3f} | {r.headline_q95:.3f} | {r.swing:+.3f} |"
-        )
+    lines = markdown_table(
+        t,
+        f"dimension | posterior/prior sd | 90% posterior range | {scenario} collapse at 5% "
+        "| at 95% | swing",
+        "`{dimension}` | {width:.2f} | {q05:.3g} - {q95:.3g} | {headline_q05:.3f} "
+        "| {headline_q95:.3f} | {swing:+.3f}",
+    )
     lines += [
         "",
         f"Median posterior/prior sd {t['width'].median():.2f} over {len(t)} dimensions; "

@@ -13,11 +13,10 @@ import tomli_w
 import csto_sim
 from csto_sim.cli.common import (
     EXIT_OK,
-    dask_option,
     hindcast_folder,
+    hindcast_options,
     positive,
     seed,
-    workers_option,
 )
 from csto_sim.core.scenario import MAX_NAME, Scenario, load_scenario
 from csto_sim.experiments.executors import dask_executor
@@ -49,9 +48,6 @@ def add_parser(sub) -> None:
         "--seed", type=seed, default=2002, help="ensemble seed of every trial (default 2002)"
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/calibrate/...)"
-    )
-    p.add_argument(
         "--extends",
         type=Path,
         default=None,
@@ -60,8 +56,7 @@ def add_parser(sub) -> None:
         "(default: the hindcast fitted, scenarios/hindcast_2002_2024.toml); the same command "
         "with another --extends rewrites best.toml without new trials",
     )
-    workers_option(p)
-    dask_option(p)
+    hindcast_options(p, "calibrate")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -14,13 +14,7 @@ from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
-from csto_sim.experiments.ensemble import (
-    MAX_RUNS,
-    Ensemble,
-    EnsembleError,
-    EnsembleResult,
-    run_ensemble,
-)
+from csto_sim.experiments.ensemble import MAX_RUNS, Ensemble, EnsembleError, EnsembleResult, run
 from csto_sim.experiments.executors import DaskUnavailable, dask_executor
 from csto_sim.experiments.results import ResultsError
 from csto_sim.experiments.store import (
@@ -28,6 +22,7 @@ from csto_sim.experiments.store import (
     FolderError,
     ResultsExistError,
     ResumeMismatchError,
+    Store,
     default_folder,
 )
 from csto_sim.experiments.tables import TABLES, check_tables
@@ -98,8 +93,10 @@ def table_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
-    """Options of every command that runs an ensemble."""
+def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: bool = False) -> None:
+    """Options of every command that runs an ensemble: runs, seed, folder, workers, tables,
+    format and engine, ``--with-history`` if ``history``, and the posterior the runs draw
+    from (:func:`posterior_option`)."""
     p.add_argument(
         "--runs",
         type=runs,
@@ -147,6 +144,9 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int) -> None:
         help="batch: replicas advanced together as arrays (fast); agents: one Mesa model per run "
         "(the reference); both give the same results (default batch)",
     )
+    if history:
+        history_option(p)
+    posterior_option(p)
 
 
 def posterior_option(p: argparse.ArgumentParser) -> None:
@@ -212,6 +212,21 @@ def dask_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def pool_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--dask``: where the work runs."""
+    workers_option(p)
+    dask_option(p)
+
+
+def hindcast_options(p: argparse.ArgumentParser, command: str) -> None:
+    """Options of the commands that fit the built-in hindcast (calibrate, posterior): the
+    results folder (see :func:`hindcast_folder`) and where the work runs."""
+    p.add_argument(
+        "--out", type=Path, default=None, help=f"results folder (default: results/{command}/...)"
+    )
+    pool_options(p)
+
+
 def plot_format_option(p: argparse.ArgumentParser) -> None:
     """``--plot-format``."""
     p.add_argument(
@@ -242,8 +257,7 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="results folder (default: results/COMMAND/SCENARIO-HASH, named from the settings)",
     )
-    workers_option(p)
-    dask_option(p)
+    pool_options(p)
     p.add_argument(
         "--resume", action="store_true", help="continue an interrupted analysis in --out"
     )
@@ -271,46 +285,10 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
     return check_factors(out)
 
 
-def run_from_args(
-    args: argparse.Namespace,
-    argv: list[str],
-    scenarios: list,
-    out: Path,
-    executor=None,
-    posterior=None,
-) -> EnsembleResult:
-    """Run an ensemble with the shared ensemble options (``posterior`` overrides
+def ensemble_spec(args: argparse.Namespace, scenarios: list, posterior=None) -> Ensemble:
+    """The ensemble the shared ensemble options describe (``posterior`` overrides
     ``--posterior``)."""
-    return run_ensemble(
-        scenarios,
-        runs=args.runs,
-        out=out,
-        seed=args.seed,
-        workers=args.workers,
-        executor=executor,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        fmt=args.format,
-        progress=False if args.quiet else None,
-        command=shlex.join(["csto-sim", *argv]),
-        engine=args.engine,
-        tables=args.tables,
-        with_history=getattr(args, "with_history", False),
-        posterior=posterior if posterior is not None else getattr(args, "posterior", None),
-        runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
-        on_start=None if args.quiet else lambda root, held: starting(root, grows(held, args.runs)),
-    )
-
-
-def ensemble_folder(
-    args: argparse.Namespace, command: str, scenarios: list, posterior=None
-) -> Path:
-    """``--out``, else the default folder of the ensemble these options run (see
-    :meth:`~csto_sim.experiments.ensemble.Ensemble.folder`; ``posterior`` overrides
-    ``--posterior``). :func:`run_from_args` says it once the folder is accepted."""
-    if args.out is not None:
-        return args.out
-    ensemble = Ensemble.of(
+    return Ensemble.of(
         scenarios,
         args.runs,
         args.seed,
@@ -320,7 +298,46 @@ def ensemble_folder(
         posterior=posterior if posterior is not None else getattr(args, "posterior", None),
         runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
     )
-    return ensemble.folder(command)
+
+
+def run_from_args(
+    args: argparse.Namespace,
+    argv: list[str],
+    command: str,
+    scenarios: list,
+    executor=None,
+    posterior=None,
+    out: Path | None = None,
+) -> EnsembleResult:
+    """Run the ensemble of the shared ensemble options (``posterior`` overrides
+    ``--posterior``) into ``out``, else ``--out``, else the command's default folder (see
+    :func:`ensemble_folder`), said once the folder is accepted; ``result.out`` is the
+    folder."""
+    spec = ensemble_spec(args, scenarios, posterior)
+    if out is None:
+        out = args.out if args.out is not None else spec.folder(command)
+    return run(
+        spec,
+        Store(out, spec.tables, args.format),
+        workers=args.workers,
+        executor=executor,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=False if args.quiet else None,
+        command=shlex.join(["csto-sim", *argv]),
+        on_start=None if args.quiet else lambda root, held: starting(root, grows(held, args.runs)),
+    )
+
+
+def ensemble_folder(
+    args: argparse.Namespace, command: str, scenarios: list, posterior=None
+) -> Path:
+    """``--out``, else the default folder of the ensemble these options run (see
+    :meth:`~csto_sim.experiments.ensemble.Ensemble.folder`; ``posterior`` overrides
+    ``--posterior``)."""
+    if args.out is not None:
+        return args.out
+    return ensemble_spec(args, scenarios, posterior).folder(command)
 
 
 def output_folder(args: argparse.Namespace, command: str, names: list[str], settings: dict) -> Path:
@@ -409,6 +426,11 @@ def run_analysis(args: argparse.Namespace, total: int, analysis, scenario, out: 
             progress=update,
             **options,
         )
+
+
+def scenario_file(p: argparse.ArgumentParser) -> None:
+    """The positional ``scenario`` argument: one scenario file."""
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
 
 
 def scenario_files(p: argparse.ArgumentParser) -> None:

@@ -9,12 +9,9 @@ from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
     EXIT_USAGE,
     dask_option,
-    ensemble_folder,
     ensemble_options,
     failed,
-    history_option,
     plot_format_option,
-    posterior_option,
     run_from_args,
     say,
     scenario_files,
@@ -33,9 +30,7 @@ def add_parser(sub) -> None:
         "write the tables, report.md, summary.csv and figures to --out, and print the report.",
     )
     scenario_files(p)
-    ensemble_options(p, 200)
-    history_option(p)
-    posterior_option(p)
+    ensemble_options(p, 200, history=True)
     dask_option(p)
     p.add_argument(
         "--reference", default=None, help="scenario name to compare against (default: the first)"
@@ -54,10 +49,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.reference is not None and args.reference not in names:
         say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")
         return EXIT_USAGE
-    out = ensemble_folder(args, "compare", scenarios)
     note_drawn_parameters(args, scenarios)
     with dask_executor(args.dask, args.workers) as executor:
-        result = run_from_args(args, argv, scenarios, out, executor)
+        result = run_from_args(args, argv, "compare", scenarios, executor)
+    out = result.out
     comparison = Comparison.of(out, args.reference)
     report = write_report(comparison)
     if not args.no_plots:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from csto_sim.cli.common import (
     EXIT_OK,
@@ -11,6 +10,7 @@ from csto_sim.cli.common import (
     analysis_options,
     positive,
     run_analysis,
+    scenario_file,
 )
 from csto_sim.core.scenario import load_scenario
 
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         "runs, and find boxes of inputs where the outcome is likely with PRIM; prints each box's "
         "coverage and density and writes boxes.csv. Needs the analysis extra.",
     )
-    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    scenario_file(p)
     p.add_argument(
         "--outcome", default="collapsed", help="collapsed, or exit:MEMBER (default collapsed)"
     )

@@ -7,11 +7,9 @@ from pathlib import Path
 
 from csto_sim.analysis.forecast import answer, check_members, load_questions
 from csto_sim.cli.common import (
-    ensemble_folder,
     ensemble_options,
     failed,
     posterior_from_args,
-    posterior_option,
     run_from_args,
 )
 from csto_sim.core.scenario import load_scenario
@@ -36,7 +34,6 @@ def add_parser(sub) -> None:
         "(for example scenarios/russia_weakened.toml; default: the file's scenario)",
     )
     ensemble_options(p, 1000)
-    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -44,10 +41,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario or scenario_path)
     check_members(questions, list(scenario.members), args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once
-    out = ensemble_folder(args, "forecast", [scenario])
-    result = run_from_args(args, argv, [scenario], out)
+    result = run_from_args(args, argv, "forecast", [scenario])
     if result.failed:
         return failed(result)
+    out = result.out
     table = answer(questions, out, scenario.name)
     table.to_csv(out / "forecast.csv", index=False)
     if not args.quiet:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from csto_sim.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
-    dask_option,
     hindcast_folder,
+    hindcast_options,
     positive,
     say,
-    workers_option,
 )
 from csto_sim.experiments.executors import dask_executor
 from csto_sim.experiments.store import ResultsExistError
@@ -83,9 +81,6 @@ def add_parser(sub) -> None:
         "none, the full model)",
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results folder (default: results/posterior/...)"
-    )
-    p.add_argument(
         "--leave-out",
         action="append",
         default=[],
@@ -94,8 +89,7 @@ def add_parser(sub) -> None:
         "leave-one-event-out fit, to predict the event with the posterior that did not see it "
         "(default: none left out)",
     )
-    workers_option(p)
-    dask_option(p)
+    hindcast_options(p, "posterior")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pandas as pd
 
@@ -12,14 +11,12 @@ from csto_sim.analysis.comparison import Comparison
 from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.report import write_report
 from csto_sim.cli.common import (
-    ensemble_folder,
     ensemble_options,
     failed,
-    history_option,
     posterior_from_args,
-    posterior_option,
     run_from_args,
     say,
+    scenario_file,
 )
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.results import read_manifest
@@ -36,17 +33,15 @@ def add_parser(sub) -> None:
         "requests and responses, and write timeseries, events, runs, manifest and a report to "
         "--out.",
     )
-    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
-    ensemble_options(p, 100)
-    history_option(p)
-    posterior_option(p)
+    scenario_file(p)
+    ensemble_options(p, 100, history=True)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario)
-    out = ensemble_folder(args, "run", [scenario])
     note_drawn_parameters(args, [scenario])
-    result = run_from_args(args, argv, [scenario], out)
+    result = run_from_args(args, argv, "run", [scenario])
+    out = result.out
     comparison = Comparison.of(out)
     members = "members" in args.tables  # what the report needs beside runs
     if members:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from csto_sim.cli.common import (
     EXIT_OK,
@@ -14,6 +13,7 @@ from csto_sim.cli.common import (
     positive,
     run_analysis,
     say,
+    scenario_file,
 )
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.evaluate import OUTCOMES
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
         "--replicas runs with common seeds, and write indices.csv and a bar chart to --out. "
         "Needs the analysis extra: pip install 'csto-sim[analysis]'.",
     )
-    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    scenario_file(p)
     p.add_argument(
         "--method",
         choices=["sobol", "morris"],

@@ -10,7 +10,7 @@ from typing import Any
 import tomli_w
 
 from csto_sim import __version__
-from csto_sim.cli.common import EXIT_OK
+from csto_sim.cli.common import EXIT_OK, scenario_file
 from csto_sim.core.scenario import Scenario, load_scenario
 
 DIGITS = 15
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
         "file (csto-sim show SCENARIO > FILE.toml), it checks and runs like SCENARIO (same "
         "content digest, same results).",
     )
-    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    scenario_file(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:

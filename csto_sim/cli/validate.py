@@ -12,11 +12,9 @@ from csto_sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    ensemble_folder,
     ensemble_options,
     failed,
     posterior_from_args,
-    posterior_option,
     run_from_args,
     say,
 )
@@ -51,7 +49,6 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-nulls", action="store_true", help="do not run and score the null models")
     ensemble_options(p, 200)
-    posterior_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -67,10 +64,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         scenario = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     posterior = posterior_from_args(args, [scenario], default="validation")
-    out = ensemble_folder(args, "validate", [scenario], posterior)
-    result = run_from_args(args, argv, [scenario], out, posterior=posterior)
+    result = run_from_args(args, argv, "validate", [scenario], posterior=posterior)
     if result.failed:
         return failed(result)
+    out = result.out
     tables = {MODEL: load_tables(out)}
     if not args.no_nulls:
         quiet = copy.copy(args)
@@ -78,7 +75,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         for null in NULL_MODELS:
             where = out / "nulls" / null.name
             own = null_posterior(null, posterior, args.runs_per_draw)
-            done = run_from_args(quiet, argv, [null.scenario(scenario)], where, posterior=own)
+            done = run_from_args(
+                quiet, argv, "validate", [null.scenario(scenario)], posterior=own, out=where
+            )
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)

@@ -41,6 +41,7 @@ from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments import observables
 from csto_sim.experiments.executors import run_jobs, worker_pool
+from csto_sim.experiments.markdown import markdown_table
 from csto_sim.experiments.results import read_table
 from csto_sim.experiments.store import Store
 from csto_sim.experiments.tables import tables_from
@@ -322,14 +323,11 @@ def identifiability_table(samples: pd.DataFrame) -> str:
     """:func:`identifiability` as the Markdown table of ``docs/calibration.md`` (narrowest
     first), with the median ``width`` under it."""
     t = identifiability(samples)
-    rows = [
-        "| parameter or judgement | posterior mean | 90% interval | prior range | width |",
-        "|---|---|---|---|---|",
-    ]
-    for r in t.itertuples():
-        rows.append(
-            f"| `{r.parameter}` | {r.mean:.3g} | {r.q05:.3g} - {r.q95:.3g} "
-            f"| {r.prior_low:g} - {r.prior_high:g} | {r.width:.2f} |"
-        )
+    rows = markdown_table(
+        t,
+        "parameter or judgement | posterior mean | 90% interval | prior range | width",
+        "`{parameter}` | {mean:.3g} | {q05:.3g} - {q95:.3g} | {prior_low:g} - {prior_high:g} "
+        "| {width:.2f}",
+    )
     rows += ["", f"Median width: {t['width'].median():.2f} over {len(t)} dimensions."]
     return "\n".join(rows)
