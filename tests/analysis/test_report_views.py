@@ -28,7 +28,7 @@ def _tables(report: str) -> list[list[str]]:
     return tables
 
 
-@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("count", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_compare_writes_a_clean_report_and_drawn_figures(tmp_path, monkeypatch, count):
     from matplotlib.image import imread
 
