@@ -415,3 +415,24 @@ def test_calibration_tables_are_made_from_the_shipped_posteriors():
     text = tables.DOC.read_text(encoding="utf-8")
     assert tables.MARK.search(text), "no marked table"
     assert tables.refreshed(text) == text, "run python docs/checks/calibration_tables.py"
+
+
+# --- the public API on a page -----------------------------------------------------------------
+
+
+def test_every_package_names_its_public_api_and_the_docs_list_it():
+    """Each package's ``__all__`` resolves name by name, and docs/PYTHON_API.md lists it."""
+    import importlib
+
+    text = (ROOT / "docs" / "PYTHON_API.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(csto_sim[\w.]*)` \| (.*) \|$", text, re.M))
+    packages = [
+        "csto_sim",
+        *(f"csto_sim.{p.parent.name}" for p in ROOT.glob("csto_sim/*/__init__.py")),
+    ]
+    for name in packages:
+        if name in ("csto_sim.cli", "csto_sim.data"):
+            continue
+        package = importlib.import_module(name)
+        assert all(getattr(package, n) is not None for n in package.__all__), name
+        assert set(re.findall(r"`(\w+)`", rows.get(name, ""))) == set(package.__all__), name

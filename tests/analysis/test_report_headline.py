@@ -223,3 +223,11 @@ def test_members_frozen_at_the_start_are_reported_as_such(folder):
     report = (folder / "report.md").read_text()
     row = next(line for line in report.splitlines() if line.startswith("| base | Armenia |"))
     assert row.split(" | ")[2].startswith("1.00 [")
+
+
+def test_setting_changes_name_files_of_this_machine_by_their_names():
+    ref = {"history": {"source": "/home/someone/csto/scenarios/hindcast_2002_2024.toml"}}
+    other = {"history": {"source": "/srv/elsewhere/my_history.toml"}}
+    text = setting_changes(ref, other)
+    assert text == "`history.source` hindcast_2002_2024.toml -> my_history.toml"
+    assert "/home" not in text and "/srv" not in text
