@@ -27,6 +27,7 @@ import html
 import io
 import math
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
@@ -124,18 +125,30 @@ def scenario_files() -> dict[str, Path]:
     return files
 
 
-@lru_cache(maxsize=32)
-def _load(path: str, mtime: float) -> Scenario:
-    return load_scenario(path)
+@lru_cache(maxsize=64)
+def _drawn(path: str, mtime: float, run: int) -> tuple[Scenario, int]:
+    spec = load_scenario(path)
+    posterior = choose_posterior([spec])
+    past = conditioning.sources(spec, posterior, spec.seed, [run])[0]
+    return (spec if posterior is None else posterior.for_run(spec, past)), past
 
 
-def load_named(name: str) -> Scenario:
-    """Load a scenario of the scenarios folder by file stem (cached until the file changes)."""
+_DRAWING = threading.Lock()
+"""Held while a run's draw is made, so that a page waits for a draw already being made
+(its particle filter takes seconds) instead of making it again."""
+
+
+def drawn(name: str, run: int) -> tuple[Scenario, int]:
+    """Scenario file ``name`` (a stem) with the parameters run ``run`` draws from the posterior
+    it names (as it is when it names none), and the history run it continues (for a projection
+    conditioned on its record, the particle the filter gives it, whose draw it takes): the
+    run ``csto-sim run`` makes. Made once per file version and run (the posterior read once)."""
     files = scenario_files()
     if name not in files:
         raise ValueError(f"no scenario file {name!r}.toml in {scenario_dir()}")
     path = files[name]
-    return _load(str(path), path.stat().st_mtime)
+    with _DRAWING:
+        return _drawn(str(path), path.stat().st_mtime, int(run))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +197,7 @@ class DashboardModel(CSTOModel):
             "alignment_shift_ignored": alignment_shift_ignored,
         }
         params = {k: float(v) for k, v in given.items() if v is not None}
-        spec, past = drawn(load_named(scenario_name), int(run))
+        spec, past = drawn(scenario_name, int(run))
         spec = spec.with_parameters(**params).with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
             rng = int(rng) if rng.strip() else None
@@ -200,16 +213,6 @@ def _slider_step(low: float, high: float) -> float:
     return 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
 
 
-def drawn(spec: Scenario, run: int) -> tuple[Scenario, int]:
-    """``spec`` with the parameters run ``run`` draws from the posterior it names (itself
-    when it names none), and the history run it continues (for a projection conditioned on
-    its record, the particle the filter gives it, whose draw it takes): the dashboard shows
-    the run ``csto-sim run`` makes."""
-    posterior = choose_posterior([spec])
-    past = conditioning.sources(spec, posterior, spec.seed, [run])[0]
-    return (spec if posterior is None else posterior.for_run(spec, past)), past
-
-
 def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     """The sidebar inputs: scenario, run, leader strength and a slider per tuned parameter.
 
@@ -217,7 +220,7 @@ def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     run`` draws them) and span the parameters' plausible ranges (widened to include the
     value); a slider's value is used as it is, the other parameters are the run's draw.
     """
-    values = drawn(load_named(scenario), 0)[0].parameters.model_dump()
+    values = drawn(scenario, 0)[0].parameters.model_dump()
     table = {row["name"]: row for row in parameter_table()}
     spec: dict[str, Any] = {
         "scenario_name": {
