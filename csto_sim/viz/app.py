@@ -22,6 +22,7 @@ Imports are absolute (``csto_sim.x``) because ``solara run`` loads this file as 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import io
@@ -149,6 +150,12 @@ def drawn(name: str, run: int) -> tuple[Scenario, int]:
     path = files[name]
     with _DRAWING:
         return _drawn(str(path), path.stat().st_mtime, int(run))
+
+
+def _first_draw() -> None:
+    """Make the default scenario's run 0 draw, which every new page starts with."""
+    with contextlib.suppress(Exception):  # the page's own build shows what went wrong
+        drawn(DEFAULT_SCENARIO, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,3 +548,9 @@ def Page():
 # Solara" badge (it covers the event log). Read per request, so setting them here is enough.
 solara.server.settings.theme.title = TITLE
 solara.server.settings.theme.show_banner = False
+
+if __name__ == "app":
+    # Served (``solara run`` executes this file as a module named ``app``, when the server
+    # starts): the first page's draw, most of its wait (the particle filter's histories), is
+    # made while the server starts and the browser loads the page's scripts.
+    threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
