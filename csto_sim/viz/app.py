@@ -397,9 +397,10 @@ def event_markdown(model: CSTOModel, last: int = EVENTS_SHOWN) -> str:
 
 
 def figure_png(fig: Figure) -> bytes:
-    """A figure as PNG bytes (tight bounding box)."""
+    """A figure as PNG bytes, drawn once (its constrained layout fits it to its size; a tight
+    bounding box would draw it a second time to measure it)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
     return buffer.getvalue()
 
 
