@@ -550,8 +550,8 @@ def Page():
 solara.server.settings.theme.title = TITLE
 solara.server.settings.theme.show_banner = False
 
-if __name__ == "app":
-    # Served (``solara run`` executes this file as a module named ``app``, when the server
-    # starts): the first page's draw, most of its wait (the particle filter's histories), is
-    # made while the server starts and the browser loads the page's scripts.
+if __name__ == "__main__":
+    # Served (``solara run`` executes this file as a script when the server starts): the
+    # first page's draw, most of its wait (the particle filter's histories), is made while
+    # the server starts and the browser loads the page's scripts.
     threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
