@@ -1,23 +1,19 @@
 """An interactive dashboard of one model run, built with Solara and Mesa's model controller.
 
 Start it with ``csto-sim dashboard`` or, from the repository folder, ``solara run
-csto_sim/viz/app.py`` (needs the ``viz`` extra: ``pip install -e '.[viz]'``, which also ships
-the page's scripts and fonts, so it works offline). The sidebar chooses a scenario file
-(``scenarios/*.toml`` of the working folder, else the one beside the package), the run index
-(run ``i`` has the seed of run ``i`` of an ensemble), a multiplier on the leader pole's
-strength (Russia's strength after the war) and the main behavioural parameters, each slider
-showing its value; *Reset* builds a new model with them, *Step* and the play button advance
-it. The page shows the relations network (fill: dominant pole, shape and outline: status),
-each member's alignment with the leader's pole and its commitment, alliance cohesion,
-requests and responses (all by year), the members' state and the latest threat events.
+csto_sim/viz/app.py`` (needs the ``viz`` extra, which also ships the page's scripts and fonts,
+so it works offline). The sidebar chooses a scenario file (``scenarios/*.toml`` of the working
+folder, else the one beside the package), the run index (run ``i`` has the seed of run ``i``
+of an ensemble), a multiplier on the leader pole's strength and the main behavioural
+parameters; *Reset* builds a new model with them, *Step* and play advance it. The page shows
+the relations network, each member's alignment with the leader's pole and its commitment,
+alliance cohesion, requests and responses (by year), the members' state and the latest
+threat events. It is laid out here rather than by Mesa's ``SolaraViz`` (numbered tabs, a
+draggable grid, sliders without values); Mesa's ``ModelController`` runs the model.
 
-The model is :class:`DashboardModel`, a thin :class:`~csto_sim.abm.model.CSTOModel` that the
-controller can rebuild by keyword: it loads the chosen file, scales the leader pole's
-strength and calls ``CSTOModel(scenario=..., run=..., rng=..., **parameters)``. The page is
-laid out here rather than by Mesa 3.3's ``SolaraViz``, whose numbered tabs, draggable grid
-and sliders without values do not suit it; Mesa's ``ModelController`` still runs the model.
-
-Imports are absolute (``csto_sim.x``) because ``solara run`` loads this file as a script.
+Served, the file first starts the first page's draw (its particle filter takes seconds) in a
+process of its own, then imports the rest. Imports are absolute (``csto_sim.x``) because
+``solara run`` loads this file as a script.
 """
 
 from __future__ import annotations
@@ -27,76 +23,22 @@ import functools
 import html
 import io
 import math
+import multiprocessing
 import os
 import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import markdown
-import pandas as pd
-import solara
-import solara.server.settings
-from matplotlib.figure import Figure
-
-from csto_sim.abm.model import CSTOModel
-from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.inference import conditioning
 from csto_sim.inference.posterior import choose_posterior
-from csto_sim.viz.network import draw_network
-from csto_sim.viz.style import house_style, pole_colours, styled
-
-MESA_HOOK_WARNING = r"(?s).*ComponentsView: .use_state. found despite early return"
-"""The warning solara's hook checker gives on importing Mesa 3.3's SolaraViz module."""
-
-with warnings.catch_warnings():
-    # Mesa 3.3's ComponentsView (which this page does not use) calls a hook after an early
-    # return, and solara's hook checker warns when the module defines it. Mesa's, not ours.
-    warnings.filterwarnings("ignore", MESA_HOOK_WARNING, UserWarning)
-    from mesa.visualization import Slider
-    from mesa.visualization.solara_viz import ModelController
-    from mesa.visualization.utils import update_counter
-
-TITLE = "CSTO alliance cohesion"
-"""The page's title (browser tab and app bar)."""
 
 DEFAULT_SCENARIO = "baseline"
 """The scenario the dashboard opens with (a file stem in the scenarios folder)."""
-
-TUNED: tuple[str, ...] = MAIN_PARAMETERS
-"""The behavioural parameters that get a slider (the others keep the scenario's values)."""
-
-FIGSIZE = (7.0, 4.0)
-"""Size (inches) of the alignment figure (the network is square); the page scales figures to
-the width of its columns."""
-
-SERIES_FIGSIZE = (7.0, 3.0)
-"""Size (inches) of the figures of one alliance-level series."""
-
-FIGURE_DPI = 110
-"""Resolution of the figures' PNG images."""
-
-PLAY_INTERVAL_MS = 150
-"""Pause between steps while playing."""
-
-PAGE_CSS = """
-.csto-sidebar .v-slider--horizontal { margin-left: 0; }
-.csto-sidebar .v-input__slot { flex-wrap: wrap; }
-.csto-sidebar .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
-"""
-"""Styles of the page: each slider's label (with its value) on a line above a full-width track."""
-
-MARKDOWN_CLASSES = ("solara-markdown", "rendered_html", "jp-RenderedHTMLCommon")
-"""The CSS classes of solara's Markdown, which style the tables."""
-
-STEPS = Slider("steps per click", 1, 1, 40, 1)
-"""How many steps *Step* (and each frame of play) advances."""
-
-EVENTS_SHOWN = 12
-"""How many of the latest threat events the event log lists."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,10 +94,86 @@ def drawn(name: str, run: int) -> tuple[Scenario, int]:
         return _drawn(str(path), path.stat().st_mtime, int(run))
 
 
+def _in_a_process(fn: Callable, jobs: list[tuple]) -> list:
+    """Run ``fn`` over the jobs in a process of its own: on another core, not this server's."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fn, *zip(*jobs, strict=True)))
+
+
 def _first_draw() -> None:
-    """Make the default scenario's run 0 draw, which every new page starts with."""
-    with contextlib.suppress(Exception):  # the page's own build shows what went wrong
-        drawn(DEFAULT_SCENARIO, 0)
+    """Run the particle filter of the draw every new page starts with (run 0 of the default
+    scenario) in a process of its own; the filter keeps the result, and pages wait for it."""
+    with contextlib.suppress(Exception), _DRAWING:  # if it fails, the page shows why
+        spec = load_scenario(scenario_files()[DEFAULT_SCENARIO])
+        conditioning.sources(spec, choose_posterior([spec]), spec.seed, [0], _in_a_process)
+
+
+if __name__ == "__main__":
+    # Served (``solara run`` executes this file as a script when the server starts): the
+    # first page's draw, most of its wait, runs while the server starts and the browser
+    # loads the page's scripts.
+    threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
+
+
+# ---------------------------------------------------------------------------------------------
+# The page (its imports take a second or two: served, the first draw has started by now)
+
+import markdown  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+import solara.server.settings  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from csto_sim.abm.model import CSTOModel  # noqa: E402
+from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table  # noqa: E402
+from csto_sim.viz.network import draw_network  # noqa: E402
+from csto_sim.viz.style import house_style, pole_colours, styled  # noqa: E402
+
+MESA_HOOK_WARNING = r"(?s).*ComponentsView: .use_state. found despite early return"
+"""The warning solara's hook checker gives on importing Mesa 3.3's SolaraViz module."""
+
+with warnings.catch_warnings():
+    # Mesa 3.3's ComponentsView (which this page does not use) calls a hook after an early
+    # return, and solara's hook checker warns when the module defines it. Mesa's, not ours.
+    warnings.filterwarnings("ignore", MESA_HOOK_WARNING, UserWarning)
+    from mesa.visualization import Slider
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
+
+TITLE = "CSTO alliance cohesion"
+"""The page's title (browser tab and app bar)."""
+
+TUNED: tuple[str, ...] = MAIN_PARAMETERS
+"""The behavioural parameters that get a slider (the others keep the scenario's values)."""
+
+FIGSIZE = (7.0, 4.0)
+"""Size (inches) of the alignment figure (the network is square); the page scales figures to
+the width of its columns."""
+
+SERIES_FIGSIZE = (7.0, 3.0)
+"""Size (inches) of the figures of one alliance-level series."""
+
+FIGURE_DPI = 110
+"""Resolution of the figures' PNG images."""
+
+PLAY_INTERVAL_MS = 150
+"""Pause between steps while playing."""
+
+PAGE_CSS = """
+.csto-sidebar .v-slider--horizontal { margin-left: 0; }
+.csto-sidebar .v-input__slot { flex-wrap: wrap; }
+.csto-sidebar .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
+"""
+"""Styles of the page: each slider's label (with its value) on a line above a full-width track."""
+
+MARKDOWN_CLASSES = ("solara-markdown", "rendered_html", "jp-RenderedHTMLCommon")
+"""The CSS classes of solara's Markdown, which style the tables."""
+
+STEPS = Slider("steps per click", 1, 1, 40, 1)
+"""How many steps *Step* (and each frame of play) advances."""
+
+EVENTS_SHOWN = 12
+"""How many of the latest threat events the event log lists."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,9 +567,3 @@ def Page():
 # Solara" badge (it covers the event log). Read per request, so setting them here is enough.
 solara.server.settings.theme.title = TITLE
 solara.server.settings.theme.show_banner = False
-
-if __name__ == "__main__":
-    # Served (``solara run`` executes this file as a script when the server starts): the
-    # first page's draw, most of its wait (the particle filter's histories), is made while
-    # the server starts and the browser loads the page's scripts.
-    threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
