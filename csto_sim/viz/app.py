@@ -567,3 +567,12 @@ def Page():
 # Solara" badge (it covers the event log). Read per request, so setting them here is enough.
 solara.server.settings.theme.title = TITLE
 solara.server.settings.theme.show_banner = False
+
+# Opened at a host name other than "localhost" over http (127.0.0.1, or the machine's name
+# with --host 0.0.0.0), solara warns at every page load that its session cookie gets
+# SameSite=Lax instead of SameSite=None, which needs https and which it wants only for pages
+# embedded in another site's frame. Lax is right for this page, opened directly, and solara
+# has no setting that asks for it, so that one warning (and no other) is ignored.
+warnings.filterwarnings(
+    "ignore", "Cookies with samesite=none require https", UserWarning, "solara.server.starlette"
+)
