@@ -99,7 +99,7 @@ def launch(folder: Path, address: str, timeout: float) -> dict[str, float | list
     port = free_port()
     url = f"http://{address}:{port}/"
     log = folder / "server.log"
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {
+    env = os.environ | {
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "SOLARA_ASSETS_CDN": OFFLINE_CDN,
     }

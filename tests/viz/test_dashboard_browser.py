@@ -85,8 +85,10 @@ def dashboard_url(tmp_path):
     """``csto-sim dashboard`` on a free port, offline; its log is ``server.log``."""
     port = _free_port()
     log = tmp_path / "server.log"
-    # another virtual environment's VIRTUAL_ENV (a caller's) makes IPython warn in the log
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {
+    # a caller's VIRTUAL_ENV of another environment, which the dashboard keeps from its server
+    # (IPython there would warn in the log and add that environment's packages)
+    env = os.environ | {
+        "VIRTUAL_ENV": str(tmp_path / "another-venv"),
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "SOLARA_ASSETS_CDN": OFFLINE_CDN,
     }
