@@ -16,7 +16,8 @@ not counted. Prints, per launch:
   in the DOM (an image with pixels or a rendered table, not the loading spinner);
 - ``answers -> all figures``: until every figure of the page has loaded;
 - the server log's warnings (a Python warning's first line, ``...Warning: ...``, or a
-  logged ``WARNING``), if any.
+  logged ``WARNING``), if any;
+- the machine's load average before the launch (other work on the machine slows all of it).
 
 ``--address`` is the host name the browser opens the page at: ``127.0.0.1`` is what a user
 types who does not use the printed ``localhost`` address (solara sets its session cookie
@@ -144,9 +145,10 @@ def main() -> None:
     parser.add_argument("--address", default="localhost", help="host name the browser opens")
     args = parser.parse_args()
     for i in range(args.repeat):
+        load = os.getloadavg()[0]
         with tempfile.TemporaryDirectory(prefix="csto-dashboard-") as tmp:
             result = launch(Path(tmp), args.address, args.timeout)
-        print(f"launch {i + 1}:")
+        print(f"launch {i + 1} (load average before: {load:.2f}):")
         for name, value in result.items():
             if name != "warnings":
                 print(f"  {name:<30} {value:6.2f} s")
