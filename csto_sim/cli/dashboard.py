@@ -54,6 +54,17 @@ def bind_error(host: str, port: int) -> str | None:
         return f"{option}: cannot listen on {host}:{port} ({reason})"
 
 
+def server_env() -> dict[str, str]:
+    """The server's environment: this one, with :data:`SERVER_ENV` unless the user set them,
+    without a ``VIRTUAL_ENV`` naming another environment than this Python's (a caller's: the
+    server's IPython would add that environment's packages to its own, and warn)."""
+    env = SERVER_ENV | os.environ
+    venv = env.get("VIRTUAL_ENV")
+    if venv is not None and Path(venv).resolve() != Path(sys.prefix).resolve():
+        del env["VIRTUAL_ENV"]
+    return env
+
+
 def installed(module: str) -> bool:
     """Whether a top-level module can be imported."""
     return importlib.util.find_spec(module) is not None
@@ -76,8 +87,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     # production: no file watching or hot reload (a user's dashboard needs neither, and the
     # watchers take inotify instances, of which a machine has few)
     cmd = [sys.executable, "-m", "solara", "run", str(app), "--production", "--host", args.host]
-    env = SERVER_ENV | os.environ
     try:
-        return subprocess.call([*cmd, "--port", str(args.port)], env=env)
+        return subprocess.call([*cmd, "--port", str(args.port)], env=server_env())
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -1,112 +1,48 @@
 """An interactive dashboard of one model run, built with Solara and Mesa's model controller.
 
-Start it with ``csto-sim dashboard`` or, from the repository folder, ``solara run
-csto_sim/viz/app.py`` (needs the ``viz`` extra: ``pip install -e '.[viz]'``, which also ships
-the page's scripts and fonts, so it works offline). The sidebar chooses a scenario file
-(``scenarios/*.toml`` of the working folder, else the one beside the package), the run index
-(run ``i`` has the seed of run ``i`` of an ensemble), a multiplier on the leader pole's
-strength (Russia's strength after the war) and the main behavioural parameters, each slider
-showing its value; *Reset* builds a new model with them, *Step* and the play button advance
-it. The page shows the relations network (fill: dominant pole, shape and outline: status),
-each member's alignment with the leader's pole and its commitment, alliance cohesion,
-requests and responses (all by year), the members' state and the latest threat events.
-
-The model is :class:`DashboardModel`, a thin :class:`~csto_sim.abm.model.CSTOModel` that the
-controller can rebuild by keyword: it loads the chosen file, scales the leader pole's
-strength and calls ``CSTOModel(scenario=..., run=..., rng=..., **parameters)``. The page is
-laid out here rather than by Mesa 3.3's ``SolaraViz``, whose numbered tabs, draggable grid
-and sliders without values do not suit it; Mesa's ``ModelController`` still runs the model.
-
-Imports are absolute (``csto_sim.x``) because ``solara run`` loads this file as a script.
+Start it with ``csto-sim dashboard`` or ``solara run csto_sim/viz/app.py`` (the ``viz`` extra
+ships the page's scripts and fonts: it works offline). The sidebar chooses a scenario file
+(``scenarios/*.toml`` of the working folder, else the one beside the package), the run (run
+``i`` has the seed of run ``i`` of an ensemble), the leader pole's strength and the main
+behavioural parameters; *Reset* builds a model of them, *Step* and play advance it. The page
+shows the relations network, the members' alignment and commitment, alliance cohesion,
+requests and responses by year, the members' state and the latest threat events. Served, the
+file starts the first page's draw (a particle filter: seconds) in a process of its own before
+it imports the rest; imports are absolute, as ``solara run`` runs it as a script.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import io
 import math
+import multiprocessing
 import os
+import threading
 import warnings
 from collections.abc import Callable
-from functools import lru_cache
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import markdown
-import pandas as pd
-import solara
-import solara.server.settings
-from matplotlib.figure import Figure
-
-from csto_sim.abm.model import CSTOModel
-from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.inference import conditioning
 from csto_sim.inference.posterior import choose_posterior
-from csto_sim.viz.network import draw_network
-from csto_sim.viz.style import house_style, pole_colours, styled
-
-MESA_HOOK_WARNING = r"(?s).*ComponentsView: .use_state. found despite early return"
-"""The warning solara's hook checker gives on importing Mesa 3.3's SolaraViz module."""
-
-with warnings.catch_warnings():
-    # Mesa 3.3's ComponentsView (which this page does not use) calls a hook after an early
-    # return, and solara's hook checker warns when the module defines it. Mesa's, not ours.
-    warnings.filterwarnings("ignore", MESA_HOOK_WARNING, UserWarning)
-    from mesa.visualization import Slider
-    from mesa.visualization.solara_viz import ModelController
-    from mesa.visualization.utils import update_counter
-
-TITLE = "CSTO alliance cohesion"
-"""The page's title (browser tab and app bar)."""
 
 DEFAULT_SCENARIO = "baseline"
 """The scenario the dashboard opens with (a file stem in the scenarios folder)."""
 
-TUNED: tuple[str, ...] = MAIN_PARAMETERS
-"""The behavioural parameters that get a slider (the others keep the scenario's values)."""
 
-FIGSIZE = (7.0, 4.0)
-"""Size (inches) of the alignment figure (the network is square); the page scales figures to
-the width of its columns."""
-
-SERIES_FIGSIZE = (7.0, 3.0)
-"""Size (inches) of the figures of one alliance-level series."""
-
-FIGURE_DPI = 110
-"""Resolution of the figures' PNG images."""
-
-PLAY_INTERVAL_MS = 150
-"""Pause between steps while playing."""
-
-PAGE_CSS = """
-.csto-sidebar .v-slider--horizontal { margin-left: 0; }
-.csto-sidebar .v-input__slot { flex-wrap: wrap; }
-.csto-sidebar .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
-"""
-"""Styles of the page: each slider's label (with its value) on a line above a full-width track."""
-
-MARKDOWN_CLASSES = ("solara-markdown", "rendered_html", "jp-RenderedHTMLCommon")
-"""The CSS classes of solara's Markdown, which style the tables."""
-
-STEPS = Slider("steps per click", 1, 1, 40, 1)
-"""How many steps *Step* (and each frame of play) advances."""
-
-EVENTS_SHOWN = 12
-"""How many of the latest threat events the event log lists."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Scenario files
+# Scenario files and draws ---------------------------------------------------------------------
 
 
 def scenario_dir() -> Path:
     """The folder of scenario files: ``$CSTO_SCENARIOS``, else ``./scenarios``, else beside the package."""
-    candidates = [Path(p) for p in [os.environ.get("CSTO_SCENARIOS")] if p] + [
-        Path.cwd() / "scenarios",
-        Path(__file__).resolve().parents[1] / "scenarios",
-    ]
+    given = [Path(p) for p in [os.environ.get("CSTO_SCENARIOS")] if p]
+    beside = Path(__file__).resolve().parents[1] / "scenarios"
+    candidates = [*given, Path.cwd() / "scenarios", beside]
     for folder in candidates:
         if folder.is_dir() and any(folder.glob("*.toml")):
             return folder
@@ -124,37 +60,114 @@ def scenario_files() -> dict[str, Path]:
     return files
 
 
-@lru_cache(maxsize=32)
-def _load(path: str, mtime: float) -> Scenario:
-    return load_scenario(path)
+_DRAWS: dict[tuple[str, float, int], tuple[Scenario, int]] = {}
+"""The draws made, by scenario file, its time and the run."""
+
+_DRAWING = threading.Lock()
+"""Held while a draw is made: a page waits for one being made (seconds) rather than repeat it."""
 
 
-def load_named(name: str) -> Scenario:
-    """Load a scenario of the scenarios folder by file stem (cached until the file changes)."""
+def drawn(name: str, run: int, mapper: conditioning.Mapper | None = None) -> tuple[Scenario, int]:
+    """Scenario file ``name`` (a stem) with the parameters run ``run`` draws from its posterior
+    (if it names one) and the history run it continues (conditioned on the record: the particle
+    the filter, run by ``mapper``, gives it), as ``csto-sim run`` runs it; made once per file
+    version and run."""
     files = scenario_files()
     if name not in files:
         raise ValueError(f"no scenario file {name!r}.toml in {scenario_dir()}")
-    path = files[name]
-    return _load(str(path), path.stat().st_mtime)
+    key = (str(files[name]), files[name].stat().st_mtime, int(run))
+    with _DRAWING:
+        if key not in _DRAWS:
+            spec = load_scenario(files[name])
+            posterior = choose_posterior([spec])
+            past = conditioning.sources(spec, posterior, spec.seed, [int(run)], mapper)[0]
+            _DRAWS[key] = (spec if posterior is None else posterior.for_run(spec, past)), past
+        return _DRAWS[key]
 
 
-# ---------------------------------------------------------------------------------------------
-# The model as the dashboard builds it
+def _in_a_process(fn: Callable, jobs: list[tuple]) -> list:
+    """Run ``fn`` over the jobs in a process of its own: on another core, not this server's."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(fn, *zip(*jobs, strict=True)))
+
+
+def _first_draw() -> None:
+    """Make the draw every new page starts with (run 0 of the default scenario), its particle
+    filter in a process of its own."""
+    with contextlib.suppress(Exception):  # if it fails, the page's own draw shows why
+        drawn(DEFAULT_SCENARIO, 0, _in_a_process)
+
+
+if __name__ == "__main__":
+    # Served (``solara run`` runs this file as a script when the server starts): the first
+    # page's draw, most of its wait, runs while the server starts and the browser loads it.
+    threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
+
+
+# The page (its imports take a second or two: served, the first draw has started by now) ------
+
+import markdown  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+import solara.server.settings  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from csto_sim.abm.model import CSTOModel  # noqa: E402
+from csto_sim.core.parameters import MAIN_PARAMETERS, parameter_table  # noqa: E402
+from csto_sim.viz.network import draw_network  # noqa: E402
+from csto_sim.viz.style import house_style, pole_colours, styled  # noqa: E402
+
+with warnings.catch_warnings():
+    # Mesa 3.3's ComponentsView (not used here) calls a hook after an early return, and
+    # solara's hook checker warns when the module defines it: Mesa's warning, not ours.
+    hook = r"(?s).*ComponentsView: .use_state. found despite early return"
+    warnings.filterwarnings("ignore", hook, UserWarning)
+    from mesa.visualization import Slider
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
+
+TITLE = "CSTO alliance cohesion"
+"""The page's title (browser tab and app bar)."""
+
+TUNED: tuple[str, ...] = MAIN_PARAMETERS
+"""The behavioural parameters that get a slider (the others keep the scenario's values)."""
+
+FIGSIZE, SERIES_FIGSIZE, FIGURE_DPI = (7.0, 4.0), (7.0, 3.0), 110
+"""Figure sizes in inches (the alignment figure, the network's width; an alliance series) and
+the PNGs' resolution; the page scales figures to the width of its columns."""
+
+PLAY_INTERVAL_MS = 150
+"""Pause between steps while playing."""
+
+PAGE_CSS = """
+.csto-sidebar .v-slider--horizontal { margin-left: 0; }
+.csto-sidebar .v-input__slot { flex-wrap: wrap; }
+.csto-sidebar .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
+"""
+"""Styles of the page: each slider's label (with its value) on a line above a full-width track."""
+
+STEPS = Slider("steps per click", 1, 1, 40, 1)
+"""How many steps *Step* (and each frame of play) advances."""
+
+EVENTS_SHOWN = 12
+"""How many of the latest threat events the event log lists."""
+
+
+# The model as the dashboard builds it --------------------------------------------------------
 
 
 class DashboardModel(CSTOModel):
-    """A :class:`CSTOModel` built from keyword arguments only, as SolaraViz rebuilds models.
+    """A :class:`CSTOModel` built from keyword arguments only, as Mesa's controller rebuilds it.
 
     Args:
         scenario_name: a scenario file of the scenarios folder, by stem (``baseline``).
         run: the run index; run ``i`` has the seed of run ``i`` of an ensemble of the scenario.
         leader_strength: multiplier on the leader pole's strength series (1 = as in the file).
         rng: an integer seed replacing the run's derived seed (Mesa convention).
-        response_base ... alignment_shift_ignored: behavioural parameters (``None``: what
-            run ``run`` draws from the scenario's posterior, as ``csto-sim run`` does; a
-            value given here wins).
+        response_base ... alignment_shift_ignored: behavioural parameters (``None``: run
+            ``run``'s draw, as in ``csto-sim run``).
 
-    The CSTO scenario is stored as ``spec`` (``scenario`` is Mesa's own attribute).
+    The CSTO scenario is ``spec`` (``scenario`` is Mesa's own attribute).
     """
 
     def __init__(
@@ -173,18 +186,9 @@ class DashboardModel(CSTOModel):
         pole_pull_rate: float | None = None,
         alignment_shift_ignored: float | None = None,
     ):
-        given = {
-            "response_base": response_base,
-            "response_capacity": response_capacity,
-            "response_stake": response_stake,
-            "commitment_alignment_weight": commitment_alignment_weight,
-            "freeze_threshold": freeze_threshold,
-            "exit_cost_weight": exit_cost_weight,
-            "pole_pull_rate": pole_pull_rate,
-            "alignment_shift_ignored": alignment_shift_ignored,
-        }
-        params = {k: float(v) for k, v in given.items() if v is not None}
-        spec, past = drawn(load_named(scenario_name), int(run))
+        given = locals()  # the behavioural parameters are the keyword-only arguments
+        params = {k: float(given[k]) for k in TUNED if given[k] is not None}
+        spec, past = drawn(scenario_name, int(run))
         spec = spec.with_parameters(**params).with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
             rng = int(rng) if rng.strip() else None
@@ -200,24 +204,10 @@ def _slider_step(low: float, high: float) -> float:
     return 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
 
 
-def drawn(spec: Scenario, run: int) -> tuple[Scenario, int]:
-    """``spec`` with the parameters run ``run`` draws from the posterior it names (itself
-    when it names none), and the history run it continues (for a projection conditioned on
-    its record, the particle the filter gives it, whose draw it takes): the dashboard shows
-    the run ``csto-sim run`` makes."""
-    posterior = choose_posterior([spec])
-    past = conditioning.sources(spec, posterior, spec.seed, [run])[0]
-    return (spec if posterior is None else posterior.for_run(spec, past)), past
-
-
 def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
-    """The sidebar inputs: scenario, run, leader strength and a slider per tuned parameter.
-
-    Sliders start at run 0's values (drawn from the scenario's posterior, as ``csto-sim
-    run`` draws them) and span the parameters' plausible ranges (widened to include the
-    value); a slider's value is used as it is, the other parameters are the run's draw.
-    """
-    values = drawn(load_named(scenario), 0)[0].parameters.model_dump()
+    """The sidebar inputs: scenario, run, leader strength and a slider per tuned parameter,
+    starting at run 0's draw and spanning the parameter's plausible range (and that value)."""
+    values = drawn(scenario, 0)[0].parameters.model_dump()
     table = {row["name"]: row for row in parameter_table()}
     spec: dict[str, Any] = {
         "scenario_name": {
@@ -237,8 +227,7 @@ def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     return spec
 
 
-# ---------------------------------------------------------------------------------------------
-# Figures (matplotlib, without pyplot)
+# Figures (matplotlib, without pyplot) --------------------------------------------------------
 
 
 def network_figure(model: CSTOModel) -> Figure:
@@ -252,17 +241,9 @@ def network_figure(model: CSTOModel) -> Figure:
     with house_style():
         fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[0]), layout="constrained")
         ax, key = fig.subplots(2, 1, height_ratios=[5.2, 1.3])
-        draw_network(
-            ax,
-            key,
-            spec.relations,
-            spec.member_names,
-            spec.alliance.leader,
-            dominant,
-            {a.name: a.status for a in model.members},
-            pole_colours(spec.pole_names),
-            "status",
-        )
+        status = {a.name: a.status for a in model.members}
+        drawing = (spec.relations, spec.member_names, spec.alliance.leader, dominant, status)
+        draw_network(ax, key, *drawing, pole_colours(spec.pole_names), "status")
         ax.set_title(f"Relations network, {model.year:.2f}", fontsize=10)
     return fig
 
@@ -271,9 +252,7 @@ def history_frame(model: CSTOModel) -> pd.DataFrame:
     """Every member's recorded state by year (from the model's DataCollector)."""
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()
     years = model.datacollector.get_model_vars_dataframe()["year"]
-    step = agents.columns[
-        0
-    ]  # the first index level: "Step" (its name and type vary by Mesa version)
+    step = agents.columns[0]  # the first index level, "Step" (named and typed by Mesa version)
     year_of = dict(zip(agents[step].unique(), years.to_numpy(), strict=False))
     agents["year"] = agents[step].map(year_of)
     return agents
@@ -375,28 +354,25 @@ def event_markdown(model: CSTOModel, last: int = EVENTS_SHOWN) -> str:
         answer = e["level"] + vetoes if e["requested"] else "-"
         lines.append(
             f"| {e['year']:.2f} | {e['kind']} | {_cell(e['member'])} | "
-            f"{_cell(e['counterpart'] or '-')} | "
-            f"{e['severity']:.2f} | {yes[e['requested']]} | {answer} | "
-            f"{yes[e['responded']]} | {yes[e['helped']]} |"
+            f"{_cell(e['counterpart'] or '-')} | {e['severity']:.2f} | {yes[e['requested']]} | "
+            f"{answer} | {yes[e['responded']]} | {yes[e['helped']]} |"
         )
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------------
-# Solara components (re-rendered after every step through Mesa's update counter)
+# Solara components (re-rendered after every step through Mesa's update counter) --------------
 
 
 def figure_png(fig: Figure) -> bytes:
-    """A figure as PNG bytes (tight bounding box)."""
+    """A figure as PNG bytes, drawn once (no tight bounding box: constrained layout fits it)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
     return buffer.getvalue()
 
 
 @solara.component
 def FigureView(model: CSTOModel, draw: Callable[[CSTOModel], Figure]):
-    """A figure of the model now, scaled to the width of its column (redrawn only after a
-    step or reset, not when a slider moves)."""
+    """A figure of the model now, as wide as its column (redrawn after a step or reset only)."""
     steps = update_counter.get()
     png = solara.use_memo(lambda: figure_png(draw(model)), [model, steps])
     solara.Image(png, format="png", width="100%")
@@ -408,24 +384,13 @@ def markdown_html(text: str) -> str:
 
 
 @solara.component
-def Table(text: str):
-    """Markdown converted here and shown as HTML in solara's Markdown style (solara.Markdown
-    would fetch KaTeX from the CDN, which the shipped assets lack)."""
-    solara.HTML(unsafe_innerHTML=markdown_html(text), classes=list(MARKDOWN_CLASSES))
-
-
-@solara.component
-def MemberTable(model: CSTOModel):
-    """The members' state now."""
+def ModelTable(model: CSTOModel, markdown_of: Callable[[CSTOModel], str]):
+    """A table of the model now (the members' state, the event log), redrawn after a step: its
+    Markdown shown as HTML in solara's Markdown style (solara.Markdown would fetch KaTeX from
+    the CDN, which the shipped assets lack)."""
     update_counter.get()
-    Table(member_markdown(model))
-
-
-@solara.component
-def EventLog(model: CSTOModel):
-    """The latest threat events."""
-    update_counter.get()
-    Table(event_markdown(model))
+    classes = ["solara-markdown", "rendered_html", "jp-RenderedHTMLCommon"]  # solara's style
+    solara.HTML(unsafe_innerHTML=markdown_html(markdown_of(model)), classes=classes)
 
 
 def _decimals(step: float) -> int:
@@ -438,15 +403,8 @@ def ValueSlider(slider: Slider, value: float, on_value: Callable[[float], None])
     """A slider whose label shows its value (``freeze_threshold: 0.26``)."""
     shown = f"{value:.{_decimals(slider.step)}f}" if slider.is_float_slider else f"{value}"
     kind = solara.SliderFloat if slider.is_float_slider else solara.SliderInt
-    kind(
-        f"{slider.label}: {shown}",
-        value=value,
-        min=slider.min,
-        max=slider.max,
-        step=slider.step,
-        on_value=on_value,
-        thumb_label=False,
-    )
+    bounds = {"min": slider.min, "max": slider.max, "step": slider.step}
+    kind(f"{slider.label}: {shown}", value=value, on_value=on_value, thumb_label=False, **bounds)
 
 
 @solara.component
@@ -460,12 +418,8 @@ def ParameterInputs(spec: dict[str, Any], values: solara.Reactive[dict[str, Any]
         if isinstance(item, Slider):
             ValueSlider(item, values.value.get(name, item.value), set_value)
         else:
-            solara.Select(
-                item["label"],
-                value=values.value.get(name, item["value"]),
-                values=item["values"],
-                on_value=set_value,
-            )
+            now = values.value.get(name, item["value"])
+            solara.Select(item["label"], values=item["values"], value=now, on_value=set_value)
     solara.Text("Reset builds a new run with these values.", style={"font-size": "0.8em"})
 
 
@@ -488,11 +442,8 @@ def panels() -> list[Callable[[CSTOModel], Figure]]:
 
 @solara.component
 def Dashboard(model: solara.Reactive[DashboardModel]):
-    """The page: controls and parameters in the sidebar, the figures and tables in two columns.
-
-    Mesa's :func:`~mesa.visualization.solara_viz.ModelController` runs *Reset*, play and *Step*
-    (it rebuilds the model from the sidebar's values).
-    """
+    """The page: controls and parameters in the sidebar, the figures and tables in two columns;
+    Mesa's ``ModelController`` runs *Reset* (a model of the sidebar's values), play and *Step*."""
     spec = solara.use_memo(model_params, [])
     values = solara.use_reactive(
         {k: v.value if isinstance(v, Slider) else v["value"] for k, v in spec.items()}
@@ -520,11 +471,11 @@ def Dashboard(model: solara.Reactive[DashboardModel]):
     with solara.ColumnsResponsive(default=12, medium=6, wrap=True):
         with solara.Column():
             FigureView(model.value, network)
-            MemberTable(model.value)
+            ModelTable(model.value, member_markdown)
         with solara.Column():
             for draw in plots:
                 FigureView(model.value, draw)
-    EventLog(model.value)
+    ModelTable(model.value, event_markdown)
 
 
 @solara.component
@@ -538,3 +489,11 @@ def Page():
 # Solara" badge (it covers the event log). Read per request, so setting them here is enough.
 solara.server.settings.theme.title = TITLE
 solara.server.settings.theme.show_banner = False
+
+# At a host name other than "localhost" over http (127.0.0.1; the machine's name with --host
+# 0.0.0.0), solara warns at every page load that its session cookie is SameSite=Lax, not None
+# (which needs https; solara wants it for pages framed by another site). Lax is right for this
+# page, opened directly, and solara has no setting for it: that one warning is ignored.
+warnings.filterwarnings(
+    "ignore", "Cookies with samesite=none require https", UserWarning, "solara.server.starlette"
+)
