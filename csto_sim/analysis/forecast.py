@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from csto_sim.core.files import InputError
 from csto_sim.core.scenario import decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.results import Results, read_table
@@ -59,7 +60,7 @@ FORECAST_COLUMNS: tuple[str, ...] = (
 """Columns of ``forecast.csv``: ``low`` and ``high`` bound the 90% interval."""
 
 
-class ForecastError(ValueError):
+class ForecastError(InputError, ValueError):
     """A question, forecast or resolution file that cannot be used (names the file and key)."""
 
 

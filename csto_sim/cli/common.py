@@ -12,6 +12,7 @@ from pathlib import Path
 from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
+from csto_sim.core.files import InputError
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
 from csto_sim.experiments.ensemble import MAX_RUNS, Ensemble, EnsembleError, EnsembleResult, run
@@ -470,6 +471,7 @@ USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (ResultsError, "{exc}"),
     (EnsembleError, "{exc}"),
     (PosteriorError, "--posterior: {exc}"),
+    (InputError, "{exc}"),
 )
 """Library errors that are the user's, and the line that names the option at fault."""
 

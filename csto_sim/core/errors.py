@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from csto_sim.core.files import InputError
+
 MAX_KEY = 80
 """The longest key path a :class:`ScenarioError` names (longer ones are elided in the middle)."""
 
@@ -24,7 +26,7 @@ MAX_MESSAGE = 300
 (or ``": message"``), separators included, so its one line is at most ``len(file) + MAX_MESSAGE``."""
 
 
-class ScenarioError(Exception):
+class ScenarioError(InputError):
     """A problem in a scenario file: which file, which key, what is wrong, on one line of at most
     ``len(file) +`` :data:`MAX_MESSAGE` characters. Values from the file are quoted short where
     a message is built (:func:`show`); a message still too long is elided in the middle."""
@@ -33,7 +35,7 @@ class ScenarioError(Exception):
         self.file, self.key = str(file), short(key, MAX_KEY)
         head = f": {self.key}: " if self.key else ": "
         self.message = short(message, MAX_MESSAGE - len(head))
-        super().__init__(f"{self.file}{head}{self.message}")
+        Exception.__init__(self, f"{self.file}{head}{self.message}")
 
 
 def short(text: str, limit: int) -> str:

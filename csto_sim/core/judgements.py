@@ -21,6 +21,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from csto_sim.core.files import InputError
+
 REGISTRY = "judgements.csv"
 """The registry's file name in ``csto_sim/data/``."""
 
@@ -44,7 +46,7 @@ reasoning given (facts it rests on may be sourced in the data files)."""
 COLUMNS: tuple[str, ...] = ("id", "value", "low", "high", "prior", "set_on", "basis", "source")
 
 
-class JudgementError(ValueError):
+class JudgementError(InputError, ValueError):
     """An unknown judgement, or a registry row that breaks the rules."""
 
 

@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from csto_sim.core.files import InputError
+
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
 )
@@ -33,7 +35,7 @@ RESULTS = "results"
 """Where the commands put their results folders by default (relative to the working folder)."""
 
 
-class ResultsError(Exception):
+class ResultsError(InputError):
     """A results folder is missing or incomplete."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from csto_sim.core.files import InputError
 from csto_sim.core.judgements import PREFIX, registry
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.randomness import run_seed, streams
@@ -48,7 +49,7 @@ NONE = "none"
 """``--posterior none``: every run takes the scenario's own parameters (dice only)."""
 
 
-class PosteriorError(ValueError):
+class PosteriorError(InputError, ValueError):
     """A posterior file that cannot be used: unreadable, unknown columns, bad values."""
 
 

@@ -1,0 +1,133 @@
+"""Reading what a user hands the program: one error type and one check before any read.
+
+Every external file (scenario, posterior sample, judgement registry, manifest, results table,
+question and resolution files) is opened through :func:`checked`, so a FIFO, a device, a
+folder or a huge file is refused before it is read, and every problem with such a file is an
+:class:`InputError` whose one line names the file, the row or key, and what was expected. The
+command line turns an :class:`InputError` into that line and exit code 2. This module imports
+nothing of the package, so it can be used before anything else loads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+MAX_LINE = 300
+"""The most characters an :class:`InputError` adds to the file it names."""
+
+
+def short(text: str, limit: int) -> str:
+    """``text`` on one line (control characters escaped), elided in the middle past ``limit``."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
+
+
+class InputError(Exception):
+    """A file or value a user gave that cannot be used: ``file: key: message`` on one line
+    (``file: message`` without a key). Values are quoted short and the line is bounded, so a
+    message never floods a terminal whatever the file holds."""
+
+    def __init__(self, file: str | Path, key: str = "", message: str = ""):
+        if not key and not message:  # InputError(line): a line that names its file itself
+            self.file, self.key, self.message = "", "", short(str(file), MAX_LINE + 200)
+            super().__init__(self.message)
+            return
+        if not message:  # InputError(file, message)
+            key, message = "", key
+        self.file, self.key = str(file), short(key, 80)
+        head = f": {self.key}: " if self.key else ": "
+        self.message = short(message, MAX_LINE - len(head))
+        super().__init__(f"{short(self.file, 200)}{head}{self.message}")
+
+
+def checked(path: str | Path, max_bytes: int, what: str = "file") -> Path:
+    """``path`` if it is a readable regular file of at most ``max_bytes``; else an
+    :class:`InputError` saying which of these it is not (a FIFO would block a reader forever,
+    a device or a huge file would never end)."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(path, f"no such {what}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise InputError(path, f"cannot read ({_reason(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, f"a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(path, f"not a regular file (a {what} is read from a regular file)")
+    if info.st_size > max_bytes:
+        raise InputError(
+            path, f"{info.st_size:,} bytes, more than the {max_bytes:,} a {what} may have"
+        )
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "not readable (permission denied)")
+    return path
+
+
+def read_bytes(path: str | Path, max_bytes: int, what: str = "file") -> bytes:
+    """The content of a :func:`checked` file."""
+    path = checked(path, max_bytes, what)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({_reason(exc)})") from None
+
+
+def read_text(path: str | Path, max_bytes: int, what: str = "file") -> str:
+    """The UTF-8 text of a :func:`checked` file (a byte that is not UTF-8 is named by offset)."""
+    data = read_bytes(path, max_bytes, what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, f"not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x})"
+        ) from None
+
+
+def number(
+    value: object, file: str | Path, key: str, low: float = -math.inf, high: float = math.inf
+) -> float:
+    """``value`` as a finite float within [low, high]; an :class:`InputError` naming ``key``
+    otherwise (text, a bool, NaN, an infinity, or an integer too large for a float)."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(file, key, f"expected a number, got {short(repr(value), 40)}")
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(
+            file, key, f"expected a finite number, got {short(repr(value), 40)}"
+        ) from None
+    if not math.isfinite(out):
+        raise InputError(file, key, f"expected a finite number, got {short(repr(value), 40)}")
+    if not low <= out <= high:
+        raise InputError(file, key, f"{short(repr(value), 40)} is outside [{low:g}, {high:g}]")
+    return out
+
+
+def first_nonfinite(columns: Iterable[tuple[str, object]]) -> tuple[str, int] | None:
+    """(column, position) of the first non-finite number among named numeric arrays; None
+    when every number is finite. Text columns are skipped."""
+    import numpy as np
+
+    for name, values in columns:
+        array = np.asarray(values)
+        if array.dtype.kind not in "fc":
+            continue
+        bad = np.flatnonzero(~np.isfinite(array))
+        if bad.size:
+            return name, int(bad[0])
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or type(exc).__name__
+
+
+__all__ = ["InputError", "checked", "first_nonfinite", "number", "read_bytes", "read_text", "short"]
