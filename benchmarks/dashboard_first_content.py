@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,21 +42,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from csto_sim.viz.headless import OFFLINE_CDN, headless_browser
+
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = 4  # network, alignment, cohesion, requests and responses
-OFFLINE_CDN = "http://127.0.0.1:9/npm/"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1500,1450",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-)
 CONTENT = """
 const figures = [...document.querySelectorAll('img.solara-image')]
     .filter(img => img.complete && img.naturalWidth > 0).length;
@@ -82,21 +70,9 @@ def answers(url: str) -> bool:
         return False
 
 
-def browser(profile: Path):
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    return webdriver.Chrome(options=options, service=service)
-
-
 def launch(folder: Path, address: str, timeout: float) -> dict[str, float | list[str]]:
     """One launch of the dashboard and one first page load: the times and warnings."""
-    driver = browser(folder / "profile")
+    driver = headless_browser(folder / "profile")
     port = free_port()
     url = f"http://{address}:{port}/"
     log = folder / "server.log"

@@ -25,16 +25,17 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, ROOT
 
+from csto_sim.viz.headless import OFFLINE_CDN, chromium, headless_browser
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
+if chromium() is None:
     pytest.skip(
         "no chromium executable (Debian: apt-get install chromium chromium-driver)",
         allow_module_level=True,
     )
 pytest.importorskip("solara")  # the viz extra
-webdriver = pytest.importorskip("selenium.webdriver")
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -45,20 +46,7 @@ from csto_sim.core.scenario import load_scenario  # noqa: E402
 TITLE = "CSTO alliance cohesion"
 FIGURES = 4  # network, alignment, cohesion, requests and responses
 STEP_YEARS = load_scenario(BASELINE).time.step
-OFFLINE_CDN = "http://127.0.0.1:9/npm/"  # the discard port: nothing listens there
 WARNING = re.compile(r"\w+Warning: |^WARNING\b", re.M)  # Python's warnings, or logged ones
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1500,1450",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-)
 
 
 def _free_port() -> int:
@@ -117,15 +105,7 @@ def browser(tmp_path):
     assert driver_path, (
         "chromium is installed but chromedriver is not: apt-get install chromium-driver"
     )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        options=options, service=webdriver.ChromeService(executable_path=driver_path)
-    )
+    driver = headless_browser(tmp_path / "profile", console_log=True)
     try:
         yield driver
     finally:
