@@ -12,9 +12,7 @@ set it). Calibration estimates parameters and never writes this file (a test che
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from csto_sim.core.files import InputError, number, read_text, short
+from csto_sim.core.files import InputError, csv_rows, number, raising, read_text, short
 
 REGISTRY = "judgements.csv"
 """The registry's file name in ``csto_sim/data/``."""
@@ -105,36 +103,22 @@ def registry() -> dict[str, Judgement]:
 def load_registry(path: str | Path) -> dict[str, Judgement]:
     """Every judgement of a registry file by id; a :class:`JudgementError` names the file, the
     line and what was expected (text, header, fields, numbers, prior, basis, id)."""
-    text = _as_judgement_error(read_text, path, MAX_BYTES, "judgement registry")
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
     out: dict[str, Judgement] = {}
     first: dict[str, int] = {}
-    header: list[str] | None = None
-    line = end = 0  # the line a row starts on, and the one it ends on
-    try:
-        for row in reader:
-            line, end = end + 1, reader.line_num
-            if not row:  # a blank line
-                continue
-            if header is None:
+    header: list[str] = []
+    with raising(JudgementError):
+        text = read_text(path, MAX_BYTES, "judgement registry")
+        for line, row in csv_rows(text, path):
+            if not header:
                 header = _header(row, path, line)
                 continue
-            if len(row) != len(header):
-                raise JudgementError(
-                    path,
-                    f"line {line}",
-                    f"{len(row)} fields, expected {len(header)} ({','.join(header)})",
-                )
             j = _judgement(dict(zip(header, row, strict=True)), path, line)
             if j.id in out:
                 raise JudgementError(
                     path, f"line {line}", f"id {j.id!r} appears twice (first on line {first[j.id]})"
                 )
             out[j.id], first[j.id] = j, line
-    except csv.Error as exc:
-        raise JudgementError(path, f"line {end + 1}", f"not a CSV row ({exc})") from None
-    if header is None:
+    if not header:
         raise JudgementError(path, f"empty: expected the header line {','.join(COLUMNS)}")
     return out
 
@@ -154,16 +138,6 @@ def _header(row: list[str], path: str | Path, line: int) -> list[str]:
     return names
 
 
-def _as_judgement_error(read, *args):
-    """``read(*args)``, its :class:`InputError` a :class:`JudgementError`."""
-    try:
-        return read(*args)
-    except JudgementError:
-        raise
-    except InputError as exc:
-        raise JudgementError(exc.file, exc.key, exc.message) from None
-
-
 def _judgement(row: dict[str, str], path: str | Path, line: int) -> Judgement:
     """One row, checked: every field given, an id of the form :data:`ID_FORM`, finite
     low <= value <= high, a known prior and basis, a date."""
@@ -181,9 +155,7 @@ def _judgement(row: dict[str, str], path: str | Path, line: int) -> Judgement:
             f"dotted parts of letters, digits, '_', '-' and single spaces; at most {MAX_ID} "
             "characters)",
         )
-    value, low, high = (
-        _as_judgement_error(number, row[k], path, f"{where}, {k}") for k in ("value", "low", "high")
-    )
+    value, low, high = (number(row[k], path, f"{where}, {k}") for k in ("value", "low", "high"))
     if not low <= value <= high:
         raise JudgementError(
             path, where, f"need low <= value <= high; got {low:g}, {value:g}, {high:g}"
@@ -218,7 +190,7 @@ def value(id_: str) -> float:
     try:
         return registry()[id_].value
     except KeyError:
-        raise JudgementError(registry_path(), "", _unknown(id_)) from None
+        raise JudgementError(registry_path(), "", unknown(id_)) from None
 
 
 def values_under(prefix: str) -> dict[str, float]:
@@ -244,8 +216,8 @@ def uncertain() -> dict[str, Judgement]:
     return {k: j for k, j in registry().items() if j.prior == "uniform"}
 
 
-def _unknown(id_: str) -> str:
-    """An unknown id, and the closest known one."""
+def unknown(id_: str) -> str:
+    """The message for an unknown id: it, and the closest known one."""
     close = difflib.get_close_matches(id_, list(registry()), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown judgement {short(repr(id_), 80)}{hint}"
@@ -301,7 +273,7 @@ def resolve(data: Any) -> tuple[Any, dict[str, list]]:
                 f"csto_sim/data/{REGISTRY}, like @hindcast.trust); got {short(repr(node), 60)}",
             )
         if id_ not in registry():
-            raise UnresolvedReference(path, _unknown(id_))
+            raise UnresolvedReference(path, unknown(id_))
         where.setdefault(id_, []).append(list(path))
         return registry()[id_].value
 
