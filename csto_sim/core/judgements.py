@@ -44,11 +44,11 @@ PREFIX = "@"
 _WORD = r"[A-Za-z0-9_-]+"
 ID_FORM = rf"[a-z][a-z0-9_]*(?:\.{_WORD}(?: {_WORD})*)*"
 """The form of a judgement id: a lower-case name (letters, digits, ``_``), then dotted parts
-of letters, digits, ``_`` and ``-``, single spaces between words (``hindcast.affinity.Afghan
-militants``, ``baseline.event.2025-11-26.incursion.Tajikistan.severity``)."""
+of letters, digits, ``_`` and ``-``, single spaces between words (``hindcast.trust``,
+``hindcast.affinity.Afghan militants``, ``hindcast.event.DATE.KIND.MEMBER.severity``)."""
 
 MAX_ID = 120
-"""The longest id (the longest in the registry has 74 characters)."""
+"""The most characters an id may have (the longest in the registry has 74)."""
 
 REFERENCE = re.compile(re.escape(PREFIX) + f"({ID_FORM})")
 """A reference: ``@`` and an id (matched whole, :func:`reference`)."""
