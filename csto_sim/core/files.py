@@ -10,10 +10,13 @@ nothing of the package, so it can be used before anything else loads.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MAX_LINE = 300
@@ -126,8 +129,54 @@ def first_nonfinite(columns: Iterable[tuple[str, object]]) -> tuple[str, int] | 
     return None
 
 
+def csv_rows(text: str, file: str | Path) -> Iterator[tuple[int, list[str]]]:
+    """The rows of CSV ``text`` that are not blank, each with the line it starts on; the first
+    is the header. A row with another number of fields than the header, or text the csv
+    module cannot read, is an :class:`InputError` naming the line. A leading byte-order mark
+    is skipped."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    width, line, end = 0, 0, 0  # fields of the header; the line a row starts and ends on
+    try:
+        for row in reader:
+            line, end = end + 1, reader.line_num
+            if not row:
+                continue
+            if width and len(row) != width:
+                raise InputError(
+                    file, f"line {line}", f"{len(row)} fields, expected {width} (one per column)"
+                )
+            width = width or len(row)
+            yield line, row
+    except csv.Error as exc:
+        raise InputError(file, f"line {end + 1}", f"not a CSV row ({exc})") from None
+
+
+@contextmanager
+def raising(kind: type[InputError]) -> Iterator[None]:
+    """Inside it, an :class:`InputError` of another type is raised as a ``kind`` (same file,
+    key and message), so a reader's callers catch one type."""
+    try:
+        yield
+    except kind:
+        raise
+    except InputError as exc:
+        if not exc.file:  # InputError(line)
+            raise kind(exc.message) from None
+        raise kind(exc.file, exc.key, exc.message) from None
+
+
 def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
-__all__ = ["InputError", "checked", "first_nonfinite", "number", "read_bytes", "read_text", "short"]
+__all__ = [
+    "InputError",
+    "checked",
+    "csv_rows",
+    "first_nonfinite",
+    "number",
+    "raising",
+    "read_bytes",
+    "read_text",
+    "short",
+]

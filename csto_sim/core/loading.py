@@ -105,11 +105,9 @@ def scenario_from_data(
     history = data.pop("history", None)  # already a Scenario, resolved on its own
     try:
         data, judged = judgements.resolve(data)
-    except judgements.JudgementError as exc:
-        key, _, msg = str(exc).partition(": ")
-        raise ScenarioError(
-            file_for(tuple(key.split(".")), origin or {}, source), key, msg
-        ) from None
+    except judgements.UnresolvedReference as exc:
+        key = ".".join(map(str, exc.path))
+        raise ScenarioError(file_for(exc.path, origin or {}, source), key, exc.detail) from None
     if history is not None:
         data["history"] = history
     try:

@@ -14,7 +14,10 @@ parameters do from what the dice do).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
-from csto_sim.core.files import InputError
-from csto_sim.core.judgements import PREFIX, registry
+from csto_sim.core.files import InputError, csv_rows, number, raising, read_text, short
+from csto_sim.core.judgements import PREFIX, reference, registry, unknown
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.randomness import run_seed, streams
 from csto_sim.core.scenario import Scenario
@@ -178,78 +182,133 @@ def choose_posterior(
 
 
 def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:
-    """Read and check a posterior sample file; a :class:`PosteriorError` names the problem."""
+    """Read and check a posterior sample file; a :class:`PosteriorError` names the file, the
+    line and the column at fault, and what was expected."""
     path = Path(path)
     if runs_per_draw < 1:
         raise PosteriorError(f"runs per draw must be at least 1; got {runs_per_draw}")
-    frame = _read(path)
-    values = _values(frame, path)
-    weights = _weights(frame, path)
-    _check_parameters(values, path)
+    with raising(PosteriorError):
+        rows = list(csv_rows(read_text(path, MAX_BYTES, "posterior file"), path))
+    if not rows:
+        raise PosteriorError(path, f"empty: expected a header line naming the columns ({COLUMNS})")
+    (head, header), rows = rows[0], rows[1:]
+    _check_header(header, path, head)
+    if not rows:
+        raise PosteriorError(path, "no samples: expected rows of numbers after the header")
+    lines = [line for line, _ in rows]
+    with raising(PosteriorError):
+        columns = {
+            name: _numbers(name, [row[j] for _, row in rows], lines, path)
+            for j, name in enumerate(header)
+        }
+    weights = _weights(columns.pop(WEIGHT, np.ones(len(rows))), lines, path)
+    values = pd.DataFrame(columns)
+    _check_judgements(values, lines, path)
+    _check_parameters(values, lines, path)
     return Posterior(values, weights, str(path), runs_per_draw)
 
 
 MAX_BYTES = 512 * 2**20
 """The largest posterior file read (a shipped one is under 1 MB)."""
 
+WEIGHT = "weight"
+"""The optional column of the samples' weights (uniform without it)."""
 
-def _read(path: Path) -> pd.DataFrame:
-    if path.exists() and not path.is_file():
-        raise PosteriorError(f"{path}: not a regular file")
-    if path.exists() and path.stat().st_size > MAX_BYTES:
-        raise PosteriorError(f"{path}: larger than {MAX_BYTES // 2**20} MB")
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise PosteriorError(f"{path}: no such file") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise PosteriorError(f"{path}: not a readable CSV table ({type(exc).__name__})") from None
-
-
-def _values(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The sample columns: known names, finite numbers."""
-    known = set(Parameters.model_fields) | {PREFIX + k for k in registry()}
-    names = [c for c in frame.columns if c != "weight"]
-    unknown = [c for c in names if c not in known]
-    if unknown:
-        raise PosteriorError(
-            f"{path}: column {unknown[0]!r} is not a behavioural parameter or a judgement"
-        )
-    if not names or frame.empty:
-        raise PosteriorError(f"{path}: no parameter columns or no rows")
-    values = frame[names].apply(pd.to_numeric, errors="coerce")
-    bad = ~np.isfinite(values.to_numpy(dtype=float))
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise PosteriorError(f"{path}: row {row + 2}, column {names[col]!r} is not a finite number")
-    return values
-
-
-def _weights(frame: pd.DataFrame, path: Path) -> np.ndarray:
-    """The normalised weights (uniform without a ``weight`` column)."""
-    weights = pd.to_numeric(frame.get("weight", pd.Series(1.0, index=frame.index)), errors="coerce")
-    w = weights.to_numpy(dtype=float)
-    if not np.isfinite(w).all() or (w < 0).any() or w.max() <= 0:
-        raise PosteriorError(f"{path}: weights must be finite, non-negative and not all zero")
-    w = w / w.max()  # no overflow in the sum, however large the weights
-    return w / w.sum()
-
+COLUMNS = "behavioural parameters, judgements as @ID, and weight"
 
 _DEFAULTS = Parameters().model_dump()
 
+SCALARS = frozenset(k for k, v in _DEFAULTS.items() if isinstance(v, int | float))
+"""The parameters a posterior column may hold: those that are one number (the tables per
+threat kind are not drawn)."""
 
-def _check_parameters(values: pd.DataFrame, path: Path) -> None:
-    """Every row's parameters pass the parameters' own validation."""
-    defaults = _DEFAULTS
-    for i, row in enumerate(values.to_dict("records")):
-        row = {k: v for k, v in row.items() if not k.startswith(PREFIX)}
-        try:
-            Parameters.model_validate(
-                defaults | {k: _typed(defaults[k], v) for k, v in row.items()}
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _check_header(header: list[str], path: Path, line: int) -> None:
+    """Known column names, each once, and at least one that is not the weight."""
+    for i, name in enumerate(header):
+        where = f"line {line}, column {short(repr(name), 60)}"
+        if name in header[:i]:
+            raise PosteriorError(path, where, "appears twice")
+        if name == WEIGHT or name in SCALARS:
+            continue
+        id_ = reference(name)
+        if name in _DEFAULTS:
+            raise PosteriorError(path, where, "a parameter given per kind, not one number")
+        if id_ is None:
+            close = difflib.get_close_matches(name, [*SCALARS, WEIGHT], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise PosteriorError(path, where, f"unknown column (expected {COLUMNS}){hint}")
+        if id_ not in registry():
+            raise PosteriorError(path, where, unknown(id_))
+    if set(header) <= {WEIGHT}:
+        raise PosteriorError(path, f"line {line}", f"no parameter or judgement column ({COLUMNS})")
+
+
+def _numbers(name: str, cells: list[str], lines: list[int], path: Path) -> np.ndarray:
+    """A column's cells as finite numbers, whole ones when every cell is written as a whole
+    number (as a table reader infers); the first that is not finite is an
+    :class:`InputError` naming its line."""
+    try:
+        out = np.array(cells, dtype=float)
+    except ValueError:
+        out = np.array([math.nan])
+    if not np.isfinite(out).all():
+        keys = (f"line {n}, column {name!r}" for n in lines)
+        out = np.array([number(c, path, k) for c, k in zip(cells, keys, strict=True)])
+    if np.abs(out).max() < 2**53 and all(_INTEGER.fullmatch(c) for c in cells):
+        out = out.astype(np.int64)
+    return out
+
+
+def _weights(weights: np.ndarray, lines: list[int], path: Path) -> np.ndarray:
+    """The normalised weights: none negative, not all zero (scaled by the largest before
+    they are summed, so weights near the largest float do not overflow)."""
+    negative = np.flatnonzero(weights < 0)
+    if negative.size:
+        i = negative[0]
+        where = f"line {lines[i]}, column {WEIGHT!r}"
+        raise PosteriorError(path, where, f"a weight is at least 0; got {weights[i]:g}")
+    if not (weights > 0).any():
+        raise PosteriorError(path, WEIGHT, "every weight is 0; at least one must be above 0")
+    w = weights / weights.max()
+    return w / w.sum()
+
+
+def _check_judgements(values: pd.DataFrame, lines: list[int], path: Path) -> None:
+    """Every judgement column within the judgement's range [low, high] in the registry."""
+    for name in values.columns:
+        id_ = reference(name)
+        if id_ is None:
+            continue
+        j = registry()[id_]
+        column = values[name].to_numpy()
+        outside = np.flatnonzero((column < j.low) | (column > j.high))
+        if outside.size:
+            i = outside[0]
+            raise PosteriorError(
+                path,
+                f"line {lines[i]}, column {name!r}",
+                f"{column[i]:g} is outside the judgement's range [{j.low:g}, {j.high:g}] "
+                "(csto_sim/data/judgements.csv)",
             )
-        except ValueError as exc:
-            first = str(exc).splitlines()[1:3]
-            raise PosteriorError(f"{path}: row {i + 2}: {' '.join(first).strip()}") from None
+
+
+def _check_parameters(values: pd.DataFrame, lines: list[int], path: Path) -> None:
+    """Every row's parameters pass the parameters' own validation (types, hard bounds, the
+    order of the response levels); the first error names its line and column."""
+    names = [n for n in values.columns if n in SCALARS]
+    for i, row in enumerate(values[names].to_dict("records")):
+        given = {k: _typed(_DEFAULTS[k], v) for k, v in row.items()}
+        try:
+            Parameters.model_validate(_DEFAULTS | given)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = first["loc"][0] if first["loc"] else ""
+            where = f"line {lines[i]}" + (f", column {name!r}" if name else "")
+            got = f" (got {short(repr(given[name]), 40)})" if name in given else ""
+            raise PosteriorError(path, where, f"{first['msg']}{got}") from None
 
 
 def _typed(default, value: float):

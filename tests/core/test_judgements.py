@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import types
+import typing
 
 import pytest
 from conftest import ROOT
+from pydantic import BaseModel
 
 from csto_sim import load_scenario
 from csto_sim.cli import main
-from csto_sim.core import judgements
+from csto_sim.core import judgements, schema
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.hindcast import build
 
@@ -65,15 +72,74 @@ def test_every_row_names_an_outside_source_or_says_it_is_the_modellers_judgement
     assert {j.basis for j in table} == set(judgements.BASES)
 
 
-@pytest.mark.parametrize(
-    ("column", "bad", "says"),
-    [("basis", "hunch", "basis must be one of"), ("value", "nan", "need finite")],
-)
-def test_a_damaged_registry_row_is_refused_naming_its_line(column, bad, says):
-    row = {c: "x" for c in judgements.COLUMNS} | {"value": "1", "low": "0", "high": "2"}
-    row |= {"prior": "fixed", "set_on": "2026-12-06", "basis": "source", column: bad}
-    with pytest.raises(judgements.JudgementError, match=f"line 7: {says}"):
-        judgements._judgement(row, 7)
+TEXT = REGISTRY.read_text(encoding="utf-8")
+HEADER, FIRST, *REST = TEXT.splitlines(keepends=True)
+
+DAMAGED = {
+    "not UTF-8": (TEXT.encode()[:90] + b"\xff" + TEXT.encode()[90:], "not UTF-8 text (byte 90"),
+    "empty": ("", "empty: expected the header line id,value,"),
+    "blank lines only": ("\n\n", "empty: expected the header line"),
+    "header misspelt": ("ident" + TEXT[2:], "line 1: unknown column 'ident'"),
+    "header short": (HEADER.replace(",source", "") + FIRST, "line 1: no column 'source'"),
+    "header extra": (HEADER.rstrip() + ",note\n" + FIRST, "line 1: unknown column 'note'"),
+    "header twice": (HEADER.rstrip() + ",id\n" + FIRST, "line 1: column 'id' appears twice"),
+    "few fields": (HEADER + "a.b,1,0\n", "line 2: 3 fields, expected 8"),
+    "many fields": (HEADER + FIRST.rstrip() + ",x\n", "line 2: 9 fields, expected 8"),
+    "open quote": (HEADER + '"' + FIRST + "".join(REST[:3]), "line 2: "),
+    "text value": (HEADER + FIRST.replace("0.5,0.3,0.7", "half,0.3,0.7"), "line 2, value: expected"),
+    "nan low": (HEADER + FIRST.replace("0.5,0.3,0.7", "0.5,nan,0.7"), "line 2, low: expected a finite"),
+    "huge high": (HEADER + FIRST.replace("0.5,0.3,0.7", f"0.5,0.3,{10**400}"), "line 2, high: expected a finite"),
+    "value above high": (HEADER + FIRST.replace("0.5,0.3,0.7", "0.9,0.3,0.7"), "line 2: need low <= value <= high"),
+    "prior": (HEADER + FIRST.replace(",fixed,", ",flat,"), "line 2: prior must be one of"),
+    "basis": (HEADER + FIRST.replace("modeller's judgement", "hunch"), "line 2: basis must be one of"),
+    "date": (HEADER + FIRST.replace("2026-11-28", "last week"), "line 2: set_on must be a date"),
+    "empty id": (HEADER + FIRST.replace("hindcast.trust", " "), "line 2: id is empty"),
+    "id with @": (HEADER + FIRST.replace("hindcast.trust", "@hindcast.trust"), "line 2: id '@hindcast.trust' is not of the form"),
+    "id with two spaces": (HEADER + FIRST.replace("hindcast.trust", "hindcast.tr  ust"), "is not of the form"),
+    "id upper case": (HEADER + FIRST.replace("hindcast.trust", "Hindcast.trust"), "is not of the form"),
+    "id too long": (HEADER + FIRST.replace("hindcast.trust", "h." + "t" * 200), "is not of the form"),
+    "id twice": (HEADER + FIRST + FIRST, "line 3: id 'hindcast.trust' appears twice (first on line 2)"),
+}  # fmt: skip
+"""Damaged registry files: what each is refused with (after the file's name)."""
+
+
+@pytest.mark.parametrize("case", DAMAGED, ids=str)
+def test_a_damaged_registry_is_refused_naming_file_line_and_what_was_expected(tmp_path, case):
+    content, says = DAMAGED[case]
+    path = tmp_path / "judgements.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(judgements.JudgementError) as err:
+        judgements.load_registry(path)
+    line = str(err.value)
+    assert "\n" not in line and line.startswith(f"{path}: ") and says in line, line
+
+
+def test_a_registry_with_a_byte_order_mark_or_blank_lines_loads(tmp_path):
+    path = tmp_path / "judgements.csv"
+    path.write_text("\ufeff" + HEADER + "\n" + FIRST + "\n", encoding="utf-8")
+    assert list(judgements.load_registry(path)) == ["hindcast.trust"]
+    assert judgements.load_registry(REGISTRY) == judgements.registry()
+
+
+@pytest.mark.parametrize("case", ["header misspelt", "not UTF-8"])
+def test_a_damaged_package_registry_fails_a_command_in_one_line(tmp_path, case):
+    """The registry is read as the package loads: a damaged one is one line and exit 2 (a
+    file that was not UTF-8 gave a traceback, a misspelt header 'id is empty')."""
+    copy = tmp_path / "copy"
+    shutil.copytree(
+        ROOT / "csto_sim", copy / "csto_sim", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    damaged = copy / "csto_sim" / "data" / "judgements.csv"
+    content = DAMAGED[case][0]
+    damaged.write_bytes(content if isinstance(content, bytes) else content.encode())
+    args = [sys.executable, "-m", "csto_sim", "run", str(ROOT / "scenarios" / "baseline.toml")]
+    args += ["--runs", "2", "--out", str(tmp_path / "out")]
+    env = os.environ | {"PYTHONPATH": str(copy)}
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"csto-sim: {damaged}: {DAMAGED[case][1]}"), line
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
@@ -290,3 +356,107 @@ def test_text_that_starts_with_an_at_sign_is_text_not_a_reference(tmp_path):
     assert resolved == {"source": "@nowhere", "x": {"name": "@a"}} and where == {}
     with pytest.raises(judgements.JudgementError, match="hazards.x"):
         judgements.resolve({"hazards": {"x": "@nowhere"}})  # where a number stands
+
+
+@pytest.mark.parametrize(
+    ("text", "id_"),
+    [
+        ("@hindcast.trust", "hindcast.trust"),
+        ("@extraterritorial_fit", "extraterritorial_fit"),
+        ("@hindcast.affinity.Afghan militants", "hindcast.affinity.Afghan militants"),
+        ("@hindcast.event.2008-08-08.war_elsewhere.Russia.severity", None),  # filled below
+        ("@", None),
+        ("@ not an id", None),
+        ("@about this", None),
+        ("@home: a note", None),
+        ("@hindcast.", None),
+        ("@.trust", None),
+        ("@Hindcast.trust", None),
+        ("@hindcast.trust ", None),
+        ("@hindcast. trust", None),
+        ("hindcast.trust", None),
+        ("x@hindcast.trust", None),
+        ("@@hindcast.trust", None),
+        ("@h." + "t" * 200, None),
+        (0.5, None),
+    ],
+)
+def test_a_reference_is_an_at_sign_and_an_id_of_one_form(text, id_):
+    if isinstance(text, str) and text.startswith("@hindcast.event"):
+        id_ = text[1:]
+    assert judgements.reference(text) == id_
+
+
+def test_every_id_of_the_registry_has_the_form_of_an_id():
+    ids = list(judgements.registry())
+    assert all(judgements.reference("@" + i) == i for i in ids)
+    assert max(map(len, ids)) <= judgements.MAX_ID
+
+
+def _is_text(t) -> bool:
+    """Whether values of type ``t`` are text: str, a choice of strings, or an optional or a
+    list of them."""
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin is typing.Literal or t is str:
+        return True
+    if origin in (list, typing.Annotated):
+        return _is_text(args[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        return len(kinds) == 1 and _is_text(kinds[0])
+    return False
+
+
+def _text_fields(model, seen: set) -> set[str]:
+    """Names of the fields of ``model`` and the models within it whose values are text."""
+    if model in seen:
+        return set()
+    seen.add(model)
+    out = set()
+    for name, field in model.model_fields.items():
+        if _is_text(field.annotation):
+            out.add(name)
+        for t in re.findall(r"[\w.]+", str(field.annotation)):  # models at any depth
+            found = vars(schema).get(t.rsplit(".", 1)[-1])
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                out |= _text_fields(found, seen)
+    return out
+
+
+def test_every_text_field_of_the_scenario_schema_is_a_text_key():
+    from csto_sim.core.scenario import Scenario
+
+    text = _text_fields(Scenario, set())
+    assert {"description", "adversaries", "targets", "status", "kind"} <= text
+    assert text <= judgements.TEXT_KEYS, sorted(text - judgements.TEXT_KEYS)
+
+
+def test_text_that_looks_like_a_reference_is_text_where_text_stands(tmp_path):
+    base = f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\nname = "at"\n'
+    path = tmp_path / "s.toml"
+    for description in ("@about this", "@hindcast.trust", "@"):
+        path.write_text(base + f'description = "{description}"\n')
+        assert load_scenario(path).description == description
+    data = {"members": {"X": {"adversaries": ["@hindcast.trust"], "status": "@hindcast.trust"}}}
+    assert judgements.resolve(data) == (data, {})
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("@ not an id", "expected a number or a reference (@ and the id of a judgement"),
+        ("@hindcast.trus", "unknown judgement 'hindcast.trus' (did you mean 'hindcast.trust'?)"),
+        ("@", "expected a number or a reference"),
+    ],
+)
+def test_a_number_given_a_string_that_starts_with_an_at_sign_is_refused_naming_the_key(
+    tmp_path, value, says
+):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\nname = "at"\n'
+        f'[hazards]\nsabotage = "{value}"\n'
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"{path}: hazards.sabotage: {says}"), err.value

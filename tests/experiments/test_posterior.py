@@ -33,34 +33,76 @@ def posterior_file(tmp_path):
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "needle"),
-    [
-        ("response_bse,weight\n1,1\n", "'response_bse' is not a behavioural parameter"),
-        ("response_base,weight\nnan,1\n", "row 2, column 'response_base' is not a finite"),
-        ("response_base,weight\n-5,-1\n", "weights must be finite, non-negative"),
-        ("freeze_threshold\n1.5\n", "row 2"),
-        ("weight\n1\n", "no parameter columns"),
-    ],
-)
-def test_bad_posterior_files_are_refused_in_one_line(tmp_path, capsys, text, needle):
-    path = _file(tmp_path, text)
+HUGE = 10**400
+"""An integer too large for a float."""
+
+BAD = {
+    "unknown column": ("response_bse,weight\n1,1\n", "line 1, column 'response_bse': unknown column (expected behavioural parameters, judgements as @ID, and weight); did you mean 'response_base'?"),
+    "column twice": ("response_base,response_base\n1,1\n", "line 1, column 'response_base': appears twice"),
+    "table parameter": ("charter_fit\n0.5\n", "line 1, column 'charter_fit': a parameter given per kind"),
+    "unknown judgement": ("@hindcast.trus\n0.5\n", "line 1, column '@hindcast.trus': unknown judgement 'hindcast.trus' (did you mean 'hindcast.trust'?)"),
+    "not a reference": ("@ hindcast.trust\n0.5\n", "line 1, column '@ hindcast.trust': unknown column"),
+    "only weights": ("weight\n1\n", "line 1: no parameter or judgement column"),
+    "empty": ("", "empty: expected a header line naming the columns"),
+    "header only": ("response_base,weight\n", "no samples: expected rows of numbers after the header"),
+    "not UTF-8": (b"response_base\n-5\xff\n", "not UTF-8 text (byte 16 is 0xff)"),
+    "few fields": ("response_base,weight\n-5,1\n-5\n", "line 3: 1 fields, expected 2 (one per column)"),
+    "many fields": ("response_base,weight\n-5,1,1\n", "line 2: 3 fields, expected 2"),
+    "nan": ("response_base,weight\nnan,1\n", "line 2, column 'response_base': expected a finite number, got 'nan'"),
+    "text": ("response_base,weight\n-5,1\nlow,1\n", "line 3, column 'response_base': expected a finite number, got 'low'"),
+    "empty cell": ("response_base,weight\n,1\n", "line 2, column 'response_base': expected a finite number, got ''"),
+    "huge integer parameter": (f"response_base\n{HUGE}\n", "line 2, column 'response_base': expected a finite number, got '1000"),
+    "huge integer count": (f"collapse_min_active\n{HUGE}\n", "line 2, column 'collapse_min_active': expected a finite number"),
+    "huge integer weight": (f"response_base,weight\n-5,{HUGE}\n", "line 2, column 'weight': expected a finite number"),
+    "infinite weight": ("response_base,weight\n-5,1e400\n", "line 2, column 'weight': expected a finite number, got '1e400'"),
+    "negative weight": ("response_base,weight\n-5,1\n-5,-1\n", "line 3, column 'weight': a weight is at least 0; got -1"),
+    "zero weights": ("response_base,weight\n-5,0\n-6,0\n", "weight: every weight is 0"),
+    "parameter out of range": ("freeze_threshold\n0.5\n1.5\n", "line 3, column 'freeze_threshold': Input should be less than or equal to 1 (got 1.5)"),
+    "fractional count": ("collapse_min_active\n2.5\n", "line 2, column 'collapse_min_active': Input should be a valid integer (got 2.5)"),
+    "levels out of order": ("level_statement,level_mission\n1,2\n", "line 2: Value error, response levels out of order"),
+    "judgement out of range": ("@hindcast.leverage.Belarus\n0.8\n0.5\n", "line 3, column '@hindcast.leverage.Belarus': 0.5 is outside the judgement's range [0.7, 1]"),
+}  # fmt: skip
+"""Damaged posterior files, and what each is refused with (after the file's name)."""
+
+
+@pytest.mark.parametrize("case", BAD, ids=str)
+def test_bad_posterior_files_are_refused_naming_file_line_and_column(tmp_path, case):
+    content, says = BAD[case]
+    path = tmp_path / "posterior.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(PosteriorError) as exc:
         load_posterior(path)
-    assert needle in str(exc.value)
-    args = [
-        "run",
-        str(BASELINE),
-        "--runs",
-        "2",
-        "--posterior",
-        str(path),
-        "--out",
-        str(tmp_path / "r"),
-    ]
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("csto-sim: --posterior:")
+    assert str(exc.value).startswith(f"{path}: {says}"), str(exc.value)
+
+
+@pytest.mark.parametrize("case", ["nan", "huge integer count", "not UTF-8"])
+def test_a_bad_posterior_fails_a_command_in_one_line(tmp_path, capsys, case):
+    path = _file(tmp_path, "")
+    content = BAD[case][0]
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    args = ["run", str(BASELINE), "--runs", "2", "--posterior", str(path)]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"csto-sim: --posterior: {path}: {BAD[case][1]}"), line
+
+
+def test_odd_but_readable_posterior_files_load(tmp_path):
+    """A byte-order mark, blank lines, CRLF line ends, quoted cells and weights near the
+    largest float are read; whole numbers stay whole (as the table reader read them, so the
+    digest of a file is unchanged)."""
+    path = _file(tmp_path, "")
+    text = (
+        '\ufeffresponse_base,collapse_min_active,weight\r\n\r\n-5,2,1e308\r\n"-6",3,1e308\r\n\r\n'
+    )
+    path.write_text(text, encoding="utf-8", newline="")
+    post = load_posterior(path)
+    np.testing.assert_allclose(post.weights, [0.5, 0.5])
+    assert post.samples.to_dict("list") == {
+        "response_base": [-5, -6],
+        "collapse_min_active": [2, 3],
+    }
+    assert post.samples["collapse_min_active"].dtype == np.int64
+    assert load_posterior(path).digest() == post.digest()
 
 
 def test_draws_follow_weights_share_samples_and_never_take_a_zero_weight(posterior_file):
