@@ -10,6 +10,8 @@ from conftest import standalone_text
 
 from csto_sim.cli import main
 from csto_sim.core.finite import NonFiniteError, check_finite
+from csto_sim.core.parameters import MAX_LOGIT
+from csto_sim.core.scenario import ScenarioError, load_scenario
 from csto_sim.experiments import engines
 
 
@@ -68,3 +70,16 @@ def test_a_non_finite_run_table_is_one_line_and_exit_2_not_written(tmp_path, cap
     assert err[0].startswith(f"csto-sim: {scenario}: timeseries table: cohesion: nan in row ")
     assert "(run 0, year 2025" in err[0]
     assert not list(out.rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("name", ["rival_drift", "rival_weakness", "court_weight"])
+def test_a_logit_weight_past_its_bound_is_refused_and_at_it_runs_finite(tmp_path, name):
+    """1e30 in these made a run's cohesion NaN (found by fuzzing parameters); the logit
+    bound (parameters.MAX_LOGIT) refuses it, and at the bound the runs are finite."""
+    path = tmp_path / "s.toml"
+    path.write_text(standalone_text() + f"\n[parameters]\n{name} = 1e30\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"parameters\.{name}: .*100"):
+        load_scenario(path)
+    path.write_text(standalone_text() + f"\n[parameters]\n{name} = {MAX_LOGIT}\n", encoding="utf-8")
+    tables = engines.run_chunk(load_scenario(path), range(2), 1)  # checked finite
+    assert (tables["runs"]["status"] == "ok").all()
