@@ -322,7 +322,7 @@ def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, 
     """The rows of a CSV file as text (``columns`` required, each ``id`` a question id and
     unique) and the line each row starts on; a :class:`ForecastError` names the line."""
     text = read_text(path, MAX_BYTES, what)
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     rows, lines = [], []
     try:
         header = next(reader, None)
@@ -331,7 +331,7 @@ def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, 
                 rows.append(row)
                 lines.append(reader.line_num)
     except csv.Error as exc:
-        raise ForecastError(path, f"line {reader.line_num + 1}", f"not CSV ({exc})") from None
+        raise ForecastError(path, f"line {max(reader.line_num, 1)}", f"not CSV ({exc})") from None
     if not header:
         raise ForecastError(path, f"empty; expected a header line with {', '.join(columns)}")
     missing = [c for c in columns if c not in header]

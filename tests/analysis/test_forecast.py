@@ -137,6 +137,9 @@ def test_score_command_prints_the_scores_and_means(tmp_path, capsys) -> None:
         ("id,probability\na,nan\n", "id,outcome\na,yes\n", "forecast.csv: line 2, probability"),
         ("id,probability\na,0.5\n", "id,outcome\na,maybe\n", "resolutions.csv: line 2, outcome"),
         ("id,p\na,0.5\n", "id,outcome\na,yes\n", "forecast.csv: no column 'probability'"),
+        ("id,probability\na,0.5\n", 'id,outcome\na,"yes\n', "resolutions.csv: line 2: not CSV"),
+        ("id,probability\na,0.5\n", "id,outcome\na,yes,x\n", "resolutions.csv: line 2: 3 fields"),
+        ("id,probability\n\x00,0.5\n", "id,outcome\na,yes\n", "forecast.csv: line 2, id"),
         (
             "id,probability\na,0.5\na,0.2\n",
             "id,outcome\na,yes\n",
