@@ -12,7 +12,10 @@ the runs use (runs of one draw resampled together).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from csto_sim.core.files import InputError
+from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.results import Results, read_table
@@ -112,16 +115,24 @@ class Questions(BaseModel):
 
 
 def load_questions(path: str | Path) -> tuple[Questions, Path]:
-    """A question file and the path of its scenario (relative to the file)."""
+    """A question file and the path of its scenario (relative to the file); a
+    :class:`ForecastError` names the file, the key (``questions[i].by``, with the line of
+    its ``[[questions]]`` table) and what was expected."""
     path = Path(path)
-    _check_file(path)
+    text = read_text(path, MAX_BYTES, "question file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ForecastError(path, f"not a TOML question file: {exc}") from None
+    except RecursionError:
+        raise ForecastError(path, "not a TOML question file: nested too deeply") from None
+    try:
         questions = Questions.model_validate(data)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ForecastError(f"{path}: cannot read a question file: {exc}") from None
     except ValidationError as exc:
-        raise ForecastError(f"{path}: {_first_error(exc)}") from None
+        key, message = _first_error(exc, text)
+        raise ForecastError(path, key, message) from None
+    if "\x00" in questions.scenario or len(questions.scenario) > 1000:
+        raise ForecastError(path, "scenario", "expected the path of a scenario file")
     return questions, (path.parent / questions.scenario)
 
 
@@ -131,8 +142,9 @@ def check_members(questions: Questions, members: list[str], path: Path) -> None:
         unknown = sorted(set(q.members or ()) - set(members))
         if unknown:
             raise ForecastError(
-                f"{path}: questions[{i}].members: {unknown} not members of the scenario "
-                f"(members: {', '.join(members)})"
+                path,
+                f"questions[{i}].members",
+                f"{unknown} not members of the scenario (members: {', '.join(members)})",
             )
 
 
@@ -255,12 +267,16 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
         path = path / "forecast.csv"
-    frame = _read_csv(path, ["id", "probability"])
+    frame, lines = _read_csv(path, ["id", "probability"], "forecast file")
     p = pd.to_numeric(frame["probability"], errors="coerce")
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ForecastError(f"{path}: row {row + 2}, probability: expected a number in [0, 1]")
+        raise ForecastError(
+            path,
+            f"line {lines[row]}, probability",
+            f"expected a number from 0 to 1, got {short(repr(frame['probability'].iloc[row]), 40)}",
+        )
     return frame.assign(probability=p)
 
 
@@ -268,14 +284,16 @@ def read_resolutions(path: str | Path) -> pd.DataFrame:
     """A resolutions file: ``id`` and ``outcome`` (yes/no, true/false, 1/0; empty if not
     yet resolved), other columns (date, source) kept."""
     path = Path(path)
-    frame = _read_csv(path, ["id", "outcome"])
-    text = frame["outcome"].fillna("").astype(str).str.strip().str.lower()
+    frame, lines = _read_csv(path, ["id", "outcome"], "resolution file")
+    text = frame["outcome"].str.strip().str.lower()
     unknown = ~text.isin([*RESOLUTION_VALUES, ""])
     if unknown.any():
         row = int(np.flatnonzero(unknown.to_numpy())[0])
         raise ForecastError(
-            f"{path}: row {row + 2}, outcome: expected yes or no (or empty while unresolved), "
-            f"got {frame['outcome'].iloc[row]!r}"
+            path,
+            f"line {lines[row]}, outcome",
+            "expected yes or no (or empty while unresolved), "
+            f"got {short(repr(frame['outcome'].iloc[row]), 40)}",
         )
     return frame.assign(outcome=text.map(RESOLUTION_VALUES))
 
@@ -296,35 +314,71 @@ def score(forecast: pd.DataFrame, resolutions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _check_file(path: Path) -> None:
-    """A regular file of bounded size (a FIFO or a device would block or never end)."""
-    if not path.is_file():
-        raise ForecastError(f"{path}: not a regular file")
-    if path.stat().st_size > MAX_BYTES:
-        raise ForecastError(f"{path}: larger than {MAX_BYTES:,} bytes; is it the right file?")
+ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+"""A question id (as :class:`Question` has it)."""
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    _check_file(path)
+def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, list[int]]:
+    """The rows of a CSV file as text (``columns`` required, each ``id`` a question id and
+    unique) and the line each row starts on; a :class:`ForecastError` names the line."""
+    text = read_text(path, MAX_BYTES, what)
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    rows, lines = [], []
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ForecastError(f"{path}: cannot read as CSV: {exc}") from None
-    missing = [c for c in columns if c not in frame]
+        header = next(reader, None)
+        for row in reader:
+            if row:  # blank lines are skipped
+                rows.append(row)
+                lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise ForecastError(path, f"line {max(reader.line_num, 1)}", f"not CSV ({exc})") from None
+    if not header:
+        raise ForecastError(path, f"empty; expected a header line with {', '.join(columns)}")
+    missing = [c for c in columns if c not in header]
     if missing:
         raise ForecastError(
-            f"{path}: no column {missing[0]!r} (columns: {', '.join(frame.columns)})"
+            path, f"no column {short(repr(missing[0]), 40)} (columns: {', '.join(header)})"
         )
-    repeated = frame["id"][frame["id"].duplicated()]
-    if not repeated.empty:
-        raise ForecastError(f"{path}: id {repeated.iloc[0]!r} appears twice")
-    return frame
+    if len(set(header)) != len(header):
+        twice = next(c for c in header if header.count(c) > 1)
+        raise ForecastError(path, "line 1", f"column {short(repr(twice), 40)} appears twice")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(header):
+            raise ForecastError(
+                path, f"line {line}", f"{len(row)} fields, the header has {len(header)}"
+            )
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=str)
+        if rows
+        else pd.DataFrame(columns=header, dtype=str)
+    )
+    seen: set[str] = set()
+    for value, line in zip(frame["id"], lines, strict=True):
+        if not ID.match(value):
+            raise ForecastError(
+                path, f"line {line}, id", f"expected a question id, got {short(repr(value), 40)}"
+            )
+        if value in seen:
+            raise ForecastError(path, f"line {line}, id", f"{value!r} appears twice")
+        seen.add(value)
+    return frame, lines
 
 
-def _first_error(exc: ValidationError) -> str:
+def _first_error(exc: ValidationError, text: str) -> tuple[str, str]:
+    """The key (``questions[i].field``, with the line of the i-th ``[[questions]]`` table
+    where it has one) and the message of a question file's first validation error."""
     err = exc.errors()[0]
-    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    return f"{where}: {err['msg']}"[:300]
+    loc = list(err["loc"])
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
+    if len(loc) > 1 and loc[0] == "questions" and isinstance(loc[1], int):
+        headers = [
+            i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[questions]]"
+        ]
+        if loc[1] < len(headers):
+            key += f" (line {headers[loc[1]]})"
+    return key or "(top level)", err["msg"]
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from csto_sim.analysis import prose
 from csto_sim.analysis.comparison import HORIZON, Comparison, UnknownReference
 from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.statistics import MEMBER_PATHS
+from csto_sim.core.finite import check_finite
 from csto_sim.experiments.ensemble import run_ensemble
 
 __all__ = ["UnknownReference", "compare", "markdown", "write_report", "write_summary"]
@@ -189,19 +190,23 @@ def write_report(
     """Write ``report.md`` and ``summary.csv`` into the results folder of a comparison (or
     of the comparison of a folder against ``reference``) and return the report's text."""
     c = _comparison(comparison, reference, horizon)
+    write_summary(c)  # its numbers checked finite: the report shows the same numbers
     report = render(c)
     (c.results.root / "report.md").write_text(report, encoding="utf-8")
-    write_summary(c)
     return report
 
 
 def write_summary(
     comparison: Comparison | str | Path, reference: str | None = None, horizon: float = HORIZON
 ) -> Path:
-    """Write ``summary.csv``, every number of the comparison as one tidy table."""
+    """Write ``summary.csv``, every number of the comparison as one tidy table (checked
+    first: a cell may be empty, what was not computed, but no number may be infinite)."""
     c = _comparison(comparison, reference, horizon)
     path = c.results.root / "summary.csv"
-    c.tidy().to_csv(path, index=False)
+    tidy = check_finite(
+        c.tidy(), path, quantity="measure", at=("scenario", "statistic"), empty=True
+    )
+    tidy.to_csv(path, index=False)
     return path
 
 

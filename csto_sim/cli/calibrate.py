@@ -11,13 +11,9 @@ import pandas as pd
 import tomli_w
 
 import csto_sim
-from csto_sim.cli.common import (
-    EXIT_OK,
-    hindcast_folder,
-    hindcast_options,
-    positive,
-    seed,
-)
+from csto_sim.cli.common import EXIT_OK, hindcast_folder, hindcast_options
+from csto_sim.cli.options import runs, seed, trials
+from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import MAX_NAME, Scenario, load_scenario
 from csto_sim.experiments.executors import dask_executor
 
@@ -37,10 +33,8 @@ def add_parser(sub) -> None:
         "is and other scenarios can extend it; trials.csv, identifiability.csv and a plot. "
         "Needs the analysis extra.",
     )
-    p.add_argument("--trials", type=positive, default=200, help="trials in all (default 200)")
-    p.add_argument(
-        "--runs", type=positive, default=200, help="hindcast runs per trial (default 200)"
-    )
+    p.add_argument("--trials", type=trials, default=200, help="trials in all (default 200)")
+    p.add_argument("--runs", type=runs, default=200, help="hindcast runs per trial (default 200)")
     p.add_argument(
         "--sampler", choices=["tpe", "cmaes"], default="tpe", help="optuna sampler (default tpe)"
     )
@@ -76,9 +70,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             sampler=args.sampler,
             executor=executor,
         )
-    table.to_csv(out / "trials.csv", index=False)
+    check_finite(table, out / "trials.csv").to_csv(out / "trials.csv", index=False)
     ident = identifiability(table)
-    ident.to_csv(out / "identifiability.csv", index=False)
+    check_finite(ident, out / "identifiability.csv").to_csv(
+        out / "identifiability.csv", index=False
+    )
     best_toml = out / "best.toml"
     best_toml.write_text(best_scenario(table, base, out) + best_fragment(table), encoding="utf-8")
     load_scenario(best_toml)

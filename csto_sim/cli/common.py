@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
+from csto_sim.cli.options import folder, replicas, runs, runs_per_draw, seed, workers
 from csto_sim.core.files import InputError
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
@@ -45,45 +47,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def whole(text: str) -> int:
-    """A whole number."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-
-
-def positive(text: str) -> int:
-    """A whole number >= 1."""
-    value = whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def seed(text: str) -> int:
-    """A whole number >= 0."""
-    value = whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def runs(text: str) -> int:
-    """A number of runs per scenario: 1 to ``MAX_RUNS``."""
-    value = positive(text)
-    if value > MAX_RUNS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_RUNS:,} runs per scenario, got {value:,}")
-    return value
-
-
-def folder(text: str) -> Path:
-    """A results folder path (not empty)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
-    return Path(text)
 
 
 def table_list(text: str) -> tuple[str, ...]:
@@ -164,7 +127,7 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--runs-per-draw",
-        type=positive,
+        type=runs_per_draw,
         default=RUNS_PER_DRAW,
         help=f"consecutive runs that share one posterior sample (default {RUNS_PER_DRAW})",
     )
@@ -195,7 +158,7 @@ def workers_option(p: argparse.ArgumentParser) -> None:
     """``--workers``."""
     p.add_argument(
         "--workers",
-        type=positive,
+        type=workers,
         default=None,
         help="local worker processes (default: all cores; 1 runs in-process)",
     )
@@ -223,7 +186,7 @@ def hindcast_options(p: argparse.ArgumentParser, command: str) -> None:
     """Options of the commands that fit the built-in hindcast (calibrate, posterior): the
     results folder (see :func:`hindcast_folder`) and where the work runs."""
     p.add_argument(
-        "--out", type=Path, default=None, help=f"results folder (default: results/{command}/...)"
+        "--out", type=folder, default=None, help=f"results folder (default: results/{command}/...)"
     )
     pool_options(p)
 
@@ -249,7 +212,7 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         "each over its plausible range from parameters.py)",
     )
     p.add_argument(
-        "--replicas", type=positive, default=20, help="runs per sample point (default 20)"
+        "--replicas", type=replicas, default=20, help="runs per sample point (default 20)"
     )
     p.add_argument("--seed", type=seed, default=None, help="seed (default: the scenario's)")
     p.add_argument(
@@ -278,9 +241,11 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
             continue
         try:
             low, high = (float(x) for x in rng.split(":"))
+            if not (math.isfinite(low) and math.isfinite(high)):
+                raise ValueError
         except ValueError:
             raise AnalysisError(
-                "factors", f"{spec!r}: expected NAME=LOW:HIGH with numbers"
+                "factors", f"{spec!r}: expected NAME=LOW:HIGH with finite numbers"
             ) from None
         out[name] = (low, high)
     return check_factors(out)
@@ -376,8 +341,6 @@ def hindcast_folder(args: argparse.Namespace, command: str, **settings) -> Path:
     from csto_sim.hindcast.build import hindcast_scenario
 
     if args.out is not None:
-        if args.out.exists() and not args.out.is_dir():
-            raise FolderError(f"{args.out} is a file, not a results folder")
         return starting(args.out)
     hindcast = scenario_from_data(hindcast_scenario(), "csto_sim/hindcast/build.py")
     return output_folder(args, command, [hindcast.name], settings | {"hindcast": hindcast.digest()})

@@ -11,20 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, say, whole
-
-MAX_PORT = 65535
+from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, say
+from csto_sim.cli.options import port
 
 SERVER_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 """Solara settings for the server (unless the user set them): no usage telemetry."""
-
-
-def port(text: str) -> int:
-    """A TCP port number: 1 to 65535."""
-    value = whole(text)
-    if not 1 <= value <= MAX_PORT:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, got {value}")
-    return value
 
 
 def add_parser(sub) -> None:

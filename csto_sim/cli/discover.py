@@ -8,10 +8,10 @@ from csto_sim.cli.common import (
     EXIT_OK,
     analysis_folder,
     analysis_options,
-    positive,
     run_analysis,
     scenario_file,
 )
+from csto_sim.cli.options import fraction, samples
 from csto_sim.core.scenario import load_scenario
 
 
@@ -27,10 +27,10 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--outcome", default="collapsed", help="collapsed, or exit:MEMBER (default collapsed)"
     )
-    p.add_argument("--samples", type=positive, default=400, help="sample points (default 400)")
+    p.add_argument("--samples", type=samples, default=400, help="sample points (default 400)")
     p.add_argument(
         "--interest",
-        type=float,
+        type=fraction,
         default=0.5,
         help="a point is a case when the outcome's probability is at least this (default 0.5)",
     )

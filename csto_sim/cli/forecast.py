@@ -12,6 +12,7 @@ from csto_sim.cli.common import (
     posterior_from_args,
     run_from_args,
 )
+from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import load_scenario
 
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return failed(result)
     out = result.out
     table = answer(questions, out, scenario.name)
-    table.to_csv(out / "forecast.csv", index=False)
+    check_finite(table, out / "forecast.csv").to_csv(out / "forecast.csv", index=False)
     if not args.quiet:
         print(format_forecast(table))
         print(f"Forecast in {out / 'forecast.csv'}")

@@ -9,23 +9,13 @@ from csto_sim.cli.common import (
     EXIT_USAGE,
     hindcast_folder,
     hindcast_options,
-    positive,
     say,
 )
+from csto_sim.cli.options import recovery, share, simulations
+from csto_sim.core.finite import check_finite
 from csto_sim.experiments.executors import dask_executor
 from csto_sim.experiments.store import ResultsExistError
 from csto_sim.hindcast.nulls import NULL_MODELS
-
-
-def share(text: str) -> float:
-    """A share strictly between 0 and 1 (an option's value)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, not {text!r}")
-    return value
 
 
 def add_parser(sub) -> None:
@@ -45,7 +35,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--simulations",
-        type=positive,
+        type=simulations,
         default=40_000,
         help="hindcast runs in the reference table (default 40000)",
     )
@@ -66,7 +56,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--recovery",
-        type=positive,
+        type=recovery,
         default=0,
         metavar="TESTS",
         help="also check that the method recovers known parameters: TESTS histories "
@@ -122,12 +112,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             say(f"--simulations: {exc}")
             return EXIT_USAGE
     ident = posterior.identifiability(samples, null)
-    ident.to_csv(out / "identifiability.csv", index=False)
+    check_finite(ident, out / "identifiability.csv").to_csv(
+        out / "identifiability.csv", index=False
+    )
     plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014")
     print(ident.round(3).to_string(index=False))
     print(f"median width (posterior sd / prior sd): {ident['width'].median():.2f}")
     if check is not None:
-        check.to_csv(out / "recovery.csv", index=False)
+        check_finite(check, out / "recovery.csv").to_csv(out / "recovery.csv", index=False)
         got = posterior.recovery_summary(check)
         print(
             f"recovery over {args.recovery} simulated histories: {got['covered']:.1%} of true "

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from csto_sim.analysis.forecast import read_forecast, read_resolutions, score
 from csto_sim.cli.common import EXIT_OK
+from csto_sim.cli.options import out_file
+from csto_sim.core.finite import check_finite
 
 
 def add_parser(sub) -> None:
@@ -20,12 +22,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("forecasts", type=Path, help="forecast.csv or its results folder")
     p.add_argument("resolutions", type=Path, help="resolutions file (CSV: id, outcome)")
-    p.add_argument("--out", type=Path, default=None, help="also write the scores to this CSV")
+    p.add_argument("--out", type=out_file, default=None, help="also write the scores to this CSV")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     forecast = read_forecast(args.forecasts)
     scored = score(forecast, read_resolutions(args.resolutions))
+    check_finite(scored, args.out or "scores", at=("id",))
     if args.out is not None:
         scored.to_csv(args.out, index=False)
     pending = len(forecast) - len(scored)

@@ -10,11 +10,11 @@ from csto_sim.cli.common import (
     analysis_folder,
     analysis_options,
     parse_factors,
-    positive,
     run_analysis,
     say,
     scenario_file,
 )
+from csto_sim.cli.options import samples
 from csto_sim.core.scenario import load_scenario
 from csto_sim.experiments.evaluate import OUTCOMES
 
@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--samples",
-        type=positive,
+        type=samples,
         default=256,
         help="base sample size N (default 256; a power of two for sobol)",
     )

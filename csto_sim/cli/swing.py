@@ -11,11 +11,10 @@ from csto_sim.cli.common import (
     EXIT_USAGE,
     posterior_from_args,
     posterior_option,
-    runs,
     say,
-    seed,
     workers_option,
 )
+from csto_sim.cli.options import out_file, runs, seed
 from csto_sim.core.scenario import load_scenario
 from csto_sim.hindcast.posterior import prior_ranges
 from csto_sim.inference.posterior import PosteriorError
@@ -54,7 +53,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--seed", type=seed, default=None, help="ensemble seed (default: the scenario's)"
     )
-    p.add_argument("--out", type=Path, default=None, help="CSV file for the table (default: none)")
+    p.add_argument(
+        "--out", type=out_file, default=None, help="CSV file for the table (default: none)"
+    )
     workers_option(p)
     posterior_option(p)
 

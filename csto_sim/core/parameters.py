@@ -15,12 +15,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from csto_sim.core import judgements
 from csto_sim.core.vocabulary import THREAT_KINDS, TIE_KINDS
 
+MAX_LOGIT = 100.0
+"""The largest magnitude of a parameter on a logit scale (a logit, or a logit per unit of a
+quantity of at most about 1): a logistic is 1 to double precision past 37, so nothing above
+changes a decision, while 1e30 in ``rival_drift``, ``rival_weakness`` or ``court_weight``
+made the cohesion of a run NaN (found by fuzzing; the plausible ranges end at 16)."""
+
 
 def _bounds(unit: str) -> dict[str, float]:
     """Hard validity bounds implied by a unit (the plausible range is narrower and advisory)."""
     if unit.startswith(("share", "probability", "commitment")):
         return {"ge": 0.0, "le": 1.0}
-    if unit in ("1/year", "members") or unit.startswith("logit per"):
+    if unit.startswith("logit per"):
+        return {"ge": 0, "le": MAX_LOGIT}
+    if unit == "logit":
+        return {"ge": -MAX_LOGIT, "le": MAX_LOGIT}
+    if unit in ("1/year", "members"):
         return {"ge": 0}
     if unit == "years":
         return {"gt": 0.0}

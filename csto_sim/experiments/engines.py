@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from csto_sim.core.batch import Scenarios, history_seeds, run_batch, run_history
+from csto_sim.core.finite import check_finite
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments.tables import (
@@ -155,7 +156,18 @@ def run_chunk(
 
     A projection conditioned on its history's record (:mod:`csto_sim.inference.conditioning`)
     continues, in run ``r``, the draw and history of particle ``sources[r]`` (computed here
-    when not given); the ``runs`` table names it (``history``)."""
+    when not given); the ``runs`` table names it (``history``).
+
+    Every table is checked finite (:func:`~csto_sim.core.finite.check_finite`): a NaN or an
+    infinity is a :class:`~csto_sim.core.finite.NonFiniteError` naming the scenario file,
+    the table, the column, the run and the year, and nothing of the chunk is written."""
+    out = _chunk(scenario, runs, seed, engine, tables, with_history, posterior, sources)
+    for name, frame in out.items():
+        check_finite(frame, scenario.source or scenario.name, f"{name} table")
+    return out
+
+
+def _chunk(scenario, runs, seed, engine, tables, with_history, posterior, sources):
     runs = [int(r) for r in runs]
     conditioned = conditioning.conditions(scenario)
     if conditioned and sources is None:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.core import judgements
+from csto_sim.core.finite import check_finite
 from csto_sim.core.randomness import run_seed
 from csto_sim.core.scenario import Scenario
 from csto_sim.experiments import observables
@@ -124,6 +125,9 @@ def observed(leave_out: Sequence[str] = (), period: str = "fit") -> dict[str, fl
     unknown = [x for x in leave_out if x not in names]
     if unknown:
         raise ValueError(f"no case or event {unknown[0]!r} of the period to leave out")
+    repeated = [x for i, x in enumerate(leave_out) if x in leave_out[:i]]
+    if repeated:
+        raise ValueError(f"{repeated[0]!r} is given twice; name each case or event once")
     kept = cases[~(cases["case"].isin(leave_out) | cases["label"].isin(leave_out))]
     if kept.empty:
         raise ValueError("it leaves out every case of the period; keep at least one")
@@ -280,7 +284,8 @@ def fit_posterior(
     predicts the event it did not see; a fit of a null model is over the dimensions it keeps."""
     theta, summaries = reference(out, simulations, fit, workers, executor)
     samples = regression_abc.fit(fit.ranges, theta, summaries, fit.observation(), accept)
-    samples.to_csv(Path(out) / "posterior.csv", index=False)
+    path = Path(out) / "posterior.csv"
+    check_finite(samples, path, "posterior samples").to_csv(path, index=False)
     return samples
 
 

@@ -133,14 +133,17 @@ def test_score_command_prints_the_scores_and_means(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     ("forecast", "resolutions", "names"),
     [
-        ("id,probability\na,1.5\n", "id,outcome\na,yes\n", "forecast.csv: row 2, probability"),
-        ("id,probability\na,nan\n", "id,outcome\na,yes\n", "forecast.csv: row 2, probability"),
-        ("id,probability\na,0.5\n", "id,outcome\na,maybe\n", "resolutions.csv: row 2, outcome"),
+        ("id,probability\na,1.5\n", "id,outcome\na,yes\n", "forecast.csv: line 2, probability"),
+        ("id,probability\na,nan\n", "id,outcome\na,yes\n", "forecast.csv: line 2, probability"),
+        ("id,probability\na,0.5\n", "id,outcome\na,maybe\n", "resolutions.csv: line 2, outcome"),
         ("id,p\na,0.5\n", "id,outcome\na,yes\n", "forecast.csv: no column 'probability'"),
+        ("id,probability\na,0.5\n", 'id,outcome\na,"yes\n', "resolutions.csv: line 2: not CSV"),
+        ("id,probability\na,0.5\n", "id,outcome\na,yes,x\n", "resolutions.csv: line 2: 3 fields"),
+        ("id,probability\n\x00,0.5\n", "id,outcome\na,yes\n", "forecast.csv: line 2, id"),
         (
             "id,probability\na,0.5\na,0.2\n",
             "id,outcome\na,yes\n",
-            "forecast.csv: id 'a' appears twice",
+            "forecast.csv: line 3, id: 'a' appears twice",
         ),
     ],
 )
@@ -171,7 +174,7 @@ def test_a_bad_question_file_names_the_key(tmp_path, capsys) -> None:
     assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "q.toml: questions[0].members: ['Narnia']" in err
-    with pytest.raises(ForecastError, match=r"questions\.0\.by"):
+    with pytest.raises(ForecastError, match=r"questions\[0\]\.by \(line 2\)"):
         path.write_text(
             'scenario = "s.toml"\n[[questions]]\nid = "x"\ntext = "?"\nby = "soon"\nrequest = true\n'
         )
@@ -199,7 +202,7 @@ def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path, capsys) -> None:
     (tmp_path / "r").mkdir()
     (tmp_path / "forecast.csv").write_text("id,probability\na,0.5\n")
     assert main(["score", str(tmp_path / "forecast.csv"), str(tmp_path / "r")]) == 2
-    assert "r: not a regular file" in capsys.readouterr().err
+    assert "r: a folder, not a resolution file" in capsys.readouterr().err
 
 
 @pytest.mark.slow

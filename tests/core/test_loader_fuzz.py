@@ -2,7 +2,9 @@
 
 Every mutated file either loads, and then runs to finite results, or is refused with one
 ``ScenarioError`` line that names the file and key. Hypothesis draws the mutations; CI runs
-``CSTO_FUZZ_EXAMPLES`` cases (default 150, well under a minute); maintainers run it long::
+``CSTO_FUZZ_EXAMPLES`` cases (default 150, well under a minute), and the slow suite
+:data:`SLOW_EXAMPLES` (10,000: 6.6 minutes beside the quick suite on two cores, 12.7 with
+two more test runs); run it longer with::
 
     CSTO_FUZZ_EXAMPLES=10000 python -m pytest tests/core/test_loader_fuzz.py -q
 """
@@ -26,6 +28,7 @@ from csto_sim.core.scenario import MAX_KEY, MAX_MESSAGE, ScenarioError, load_sce
 from csto_sim.experiments.engines import run_chunk
 
 EXAMPLES = int(os.environ.get("CSTO_FUZZ_EXAMPLES", "150"))
+SLOW_EXAMPLES = 10_000
 TEXTS = {p.name: p.read_text(encoding="utf-8") for p in BUNDLED}
 HISTORY = "hindcast_2002_2024.toml"
 DATA = {name: tomllib.loads(text) for name, text in TEXTS.items()}
@@ -154,6 +157,23 @@ def replaced(name: str, path: tuple, value) -> tuple[str, str]:
     )
 )
 def test_mutated_scenarios_load_and_run_finite_or_are_refused_in_one_line(case, tmp_path):
+    loads_and_runs_finite_or_is_refused(case, tmp_path)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=SLOW_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=mutated())
+def test_many_mutated_scenarios_load_and_run_finite_or_are_refused_in_one_line(case, tmp_path):
+    loads_and_runs_finite_or_is_refused(case, tmp_path)
+
+
+def loads_and_runs_finite_or_is_refused(case: tuple[str, str], tmp_path: Path) -> None:
+    """A mutated scenario (file name, text) loads and runs two runs to finite tables, or is
+    refused in one line naming it."""
     name, text = case
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

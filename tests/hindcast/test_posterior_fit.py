@@ -97,6 +97,8 @@ def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
     assert "--leave-out" in capsys.readouterr().err
     assert main(["posterior", "--leave-out", ""]) == 2  # an exit case has no event label
     assert "no case or event ''" in capsys.readouterr().err
+    assert main(["posterior", "--leave-out", label, "--leave-out", label]) == 2
+    assert f"--leave-out: {label!r} is given twice" in capsys.readouterr().err
     every = [a for c in posterior.fit_cases()["case"] for a in ("--leave-out", c)]
     assert main(["posterior", *every]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -106,9 +108,13 @@ def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
 def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path, capsys):
     (tmp_path / "f").write_text("x")
     for command in (["posterior"], ["calibrate", "--trials", "1"]):
-        assert main([*command, "--out", str(tmp_path / "f")]) == 2
+        with pytest.raises(SystemExit) as exit_:  # refused as the options are read
+            main([*command, "--out", str(tmp_path / "f")])
+        assert exit_.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert err == [f"csto-sim: --out: {tmp_path / 'f'} is a file, not a results folder"]
+        assert err == [
+            f"csto-sim {command[0]}: error: argument --out: {tmp_path / 'f'} is a file, not a folder"
+        ]
 
 
 def test_too_few_simulations_name_the_option_in_one_line(tmp_path, capsys):

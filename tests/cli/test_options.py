@@ -1,0 +1,118 @@
+"""Every option checked before work starts: a value out of its bound (csto_sim/cli/options.py),
+an --out in the way, or bad factor ranges is one line naming the option, exit 2, at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import BASELINE, HINDCAST, ROOT, SCENARIOS
+
+from csto_sim.cli import main
+from csto_sim.cli.options import BOUNDS
+
+QUESTIONS = ROOT / "forecasts" / "questions_2026_2030.toml"
+FORECAST = ROOT / "forecasts" / "forecast_2026_2030.csv"
+HUGE = "9" * 30
+RUN = ["run", str(BASELINE)]
+DISCOVER = ["discover", str(BASELINE)]
+
+
+def one_line(capsys, argv: list[str]) -> str:
+    """The one line of a command refused with exit 2 within 10 seconds."""
+    started = time.perf_counter()
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # the parser's own errors
+        code = exc.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert time.perf_counter() - started < 10
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        ([*RUN, "--seed", HUGE], "--seed"),
+        ([*RUN, "--workers", HUGE], "--workers"),
+        ([*RUN, "--runs-per-draw", HUGE], "--runs-per-draw"),
+        ([*RUN, "--runs", "9" * 5000], "--runs"),  # past int()'s digit limit: quoted short
+        (["sensitivity", str(BASELINE), "--replicas", HUGE], "--replicas"),
+        ([*DISCOVER, "--samples", HUGE], "--samples"),
+        ([*DISCOVER, "--interest", "nan"], "--interest"),
+        ([*DISCOVER, "--interest", "inf"], "--interest"),
+        ([*DISCOVER, "--interest", "-1"], "--interest"),
+        (["calibrate", "--trials", HUGE], "--trials"),
+        (["calibrate", "--runs", HUGE], "--runs"),
+        (["posterior", "--simulations", HUGE], "--simulations"),
+        (["posterior", "--recovery", HUGE], "--recovery"),
+        (["swing", str(BASELINE), "--seed", "-1"], "--seed"),
+        ([*DISCOVER, "--params", "request_base=0:inf"], "--params"),
+        ([*DISCOVER, "--params", "request_base=nan:1"], "--params"),
+    ],
+)
+def test_a_number_out_of_its_bound_names_the_option(capsys, argv, option):
+    line = one_line(capsys, argv)
+    assert f"{option}:" in line and len(line) < 200, line
+
+
+def test_every_bound_is_said_with_the_option():
+    """One table of bounds; the messages quote them."""
+    assert BOUNDS["runs"] == (1, 1_000_000) and BOUNDS["seed"][1] == 2**63 - 1
+    assert all(low <= high for low, high in BOUNDS.values())
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        RUN,
+        ["compare", str(BASELINE), str(SCENARIOS / "russia_weakened.toml")],
+        ["validate"],
+        ["forecast", str(QUESTIONS)],
+        ["sensitivity", str(BASELINE)],
+        DISCOVER,
+        ["calibrate"],
+        ["posterior"],
+    ],
+)
+def test_an_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, argv):
+    (tmp_path / "f").write_text("x")
+    line = one_line(capsys, [*argv, "--out", str(tmp_path / "f")])
+    assert line.endswith(f"argument --out: {tmp_path / 'f'} is a file, not a folder")
+
+
+@pytest.mark.parametrize(
+    "argv", [["swing", str(BASELINE)], ["score", str(FORECAST), str(FORECAST)]]
+)
+def test_a_csv_out_that_is_a_folder_or_has_no_folder_is_refused_before_any_work(
+    tmp_path, capsys, argv
+):
+    assert "is a folder, not a file" in one_line(capsys, [*argv, "--out", str(tmp_path)])
+    missing = tmp_path / "no" / "x.csv"
+    assert "no folder" in one_line(capsys, [*argv, "--out", str(missing)])
+
+
+def test_validate_refuses_a_projection_scenario(capsys):
+    line = one_line(capsys, ["validate", "--scenario", str(BASELINE), "--runs", "2"])
+    assert line.startswith("csto-sim: --scenario:") and "not a hindcast" in line
+    assert HINDCAST.name in line
+
+
+def test_the_installed_command_says_it_in_one_line_within_ten_seconds(tmp_path):
+    (tmp_path / "f").write_text("x")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "csto_sim", "posterior", "--out", str(tmp_path / "f")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.perf_counter() - started < 10
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"csto-sim posterior: error: argument --out: {tmp_path / 'f'} is a file, not a folder"
+    ]
