@@ -18,6 +18,7 @@ from csto_sim.analysis.comparison import HORIZON, Comparison, UnknownReference
 from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.statistics import MEMBER_PATHS
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.store import record_derived
 
 __all__ = ["UnknownReference", "compare", "markdown", "write_report", "write_summary"]
 
@@ -191,17 +192,24 @@ def write_report(
     c = _comparison(comparison, reference, horizon)
     report = render(c)
     (c.results.root / "report.md").write_text(report, encoding="utf-8")
-    write_summary(c)
+    write_summary(c, record=False)
+    record_derived(c.results.root, ["report.md", "summary.csv"])
     return report
 
 
 def write_summary(
-    comparison: Comparison | str | Path, reference: str | None = None, horizon: float = HORIZON
+    comparison: Comparison | str | Path,
+    reference: str | None = None,
+    horizon: float = HORIZON,
+    record: bool = True,
 ) -> Path:
-    """Write ``summary.csv``, every number of the comparison as one tidy table."""
+    """Write ``summary.csv``, every number of the comparison as one tidy table (its
+    checksum recorded in the manifest, unless not ``record``)."""
     c = _comparison(comparison, reference, horizon)
     path = c.results.root / "summary.csv"
     c.tidy().to_csv(path, index=False)
+    if record:
+        record_derived(c.results.root, ["summary.csv"])
     return path
 
 
