@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
-from csto_sim.experiments.results import Results, read_table
+from csto_sim.experiments.results import Results, read_manifest, read_table, verify_derived
 from csto_sim.inference.posterior import NAMED
 
 BOOTSTRAP = 2000
@@ -266,6 +266,7 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     """A ``forecast.csv`` (or the one in a results folder): its ids and probabilities."""
     path = Path(path)
     if path.is_dir():
+        verify_derived(path, read_manifest(path, missing_ok=True))
         path = path / "forecast.csv"
     frame, lines = _read_csv(path, ["id", "probability"], "forecast file")
     p = pd.to_numeric(frame["probability"], errors="coerce")

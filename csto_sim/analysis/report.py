@@ -19,6 +19,7 @@ from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.statistics import MEMBER_PATHS
 from csto_sim.core.finite import check_finite
 from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.store import record_derived
 
 __all__ = ["UnknownReference", "compare", "markdown", "write_report", "write_summary"]
 
@@ -190,23 +191,30 @@ def write_report(
     """Write ``report.md`` and ``summary.csv`` into the results folder of a comparison (or
     of the comparison of a folder against ``reference``) and return the report's text."""
     c = _comparison(comparison, reference, horizon)
-    write_summary(c)  # its numbers checked finite: the report shows the same numbers
+    write_summary(c, record=False)  # its numbers checked finite: the report shows them
     report = render(c)
     (c.results.root / "report.md").write_text(report, encoding="utf-8")
+    record_derived(c.results.root, ["report.md", "summary.csv"])
     return report
 
 
 def write_summary(
-    comparison: Comparison | str | Path, reference: str | None = None, horizon: float = HORIZON
+    comparison: Comparison | str | Path,
+    reference: str | None = None,
+    horizon: float = HORIZON,
+    record: bool = True,
 ) -> Path:
     """Write ``summary.csv``, every number of the comparison as one tidy table (checked
-    first: a cell may be empty, what was not computed, but no number may be infinite)."""
+    first: a cell may be empty, what was not computed, but no number may be infinite; its
+    checksum recorded in the manifest, unless not ``record``)."""
     c = _comparison(comparison, reference, horizon)
     path = c.results.root / "summary.csv"
     tidy = check_finite(
         c.tidy(), path, quantity="measure", at=("scenario", "statistic"), empty=True
     )
     tidy.to_csv(path, index=False)
+    if record:
+        record_derived(c.results.root, ["summary.csv"])
     return path
 
 

@@ -14,6 +14,7 @@ from csto_sim.cli.common import (
 )
 from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import load_scenario
+from csto_sim.experiments.store import record_derived
 
 
 def add_parser(sub) -> None:
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = result.out
     table = answer(questions, out, scenario.name)
     check_finite(table, out / "forecast.csv").to_csv(out / "forecast.csv", index=False)
+    record_derived(out, ["forecast.csv"])
     if not args.quiet:
         print(format_forecast(table))
         print(f"Forecast in {out / 'forecast.csv'}")

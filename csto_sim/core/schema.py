@@ -304,13 +304,7 @@ class Scenario(_Strict):
 
         Only the content counts: not the file it was read from, nor its comments or layout.
         """
-        skip = ("source", "posterior", "targets")  # where it was read from; which samples
-        # runs draw from; which outcomes the report names
-        content = _content(self.to_dict(), skip)
-        if content.get("history"):
-            content["history"] = _content(content["history"], skip)
-        text = json.dumps(content, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return content_digest(self.to_dict())
 
     @property
     def judged(self) -> dict[str, list]:
@@ -443,6 +437,18 @@ def _check_hazards(v: dict[str, float]) -> dict[str, float]:
 _UNSET = {"condition": True, "record": {}, "recorded_requests": {}, "guided": False}
 """Conditioning fields at their defaults: left out of digests (results made before they
 existed keep their identity)."""
+
+
+def content_digest(data: dict[str, Any]) -> str:
+    """:meth:`Scenario.digest` of a scenario's plain data (:meth:`Scenario.to_dict`), for
+    example the contents a results folder's manifest saved."""
+    skip = ("source", "posterior", "targets")  # where it was read from; which samples
+    # runs draw from; which outcomes the report names
+    content = _content(data, skip)
+    if content.get("history"):
+        content["history"] = _content(content["history"], skip)
+    text = json.dumps(content, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _content(data: dict, skip: tuple[str, ...]) -> dict:

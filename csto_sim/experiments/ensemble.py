@@ -203,18 +203,12 @@ def run(
     (``result.tables``), on ``executor`` or ``workers`` local processes (default all cores).
     ``on_start(folder, held)`` once the folder is taken (``held``: the runs it had, when it
     grows), ``on_chunk(done)`` after each chunk."""
-    saved = {}
-    if store is not None:  # taken before the filter runs: a refusal costs nothing
-        smaller = lambda _, e: e["runs"][1] <= spec.runs  # noqa: E731 (drops a larger one's)
-        saved = store.open(spec.manifest(command, {}), resume, overwrite, keep=smaller)
-    old = {} if store is None else store.previous
-    ours = old.get("identity") == spec.identity() and bool(old.get("tables"))
-    done = {(e["scenario"], r) for e in saved.values() for r in range(*e["runs"])}
+    old, ours, done = reopen(spec, store, resume, overwrite, command)
     total, kept = spec.runs * len(spec.scenarios), []
     bar = _Progress(total, len(done), progress, on_chunk)
     try:
         if store is not None:  # what the filter did (a finished folder's: not run again)
-            held = old["conditioning"] if ours and old["runs"] == spec.runs else None
+            held = old.get("conditioning") if ours and old["runs"] == spec.runs else None
             store.manifest["conditioning"] = held or condition(spec, workers, executor)
             if on_start is not None:
                 on_start(store.root, old["runs"] if ours and old["runs"] < spec.runs else None)
@@ -232,6 +226,28 @@ def run(
     result = EnsembleResult(out, total, bar.n, tables=concat_tables(kept) if kept else {})
     result.failed = int((result.read("runs", ["status"])["status"] == "error").sum())
     return result
+
+
+def reopen(
+    spec: Ensemble, store: Store | None, resume: bool, overwrite: bool, command: str = ""
+) -> tuple[dict[str, Any], bool, set[tuple[int, int]]]:
+    """Take ``store``'s folder for ``spec`` (before the filter runs: a refusal costs
+    nothing): the manifest found there, whether it holds finished results of ``spec``
+    (``runs`` among them), and the (scenario index, run) pairs its sound chunks hold."""
+    if store is None:
+        return {}, False, set()
+    n = len(spec.scenarios)
+
+    def keep(_, e) -> bool:  # a chunk of these scenarios, none of a larger ensemble's runs
+        si, runs = e.get("scenario"), e.get("runs")
+        return si is not None and si < n and runs is not None and runs[1] <= spec.runs
+
+    saved = store.open(spec.manifest(command, {}), resume, overwrite, keep=keep)
+    old = store.previous
+    ours = old.get("identity") == spec.identity() and bool(old.get("tables"))
+    ours = ours and old.get("runs") is not None
+    done = {(e["scenario"], r) for e in saved.values() for r in range(*e["runs"])}
+    return old, ours, done
 
 
 def run_ensemble(

@@ -23,13 +23,11 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from csto_sim.core.files import InputError
+from csto_sim.core.files import InputError, checked, read_text
+from csto_sim.experiments.columns import TEXT_COLUMNS, check_frame, check_names
 
-TEXT_COLUMNS: frozenset[str] = frozenset(
-    {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
-)
-"""Columns that hold text in every table: a CSV reader must not turn them into numbers."""
-
+MAX_TABLE = 64 << 30
+"""The largest table file read whole (a folder without a manifest)."""
 
 RESULTS = "results"
 """Where the commands put their results folders by default (relative to the working folder)."""
@@ -41,20 +39,14 @@ class ResultsError(InputError):
 
 def latest(results_dir: str | Path = RESULTS, command: str = "compare") -> Path | None:
     """The most recently finished results folder of ``command`` under ``results_dir`` (the
-    one whose manifest records final tables and was written last), or None."""
+    one whose manifest records final tables and was written last), or None; a damaged
+    manifest is a :class:`ResultsError` naming it."""
     base = Path(results_dir) / command
-    finished = [m for m in [*base.glob("*/manifest.json"), base / "manifest.json"] if _finished(m)]
+    manifests = [m for m in [*base.glob("*/manifest.json"), base / "manifest.json"] if m.exists()]
+    finished = [m for m in manifests if read_manifest(m.parent).get("tables")]
     if not finished:
         return None
     return max(finished, key=lambda m: m.stat().st_mtime_ns).parent
-
-
-def _finished(manifest: Path) -> bool:
-    """Whether a manifest records final tables (a finished ensemble)."""
-    try:
-        return bool(json.loads(manifest.read_text(encoding="utf-8")).get("tables"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return False
 
 
 MANIFEST = "manifest.json"
@@ -116,11 +108,44 @@ def chunk_problem(root: Path, table: str, name: str, entry: Any, identity: str) 
     return None
 
 
+def verify_files(root: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a finished folder that lacks a chunk's file or holds one its manifest does
+    not list (each file's checksum is verified when its table is read), and damaged
+    derived files (:func:`verify_derived`)."""
+    for table in manifest["tables"]:
+        if whole_file(root, table, manifest):
+            continue
+        listed = {root / table / f"{name}.parquet" for name in manifest["chunks"]}
+        if missing := sorted(p for p in listed if not p.is_file()):
+            raise ResultsError(missing[0], "missing (--resume makes it again)")
+        if stray := sorted(set((root / table).glob("[!.]*.parquet")) - listed):
+            raise ResultsError(stray[0], f"not a chunk {MANIFEST} lists (--resume removes it)")
+    verify_derived(root, manifest)
+
+
+def verify_derived(root: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a file written from the tables (``summary.csv``, ``report.md``) that is not
+    what its manifest entry records; one that was removed is simply not there."""
+    for name, entry in manifest.get("derived", {}).items():
+        path = root / name
+        if path.is_file() and _checksum(*_stamp(path)) != entry["sha256"]:
+            raise ResultsError(
+                path,
+                "damaged (its checksum is not the manifest's); delete it, or run the command "
+                "that made the folder again to rewrite it",
+            )
+
+
 def dataset(root: str | Path, table: str, manifest: dict[str, Any] | None = None) -> ds.Dataset:
     """A table of a results folder as one dataset: its chunks' files in name order, each
     verified (:func:`chunk_problem`), their columns unified."""
     root = Path(root)
     manifest = read_manifest(root) if manifest is None else manifest
+    made = manifest.get("tables")
+    if made and table not in made:
+        raise ResultsError(root / table, f"no such table here (this folder has: {', '.join(made)})")
+    if "chunks" not in manifest:
+        raise ResultsError(root / MANIFEST, "chunks", "missing (finish the folder with --resume)")
     identity, files = manifest_digest(manifest), []
     for name, entry in sorted(manifest["chunks"].items()):
         if problem := chunk_problem(root, table, name, entry, identity):
@@ -129,18 +154,27 @@ def dataset(root: str | Path, table: str, manifest: dict[str, Any] | None = None
     if not files:
         return ds.dataset([], schema=pa.schema([]), format="parquet")
     schemas = [_schema(*_stamp(f)).remove_metadata() for f in files]
-    schema = pa.unify_schemas(schemas, promote_options="permissive")
+    try:
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowException, ValueError) as exc:
+        raise ResultsError(root / table, f"its chunks' columns disagree ({_reason(exc)})") from None
     return ds.dataset([str(f) for f in files], schema=schema, format="parquet")
 
 
-def table_path(root: str | Path, table: str) -> Path:
-    """The file of a table written whole, Parquet or CSV (a folder of an older version)."""
-    root = Path(root)
-    for ext in ("parquet", "csv"):
-        path = root / f"{table}.{ext}"
-        if path.exists():
-            return path
-    raise ResultsError(f"{root}: no {table} table (is this a csto-sim results folder?)")
+def whole_file(root: Path, table: str, manifest: dict[str, Any]) -> Path | None:
+    """The file of a table written whole (Parquet or CSV) that is read instead of its
+    chunks: in a folder without a manifest, or without the table's chunk folder; an export
+    the manifest lists is verified against its checksum."""
+    if manifest and (root / table).is_dir():
+        return None
+    path = next((p for p in (root / f"{table}.parquet", root / f"{table}.csv") if p.exists()), None)
+    if path is None:
+        return None
+    checked(path, MAX_TABLE, "table")  # before a checksum reads it: not a FIFO
+    export = manifest.get("exports", {}).get(table)
+    if export and export["file"] == path.name and _checksum(*_stamp(path)) != export["sha256"]:
+        raise ResultsError(path, "damaged (its checksum is not the manifest's)")
+    return path
 
 
 def read_table(
@@ -148,50 +182,70 @@ def read_table(
     table: str,
     columns: Sequence[str] | None = None,
     where: dict[str, Any] | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """A table of a results folder: only ``columns`` (all if None), only rows where each
     column of ``where`` equals its value.
 
-    The table is the dataset of the folder's chunks (:func:`dataset`; a table written
-    whole by an older version is read from its file). Filters are pushed down to the
-    reader, so only the rows asked for are held in memory. Text columns are text (empty
-    text is ``""``); empty numbers are NaN.
+    The table is the dataset of the chunks the folder's manifest (read, unless given)
+    lists (:func:`dataset`), or its file written whole (:func:`whole_file`). Filters are
+    pushed down to the reader, so only the rows asked for are held in memory. Text columns
+    are text (empty text is ``""``); empty numbers are NaN; the columns are checked
+    (:func:`~csto_sim.experiments.columns.check_frame`).
     """
+    root = Path(root)
     equal = dict(where or {})
     wanted = None if columns is None else list(dict.fromkeys([*columns, *equal]))
-    if (Path(root) / table).is_dir():
-        frame = _read_dataset(root, table, wanted, equal)
+    manifest = read_manifest(root, missing_ok=True) if manifest is None else manifest
+    if source := whole_file(root, table, manifest):
+        frame = _read_file(source, wanted, equal)
+    elif manifest:
+        source, frame = _read_dataset(root, table, wanted, equal, manifest)
     else:
-        frame = _read_file(table_path(root, table), wanted, equal)
+        raise ResultsError(f"{root}: no {table} table (is this a csto-sim results folder?)")
+    frame = check_frame(source, frame)
     if columns is not None:
         frame = frame[list(columns)]
     return frame.reset_index(drop=True)
 
 
 def _read_dataset(
-    root, table: str, wanted: list[str] | None, equal: dict[str, Any]
-) -> pd.DataFrame:
-    data = dataset(root, table)
+    root: Path, table: str, wanted: list[str] | None, equal: dict[str, Any], manifest
+) -> tuple[Path, pd.DataFrame]:
+    data, source = dataset(root, table, manifest), root / table
     if not data.schema.names:
-        return pd.DataFrame(columns=wanted or [])
+        return source, pd.DataFrame(columns=wanted or [])
+    check_names(source, data.schema.names, wanted)
     condition = None
     for k, v in equal.items():
         condition = pc.field(k) == v if condition is None else condition & (pc.field(k) == v)
     try:
-        return data.to_table(columns=wanted, filter=condition).to_pandas()
+        return source, data.to_table(columns=wanted, filter=condition).to_pandas()
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        raise ResultsError(f"{Path(root) / table}: not a readable table ({_reason(exc)})") from None
+        raise ResultsError(source, f"not a readable table ({_reason(exc)})") from None
 
 
 def _read_file(path: Path, wanted: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:
     try:
         if path.suffix == ".csv":
             return _read_csv_where(path, wanted, equal)
+        check_names(path, pq.read_schema(path).names, wanted)
         filters = [(k, "==", v) for k, v in equal.items()] or None
         return pd.read_parquet(path, columns=wanted, filters=filters)
-    except (OSError, ValueError, KeyError, pd.errors.ParserError, pa.ArrowException) as exc:
+    except InputError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        pa.ArrowException,
+    ) as exc:
         kind = "CSV" if path.suffix == ".csv" else "Parquet"
-        raise ResultsError(f"{path}: not a readable {kind} table ({_reason(exc)})") from None
+        raise ResultsError(path, f"not a readable {kind} table ({_reason(exc)})") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -203,6 +257,7 @@ def _reason(exc: BaseException) -> str:
 def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:
     """Columns of a CSV table, keeping only rows where each column equals the given value."""
     header = pd.read_csv(path, nrows=0).columns
+    check_names(path, list(header), columns)
     text = [c for c in header if c in TEXT_COLUMNS and (columns is None or c in columns)]
     reader = pd.read_csv(
         path,
@@ -224,19 +279,16 @@ def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]
 
 
 def read_manifest(root: str | Path, missing_ok: bool = False) -> dict[str, Any]:
-    """The manifest of a results folder (``{}`` without one, if ``missing_ok``)."""
+    """The manifest of a results folder (``{}`` without one, if ``missing_ok``), checked
+    against :class:`~csto_sim.experiments.manifest.Manifest` before anything reads it."""
+    from csto_sim.experiments.manifest import MAX_BYTES, parse
+
     path = Path(root) / MANIFEST
     if missing_ok and not path.is_file():
         return {}
     if not path.exists():
         raise ResultsError(f"{root}: no {MANIFEST} (is this a csto-sim results folder?)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path} is unreadable ({type(exc).__name__})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("chunks", {}), dict):
-        raise ResultsError(f"{path} is not a csto-sim manifest")
-    return manifest
+    return parse(path, read_text(path, MAX_BYTES, "manifest"))
 
 
 @dataclass
@@ -251,12 +303,16 @@ class Results:
         """Open a results folder (or pass an opened one through)."""
         if isinstance(root, Results):
             return root
+        from csto_sim.experiments.manifest import EnsembleManifest, check
+
         root = Path(root)
         manifest = read_manifest(root)
-        if not isinstance(manifest.get("scenarios"), list):
-            raise ResultsError(f"{root / 'manifest.json'} is not the manifest of an ensemble")
+        if "scenarios" not in manifest:
+            raise ResultsError(root / MANIFEST, "not the manifest of an ensemble (no scenarios)")
+        check(root / MANIFEST, manifest, EnsembleManifest)
         if not manifest.get("tables"):
             raise ResultsError(f"{root} holds an unfinished ensemble; finish it with --resume")
+        verify_files(root, manifest)
         return cls(root, manifest)
 
     @property
@@ -340,7 +396,7 @@ class Results:
         equal = dict(where or {})
         if scenario is not None:
             equal["scenario"] = scenario
-        return read_table(self.root, table, columns, equal)
+        return read_table(self.root, table, columns, equal, self.manifest)
 
     def last_step(self, scenario: str) -> int | None:
         """The index of the final step of a scenario's runs (None without successful runs)."""

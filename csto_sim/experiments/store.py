@@ -256,6 +256,21 @@ class Store:
             raise self.error(exc) from None
 
 
+def record_derived(root: str | Path, names: Sequence[str]) -> None:
+    """Record in a finished folder's manifest the checksums of files just written from its
+    tables (``summary.csv``, ``report.md``), so a reader refuses them damaged."""
+    root = Path(root)
+    with Store(root, ()) as store:
+        try:
+            store._take_lock("")
+        except OSError as exc:
+            raise store.error(exc) from None
+        manifest = read_manifest(root)
+        entries = {n: {"file": n, "sha256": sha256(root / n)} for n in names}
+        store.manifest = manifest | {"derived": manifest.get("derived", {}) | entries}
+        store._write_manifest()
+
+
 def _encoding(table: pa.Table) -> dict[str, Any]:
     """zstd, with dictionaries for text and byte-stream splitting for floats (both shrink)."""
     types = {f.name: f.type for f in table.schema}

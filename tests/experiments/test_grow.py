@@ -150,6 +150,10 @@ def test_latest_finds_the_newest_finished_folder(tmp_path):
     run_ensemble([WEAK], runs=2, out=base / "b", workers=1, progress=False)
     assert latest(tmp_path) == base / "b"
     (base / "c").mkdir()
-    (base / "c" / "manifest.json").write_text("{}")  # not finished
+    unfinished = {"identity": {}, "chunks": {}}  # what a writer records before any chunk
+    (base / "c" / "manifest.json").write_text(json.dumps(unfinished))
     assert latest(tmp_path, "compare") == base / "b"
     assert latest(tmp_path, "run") is None
+    (base / "c" / "manifest.json").write_text("[]")  # damaged: named, not passed over
+    with pytest.raises(ResultsError, match="c/manifest.json: not a csto-sim manifest"):
+        latest(tmp_path)

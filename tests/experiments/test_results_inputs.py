@@ -1,0 +1,177 @@
+"""Results folders handed to the program: a damaged manifest, table or derived file ends in
+one line naming the file and exit 2; a partial folder fails verification, naming what is
+missing, and ``--resume`` completes it to the tables of an uninterrupted run.
+
+The fuzzing of the same readers is in ``test_results_fuzz.py``; both share :func:`made`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import standalone_text
+
+from csto_sim.cli import main
+from csto_sim.experiments import ensemble
+from csto_sim.experiments.results import read_table
+from csto_sim.experiments.tables import TABLES
+
+CHUNK = 2
+"""Runs per chunk here: the 4-run folder has two chunks."""
+
+OPTIONS = ["--runs", "4", "--workers", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def two_chunks():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ensemble, "CHUNK", CHUNK)
+        yield
+
+
+def made(tmp_path_factory) -> tuple[list[str], Path]:
+    """The ``run`` command of a 4-run standalone baseline (no history to condition on:
+    quick) and the finished folder it made, in chunks of :data:`CHUNK` runs (with
+    ``report.md`` and ``summary.csv``)."""
+    base = tmp_path_factory.mktemp("made")
+    scenario = base / "standalone.toml"
+    scenario.write_text(standalone_text(), encoding="utf-8")
+    run = ["run", str(scenario), *OPTIONS]
+    assert main([*run, "--out", str(base / "res")]) == 0
+    return run, base / "res"
+
+
+@pytest.fixture(scope="module")
+def made_here(tmp_path_factory, two_chunks) -> tuple[list[str], Path]:
+    return made(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def folder(made_here) -> Path:
+    return made_here[1]
+
+
+@pytest.fixture(scope="module")
+def run_argv(made_here) -> list[str]:
+    return made_here[0]
+
+
+@pytest.fixture
+def copy(folder, tmp_path) -> Path:
+    out = tmp_path / "res"
+    shutil.copytree(folder, out)
+    return out
+
+
+def one_line(capsys, argv: list[str], names: Path, expected: int = 2) -> str:
+    """The one line of a command that ends with ``expected`` within 10 s, naming ``names``."""
+    start = time.perf_counter()
+    code = main(argv)
+    elapsed = time.perf_counter() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == expected, err
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert str(names) in err[0], err
+    assert elapsed < 10, elapsed
+    return err[0]
+
+
+def edit(out: Path, change) -> None:
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps(change(manifest) or manifest))
+
+
+def wrong_types(manifest: dict) -> dict:
+    """Strings where numbers were, numbers where strings were (the measured case)."""
+    swap = {str: lambda v: 5, int: lambda v: "x", float: lambda v: "x", bool: lambda v: "x"}
+    return {k: swap.get(type(v), lambda v: v)(v) for k, v in manifest.items()}
+
+
+def test_a_manifest_that_is_a_list_is_one_line(copy, capsys):
+    (copy / "manifest.json").write_text("[1, 2]")
+    line = one_line(capsys, ["plot", str(copy)], copy / "manifest.json")
+    assert "not a csto-sim manifest" in line
+
+
+@pytest.mark.parametrize("command", ["plot", "resume"])
+def test_a_manifest_of_wrong_types_names_it_and_the_key(copy, capsys, command, run_argv):
+    edit(copy, wrong_types)
+    argv = ["plot", str(copy)] if command == "plot" else [*run_argv, "--out", str(copy), "--resume"]
+    line = one_line(capsys, argv, copy / "manifest.json")
+    assert ": runs: expected" in line or ": seed: expected" in line, line
+
+
+def test_a_truncated_chunk_is_named(copy, capsys):
+    chunk = sorted((copy / "runs").glob("*.parquet"))[0]
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    assert "damaged" in one_line(capsys, ["plot", str(copy)], chunk)
+
+
+def test_a_damaged_summary_is_refused_and_a_rerun_rewrites_it(copy, capsys, run_argv):
+    (copy / "summary.csv").write_bytes(b'garbage,"\n\x00\x01\xff')
+    assert "damaged" in one_line(capsys, ["plot", str(copy)], copy / "summary.csv")
+    assert main([*run_argv, "--out", str(copy)]) == 0  # the same command again: nothing recomputed
+    assert pd.read_csv(copy / "summary.csv").shape[0] > 0
+    (copy / "summary.csv").unlink()  # one that was removed is simply not there
+    assert read_table(copy, "runs").shape[0] == 4
+
+
+def drop_chunk(out: Path) -> Path:
+    chunk = sorted((out / "members").glob("*.parquet"))[1]
+    chunk.unlink()
+    return chunk
+
+
+def drop_table(out: Path) -> Path:
+    shutil.rmtree(out / "events")
+    return out / "events"
+
+
+def drop_chunks_key(out: Path) -> Path:
+    edit(out, lambda m: m.pop("chunks") and None)
+    return out / "manifest.json"
+
+
+def stray_chunk(out: Path) -> Path:
+    chunk = sorted((out / "runs").glob("*.parquet"))[0]
+    stray = chunk.with_name("000-0000004-0000005.parquet")
+    shutil.copy(chunk, stray)
+    return stray
+
+
+def interrupted(out: Path) -> Path:
+    """As a run stopped after its first chunk: one chunk listed, no final tables."""
+
+    def cut(m: dict) -> None:
+        del m["tables"], m["chunks"][sorted(m["chunks"])[1]]
+
+    edit(out, cut)
+    return out
+
+
+PARTIAL = {
+    "chunk_missing": drop_chunk,
+    "manifest_without_chunks": drop_chunks_key,
+    "table_missing": pytest.param(drop_table, marks=pytest.mark.slow),
+    "stray_chunk": pytest.param(stray_chunk, marks=pytest.mark.slow),
+    "interrupted": pytest.param(interrupted, marks=pytest.mark.slow),
+}
+
+
+@pytest.mark.parametrize("damage", PARTIAL.values(), ids=PARTIAL.keys())
+def test_a_partial_folder_fails_verification_and_resume_completes_it(
+    folder, copy, capsys, damage, run_argv
+):
+    named = damage(copy)
+    one_line(capsys, ["plot", str(copy)], named)
+    assert main([*run_argv, "--out", str(copy), "--resume"]) == 0
+    for t in TABLES:
+        pd.testing.assert_frame_equal(read_table(copy, t), read_table(folder, t), obj=t)
+    chunks = json.loads((copy / "manifest.json").read_text())["chunks"]
+    assert chunks == json.loads((folder / "manifest.json").read_text())["chunks"]
