@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from csto_sim.core.files import InputError
+from csto_sim.core.files import InputError, short
 
 MAX_KEY = 80
 """The longest key path a :class:`ScenarioError` names (longer ones are elided in the middle)."""
@@ -36,15 +36,6 @@ class ScenarioError(InputError):
         head = f": {self.key}: " if self.key else ": "
         self.message = short(message, MAX_MESSAGE - len(head))
         Exception.__init__(self, f"{self.file}{head}{self.message}")
-
-
-def short(text: str, limit: int) -> str:
-    """``text`` on one line (control characters escaped), elided in the middle past ``limit``."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    if len(text) <= limit:
-        return text
-    half = (limit - 3) // 2
-    return f"{text[:half]}...{text[-half:]}"
 
 
 def show(value: Any, limit: int = 40) -> str:
