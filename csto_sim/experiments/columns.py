@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from csto_sim.experiments.manifest import ResultsError
+
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {"scenario", "status", "error", "member", "label", "kind", "counterpart", "status_final"}
 )
@@ -29,8 +31,6 @@ FINITE_COLUMNS: frozenset[str] = frozenset({"year"})
 
 def check_names(source: Path, have: Sequence[str], wanted: Sequence[str] | None) -> None:
     """Every column of ``wanted`` is among ``have``; else a ResultsError naming ``source``."""
-    from csto_sim.experiments.results import ResultsError
-
     missing = [c for c in wanted or () if c not in have]
     if missing:
         shown = ", ".join(have[:12]) + (", ..." if len(have) > 12 else "")
@@ -40,8 +40,6 @@ def check_names(source: Path, have: Sequence[str], wanted: Sequence[str] | None)
 def check_frame(source: Path, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` if its columns have their types (see the module); else a ResultsError
     naming ``source``, the column and the first row at fault."""
-    from csto_sim.experiments.results import ResultsError
-
     if frame.empty:
         return frame
     for name in frame.columns:

@@ -17,7 +17,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from csto_sim.core.files import short
+from csto_sim.core.files import InputError, short
+
+
+class ResultsError(InputError):
+    """A results folder is missing, incomplete or damaged (names the file at fault)."""
+
 
 MAX_BYTES = 256 << 20
 """The largest manifest read (one of a million runs of a few scenarios is a few tens of MB)."""
@@ -149,8 +154,6 @@ class EnsembleManifest(Manifest):
 def parse(path: Path, text: str) -> dict[str, Any]:
     """The manifest in ``text`` (read from ``path``) if it is a JSON object that fits
     :class:`Manifest`; else a ResultsError naming ``path`` and what is wrong."""
-    from csto_sim.experiments.results import ResultsError
-
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -166,8 +169,6 @@ def parse(path: Path, text: str) -> dict[str, Any]:
 def check(path: Path, data: dict[str, Any], model: type[Manifest]) -> None:
     """Whether a parsed manifest fits ``model``: a ResultsError naming ``path``, the first
     key that does not fit and what was expected, if not."""
-    from csto_sim.experiments.results import ResultsError
-
     try:
         model.model_validate(data)
     except ValidationError as exc:

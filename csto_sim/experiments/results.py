@@ -25,16 +25,13 @@ import pyarrow.parquet as pq
 
 from csto_sim.core.files import InputError, checked, read_text
 from csto_sim.experiments.columns import TEXT_COLUMNS, check_frame, check_names
+from csto_sim.experiments.manifest import ResultsError
 
 MAX_TABLE = 64 << 30
 """The largest table file read whole (a folder without a manifest)."""
 
 RESULTS = "results"
 """Where the commands put their results folders by default (relative to the working folder)."""
-
-
-class ResultsError(InputError):
-    """A results folder is missing or incomplete."""
 
 
 def latest(results_dir: str | Path = RESULTS, command: str = "compare") -> Path | None:
