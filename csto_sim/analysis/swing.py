@@ -45,15 +45,17 @@ def swing(
     seed: int | None = None,
     workers: int | None = None,
     on_row: Callable[[dict], None] | None = None,
+    prior_sd: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Per dimension of ``prior`` the posterior has: the identifiability columns
-    (:func:`csto_sim.inference.regression_abc.identifiability`: ``width`` = posterior/prior sd) and
+    (:func:`csto_sim.inference.regression_abc.identifiability`: ``width`` = posterior/prior sd,
+    the prior's sd ``prior_sd`` where given, else its range's uniform) and
     the headline at the dimension's 5% and 95% posterior quantiles, and their difference
     (``swing``), narrowest dimension first; ``on_row`` sees each row as it is done."""
     seed = scenario.seed if seed is None else seed
     samples = posterior.samples.assign(weight=posterior.weights)
     known = {k: v for k, v in prior.items() if k in posterior.samples.columns}
-    table = regression_abc.identifiability(samples, known)
+    table = regression_abc.identifiability(samples, known, prior_sd)
     rows = (
         {"dimension": r.parameter, "width": r.width}
         | _at_ends(

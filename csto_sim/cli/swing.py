@@ -16,7 +16,7 @@ from csto_sim.cli.common import (
 )
 from csto_sim.cli.options import out_file, runs, seed
 from csto_sim.core.scenario import load_scenario
-from csto_sim.hindcast.posterior import prior_ranges
+from csto_sim.hindcast.posterior import Fit
 from csto_sim.inference.posterior import PosteriorError
 
 
@@ -75,8 +75,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             return EXIT_USAGE
         text = sweep_table(table, scenario.name, args.runs)
     else:
+        prior = Fit("fit").prior  # every dimension, the answer chance's reference prior
         table = swing(
-            scenario, posterior, prior_ranges(period="fit"), args.runs, args.seed, args.workers
+            scenario, posterior, prior.ranges, args.runs, args.seed, args.workers, None, prior.sd()
         )
         text = swing_table(table, scenario.name, args.runs)
     if args.out is not None:

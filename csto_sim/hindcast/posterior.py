@@ -47,11 +47,13 @@ from csto_sim.experiments.results import read_table
 from csto_sim.experiments.store import Store
 from csto_sim.experiments.tables import tables_from
 from csto_sim.hindcast import measurement, outcomes
+from csto_sim.hindcast.answer_prior import answer_prior
 from csto_sim.hindcast.calibration import hindcast, ranges
 from csto_sim.hindcast.measurement import FITTED_TO
 from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
 from csto_sim.hindcast.patterns import HELD_OUT_FROM
 from csto_sim.inference import regression_abc
+from csto_sim.inference.priors import ReferencePrior
 from csto_sim.inference.simulator import Simulator
 
 PERIODS: tuple[str, ...] = ("fit", "whole")
@@ -195,12 +197,25 @@ class Fit:
         """What history says, as this fit's raw summaries (:func:`observation`)."""
         return observation(self.leave_out, self.period)
 
+    @property
+    def prior(self) -> ReferencePrior:
+        """The prior the reference table is drawn from (:func:`answer_prior`)."""
+        return _prior(self.period, self.null)
+
     def chunk(self, index: int, size: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ``index`` of the reference table: its prior draws and their summaries."""
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(index,)))
-        theta = regression_abc.draw(self.ranges, size, rng)
+        theta = self.prior.draw(size, rng)
         seeds = [run_seed(self.seed, index * chunk + i) for i in range(size)]
         return theta, self.simulator()(theta, seeds)
+
+
+@functools.cache
+def _prior(period: str, null: str) -> ReferencePrior:
+    """The prior of a fit over ``period`` of the full model or a null model (made once per
+    process: reading the answer chance's law takes a second)."""
+    fit = Fit(period, null=null)
+    return answer_prior(fit.build({}), fit.ranges)
 
 
 def _noise(seed: int, k: int) -> np.ndarray:
@@ -244,6 +259,7 @@ def reference(
         "dimensions": list(fit.ranges),
         "summaries": len(fit.observation()),
         "measurement": _measurement_digest(),
+        "prior": {"answer_chance": [fit.prior.a, fit.prior.b]},
     }
     sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
     jobs = {f"{i:05d}-{n}": (i, n, CHUNK) for i, n in enumerate(sizes)}  # by chunk name
@@ -305,7 +321,7 @@ def recovery(
     table = reference(out, simulations, fit, workers, executor)
     held_fit = Fit(fit.period, fit.leave_out, fit.null, fit.seed + 1)
     held = reference(Path(out) / "tests", tests, held_fit, workers, executor)
-    return regression_abc.recovery(fit.ranges, table, held, accept)
+    return regression_abc.recovery(fit.ranges, table, held, accept, prior_sd=fit.prior.sd())
 
 
 def recovery_summary(check: pd.DataFrame) -> dict[str, float]:
@@ -319,9 +335,11 @@ def recovery_summary(check: pd.DataFrame) -> dict[str, float]:
 
 def identifiability(samples: pd.DataFrame, null: str = "") -> pd.DataFrame:
     """How far history pins each dimension of ``samples`` down
-    (:func:`csto_sim.inference.regression_abc.identifiability`)."""
-    held = {k: v for k, v in prior_ranges(null, "fit").items() if k in samples.columns}
-    return regression_abc.identifiability(samples, held)
+    (:func:`csto_sim.inference.regression_abc.identifiability`), each width over the sd of the
+    fit's prior (:attr:`Fit.prior`; the fitted period's, which holds every dimension)."""
+    prior = Fit("fit", null=null).prior
+    held = {k: v for k, v in prior.ranges.items() if k in samples.columns}
+    return regression_abc.identifiability(samples, held, prior.sd())
 
 
 def identifiability_table(samples: pd.DataFrame) -> str:

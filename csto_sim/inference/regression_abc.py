@@ -169,11 +169,13 @@ def recovery(
     tests: tuple[np.ndarray, np.ndarray],
     accept: float = 0.05,
     ridge: float = 1.0,
+    prior_sd: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """The recovery check: each row of ``tests`` (parameters drawn from the prior and their
     simulated summaries, not in ``reference``) is taken as the observation and fitted; per
     test and dimension the true value, the posterior's 90% interval, whether
-    it holds the truth, and the posterior sd over the prior's (``width``)."""
+    it holds the truth, and the posterior sd over the prior's (``width``; ``prior_sd`` as in
+    :func:`identifiability`)."""
     theta, summaries = reference
     u = to_unbounded(theta, ranges)
     learn, pool = _learn(u, summaries, ridge)
@@ -183,7 +185,7 @@ def recovery(
         adjusted, weight = posterior(u[pool], learned, learn(observed)[0], accept)
         samples = pd.DataFrame(from_unbounded(adjusted, ranges), columns=list(ranges))
         samples["weight"] = weight
-        summary = identifiability(samples, ranges)
+        summary = identifiability(samples, ranges, prior_sd)
         summary["test"] = i
         summary["truth"] = summary["parameter"].map(dict(zip(ranges, truth, strict=True)))
         rows.append(summary)
@@ -192,10 +194,13 @@ def recovery(
     return out
 
 
-def identifiability(samples: pd.DataFrame, ranges: Ranges) -> pd.DataFrame:
+def identifiability(
+    samples: pd.DataFrame, ranges: Ranges, prior_sd: dict[str, float] | None = None
+) -> pd.DataFrame:
     """How far the data pin each dimension down: posterior mean, 90% interval (``q05``,
-    ``q95``), and ``width``, the posterior standard deviation as a share of the
-    uniform prior's (near 1: the data say nothing about it; near 0: pinned down)."""
+    ``q95``), and ``width``, the posterior standard deviation as a share of the prior's
+    (near 1: the data say nothing about it; near 0: pinned down). The prior's is
+    ``prior_sd[name]`` when given (a prior that is not uniform), else the uniform's."""
     w = samples["weight"].to_numpy()
     rows = []
     for name, (lo, hi) in ranges.items():
@@ -212,10 +217,16 @@ def identifiability(samples: pd.DataFrame, ranges: Ranges) -> pd.DataFrame:
                 "q95": float(x[order][min(np.searchsorted(cdf, 0.95), len(x) - 1)]),
                 "prior_low": lo,
                 "prior_high": hi,
-                "width": sd / ((hi - lo) / np.sqrt(12)) if hi > lo else 0.0,
+                "width": sd / _prior_sd(name, lo, hi, prior_sd) if hi > lo else 0.0,
             }
         )
     return pd.DataFrame(rows).sort_values("width", ignore_index=True)
+
+
+def _prior_sd(name: str, lo: float, hi: float, prior_sd: dict[str, float] | None) -> float:
+    if prior_sd is not None and name in prior_sd:
+        return prior_sd[name]
+    return (hi - lo) / np.sqrt(12)
 
 
 __all__ = [

@@ -207,8 +207,9 @@ def test_every_judgement_is_used(monkeypatch):
             "severity_mean",
             "extraterritorial_fit",
             "parameter",
+            "answer_prior",
         )
-    }  # fmt: skip  (read by parameters.py; the test below checks that it does)
+    }  # fmt: skip  (read by parameters.py, and by the fit's prior, hindcast/answer_prior.py)
     unused = sorted(set(judgements.registry()) - used)
     assert not unused, f"registry rows nothing uses: {unused[:5]}"
 
