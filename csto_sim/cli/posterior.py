@@ -84,7 +84,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.hindcast import posterior
-    from csto_sim.viz.figures import plot_posterior
+    from csto_sim.viz.fits import PRIOR_DENSITY, plot_posterior
 
     try:
         posterior.observed(args.leave_out, args.period)
@@ -115,6 +115,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     check_finite(ident, out / "identifiability.csv").to_csv(
         out / "identifiability.csv", index=False
     )
+    posterior.prior_density(null, args.period).to_csv(out / PRIOR_DENSITY, index=False)
     plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014")
     print(ident.round(3).to_string(index=False))
     print(f"median width (posterior sd / prior sd): {ident['width'].median():.2f}")

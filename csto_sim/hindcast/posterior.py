@@ -342,6 +342,22 @@ def identifiability(samples: pd.DataFrame, null: str = "") -> pd.DataFrame:
     return regression_abc.identifiability(samples, held, prior.sd())
 
 
+def prior_density(null: str = "", period: str = "fit", bins: int = 15) -> pd.DataFrame:
+    """The density of each dimension under the fit's prior (:attr:`Fit.prior`) in ``bins``
+    equal bins of its range (``parameter, left, right, density``; from 20,000 fixed-seed
+    draws), for drawing the prior beside the posterior."""
+    prior = Fit(period, null=null).prior
+    theta = prior.draw(20_000, np.random.default_rng(1))
+    rows = []
+    for j, (name, (lo, hi)) in enumerate(prior.ranges.items()):
+        density, edges = np.histogram(theta[:, j], bins=bins, range=(lo, hi), density=True)
+        rows += [
+            {"parameter": name, "left": a, "right": b, "density": d}
+            for a, b, d in zip(edges[:-1], edges[1:], density, strict=True)
+        ]
+    return pd.DataFrame(rows)
+
+
 def identifiability_table(samples: pd.DataFrame) -> str:
     """:func:`identifiability` as the Markdown table of ``docs/calibration.md`` (narrowest
     first), with the median ``width`` under it."""

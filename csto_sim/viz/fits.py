@@ -142,9 +142,16 @@ def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
 
 
 @styled
-def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame, span: str = "2002-2014") -> Figure:
-    """Each parameter's weighted posterior histogram over its prior range (uniform prior:
-    a flat histogram means history says nothing about the parameter)."""
+def posterior_figure(
+    samples: pd.DataFrame,
+    ident: pd.DataFrame,
+    span: str = "2002-2014",
+    prior: pd.DataFrame | None = None,
+) -> Figure:
+    """Each parameter's weighted posterior histogram over its prior range, with the prior's
+    density dashed (``prior``: ``parameter, left, right, density`` per bin; uniform where it
+    has no rows): a histogram that follows the prior means history says nothing about the
+    parameter."""
     names = list(ident["parameter"])
     rows, cols = grid_shape(len(names), 4)
     fig = Figure(figsize=(3.0 * cols, 1.9 * rows + 1.2), layout="constrained")
@@ -160,7 +167,7 @@ def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame, span: str = "20
             density=True,
             color="#56B4E9",
         )
-        ax.axhline(1.0 / (hi - lo), color="#444444", lw=1, ls="--")
+        _prior_line(ax, r["parameter"], lo, hi, prior)
         ax.set_xlim(lo, hi)
         ax.set_yticks([])
         ax.set_title(f"{_short_name(r['parameter'])}\nwidth {r['width']:.2f}", fontsize=8)
@@ -170,10 +177,20 @@ def posterior_figure(samples: pd.DataFrame, ident: pd.DataFrame, span: str = "20
         fig,
         f"Posterior of the parameters and uncertain judgements, fitted on {span} "
         f"({len(samples)} samples)",
-        "bars: weighted posterior density; dashed: the uniform prior; width: posterior sd / "
+        "bars: weighted posterior density; dashed: the prior; width: posterior sd / "
         "prior sd; 'judged': a judgement of the registry",
     )
     return fig
+
+
+def _prior_line(ax, name: str, lo: float, hi: float, prior: pd.DataFrame | None) -> None:
+    """The prior's density of ``name`` as a dashed step line (flat where ``prior`` has none)."""
+    rows = None if prior is None else prior[prior["parameter"] == name]
+    if rows is None or rows.empty:
+        ax.axhline(1.0 / (hi - lo), color="#444444", lw=1, ls="--")
+        return
+    edges = np.append(rows["left"].to_numpy(), rows["right"].iloc[-1])
+    ax.stairs(rows["density"].to_numpy(), edges, color="#444444", lw=1, ls="--")
 
 
 @styled
@@ -218,15 +235,22 @@ def _short_name(name: str) -> str:
     return "judged " + ".".join(parts[1:])
 
 
+PRIOR_DENSITY = "prior_density.csv"
+"""The prior's density per dimension in a posterior folder (``parameter, left, right,
+density``), as ``csto-sim posterior`` writes it."""
+
+
 def plot_posterior(out: str | Path, fmt: str = "png", span: str = "2002-2014") -> list[Path]:
-    """Draw ``posterior.csv`` and ``identifiability.csv`` of a posterior folder (a fit on
-    the years ``span``) into ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``."""
+    """Draw ``posterior.csv``, ``identifiability.csv`` and, if there, ``prior_density.csv``
+    of a posterior folder (a fit on the years ``span``) into ``figures/posterior.FMT`` and
+    ``figures/posterior_pairs.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
     samples = pd.read_csv(out / "posterior.csv")
     ident = pd.read_csv(out / "identifiability.csv")
+    prior = pd.read_csv(out / PRIOR_DENSITY) if (out / PRIOR_DENSITY).is_file() else None
     target = figures_dir(out)
     return [
-        save_figure(posterior_figure(samples, ident, span), target, "posterior", fmt),
+        save_figure(posterior_figure(samples, ident, span, prior), target, "posterior", fmt),
         save_figure(posterior_pairs_figure(samples, ident), target, "posterior_pairs", fmt),
     ]

@@ -92,3 +92,28 @@ def test_the_answer_chance_rises_with_the_will_to_answer():
     theta[:, column] = -5.0
     chance = prior.quantity(theta)
     assert chance[0] > chance[1] > chance[2]
+
+
+def test_the_posterior_figure_draws_the_prior_it_is_given():
+    from matplotlib.patches import StepPatch
+
+    from csto_sim.hindcast.posterior import prior_density
+    from csto_sim.viz.fits import posterior_figure
+
+    density = prior_density()
+    widths = density["right"] - density["left"]
+    mass = (density["density"] * widths).groupby(density["parameter"]).sum()
+    np.testing.assert_allclose(mass, 1.0)
+    base = density[density["parameter"] == "response_base"]["density"].to_numpy()
+    assert base[0] > 2 * base[-1]  # the answer prior leans the intercept low
+    ranges = Fit("fit").prior.ranges
+    names = ["response_base", "pole_pull_rate"]
+    rng = np.random.default_rng(0)
+    samples = pd.DataFrame({n: rng.uniform(*ranges[n], 50) for n in names}).assign(weight=1.0)
+    ident = ra.identifiability(samples, {n: ranges[n] for n in names})
+    fig = posterior_figure(samples, ident, prior=density[density["parameter"] == names[0]])
+    steps = [p for ax in fig.axes for p in ax.patches if isinstance(p, StepPatch)]
+    assert len(steps) == 1  # response_base's prior; pole_pull_rate's is flat (a line)
+    assert "dashed: the prior" in fig._suptitle.get_text() or any(
+        "dashed: the prior" in t.get_text() for t in fig.texts
+    )
