@@ -224,6 +224,7 @@ def tuning(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return namespace
 
 
+@pytest.mark.slow
 def test_tuning_rerun_gives_sensible_outcomes(tuning: dict):
     result = tuning["rerun"]()
     runs = tuning["RUNS"]
@@ -249,6 +250,7 @@ def test_tuning_rerun_is_deterministic(tuning: dict):
     assert a["exits"].equals(b["exits"])
 
 
+@pytest.mark.slow
 def test_tuning_rerun_responds_to_parameters_and_strength(tuning: dict):
     base = tuning["rerun"]()
     weaker = tuning["rerun"](leader_strength=0.5)

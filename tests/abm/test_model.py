@@ -169,6 +169,7 @@ def kazakhstan_fates(scenario, runs: int = 40) -> tuple[np.ndarray, np.ndarray, 
     return np.array(statuses), first_c, first_strike
 
 
+@pytest.mark.slow
 def test_ignored_request_drives_member_out_unless_leader_has_leverage(standalone):
     free = ignored_strike_scenario(standalone, commitment=0.4, leverage=0.0)
     held = ignored_strike_scenario(standalone, commitment=0.4, leverage=1.0)
@@ -199,6 +200,7 @@ severity = 0.9
 """
 
 
+@pytest.mark.slow
 def test_scripted_event_fires_on_its_date(tmp_path):
     path = write_variant(tmp_path, "strike", BASELINE.read_text(encoding="utf-8") + STRIKE)
     for run_index in range(3):
@@ -286,6 +288,7 @@ def test_different_runs_differ(baseline):
     assert a.event_log != b.event_log
 
 
+@pytest.mark.slow
 def test_parameter_override_is_applied(baseline):
     model = CSTOModel(baseline, run=0, collect=False, freeze_threshold=0.42)
     assert model.params["freeze_threshold"] == 0.42
@@ -295,6 +298,7 @@ def test_parameter_override_is_applied(baseline):
     assert changed.parameters.charter_fit["interstate_war"] == 1.0
 
 
+@pytest.mark.slow
 def test_parameter_override_same_as_edited_scenario(baseline):
     direct = run(with_params(baseline, commitment_loss_ignored=0.9, observer_weight=0.6), 2)
     override = run(baseline, 2, commitment_loss_ignored=0.9, observer_weight=0.6)
@@ -304,6 +308,7 @@ def test_parameter_override_same_as_edited_scenario(baseline):
 # --------------------------------------------------------------------------- (e) batch_run
 
 
+@pytest.mark.slow
 def test_batch_run(baseline):
     rows = mesa.batch_run(
         CSTOModel,
@@ -355,6 +360,7 @@ def test_scenario_files_found():
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+@pytest.mark.slow
 def test_every_scenario_runs_to_the_end(path):
     scenario = load_scenario(path)
     for run_index in range(2):

@@ -40,6 +40,7 @@ def here(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_compare_folders_differ_by_scenarios_and_more_runs_extend_one(here, capsys):
     assert main(["compare", str(BASELINE), str(WEAK), "--runs", "4", *FAST]) == 0
     first = said(capsys)

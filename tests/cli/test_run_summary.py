@@ -4,6 +4,7 @@ registry's titles, the chance of collapse with its interval."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from conftest import BASELINE, synthetic_comparison
 
 from csto_sim.cli import main
@@ -64,6 +65,7 @@ def test_run_prints_the_summary(tmp_path, capsys):
     assert all(len(c.split(".")[1]) == 3 for c in cells)  # one precision per table
 
 
+@pytest.mark.slow
 def test_parameters_set_over_a_posterior_are_named_as_fixed(tmp_path, capsys):
     variant = tmp_path / "variant.toml"
     variant.write_text(

@@ -56,6 +56,7 @@ def _assert_same(a: Path, b: Path) -> None:
         pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
 
 
+@pytest.mark.slow
 def test_run_writes_the_output_contract_and_is_deterministic(tmp_path, capsys):
     args = ["run", str(BASELINE), "--runs", "6", "--seed", "1", "--workers", "1"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
@@ -108,6 +109,7 @@ def test_csv_format_writes_the_same_tables(tmp_path):
     pd.testing.assert_series_equal(a["cohesion_final"], b["cohesion_final"])
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_workers_or_executor(tmp_path, monkeypatch):
     scenarios = [BASELINE, WEAK]
     run_ensemble(scenarios, runs=12, out=tmp_path / "w1", workers=1, progress=False)
@@ -131,6 +133,7 @@ def test_dask_local_cluster_gives_identical_results(tmp_path):
     _assert_same(tmp_path / "local", tmp_path / "dask")
 
 
+@pytest.mark.slow
 def test_common_random_numbers_share_events_across_scenarios(tmp_path):
     def random_events(folder: Path, *scenarios: Path) -> dict[str, pd.DataFrame]:
         run_ensemble(list(scenarios), runs=4, out=folder, workers=1, progress=False)
@@ -160,6 +163,7 @@ def test_common_random_numbers_share_events_across_scenarios(tmp_path):
 
 
 @pytest.mark.parametrize("engine", ["agents", "batch"])
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch, engine):
     good = tmp_path / "good"
     run_ensemble([BASELINE], runs=6, out=good, workers=1, progress=False, engine=engine)
@@ -195,6 +199,7 @@ def test_a_failing_run_is_recorded_and_the_others_survive(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("scenario", [BASELINE, ROOT / "scenarios" / "hindcast_2002_2024.toml"])
+@pytest.mark.slow
 def test_batched_engine_gives_the_agent_engine_results_exactly(scenario):
     spec = load_scenario(scenario)
     agents = run_chunk(spec, range(12), 11, engine="agents")

@@ -29,6 +29,7 @@ def test_factors_list_the_drivers_and_every_numeric_parameter():
     assert ((table["default"] >= table["low"]) & (table["default"] <= table["high"])).all()
 
 
+@pytest.mark.slow
 def test_evaluate_is_the_batched_run_of_the_scenario_with_the_factors(baseline):
     values = {"leader_strength": np.float64(0.7), "freeze_threshold": np.float32(0.4)}
     got = csto_sim.evaluate(BASELINE, values, runs=6, seed=3, tables=("runs", "members"))
@@ -41,6 +42,7 @@ def test_evaluate_is_the_batched_run_of_the_scenario_with_the_factors(baseline):
         pd.testing.assert_frame_equal(got[t], want[t], check_exact=True)
 
 
+@pytest.mark.slow
 def test_evaluate_uses_common_seeds_across_points(baseline):
     # without deterrence (adversaries blind to the record) the threats are the same draws
     low, high = (
@@ -109,6 +111,7 @@ def test_an_ensemble_inside_a_daemonic_worker_runs_in_process():
     assert values == expected.read("runs")["cohesion_final"].tolist()
 
 
+@pytest.mark.slow
 def test_evaluate_a_scenarios_mesa_model_and_run_give_the_same_runs(tmp_path):
     """One posterior everywhere: run r is the same run whichever entry point makes it."""
     from csto_sim.cli import main

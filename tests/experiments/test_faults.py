@@ -128,6 +128,7 @@ def _cases(names):
 
 
 @pytest.mark.parametrize("fault", _cases(DAMAGE))
+@pytest.mark.slow
 def test_resume_after_a_damaged_chunk_gives_the_uninterrupted_result(tmp_path, reference, fault):
     out = tmp_path / "e"
     interrupted(out)
@@ -227,6 +228,7 @@ def test_a_second_writer_is_refused_naming_the_first(tmp_path, capsys):
     assert main([*RUN, "--out", str(out), "--overwrite"]) == 0  # the lock is gone with it
 
 
+@pytest.mark.slow
 def test_a_full_disk_ends_in_one_line_and_the_folder_resumes(
     tmp_path, reference, capsys, monkeypatch
 ):
@@ -261,6 +263,7 @@ INJECT = {
 
 
 @pytest.mark.parametrize("point", _cases(INJECT))
+@pytest.mark.slow
 def test_sigint_at_any_point_ends_in_one_line_and_resumes_identically(
     tmp_path, reference, capsys, monkeypatch, point
 ):

@@ -61,6 +61,7 @@ def fresh(tmp_path_factory, small_chunks) -> Path:
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.slow
 def test_growing_computes_only_the_new_runs_and_reads_as_the_fresh_tables(
     tmp_path, fresh, computed, fmt
 ):
@@ -113,6 +114,7 @@ def _interrupted_growth(out: Path, after: int) -> None:
         run_ensemble(PAIR, runs=23, out=out, workers=1, progress=False, on_chunk=stop)
 
 
+@pytest.mark.slow
 def test_an_interrupted_growth_resumes_without_recomputing(tmp_path, fresh, computed):
     out = tmp_path / "i"
     run_ensemble(PAIR, runs=7, out=out, workers=1, progress=False)
@@ -131,6 +133,7 @@ def test_an_interrupted_growth_resumes_without_recomputing(tmp_path, fresh, comp
     assert_same(out, fresh)
 
 
+@pytest.mark.slow
 def test_ensembles_of_several_sizes_leave_no_run_twice(tmp_path, fresh):
     """7 runs, 23 interrupted, 12 (dropping the saved runs above 12), then 23: each run
     once, as a fresh ensemble has it."""

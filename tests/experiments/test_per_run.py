@@ -49,6 +49,7 @@ def _everything_varies(tmp_path, samples: int = 3):
     return load_posterior(path, runs_per_draw=1)
 
 
+@pytest.mark.slow
 def test_every_parameter_and_judgement_may_vary_by_run_in_one_batch(tmp_path):
     post = _everything_varies(tmp_path)
     # histories not conditioned on the record, which would keep only the likeliest set

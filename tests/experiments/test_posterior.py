@@ -117,6 +117,7 @@ def test_draws_follow_weights_share_samples_and_never_take_a_zero_weight(posteri
     assert post.sample_of(7, 5) == load_posterior(posterior_file, 4).sample_of(7, 5)
 
 
+@pytest.mark.slow
 def test_runs_over_a_posterior_are_the_sample_scenarios_runs_exactly(posterior_file):
     spec = load_scenario(BASELINE)
     post = load_posterior(posterior_file, runs_per_draw=2)
@@ -151,6 +152,7 @@ def test_fixing_keeps_a_parameter_whatever_the_sample(posterior_file):
         assert post.scenario_for(spec, i).parameters.response_base == -9.0
 
 
+@pytest.mark.slow
 def test_the_posterior_is_part_of_the_identity_and_the_report_says_so(
     tmp_path, posterior_file, capsys
 ):
@@ -253,6 +255,7 @@ def test_an_old_posterior_name_is_noted_in_one_line(tmp_path, capsys):
     assert "sample" in runs  # it drew from the production posterior
 
 
+@pytest.mark.slow
 def test_a_parameter_the_scenario_sets_is_fixed_the_others_drawn(tmp_path, posterior_file):
     mine = tmp_path / "mine.toml"
     mine.write_text(f'extends = "{BASELINE}"\nname = "mine"\n[parameters]\nresponse_base = 2.0\n')

@@ -169,6 +169,7 @@ def test_frozen_alignment_keeps_every_member_at_its_2002_alignment():
     np.testing.assert_allclose(first.to_numpy(), last.to_numpy())  # alignment frozen at 2002
 
 
+@pytest.mark.slow
 def test_validate_command_scores_both_periods_nulls_and_forecasters(tmp_path, capsys):
     out = tmp_path / "v"
     code = main(["validate", "--runs", "20", "--workers", "1", "--quiet", "--out", str(out)])

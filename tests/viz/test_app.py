@@ -277,6 +277,7 @@ def test_tables_are_markdown():
     assert len(rows) == min(5, len(model.event_log))
 
 
+@pytest.mark.slow
 def test_module_exposes_a_page_for_solara_run():
     """``solara run`` serves ``Page``: each session gets its own run of the default scenario."""
     assert {"scenario_name", "run", "leader_strength", *app.TUNED} == set(app.model_params())

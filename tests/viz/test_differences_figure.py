@@ -32,6 +32,7 @@ def folder(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_plot_all_writes_the_differences_figure(folder):
     paths = {p.name: p for p in figures.plot_all(folder)}
     for name in ("differences.png", "exit_heatmap.png"):
@@ -74,6 +75,7 @@ def test_exit_heatmap_draws_the_reports_membership_numbers(folder):
     assert start["base", "Armenia", "frozen_at_start"] == 1.0
 
 
+@pytest.mark.slow
 def test_plot_draws_a_run_folder_from_its_comparison_not_from_summary_csv(tmp_path):
     base = tmp_path / "standalone.toml"
     base.write_text(standalone_text())
