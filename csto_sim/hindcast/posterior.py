@@ -17,8 +17,10 @@ engine; the record is one history). Its raw summaries are the facts the fit comp
 
 The prior is uniform over each searched parameter's plausible range and over the range of
 each uncertain judgement of the registry (prior ``uniform`` or ``searched`` in
-``csto_sim/data/judgements.csv``; its columns in the samples are ``@ID``); the ranges are
-the parameter table's and the registry's, fixed before fitting. The other judgements stay
+``csto_sim/data/judgements.csv``; its columns in the samples are ``@ID``), except that the
+alliance's answer chance follows the reference class of alliance reliability
+(:mod:`csto_sim.hindcast.answer_prior`); the ranges are the parameter table's and the
+registry's, fixed before fitting. The other judgements stay
 as the registry gives them: calibration never writes the registry. The measurement model's
 terms (:mod:`csto_sim.hindcast.measurement`) are not fitted here.
 """

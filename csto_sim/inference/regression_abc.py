@@ -1,6 +1,8 @@
 """Rejection ABC with learned summaries and regression adjustment, over one reference table.
 
-The method, for any problem with uniform priors over named ranges:
+The method, for any problem with priors over named ranges (uniform, or drawn by another
+sampler such as :class:`csto_sim.inference.priors.ReferencePrior`: the table is what carries
+the prior):
 
 1. **Reference table.** ``n`` parameter vectors drawn from the prior, each simulated once
    (the record is one history), with all its summaries (:func:`draw`).
