@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib.util
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, say
 from csto_sim.cli.options import port
+from csto_sim.viz.draws import FIRST_DRAW_ENV, make_first_draw
 
 SERVER_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 """Solara settings for the server (unless the user set them): no usage telemetry."""
@@ -78,7 +81,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     # production: no file watching or hot reload (a user's dashboard needs neither, and the
     # watchers take inotify instances, of which a machine has few)
     cmd = [sys.executable, "-m", "solara", "run", str(app), "--production", "--host", args.host]
-    try:
-        return subprocess.call([*cmd, "--port", str(args.port)], env=server_env())
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    with tempfile.TemporaryDirectory(prefix="csto-dashboard-") as tmp:
+        handover = Path(tmp) / "first_draw.npz"
+        env = server_env() | {FIRST_DRAW_ENV: str(handover)}
+        server = subprocess.Popen([*cmd, "--port", str(args.port)], env=env)
+        try:
+            # the first page's particle filter, made here while the server starts
+            with contextlib.suppress(Exception):  # the server makes it itself if this fails
+                make_first_draw(handover)
+            return server.wait()
+        except KeyboardInterrupt:
+            with contextlib.suppress(KeyboardInterrupt):
+                server.wait()
+            return EXIT_INTERRUPTED

@@ -7,101 +7,28 @@ ships the page's scripts and fonts: it works offline). The sidebar chooses a sce
 behavioural parameters; *Reset* builds a model of them, *Step* and play advance it. The page
 shows the relations network, the members' alignment and commitment, alliance cohesion,
 requests and responses by year, the members' state and the latest threat events. Served, the
-file starts the first page's draw (a particle filter: seconds) in a process of its own before
-it imports the rest; imports are absolute, as ``solara run`` runs it as a script.
+file starts the first page's draw (a particle filter: seconds; :mod:`csto_sim.viz.draws`)
+before it imports the rest; imports are absolute, as ``solara run`` runs it as a script.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import io
 import math
-import multiprocessing
-import os
 import threading
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from csto_sim.core.scenario import Scenario, load_scenario
-from csto_sim.inference import conditioning
-from csto_sim.inference.posterior import choose_posterior
-
-DEFAULT_SCENARIO = "baseline"
-"""The scenario the dashboard opens with (a file stem in the scenarios folder)."""
-
-
-# Scenario files and draws ---------------------------------------------------------------------
-
-
-def scenario_dir() -> Path:
-    """The folder of scenario files: ``$CSTO_SCENARIOS``, else ``./scenarios``, else beside the package."""
-    given = [Path(p) for p in [os.environ.get("CSTO_SCENARIOS")] if p]
-    beside = Path(__file__).resolve().parents[1] / "scenarios"
-    candidates = [*given, Path.cwd() / "scenarios", beside]
-    for folder in candidates:
-        if folder.is_dir() and any(folder.glob("*.toml")):
-            return folder
-    raise FileNotFoundError(
-        "no scenario files found: run from the repository folder or set CSTO_SCENARIOS "
-        f"(looked in {', '.join(str(c) for c in candidates)})"
-    )
-
-
-def scenario_files() -> dict[str, Path]:
-    """Scenario files by name (file stem), sorted, the default first."""
-    files = {p.stem: p for p in sorted(scenario_dir().glob("*.toml"))}
-    if DEFAULT_SCENARIO in files:
-        files = {DEFAULT_SCENARIO: files[DEFAULT_SCENARIO]} | files
-    return files
-
-
-_DRAWS: dict[tuple[str, float, int], tuple[Scenario, int]] = {}
-"""The draws made, by scenario file, its time and the run."""
-
-_DRAWING = threading.Lock()
-"""Held while a draw is made: a page waits for one being made (seconds) rather than repeat it."""
-
-
-def drawn(name: str, run: int, mapper: conditioning.Mapper | None = None) -> tuple[Scenario, int]:
-    """Scenario file ``name`` (a stem) with the parameters run ``run`` draws from its posterior
-    (if it names one) and the history run it continues (conditioned on the record: the particle
-    the filter, run by ``mapper``, gives it), as ``csto-sim run`` runs it; made once per file
-    version and run."""
-    files = scenario_files()
-    if name not in files:
-        raise ValueError(f"no scenario file {name!r}.toml in {scenario_dir()}")
-    key = (str(files[name]), files[name].stat().st_mtime, int(run))
-    with _DRAWING:
-        if key not in _DRAWS:
-            spec = load_scenario(files[name])
-            posterior = choose_posterior([spec])
-            past = conditioning.sources(spec, posterior, spec.seed, [int(run)], mapper)[0]
-            _DRAWS[key] = (spec if posterior is None else posterior.for_run(spec, past)), past
-        return _DRAWS[key]
-
-
-def _in_a_process(fn: Callable, jobs: list[tuple]) -> list:
-    """Run ``fn`` over the jobs in a process of its own: on another core, not this server's."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(fn, *zip(*jobs, strict=True)))
-
-
-def _first_draw() -> None:
-    """Make the draw every new page starts with (run 0 of the default scenario), its particle
-    filter in a process of its own."""
-    with contextlib.suppress(Exception):  # if it fails, the page's own draw shows why
-        drawn(DEFAULT_SCENARIO, 0, _in_a_process)
-
+from csto_sim.viz.draws import DEFAULT_SCENARIO, drawn, first_draw, scenario_files
 
 if __name__ == "__main__":
     # Served (``solara run`` runs this file as a script when the server starts): the first
-    # page's draw, most of its wait, runs while the server starts and the browser loads it.
-    threading.Thread(target=_first_draw, name="first-draw", daemon=True).start()
+    # page's draw, most of its wait, is made (or taken from ``csto-sim dashboard``, which
+    # made it while the server started) while the server starts and the browser loads it.
+    threading.Thread(target=first_draw, name="first-draw", daemon=True).start()
 
 
 # The page (its imports take a second or two: served, the first draw has started by now) ------

@@ -9,18 +9,27 @@ import socket
 import pytest
 
 from csto_sim.cli import dashboard, main
+from csto_sim.viz.draws import FIRST_DRAW_ENV
 
 
 @pytest.fixture
 def started(monkeypatch):
-    """The commands and environments the dashboard would start (solara is not started)."""
+    """The commands and environments the dashboard would start (solara is not started, and
+    the first page's filter is not run: its file is recorded)."""
     calls: list[tuple[list[str], dict[str, str]]] = []
+    waited: list[bool] = []
 
-    def call(cmd, env=None, **_):
-        calls.append((cmd, env))
-        return 0
+    class Server:
+        def __init__(self, cmd, env=None, **_):
+            calls.append((cmd, env))
 
-    monkeypatch.setattr(dashboard.subprocess, "call", call)
+        def wait(self):
+            waited.append(True)
+            return 0
+
+    Server.waited = waited
+    monkeypatch.setattr(dashboard.subprocess, "Popen", Server)
+    monkeypatch.setattr(dashboard, "make_first_draw", lambda path: calls.append(path))
     return calls
 
 
@@ -62,7 +71,7 @@ def test_free_port_starts_solara_there_without_telemetry(started, monkeypatch, c
     monkeypatch.delenv("SOLARA_TELEMETRY_MIXPANEL_ENABLE", raising=False)
     port = _free_port()
     assert main(["dashboard", "--port", str(port)]) == 0
-    [(cmd, env)] = started
+    [(cmd, env), handover] = started
     assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("app.py")
     assert cmd[-4:] == ["--host", "localhost", "--port", str(port)]
     assert "--production" in cmd  # no file watchers: they use up the machine's inotify instances
@@ -83,4 +92,23 @@ def test_missing_assets_warn_and_missing_solara_fails(started, monkeypatch, caps
     monkeypatch.setattr(dashboard, "installed", lambda module: False)
     assert main(["dashboard", "--port", str(_free_port())]) == 2
     assert "solara is not installed" in capsys.readouterr().err
-    assert len(started) == 1
+    assert len(started) == 2  # one server, one first draw
+
+
+def test_the_first_draw_is_made_beside_the_server_and_handed_to_it(started):
+    assert main(["dashboard", "--port", str(_free_port())]) == 0
+    [(_, env), handover] = started
+    assert env[FIRST_DRAW_ENV] == str(handover)  # the file the server takes the filter from
+    assert not handover.parent.exists()  # a temporary folder, removed when the server ends
+
+
+def test_an_interrupt_during_the_first_draw_waits_for_the_server_and_exits_130(
+    started, monkeypatch
+):
+    def interrupted(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dashboard, "make_first_draw", interrupted)
+    assert main(["dashboard", "--port", str(_free_port())]) == 130
+    assert len(started) == 1  # the server was started
+    assert dashboard.subprocess.Popen.waited == [True]  # and waited for
