@@ -29,7 +29,7 @@ def _rows() -> list[dict[str, str]]:
 def test_the_package_copy_matches_the_shared_data() -> None:
     shared = SCENARIOS.parent.parent / "shared" / "data" / "events_2025.csv"
     if not shared.exists():
-        pytest.skip("outside the workplace only the package's copy exists")
+        pytest.skip("no ../shared/data/events_2025.csv beside the repository: nothing to compare")
     path = resources.files("csto_sim").joinpath("data", "events_2025.csv")
     assert path.read_bytes() == shared.read_bytes()
 
