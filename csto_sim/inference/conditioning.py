@@ -131,7 +131,9 @@ def _serial(fn: Callable, jobs: list[tuple]) -> list:
 _BLOCKS: dict[tuple, Block] = {}
 
 
-def _key(scenario: Scenario, posterior: Posterior | None, seed: int) -> tuple:
+def filter_key(scenario: Scenario, posterior: Posterior | None, seed: int) -> tuple:
+    """What a filter of ``scenario``'s runs depends on: its history (with the scenario's
+    parameters), the posterior and the seed."""
     past = history_scenario(scenario).digest()  # the history, with the scenario's parameters
     return (past, None if posterior is None else posterior.digest(), seed)
 
@@ -148,7 +150,7 @@ def blocks(
     through ``mapper`` (default: here), all in one call. Remembered, so that every chunk
     and both engines share them, and so do scenarios that continue the same history with
     the same parameters (common random numbers)."""
-    key = _key(scenario, posterior, seed)
+    key = filter_key(scenario, posterior, seed)
     found = {b: _BLOCKS.get((*key, b)) for b in dict.fromkeys(ids)}
     todo = [b for b, x in found.items() if x is None]
     edges = [*range(0, PARTICLES, BATCH), PARTICLES]

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from csto_sim.core.inputs import history_scenario
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.inference import conditioning
 from csto_sim.inference.posterior import choose_posterior
@@ -98,12 +97,7 @@ def in_a_process(fn: Callable, jobs: list[tuple]) -> list:
 
 def jobs_key(jobs: list[tuple]) -> str:
     """What the filter's jobs ``(scenario, posterior, seed, particles)`` compute, as text."""
-    return repr(
-        [
-            (history_scenario(s).digest(), None if p is None else p.digest(), seed, list(idx))
-            for s, p, seed, idx in jobs
-        ]
-    )
+    return repr([(*conditioning.filter_key(s, p, seed), list(idx)) for s, p, seed, idx in jobs])
 
 
 def _recorded(path: Path, fn: Callable, jobs: list[tuple]) -> list:
