@@ -35,8 +35,8 @@ from csto_sim.inference.posterior import RUNS_PER_DRAW, Posterior, choose_poster
 MAX_RUNS = 1_000_000
 """The most runs per scenario an ensemble may have (checked before anything is allocated)."""
 
-CHUNK = conditioning.BLOCK
-"""Runs per chunk (one block of a conditioned projection's filter)."""
+CHUNK = 4 * conditioning.BLOCK
+"""Runs per chunk (100: four blocks of a conditioned projection's filter)."""
 
 
 class EnsembleError(ValueError):
@@ -110,6 +110,7 @@ class Ensemble:
             "posterior": post,
             "scenarios": [s.digest() for s in self.scenarios],
             "chunk": CHUNK,
+            "filter": [conditioning.BLOCK, conditioning.PARTICLES],
         }
 
     def manifest(self, command: str, conditioned: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +277,7 @@ def condition(
     if not todo:
         return {}
     per_block = -(-conditioning.PARTICLES // conditioning.BATCH)
-    with worker_pool(workers, executor, jobs=per_block * -(-spec.runs // CHUNK)) as pool:
+    with worker_pool(workers, executor, jobs=per_block * -(-spec.runs // conditioning.BLOCK)) as pool:
 
         def mapper(fn, args):
             return [r for _, r in sorted(run_jobs(fn, args, pool), key=lambda x: x[0])]

@@ -42,8 +42,9 @@ from csto_sim.core.scenario import Scenario
 from csto_sim.core.state import State
 from csto_sim.inference.posterior import Posterior
 
-BLOCK = 100
-"""Runs per block: runs ``b * BLOCK`` to ``(b + 1) * BLOCK - 1`` share one filter."""
+BLOCK = 25
+"""Runs per block: runs ``b * BLOCK`` to ``(b + 1) * BLOCK - 1`` share one filter (24
+histories per run: see docs/calibration.md, "Effective sample size")."""
 PARTICLES = 600
 """Histories simulated per block."""
 BATCH = 600

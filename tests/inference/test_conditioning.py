@@ -248,7 +248,7 @@ def test_what_a_run_continues_does_not_depend_on_the_runs_asked_for(conditioned)
 def test_the_filter_reports_what_it_did(conditioned):
     s, post, _, _ = conditioned
     c = conditioning.summary(s, post, s.seed, range(150))
-    assert c["histories"] == 2 * conditioning.PARTICLES
+    assert c["histories"] == -(-150 // conditioning.BLOCK) * conditioning.PARTICLES
     assert 0 < c["ess"] <= c["accepted"] <= c["histories"]
     assert 1 < c["distinct"] <= 150
 
