@@ -277,7 +277,9 @@ def condition(
     if not todo:
         return {}
     per_block = -(-conditioning.PARTICLES // conditioning.BATCH)
-    with worker_pool(workers, executor, jobs=per_block * -(-spec.runs // conditioning.BLOCK)) as pool:
+    with worker_pool(
+        workers, executor, jobs=per_block * -(-spec.runs // conditioning.BLOCK)
+    ) as pool:
 
         def mapper(fn, args):
             return [r for _, r in sorted(run_jobs(fn, args, pool), key=lambda x: x[0])]
