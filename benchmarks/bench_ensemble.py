@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_ensemble.py [--runs 1000] [--big 10000] [--mesa-runs 50]
+    python benchmarks/bench_ensemble.py [--runs 1000] [--big 3000] [--mesa-runs 50]
                                         [--draws 4000] [--workers 2]
 
 Every case runs in a fresh Python process (nothing one case compiled or cached helps
@@ -132,7 +132,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=1000, help="runs of the path cases")
-    parser.add_argument("--big", type=int, default=10_000, help="runs of the scaling case")
+    parser.add_argument("--big", type=int, default=3000, help="runs of the scaling case")
     parser.add_argument("--mesa-runs", type=int, default=50, help="runs of mesa.batch_run")
     parser.add_argument("--draws", type=int, default=4000, help="draws of the calibration case")
     parser.add_argument("--workers", type=int, default=2, help="workers of the parallel cases")
