@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     best_toml = out / "best.toml"
     best_toml.write_text(best_scenario(table, base, out) + best_fragment(table), encoding="utf-8")
     load_scenario(best_toml)
-    plot_identifiability(out)
+    plot_identifiability(out, trials=table, ident=ident)
     best = table.iloc[0]
     print(
         f"{len(table)} trials; best pattern score {best['score']:.4f} (trial {int(best['trial'])})"

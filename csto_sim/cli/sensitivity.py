@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         samples=args.samples,
         outcomes=args.outcome,
     )
-    plot_sensitivity(out, fmt=args.plot_format)
+    plot_sensitivity(out, fmt=args.plot_format, indices=table)
     wide = table.pivot_table(index=["outcome", "factor"], columns="index", values="value").round(3)
     print(wide.to_string())
     print(f"{points} sample points x {args.replicas} runs; indices.csv and figures in {out}/")

@@ -76,11 +76,14 @@ def sensitivity_figure(indices: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def plot_sensitivity(out: str | Path, fmt: str = "png") -> Path:
-    """Draw ``indices.csv`` of a sensitivity folder into ``figures/sensitivity.FMT``."""
+def plot_sensitivity(
+    out: str | Path, fmt: str = "png", indices: pd.DataFrame | None = None
+) -> Path:
+    """Draw a sensitivity folder's ``indices`` (as computed; default: its ``indices.csv``)
+    into ``figures/sensitivity.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
-    indices = pd.read_csv(out / "indices.csv")
+    indices = pd.read_csv(out / "indices.csv") if indices is None else indices
     info = read_manifest(out)
     title = (
         f"Sensitivity of outcomes: {info['scenario']} ({info['method']}, "
@@ -130,12 +133,18 @@ def figures_dir(out: Path) -> Path:
     return target
 
 
-def plot_identifiability(out: str | Path, fmt: str = "png") -> Path:
-    """Draw ``identifiability.csv`` of a calibration folder into ``figures/identifiability.FMT``."""
+def plot_identifiability(
+    out: str | Path,
+    fmt: str = "png",
+    trials: pd.DataFrame | None = None,
+    ident: pd.DataFrame | None = None,
+) -> Path:
+    """Draw a calibration folder's ``trials`` and ``ident`` (as computed; default: its
+    ``trials.csv`` and ``identifiability.csv``) into ``figures/identifiability.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
-    trials = pd.read_csv(out / "trials.csv")
-    ident = pd.read_csv(out / "identifiability.csv")
+    trials = pd.read_csv(out / "trials.csv") if trials is None else trials
+    ident = pd.read_csv(out / "identifiability.csv") if ident is None else ident
     return save_figure(
         identifiability_figure(trials, ident), figures_dir(out), "identifiability", fmt
     )
@@ -240,15 +249,23 @@ PRIOR_DENSITY = "prior_density.csv"
 density``), as ``csto-sim posterior`` writes it."""
 
 
-def plot_posterior(out: str | Path, fmt: str = "png", span: str = "2002-2014") -> list[Path]:
-    """Draw ``posterior.csv``, ``identifiability.csv`` and, if there, ``prior_density.csv``
-    of a posterior folder (a fit on the years ``span``) into ``figures/posterior.FMT`` and
-    ``figures/posterior_pairs.FMT``."""
+def plot_posterior(
+    out: str | Path, fmt: str = "png", span: str = "2002-2014", frames: dict | None = None
+) -> list[Path]:
+    """Draw a posterior folder's samples, identifiability table and prior density (a fit on
+    the years ``span``) into ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``:
+    ``frames`` ``{"samples", "ident", "prior"}`` as computed, default its ``posterior.csv``,
+    ``identifiability.csv`` and, if there, ``prior_density.csv``."""
     out = Path(out)
     fmt = check_format(fmt)
-    samples = pd.read_csv(out / "posterior.csv")
-    ident = pd.read_csv(out / "identifiability.csv")
-    prior = pd.read_csv(out / PRIOR_DENSITY) if (out / PRIOR_DENSITY).is_file() else None
+    if frames is None:
+        density = out / PRIOR_DENSITY
+        frames = {
+            "samples": pd.read_csv(out / "posterior.csv"),
+            "ident": pd.read_csv(out / "identifiability.csv"),
+            "prior": pd.read_csv(density) if density.is_file() else None,
+        }
+    samples, ident, prior = frames["samples"], frames["ident"], frames.get("prior")
     target = figures_dir(out)
     return [
         save_figure(posterior_figure(samples, ident, span, prior), target, "posterior", fmt),
