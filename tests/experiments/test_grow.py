@@ -15,6 +15,7 @@ from csto_sim.experiments.ensemble import Interrupted, run_ensemble
 from csto_sim.experiments.results import Results, ResultsError, latest, read_table
 from csto_sim.experiments.store import FewerRunsError, ResultsExistError
 from csto_sim.experiments.tables import TABLES
+from csto_sim.inference import conditioning
 
 WEAK = SCENARIOS / "russia_weakened.toml"
 PAIR = [BASELINE, WEAK]
@@ -100,6 +101,10 @@ def test_fewer_runs_are_refused_and_other_settings_still_are(tmp_path):
         run_ensemble([BASELINE], runs=4, out=out, workers=1, progress=False)
     with pytest.raises(ResultsExistError, match="other seed"):
         run_ensemble([BASELINE], runs=8, out=out, seed=5, workers=1, progress=False)
+    with pytest.MonkeyPatch.context() as patch:  # another filter continues other histories
+        patch.setattr(conditioning, "BLOCK", conditioning.BLOCK * 2)
+        with pytest.raises(ResultsExistError, match="other filter"):
+            run_ensemble([BASELINE], runs=8, out=out, workers=1, progress=False)
     assert manifest(out)["runs"] == 6
     for t in TABLES:
         pd.testing.assert_frame_equal(read_table(out, t), before[t])
