@@ -135,6 +135,20 @@ def _button(driver, label: str):
     return next(b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == label)
 
 
+def _settled(driver, quiet: float = 1.0, tries: int = 40) -> str | None:
+    """The year once it has not changed for ``quiet`` seconds. A play frame whose pause
+    between steps had begun when the pause arrived still lands, as a manual step of the
+    steps slider's value (Mesa's ``ModelController``), so a test that steps after pausing
+    waits for it."""
+    year = _year(driver)
+    for _ in range(tries):
+        time.sleep(quiet)
+        now, year = year, _year(driver)
+        if now == year:
+            return year
+    raise AssertionError(f"the year kept changing after the pause: {year}")
+
+
 def test_dashboard_renders_offline_and_steps(dashboard_url, browser, tmp_path):
     url, log = dashboard_url
     browser.get(url)
@@ -165,6 +179,8 @@ def test_dashboard_renders_offline_and_steps(dashboard_url, browser, tmp_path):
     _button(browser, "▶").click()
     wait.until(lambda d: _year(d) != before)
     _button(browser, "❚❚").click()
+    wait.until(lambda d: any(b.text == "▶" for b in d.find_elements(By.TAG_NAME, "button")))
+    _settled(browser)
 
     # the steps slider, moved with the keyboard, shows its new value and sets the step size
     thumb = browser.find_elements(By.CSS_SELECTOR, ".v-slider [role=slider]")[0]
