@@ -100,8 +100,10 @@ class Ensemble:
 
     def identity(self) -> dict[str, Any]:
         """What the results are made from (all but the runs): a folder they extend or resume
-        must share it."""
+        must share it. The filter's block and particle counts count only when a scenario
+        is conditioned on its record."""
         post = None if self.posterior is None else self.posterior.digest()
+        conditioned = any(conditioning.conditions(s) for s in self.scenarios)
         return {
             "seed": self.seed,
             "engine": self.engine,
@@ -110,7 +112,7 @@ class Ensemble:
             "posterior": post,
             "scenarios": [s.digest() for s in self.scenarios],
             "chunk": CHUNK,
-            "filter": [conditioning.BLOCK, conditioning.PARTICLES],
+            "filter": [conditioning.BLOCK, conditioning.PARTICLES] if conditioned else None,
         }
 
     def manifest(self, command: str, conditioned: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from csto_sim.experiments.tables import TABLES
 from csto_sim.inference import conditioning
 
 WEAK = SCENARIOS / "russia_weakened.toml"
+HINDCAST = SCENARIOS / "hindcast_2002_2024.toml"
 PAIR = [BASELINE, WEAK]
 
 
@@ -108,6 +109,16 @@ def test_fewer_runs_are_refused_and_other_settings_still_are(tmp_path):
     assert manifest(out)["runs"] == 6
     for t in TABLES:
         pd.testing.assert_frame_equal(read_table(out, t), before[t])
+
+
+def test_the_filter_is_no_part_of_a_folder_that_conditions_nothing(tmp_path):
+    out = tmp_path / "h"  # the hindcast is not conditioned: its runs never see the filter
+    run_ensemble([HINDCAST], runs=2, out=out, workers=1, progress=False)
+    assert manifest(out)["identity"]["filter"] is None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conditioning, "BLOCK", conditioning.BLOCK * 2)
+        run_ensemble([HINDCAST], runs=3, out=out, workers=1, progress=False)
+    assert manifest(out)["runs"] == 3
 
 
 def _interrupted_growth(out: Path, after: int) -> None:
