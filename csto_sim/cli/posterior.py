@@ -117,8 +117,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     prior = posterior.prior_density(null, args.period)
     prior.to_csv(out / PRIOR_DENSITY, index=False)
-    frames = {"samples": samples, "ident": ident, "prior": prior}
-    plot_posterior(out, span="2002-2024" if args.period == "whole" else "2002-2014", frames=frames)
+    span = "2002-2024" if args.period == "whole" else "2002-2014"
+    plot_posterior(out, span=span, samples=samples, ident=ident, prior=prior)
     print(ident.round(3).to_string(index=False))
     print(f"median width (posterior sd / prior sd): {ident['width'].median():.2f}")
     if check is not None:

@@ -83,7 +83,7 @@ def plot_sensitivity(
     into ``figures/sensitivity.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
-    indices = pd.read_csv(out / "indices.csv") if indices is None else indices
+    indices = _given(out, indices, "indices.csv")
     info = read_manifest(out)
     title = (
         f"Sensitivity of outcomes: {info['scenario']} ({info['method']}, "
@@ -126,6 +126,14 @@ def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
     return fig
 
 
+def _given(out: Path, frame: pd.DataFrame | None, name: str, optional: bool = False):
+    """``frame`` as computed, else the folder's CSV ``name`` (None if ``optional`` and
+    missing): commands hand their frames over, a redraw of a folder reads them."""
+    if frame is not None or (optional and not (out / name).is_file()):
+        return frame
+    return pd.read_csv(out / name)
+
+
 def figures_dir(out: Path) -> Path:
     """``out/figures``, created if missing."""
     target = out / "figures"
@@ -143,8 +151,8 @@ def plot_identifiability(
     ``trials.csv`` and ``identifiability.csv``) into ``figures/identifiability.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
-    trials = pd.read_csv(out / "trials.csv") if trials is None else trials
-    ident = pd.read_csv(out / "identifiability.csv") if ident is None else ident
+    trials = _given(out, trials, "trials.csv")
+    ident = _given(out, ident, "identifiability.csv")
     return save_figure(
         identifiability_figure(trials, ident), figures_dir(out), "identifiability", fmt
     )
@@ -250,22 +258,22 @@ density``), as ``csto-sim posterior`` writes it."""
 
 
 def plot_posterior(
-    out: str | Path, fmt: str = "png", span: str = "2002-2014", frames: dict | None = None
+    out: str | Path,
+    fmt: str = "png",
+    span: str = "2002-2014",
+    samples: pd.DataFrame | None = None,
+    ident: pd.DataFrame | None = None,
+    prior: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Draw a posterior folder's samples, identifiability table and prior density (a fit on
-    the years ``span``) into ``figures/posterior.FMT`` and ``figures/posterior_pairs.FMT``:
-    ``frames`` ``{"samples", "ident", "prior"}`` as computed, default its ``posterior.csv``,
-    ``identifiability.csv`` and, if there, ``prior_density.csv``."""
+    """Draw a posterior folder's ``samples``, ``ident`` and ``prior`` density (a fit on the
+    years ``span``; as computed, default: its ``posterior.csv``, ``identifiability.csv`` and,
+    if there, ``prior_density.csv``) into ``figures/posterior.FMT`` and
+    ``figures/posterior_pairs.FMT``."""
     out = Path(out)
     fmt = check_format(fmt)
-    if frames is None:
-        density = out / PRIOR_DENSITY
-        frames = {
-            "samples": pd.read_csv(out / "posterior.csv"),
-            "ident": pd.read_csv(out / "identifiability.csv"),
-            "prior": pd.read_csv(density) if density.is_file() else None,
-        }
-    samples, ident, prior = frames["samples"], frames["ident"], frames.get("prior")
+    samples = _given(out, samples, "posterior.csv")
+    ident = _given(out, ident, "identifiability.csv")
+    prior = _given(out, prior, PRIOR_DENSITY, optional=True)
     target = figures_dir(out)
     return [
         save_figure(posterior_figure(samples, ident, span, prior), target, "posterior", fmt),
