@@ -66,6 +66,19 @@ def check_factors(factors: dict[str, tuple[float, float]]) -> dict[str, tuple[fl
     return factors
 
 
+def check_ends(
+    scenario: Scenario, factors: dict[str, tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
+    """Factors whose both ends ``scenario`` accepts (within each parameter's hard bounds)."""
+    for name, (low, high) in check_factors(factors).items():
+        for x in (low, high):
+            try:
+                scenario.with_factors(point_values([name], np.array([x])))
+            except ValueError as exc:
+                raise AnalysisError("factors", f"{name}={low:g}:{high:g}: {exc}") from None
+    return factors
+
+
 def point_values(names: Sequence[str], row: np.ndarray) -> dict[str, float]:
     """One sample row as factor values; whole-number parameters are rounded."""
     values = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
-from csto_sim.analysis.sensitivity import AnalysisError, check_factors, factor_ranges
+from csto_sim.analysis.sensitivity import AnalysisError, check_ends, check_factors, factor_ranges
 from csto_sim.cli.options import folder, replicas, runs, runs_per_draw, seed, workers
 from csto_sim.core.files import InputError
 from csto_sim.core.scenario import ScenarioError
@@ -326,7 +326,7 @@ def analysis_folder(args: argparse.Namespace, command: str, scenario, **settings
         settings
         | {
             "scenario": scenario.digest(),
-            "factors": parse_factors(args.params),
+            "factors": check_ends(scenario, parse_factors(args.params)),
             "replicas": args.replicas,
             "seed": scenario.seed if args.seed is None else args.seed,
         },

@@ -53,6 +53,9 @@ def one_line(capsys, argv: list[str]) -> str:
         (["swing", str(BASELINE), "--seed", "-1"], "--seed"),
         ([*DISCOVER, "--params", "request_base=0:inf"], "--params"),
         ([*DISCOVER, "--params", "request_base=nan:1"], "--params"),
+        ([*DISCOVER, "--params", "freeze_threshold=0:5"], "--params"),  # past a hard bound
+        (["sensitivity", str(BASELINE), "--params", "memory_halflife=-1:0"], "--params"),
+        ([*DISCOVER, "--params", "leader_strength=-5:-1"], "--params"),
     ],
 )
 def test_a_number_out_of_its_bound_names_the_option(capsys, argv, option):
