@@ -18,15 +18,16 @@ import io
 import re
 import subprocess
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from csto_sim.core.files import InputError, read_text, short
-from csto_sim.core.scenario import decimal_year
+from csto_sim.core.scenario import Scenario, decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.results import Results, read_manifest, read_table, verify_derived
 from csto_sim.inference.posterior import NAMED
@@ -80,7 +81,7 @@ class Question(BaseModel):
     status: list[Literal["active", "frozen", "withdrawn", "non_member"]] | None = Field(
         default=None, min_length=1
     )
-    request: bool = False
+    request: StrictBool = False
     response: Literal[tuple(RESPONSE_LEVELS[1:])] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -136,8 +137,11 @@ def load_questions(path: str | Path) -> tuple[Questions, Path]:
     return questions, (path.parent / questions.scenario)
 
 
-def check_members(questions: Questions, members: list[str], path: Path) -> None:
-    """Every member a question names is a member of the scenario."""
+def check_questions(questions: Questions, scenario: Scenario, path: Path) -> None:
+    """Every member a question names is a member of the scenario, and every date falls after
+    the projection's start and no later than its end (else the answer would be 0 or cut
+    short)."""
+    members, span = list(scenario.members), scenario.time
     for i, q in enumerate(questions.questions):
         unknown = sorted(set(q.members or ()) - set(members))
         if unknown:
@@ -145,6 +149,13 @@ def check_members(questions: Questions, members: list[str], path: Path) -> None:
                 path,
                 f"questions[{i}].members",
                 f"{unknown} not members of the scenario (members: {', '.join(members)})",
+            )
+        if not span.start < q.until <= span.end + 1e-9:
+            raise ForecastError(
+                path,
+                f"questions[{i}].by",
+                f"{q.by} is outside the projection {scenario.name!r} "
+                f"({span.start:g} to {span.end:g})",
             )
 
 
@@ -281,11 +292,21 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     return frame.assign(probability=p)
 
 
-def read_resolutions(path: str | Path) -> pd.DataFrame:
-    """A resolutions file: ``id`` and ``outcome`` (yes/no, true/false, 1/0; empty if not
-    yet resolved), other columns (date, source) kept."""
+def read_resolutions(path: str | Path, ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """A resolutions file: ``id`` (one of ``ids``, the forecast's questions, when given) and
+    ``outcome`` (yes/no, true/false, 1/0; empty if not yet resolved), other columns (date,
+    source) kept."""
     path = Path(path)
     frame, lines = _read_csv(path, ["id", "outcome"], "resolution file")
+    foreign = ~frame["id"].isin(ids) if ids is not None else pd.Series(False, index=frame.index)
+    if foreign.any():
+        row = int(np.flatnonzero(foreign.to_numpy())[0])
+        raise ForecastError(
+            path,
+            f"line {lines[row]}, id",
+            f"{frame['id'].iloc[row]!r} is not a question of the forecast "
+            f"({short(', '.join(ids), 200)})",
+        )
     text = frame["outcome"].str.strip().str.lower()
     unknown = ~text.isin([*RESOLUTION_VALUES, ""])
     if unknown.any():
@@ -387,7 +408,7 @@ __all__ = [
     "Question",
     "Questions",
     "answer",
-    "check_members",
+    "check_questions",
     "happened",
     "interval",
     "load_questions",

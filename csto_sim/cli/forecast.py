@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.forecast import answer, check_members, load_questions
+from csto_sim.analysis.forecast import answer, check_questions, load_questions
 from csto_sim.cli.common import (
     ensemble_options,
     failed,
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     questions, scenario_path = load_questions(args.questions)
     scenario = load_scenario(args.scenario or scenario_path)
-    check_members(questions, list(scenario.members), args.questions)
+    check_questions(questions, scenario, args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once
     result = run_from_args(args, argv, "forecast", [scenario])
     if result.failed:

@@ -141,6 +141,11 @@ def test_score_command_prints_the_scores_and_means(tmp_path, capsys) -> None:
         ("id,probability\na,0.5\n", "id,outcome\na,yes,x\n", "resolutions.csv: line 2: 3 fields"),
         ("id,probability\n\x00,0.5\n", "id,outcome\na,yes\n", "forecast.csv: line 2, id"),
         (
+            "id,probability\na,0.5\n",
+            "id,outcome\na,yes\nb_typo,no\n",
+            "resolutions.csv: line 3, id: 'b_typo' is not a question of the forecast (a)",
+        ),
+        (
             "id,probability\na,0.5\na,0.2\n",
             "id,outcome\na,yes\n",
             "forecast.csv: line 3, id: 'a' appears twice",
@@ -179,6 +184,43 @@ def test_a_bad_question_file_names_the_key(tmp_path, capsys) -> None:
             'scenario = "s.toml"\n[[questions]]\nid = "x"\ntext = "?"\nby = "soon"\nrequest = true\n'
         )
         load_questions(path)
+
+
+def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
+    forecast, resolutions = tmp_path / "forecast.csv", tmp_path / "resolutions.csv"
+    forecast.write_text("id,probability\na,0.8\n")
+    resolutions.write_text("id,outcome\na,yes\n")
+    for out in (forecast, resolutions):
+        assert main(["score", str(tmp_path), str(resolutions), "--out", str(out)]) == 2
+        assert "is an input of this command" in capsys.readouterr().err
+    assert forecast.read_text() == "id,probability\na,0.8\n"
+    assert resolutions.read_text() == "id,outcome\na,yes\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        (
+            "by = 2020-01-01\nrequest = true",
+            "questions[0].by: 2020-01-01 is outside the projection",
+        ),
+        (
+            "by = 2099-01-01\nrequest = true",
+            "questions[0].by: 2099-01-01 is outside the projection",
+        ),
+        ('by = 2027-12-31\nrequest = "yes"', "questions[0].request"),
+    ],
+)
+def test_a_question_outside_the_projection_or_a_lax_boolean_is_refused(
+    tmp_path, capsys, line, names
+) -> None:
+    path = tmp_path / "q.toml"
+    baseline = (ROOT / "scenarios" / "baseline.toml").as_posix()
+    path.write_text(f'scenario = "{baseline}"\n[[questions]]\nid = "x"\ntext = "?"\n{line}\n')
+    assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and names in err[0], err
+    assert not (tmp_path / "o").exists()  # refused before any work
 
 
 @pytest.mark.slow
