@@ -7,10 +7,12 @@ from pathlib import Path
 
 from csto_sim.analysis.forecast import answer, check_questions, load_questions
 from csto_sim.cli.common import (
+    EXIT_USAGE,
     ensemble_options,
     failed,
     posterior_from_args,
     run_from_args,
+    say,
 )
 from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import load_scenario
@@ -38,7 +40,15 @@ def add_parser(sub) -> None:
     ensemble_options(p, 1000)
 
 
+NEEDS = ("timeseries", "events")
+"""The tables the answers are read from (beside ``runs``)."""
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    lacking = [t for t in NEEDS if t not in args.tables]
+    if lacking:
+        say(f"--tables: forecast reads {', '.join(NEEDS)}; add {', '.join(lacking)}")
+        return EXIT_USAGE
     questions, scenario_path = load_questions(args.questions)
     scenario = load_scenario(args.scenario or scenario_path)
     check_questions(questions, scenario, args.questions)
