@@ -99,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             return COMMANDS[args.command].run(args, argv)
     except Interrupted as exc:
         end_workers()
-        resume = "" if "--resume" in argv else " --resume"
-        say(
-            f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
-            f"Continue with: csto-sim {shlex.join(argv)}{resume}"
-        )
+        if exc.out is None:  # in memory (swing, evaluate): nothing to continue from
+            say(f"{exc.reason} after {exc.done} of {exc.total} runs; nothing is saved")
+        else:
+            resume = "" if "--resume" in argv else " --resume"
+            say(
+                f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
+                f"Continue with: csto-sim {shlex.join(argv)}{resume}"
+            )
         return EXIT_TERMINATED if exc.reason == "terminated" else EXIT_INTERRUPTED
     except Terminated:
         end_workers()

@@ -61,6 +61,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.judgement and not args.judgements:
+        say("--judgement: sweeps one judgement of --judgements; add --judgements")
+        return EXIT_USAGE
     scenario = load_scenario(args.scenario)
     posterior = posterior_from_args(args, [scenario])
     if posterior is None:

@@ -57,6 +57,7 @@ def one_line(capsys, argv: list[str]) -> str:
         (["sensitivity", str(BASELINE), "--params", "memory_halflife=-1:0"], "--params"),
         ([*DISCOVER, "--params", "leader_strength=-5:-1"], "--params"),
         (["forecast", str(QUESTIONS), "--tables", "events"], "--tables"),  # answers need both
+        (["swing", str(BASELINE), "--judgement", "baseline.leverage.Russia"], "--judgement"),
     ],
 )
 def test_a_number_out_of_its_bound_names_the_option(capsys, argv, option):

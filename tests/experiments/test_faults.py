@@ -20,7 +20,7 @@ from conftest import BASELINE, HINDCAST, SCENARIOS
 
 from csto_sim.cli import main
 from csto_sim.experiments import ensemble
-from csto_sim.experiments.ensemble import run_ensemble
+from csto_sim.experiments.ensemble import Interrupted, run_ensemble
 from csto_sim.experiments.results import read_table
 from csto_sim.experiments.store import ResultsExistError, Store
 from csto_sim.experiments.tables import TABLES
@@ -384,3 +384,15 @@ def test_a_full_disk_outside_the_store_is_one_line_too():
     full = OSError(errno.ENOSPC, "No space left on device", "/d/report.md")
     assert usage_message(full) == "cannot write /d/report.md: the disk is full"
     assert usage_message(OSError(errno.EACCES, "denied")) is None  # other faults are not
+
+
+def test_an_interrupted_ensemble_in_memory_says_nothing_is_saved(capsys, monkeypatch):
+    from csto_sim.cli import COMMANDS
+
+    def stop(args, argv):
+        raise Interrupted(None, 3, 10)
+
+    monkeypatch.setattr(COMMANDS["swing"], "run", stop)
+    assert main(["swing", str(BASELINE)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["csto-sim: interrupted after 3 of 10 runs; nothing is saved"]
