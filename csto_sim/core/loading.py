@@ -89,10 +89,9 @@ def _load_history(value: Any, path: Path) -> Scenario:
     history_path = (path.parent / value).resolve()
     if not history_path.is_file():
         raise ScenarioError(path, "history", _missing("history", value, history_path))
-    history = load_scenario(history_path)
-    if history.history is not None:
+    if "history" in _resolve(history_path, ())[0]:  # checked before loading it: no cycles
         raise ScenarioError(path, "history", "a history cannot itself continue another history")
-    return history
+    return load_scenario(history_path)
 
 
 def scenario_from_data(

@@ -295,6 +295,13 @@ def test_a_continued_member_takes_its_state_from_the_history(tmp_path):
     )
 
 
+@pytest.mark.parametrize("other", ["child.toml", "other.toml"])  # itself, or a cycle of two
+def test_a_history_that_continues_a_history_is_refused_without_recursing(tmp_path, other):
+    write(tmp_path, "other.toml", 'extends = "baseline.toml"\nname = "o"\nhistory = "child.toml"\n')
+    path = child(tmp_path, f'name = "c"\nhistory = "{other}"\n')
+    expect_error(path, "history", "a history cannot itself continue another history")
+
+
 def test_a_member_outside_the_history_needs_its_state(tmp_path):
     text = "[members.Georgia]\ncapability = 0.001\n"
     expect_error(child(tmp_path, text), "members.Georgia.alignment", "required")
