@@ -31,7 +31,7 @@ from csto_sim.core.files import InputError, csv_rows, number, raising, read_text
 from csto_sim.core.judgements import PREFIX, reference, registry, unknown
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.randomness import run_seed, streams
-from csto_sim.core.scenario import Scenario
+from csto_sim.core.scenario import Scenario, ScenarioError
 
 RUNS_PER_DRAW = 10
 """Consecutive runs that share one posterior sample (the default)."""
@@ -178,7 +178,11 @@ def choose_posterior(
             f"the scenarios draw from different posteriors ({listing}); choose one with "
             "--posterior FILE, or --posterior none"
         )
-    return load_posterior(_file(names[0]), runs_per_draw)
+    try:
+        return load_posterior(_file(names[0]), runs_per_draw)
+    except PosteriorError as exc:  # the file a scenario names: blame the scenario's key
+        first = next(s for s in scenarios if ALIASES.get(s.posterior, s.posterior) == names[0])
+        raise ScenarioError(first.source, "posterior", str(exc)) from None
 
 
 def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:

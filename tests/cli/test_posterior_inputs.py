@@ -81,3 +81,16 @@ def test_a_number_given_text_that_starts_with_an_at_sign_is_one_line(tmp_path, c
     assert line.startswith(
         f"csto-sim: {scenario}: parameters.response_base: expected a number or a reference"
     ), line
+
+
+def test_a_damaged_posterior_a_scenario_names_blames_the_scenario(tmp_path, capsys):
+    """``check`` reads it too (it said ok), and ``run`` named --posterior, which was not given."""
+    (tmp_path / "bad.csv").write_text("response_base,weight\nnan,1\n")
+    scenario = tmp_path / "standalone.toml"
+    text = standalone_text().replace('posterior = "production"', 'posterior = "bad.csv"', 1)
+    scenario.write_text(text, encoding="utf-8")
+    expected = f"csto-sim: {scenario}: posterior: {tmp_path / 'bad.csv'}: line 2"
+    for argv in (["check", str(scenario)], _run(tmp_path, scenario, "x")[:-4]):
+        assert main(argv) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith(expected), line
