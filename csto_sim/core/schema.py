@@ -106,7 +106,7 @@ class Member(_Strict):
     commitment: Unit | None = None
     trust: Unit | None = None
     status: StatusName | None = None
-    capability: float = Field(ge=0.0)
+    capability: float = Field(ge=0.0, le=1.0)  # a CINC share of the world
     budget_share: Unit = 0.0
     leverage: Unit = 0.0
     adversaries: list[str] = []

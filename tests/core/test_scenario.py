@@ -445,6 +445,7 @@ def test_threat_event_needs_member(tmp_path):
             ("border_clash", ">= 0"),
         ),
         ("[poles.EU]\nstrength = -1\n", "poles.EU.strength", ("-1",)),
+        ("[members.Armenia]\ncapability = 1e308\n", "members.Armenia.capability", ("1e+308",)),
     ],
     ids=[
         "commitment",
@@ -455,6 +456,7 @@ def test_threat_event_needs_member(tmp_path):
         "pull-change",
         "hazard",
         "strength",
+        "capability",  # a CINC share: 1e308 overflowed the pair sums
     ],
 )
 def test_value_out_of_range(tmp_path, text, key, fragments):
