@@ -121,6 +121,8 @@ class Scenario(_Model):
             return data  # the types say what is wrong
         if not same:
             raise ValueError("contents: not the scenario its sha256 records (edited?)")
+        if data.get("name") != data["contents"].get("name"):
+            raise ValueError("name: not the name in its contents (edited?)")
         return data
 
 

@@ -12,8 +12,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FormatStrFormatter, MultipleLocator
 
+from csto_sim.core.files import InputError
 from csto_sim.experiments.results import Results
 from csto_sim.viz.style import DPI, METADATA, house_style
+
+
+class EmptyFigureError(InputError, ValueError):
+    """A figure of tables that hold nothing to draw (one line naming it: exit 2 at the CLI)."""
 
 
 def slug(name: str) -> str:
@@ -25,7 +30,10 @@ def save_figure(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
     """Save a figure as ``out/stem.fmt`` and release it; a figure without drawn data (only
     titles and notes) is refused, never saved as an empty picture."""
     if not any(ax.get_visible() and ax.has_data() for ax in fig.axes):
-        raise ValueError(f"{stem}: the figure has nothing drawn; not saved")
+        fig.clear()
+        raise EmptyFigureError(
+            out, stem, "the figure has nothing drawn (no finished runs?); not saved"
+        )
     path = out / f"{stem}.{fmt}"
     with house_style():
         fig.savefig(path, dpi=DPI, metadata=METADATA[fmt])

@@ -107,6 +107,13 @@ def test_a_manifest_of_wrong_types_names_it_and_the_key(copy, capsys, command, r
     assert ": runs: expected" in line or ": seed: expected" in line, line
 
 
+def test_a_scenario_renamed_by_hand_in_the_manifest_is_refused(copy, capsys):
+    """The name is outside the contents' checksum: a figure of no runs was a traceback."""
+    edit(copy, lambda m: m["scenarios"][0].update(name="other"))
+    line = one_line(capsys, ["plot", str(copy)], copy / "manifest.json")
+    assert "name: not the name in its contents" in line, line
+
+
 def test_a_truncated_chunk_is_named(copy, capsys):
     chunk = sorted((copy / "runs").glob("*.parquet"))[0]
     chunk.write_bytes(chunk.read_bytes()[:100])

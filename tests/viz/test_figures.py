@@ -228,9 +228,12 @@ def test_a_figure_with_nothing_drawn_is_not_saved(tmp_path: Path) -> None:
 
     fig = Figure()
     no_data(fig.subplots(), "nothing to compare")
-    with pytest.raises(ValueError, match="nothing drawn"):
+    with pytest.raises(ValueError, match="nothing drawn") as info:
         save_figure(fig, tmp_path, "empty", "png")
     assert not list(tmp_path.iterdir())
+    from csto_sim.cli.common import usage_message  # one line at the command line, exit 2
+
+    assert usage_message(info.value) == f"{tmp_path}: empty: {info.value.message}"
 
 
 def test_constant_count_gets_one_integer_tick() -> None:
