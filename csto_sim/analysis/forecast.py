@@ -107,13 +107,6 @@ class Questions(BaseModel):
     scenario: str = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique(self) -> Questions:
-        ids = [q.id for q in self.questions]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"question ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
-        return self
-
 
 def load_questions(path: str | Path) -> tuple[Questions, Path]:
     """A question file and the path of its scenario (relative to the file); a
@@ -132,6 +125,12 @@ def load_questions(path: str | Path) -> tuple[Questions, Path]:
     except ValidationError as exc:
         key, message = _first_error(exc, text)
         raise ForecastError(path, key, message) from None
+    ids = [q.id for q in questions.questions]
+    for i, qid in enumerate(ids):
+        if qid in ids[:i]:
+            raise ForecastError(
+                path, f"questions[{i}].id", f"{qid!r} repeats questions[{ids.index(qid)}].id"
+            )
     if "\x00" in questions.scenario or len(questions.scenario) > 1000:
         raise ForecastError(path, "scenario", "expected the path of a scenario file")
     return questions, (path.parent / questions.scenario)

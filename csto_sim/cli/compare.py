@@ -44,7 +44,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     names = [s.name for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        say(f"scenarios: two files share the name {dupes[0]!r}; give each a distinct name")
+        files = [str(p) for p, n in zip(args.scenarios, names, strict=True) if n == dupes[0]]
+        say(f"scenarios: {' and '.join(files)} share the name {dupes[0]!r}; give each its own")
         return EXIT_USAGE
     if args.reference is not None and args.reference not in names:
         say(f"--reference: no scenario named {args.reference!r} (have: {', '.join(names)})")

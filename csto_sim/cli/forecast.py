@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.forecast import answer, check_questions, load_questions
+from csto_sim.analysis.forecast import ForecastError, answer, check_questions, load_questions
 from csto_sim.cli.common import (
     EXIT_USAGE,
     ensemble_options,
@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         say(f"--tables: forecast reads {', '.join(NEEDS)}; add {', '.join(lacking)}")
         return EXIT_USAGE
     questions, scenario_path = load_questions(args.questions)
+    if args.scenario is None and not scenario_path.is_file():
+        raise ForecastError(args.questions, "scenario", f"no scenario file {scenario_path}")
     scenario = load_scenario(args.scenario or scenario_path)
     check_questions(questions, scenario, args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once

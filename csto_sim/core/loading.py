@@ -39,6 +39,8 @@ MAX_FILE_BYTES = 1_000_000
 def _missing(what: str, name: str, resolved: Path) -> str:
     """The message for a file a scenario names that is not there: paths are relative to the
     naming file, which is what a newcomer trips over, so say where it was looked for."""
+    if resolved.is_dir():
+        return f"{what} file {show(name, 60)} is a folder ({short(str(resolved), 120)}), not a file"
     return (
         f"{what} file {show(name, 60)} does not exist (looked for {short(str(resolved), 120)};"
         " paths are relative to this file's folder)"

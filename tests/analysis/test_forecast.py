@@ -209,6 +209,11 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
             "questions[0].by: 2099-01-01 is outside the projection",
         ),
         ('by = 2027-12-31\nrequest = "yes"', "questions[0].request"),
+        (
+            'by = 2027-12-31\nrequest = true\n[[questions]]\nid = "x"\ntext = "?"\n'
+            "by = 2028-12-31\nrequest = true",
+            "q.toml: questions[1].id: 'x' repeats questions[0].id",
+        ),
     ],
 )
 def test_a_question_outside_the_projection_or_a_lax_boolean_is_refused(
@@ -234,6 +239,16 @@ def test_forecast_writes_probabilities_intervals_and_provenance(tmp_path) -> Non
     assert table["posterior"].str.startswith("production").all()
     assert (table["ess"] > 0).all() and table["commit"].notna().all()
     assert (table["runs"] == 20).all()
+
+
+def test_a_question_file_naming_no_scenario_file_is_blamed(tmp_path, capsys) -> None:
+    path = tmp_path / "q.toml"
+    path.write_text(
+        'scenario = "nosuch.toml"\n[[questions]]\nid = "x"\ntext = "?"\n'
+        "by = 2027-12-31\nrequest = true\n"
+    )
+    assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(f"csto-sim: {path}: scenario: no scenario file")
 
 
 def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path, capsys) -> None:

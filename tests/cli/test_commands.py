@@ -82,3 +82,13 @@ def test_sobol_samples_that_are_not_a_power_of_two_are_refused_in_one_line(tmp_p
         "csto-sim: --samples: Sobol' sampling needs a power of two, not 100 (try 64 or 128)"
     ]
     assert not out.exists()
+
+
+def test_compare_names_the_files_that_share_a_name(tmp_path, capsys):
+    twin = tmp_path / "twin.toml"
+    twin.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "baseline"\n')
+    assert main(["compare", str(BASELINE), str(twin), "--runs", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"csto-sim: scenarios: {BASELINE} and {twin} share the name 'baseline'; give each its own"
+    ]

@@ -480,6 +480,9 @@ def test_missing_extends_target(tmp_path):
     expect_error(path, "extends", "'nowhere.toml'", "does not exist")
     # the message says where it looked: paths are relative to the file, not the working folder
     expect_error(path, "extends", str(tmp_path / "nowhere.toml"), "relative to this file")
+    (tmp_path / "sub").mkdir()  # a folder there is not "missing"
+    path = write(tmp_path, "child.toml", 'extends = "sub"\nhistory = "sub"\n')
+    expect_error(path, "extends", "'sub' is a folder", "not a file")
 
 
 def test_circular_extends(tmp_path):
