@@ -150,7 +150,25 @@ class EnsembleManifest(Manifest):
         unknown = sorted(set(self.tables or {}) - set(made))
         if unknown:
             raise ValueError(f"tables: {unknown[0]!r} is not one of identity.tables")
+        chunked = bool(self.chunks) and all(c.runs for c in self.chunks.values())
+        if self.tables is not None and chunked:  # finished: its chunks hold what it says
+            self._complete()
         return self
+
+    def _complete(self) -> None:
+        """Every run of every scenario in one chunk, and each table's rows its chunks'."""
+        held = sorted((c.scenario, *c.runs) for c in self.chunks.values() if c.runs)
+        ends = {si: 0 for si in range(len(self.scenarios))}
+        for si, first, end in held:
+            if si not in ends or first != ends[si]:
+                raise ValueError(f"chunks: scenario {si}'s runs are not held once each")
+            ends[si] = end
+        if any(end != self.runs for end in ends.values()):
+            raise ValueError(f"chunks: they do not hold {self.runs} runs of each scenario")
+        for name, table in self.tables.items():
+            rows = sum(c.files[name].rows for c in self.chunks.values() if name in c.files)
+            if rows != table.rows:
+                raise ValueError(f"tables.{name}.rows: {table.rows}, its chunks hold {rows}")
 
 
 def parse(path: Path, text: str) -> dict[str, Any]:

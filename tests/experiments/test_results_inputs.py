@@ -114,6 +114,19 @@ def test_a_scenario_renamed_by_hand_in_the_manifest_is_refused(copy, capsys):
     assert "name: not the name in its contents" in line, line
 
 
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        (lambda m: m.update(runs=1000), "chunks: they do not hold 1000 runs of each scenario"),
+        (lambda m: m["tables"]["runs"].update(rows=7), "tables.runs.rows: 7, its chunks hold 4"),
+        (lambda m: m["chunks"].popitem() and None, "they do not hold 4 runs"),
+    ],
+)
+def test_a_manifest_whose_chunks_do_not_hold_its_runs_is_refused(copy, capsys, change, names):
+    edit(copy, change)
+    assert names in one_line(capsys, ["plot", str(copy)], copy / "manifest.json")
+
+
 def test_a_truncated_chunk_is_named(copy, capsys):
     chunk = sorted((copy / "runs").glob("*.parquet"))[0]
     chunk.write_bytes(chunk.read_bytes()[:100])
