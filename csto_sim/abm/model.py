@@ -19,6 +19,7 @@ import numpy as np
 from csto_sim.abm.agents import EachAgent, MemberState
 from csto_sim.core import metrics
 from csto_sim.core.events import concat_events, empty_events
+from csto_sim.core.files import SEED_MAX, whole_number
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
@@ -45,8 +46,9 @@ class CSTOModel(mesa.Model):
     Args:
         scenario: a :class:`Scenario` or the path of a scenario file.
         run: the run index; with the scenario's seed it determines the run's seed.
-        rng: an integer seed that replaces the derived run seed (Mesa convention); a
-            history the scenario continues is run with its own seed for run ``run``.
+        rng: an integer seed (0 to 2**63 - 1) or a numpy generator that replaces the derived
+            run seed (Mesa convention); a history the scenario continues is run with its own
+            seed for run ``run``.
         collect: keep a Mesa ``DataCollector`` (needed by ``mesa.batch_run``).
         posterior: where the run's parameters come from, as for ``csto-sim run``: None (the
             posterior the scenario names, the bundled ones ``production``: run ``run`` takes
@@ -72,6 +74,9 @@ class CSTOModel(mesa.Model):
         **parameters: Any,
     ):
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        run = whole_number("run", run, 0, SEED_MAX)
+        if history_run is not None:
+            history_run = whole_number("history_run", history_run, 0, SEED_MAX)
         if parameters:
             spec = spec.with_parameters(**parameters)
         drawn = choose_posterior([spec], posterior)
@@ -81,10 +86,10 @@ class CSTOModel(mesa.Model):
             spec = drawn.for_run(spec, history_run)
         if rng is None:
             seed = run_seed(spec.seed, run)
-        elif isinstance(rng, int | np.integer):
-            seed = int(rng)
-        else:
+        elif isinstance(rng, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence):
             seed = int(np.random.default_rng(rng).integers(2**32))
+        else:
+            seed = whole_number("rng", rng, 0, SEED_MAX)
         super().__init__(rng=seed)
         self.spec = spec
         self.run = run

@@ -38,6 +38,11 @@ class ScenarioError(InputError):
         Exception.__init__(self, f"{self.file}{head}{self.message}")
 
 
+class ParameterError(InputError, ValueError):
+    """A behavioural parameter set from code (``with_parameters``, ``CSTOModel(**overrides)``)
+    with an unknown name or a value out of its range: one line naming it."""
+
+
 def show(value: Any, limit: int = 40) -> str:
     """A value from a scenario file as a message quotes it: its ``repr``, elided in the middle
     past ``limit`` characters (a file can hold a name or kind of any length)."""

@@ -169,7 +169,31 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
+class ArgumentError(InputError, ValueError):
+    """A value given from code (a notebook, a script) of the wrong type or out of range:
+    one line naming the argument, as the command line names its option."""
+
+
+SEED_MAX = 2**63 - 1
+"""The largest seed (a results table's 64-bit integer)."""
+
+
+def whole_number(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as an ``int`` if it is a whole number (an ``int`` or a numpy integer, not a
+    bool) from ``low`` to ``high``; else an :class:`ArgumentError` naming ``name``."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ArgumentError(f"{name}: expected a whole number, got {short(repr(value), 40)}")
+    number = value.__index__()
+    if not low <= number <= high:
+        raise ArgumentError(
+            f"{name}: expected a whole number from {low:,} to {high:,}, got {short(f'{number:,}', 40)}"
+        )
+    return number
+
+
 __all__ = [
+    "SEED_MAX",
+    "ArgumentError",
     "InputError",
     "checked",
     "csv_rows",
@@ -179,4 +203,5 @@ __all__ = [
     "read_bytes",
     "read_text",
     "short",
+    "whole_number",
 ]

@@ -31,7 +31,14 @@ from pydantic import (
 )
 
 from csto_sim.core.crosschecks import cross_check
-from csto_sim.core.errors import did_you_mean, format_loc, pydantic_error, short, show
+from csto_sim.core.errors import (
+    ParameterError,
+    did_you_mean,
+    format_loc,
+    pydantic_error,
+    short,
+    show,
+)
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.vocabulary import EVENT_KINDS, KIND_ALIASES, THREAT_KINDS, TIE_KINDS
 
@@ -326,11 +333,22 @@ class Scenario(_Strict):
         return out
 
     def with_leader_strength(self, factor: float) -> Scenario:
-        """A copy whose leader pole's strength series is multiplied by ``factor`` (>= 0)."""
-        if factor < 0:
-            raise ValueError(f"leader strength factor must be >= 0, got {factor}")
+        """A copy whose leader pole's strength series is multiplied by ``factor`` (a finite
+        number >= 0 that keeps the strength within :data:`MAX_STRENGTH`)."""
         name = self.alliance.leader_pole
         series = self.poles[name].strength
+        peak = series if isinstance(series, int | float) else max(v for _, v in series)
+        try:
+            factor = float(factor)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"leader_strength: expected a number, got {short(repr(factor), 40)}"
+            ) from None
+        if not (math.isfinite(factor) and factor >= 0 and factor * peak <= MAX_STRENGTH):
+            raise ValueError(
+                f"leader_strength: expected a finite factor >= 0 that keeps {name}'s strength "
+                f"at most {MAX_STRENGTH:g}, got {factor}"
+            )
         scaled = (
             series * factor
             if isinstance(series, int | float)
@@ -344,8 +362,21 @@ class Scenario(_Strict):
         )
 
     def with_parameters(self, **values: Any) -> Scenario:
-        """A copy with some behavioural parameters changed (validated)."""
-        params = Parameters.model_validate(self.parameters.model_dump() | values)
+        """A copy with some behavioural parameters changed (validated: a
+        :class:`ParameterError` names the first bad name or value)."""
+        try:
+            params = Parameters.model_validate(self.parameters.model_dump() | values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = format_loc(err["loc"])
+            if err["type"] == "extra_forbidden":
+                known = Parameters.model_fields
+                raise ParameterError(
+                    f"unknown parameter {where!r}{did_you_mean(where, known)}"
+                ) from None
+            raise ParameterError(
+                f"{where}: {err['msg']} (got {short(repr(err.get('input')), 40)})"
+            ) from None
         return self.model_copy(update={"parameters": params})
 
     def with_factors(self, values: Mapping[str, Any]) -> Scenario:
@@ -363,11 +394,7 @@ class Scenario(_Strict):
                 known = [*DRIVERS, *Parameters.model_fields]
                 raise ValueError(f"unknown factor {name!r}{did_you_mean(name, known)}")
             params[name] = _coerce(name, value)
-        try:
-            spec = self.with_parameters(**params) if params else self
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise ValueError(f"{format_loc(err['loc'])}: {err['msg']}") from None
+        spec = self.with_parameters(**params) if params else self
         if "leader_strength" in values:
             spec = spec.with_leader_strength(float(values["leader_strength"]))
         return spec

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csto_sim.core.files import SEED_MAX, whole_number
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
@@ -77,15 +78,23 @@ class Ensemble:
         """The checked spec: scenarios from objects or files (names must differ), the first
         one's seed by default, the posterior they name unless ``posterior`` says (``"none"``:
         their own parameters); ``settings`` are the other fields."""
-        if not 1 <= runs <= MAX_RUNS:
-            raise EnsembleError(f"runs must be between 1 and {MAX_RUNS:,}; got {runs:,}")
+        runs = whole_number("runs", runs, 1, MAX_RUNS)
+        runs_per_draw = whole_number("runs_per_draw", runs_per_draw, 1, MAX_RUNS)
+        if isinstance(scenarios, Scenario | str | Path):  # one scenario
+            scenarios = [scenarios]
         specs = tuple(s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios)
+        if not specs:
+            raise EnsembleError("scenarios: expected at least one scenario")
+        if not isinstance(settings.get("with_history", False), bool):
+            raise EnsembleError(
+                f"with_history: expected True or False, got {settings['with_history']!r}"
+            )
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise EnsembleError(f"scenario names must differ; got {names}")
         check_engine(settings.get("engine", "batch"))
         settings["tables"] = check_tables(settings.get("tables", TABLES))
-        seed = specs[0].seed if seed is None else seed
+        seed = specs[0].seed if seed is None else whole_number("seed", seed, 0, SEED_MAX)
         return cls(
             specs,
             runs,

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from csto_sim.core.files import whole_number
+
 
 def default_workers() -> int:
     """All cores."""
@@ -119,7 +121,7 @@ def worker_pool(
     all cores; started once per command, see :func:`local_workers`). One worker, a single
     job, or a daemonic caller (a worker of someone else's pool) runs in process. On an error
     the local workers are ended at once."""
-    workers = workers or default_workers()
+    workers = default_workers() if workers is None else whole_number("workers", workers, 1, 1024)
     if executor is not None:
         yield Pool(executor, local=False, in_flight=2 * workers)
         return

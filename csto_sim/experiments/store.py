@@ -79,6 +79,8 @@ class Store:
     """A results folder of ``tables`` (``tables[0]`` is in every chunk), written in ``fmt``."""
 
     def __init__(self, root: str | Path, tables: Sequence[str], fmt: str = "parquet"):
+        if fmt not in ("parquet", "csv"):
+            raise ValueError(f"fmt: expected 'parquet' or 'csv', got {fmt!r}")
         self.root, self.tables, self.fmt = Path(root), tuple(tables), fmt
         self.manifest: dict[str, Any] = {}
         self.previous: dict[str, Any] = {}  # the manifest found by open ({} if none)

@@ -156,6 +156,8 @@ def whole_span(
 def check_tables(tables: Sequence[str]) -> tuple[str, ...]:
     """The tables to write, in contract order, ``runs`` always among them; a ``ValueError``
     names an unknown one."""
+    if isinstance(tables, str):
+        raise ValueError(f"tables: expected a list of table names, got the text {tables!r}")
     unknown = [t for t in tables if t not in TABLES]
     if unknown:
         raise ValueError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from csto_sim.core.files import InputError, csv_rows, number, raising, read_text, short
+from csto_sim.core.files import (
+    InputError,
+    csv_rows,
+    number,
+    raising,
+    read_text,
+    short,
+    whole_number,
+)
 from csto_sim.core.judgements import PREFIX, reference, registry, unknown
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.randomness import run_seed, streams
@@ -189,8 +197,7 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
     """Read and check a posterior sample file; a :class:`PosteriorError` names the file, the
     line and the column at fault, and what was expected."""
     path = Path(path)
-    if runs_per_draw < 1:
-        raise PosteriorError(f"runs per draw must be at least 1; got {runs_per_draw}")
+    runs_per_draw = whole_number("runs_per_draw", runs_per_draw, 1, 10**9)
     with raising(PosteriorError):
         rows = list(csv_rows(read_text(path, MAX_BYTES, "posterior file"), path))
     if not rows:

@@ -1,0 +1,71 @@
+"""Values handed to the library from code (a notebook, a script) are checked as the command
+line checks its options: one line naming the argument, never a numpy or pydantic traceback
+from deep inside, never a silent run on NaN."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import BASELINE, HINDCAST
+
+from csto_sim import load_scenario
+from csto_sim.abm.model import CSTOModel
+from csto_sim.core.files import InputError
+from csto_sim.experiments.ensemble import Ensemble, run_ensemble
+from csto_sim.experiments.evaluate import evaluate
+
+NAN, INF = math.nan, math.inf
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda: Ensemble.of([HINDCAST], runs=2, seed=-1), "seed: expected a whole number from 0"),
+        (lambda: Ensemble.of([HINDCAST], runs=2, seed=NAN), "seed: expected a whole number"),
+        (lambda: Ensemble.of([HINDCAST], runs=1.5), "runs: expected a whole number"),
+        (lambda: Ensemble.of([HINDCAST], runs=True), "runs: expected a whole number"),
+        (lambda: Ensemble.of([HINDCAST], runs=2, runs_per_draw=NAN), "runs_per_draw:"),
+        (lambda: Ensemble.of([], runs=2), "scenarios: expected at least one"),
+        (lambda: Ensemble.of([HINDCAST], runs=2, with_history="no"), "with_history:"),
+        (lambda: Ensemble.of([HINDCAST], runs=2, tables="runs"), "tables: expected a list"),
+        (lambda: evaluate(HINDCAST, runs=2, seed=NAN), "seed: expected a whole number"),
+        (lambda: evaluate(HINDCAST, {"leader_strength": NAN}, runs=1), "leader_strength:"),
+        (lambda: evaluate(HINDCAST, {"leader_strength": INF}, runs=1), "leader_strength:"),
+        (
+            lambda: run_ensemble([HINDCAST, BASELINE], runs=1, workers=1.5, posterior="none"),
+            "workers: expected a whole number",
+        ),
+        (
+            lambda: run_ensemble([HINDCAST, BASELINE], runs=1, workers=0, posterior="none"),
+            "workers: expected a whole number from 1",
+        ),
+        (lambda: CSTOModel(HINDCAST, rng=NAN), "rng: expected a whole number"),
+        (lambda: CSTOModel(HINDCAST, rng=-1), "rng: expected a whole number from 0"),
+        (lambda: CSTOModel(HINDCAST, run=1.5), "run: expected a whole number"),
+        (lambda: CSTOModel(HINDCAST, nosuch=1), "unknown parameter 'nosuch'"),
+        (lambda: CSTOModel(HINDCAST, request_base=NAN), "request_base: Input should be a finite"),
+        (lambda: load_scenario(HINDCAST).with_leader_strength(NAN), "leader_strength:"),
+        (lambda: load_scenario(HINDCAST).with_leader_strength(1e6), "at most 1000"),
+        (lambda: load_scenario(HINDCAST).with_leader_strength("x"), "expected a number"),
+    ],
+)
+def test_a_bad_value_from_code_is_one_line_naming_it(call, names):
+    with pytest.raises(ValueError) as info:
+        call()
+    text = str(info.value)
+    assert names in text and "\n" not in text, text
+
+
+def test_the_one_lines_are_input_errors_the_command_line_says_in_one_line():
+    with pytest.raises(InputError):
+        Ensemble.of([HINDCAST], runs=1.5)
+    with pytest.raises(InputError):
+        load_scenario(HINDCAST).with_parameters(request_base=NAN)
+
+
+def test_what_stays_accepted():
+    assert Ensemble.of(HINDCAST, runs=np.int64(2), seed=np.int64(3)).seed == 3  # one file
+    assert CSTOModel(HINDCAST, rng=np.random.default_rng(3), collect=False).seed >= 0
+    assert CSTOModel(HINDCAST, rng=5, collect=False).seed == 5
