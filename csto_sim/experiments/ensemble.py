@@ -194,7 +194,12 @@ class EnsembleResult:
         """A table of the ensemble as a DataFrame."""
         if self.out is not None:
             return read_table(self.out, table, columns)
+        if table not in TABLES:
+            raise EnsembleError(f"no table {table!r}; tables: {', '.join(TABLES)}")
         frame = self.tables.get(table, empty_table(table))
+        missing = [c for c in columns or () if c not in frame]
+        if missing:
+            raise EnsembleError(f"{table}: no column {missing[0]!r}")
         return frame if columns is None else frame[columns]
 
 

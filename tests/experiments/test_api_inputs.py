@@ -49,6 +49,8 @@ NAN, INF = math.nan, math.inf
         (lambda: load_scenario(HINDCAST).with_leader_strength(NAN), "leader_strength:"),
         (lambda: load_scenario(HINDCAST).with_leader_strength(1e6), "at most 1000"),
         (lambda: load_scenario(HINDCAST).with_leader_strength("x"), "expected a number"),
+        (lambda: run_ensemble([HINDCAST], runs=1).read("nosuch"), "no table 'nosuch'"),
+        (lambda: run_ensemble([HINDCAST], runs=1).read("runs", ["x"]), "runs: no column 'x'"),
     ],
 )
 def test_a_bad_value_from_code_is_one_line_naming_it(call, names):
