@@ -11,13 +11,14 @@ import argparse
 import math
 from pathlib import Path
 
-from csto_sim.core.files import short
+from csto_sim.core.files import SEED_MAX, short
 from csto_sim.experiments.ensemble import MAX_RUNS
+from csto_sim.experiments.executors import MAX_WORKERS
 
 BOUNDS: dict[str, tuple[int, int]] = {
     "runs": (1, MAX_RUNS),
-    "seed": (0, 2**63 - 1),
-    "workers": (1, 1024),
+    "seed": (0, SEED_MAX),
+    "workers": (1, MAX_WORKERS),
     "runs_per_draw": (1, MAX_RUNS),
     "replicas": (1, MAX_RUNS),
     "samples": (1, 2**20),

@@ -396,7 +396,7 @@ class Scenario(_Strict):
             params[name] = _coerce(name, value)
         spec = self.with_parameters(**params) if params else self
         if "leader_strength" in values:
-            spec = spec.with_leader_strength(float(values["leader_strength"]))
+            spec = spec.with_leader_strength(values["leader_strength"])
         return spec
 
 

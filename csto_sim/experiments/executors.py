@@ -19,6 +19,9 @@ from typing import Any
 
 from csto_sim.core.files import whole_number
 
+MAX_WORKERS = 1024
+"""The most local worker processes (the command line's bound too)."""
+
 
 def default_workers() -> int:
     """All cores."""
@@ -121,7 +124,9 @@ def worker_pool(
     all cores; started once per command, see :func:`local_workers`). One worker, a single
     job, or a daemonic caller (a worker of someone else's pool) runs in process. On an error
     the local workers are ended at once."""
-    workers = default_workers() if workers is None else whole_number("workers", workers, 1, 1024)
+    workers = (
+        default_workers() if workers is None else whole_number("workers", workers, 1, MAX_WORKERS)
+    )
     if executor is not None:
         yield Pool(executor, local=False, in_flight=2 * workers)
         return

@@ -150,7 +150,9 @@ class EnsembleManifest(Manifest):
         unknown = sorted(set(self.tables or {}) - set(made))
         if unknown:
             raise ValueError(f"tables: {unknown[0]!r} is not one of identity.tables")
-        chunked = bool(self.chunks) and all(c.runs for c in self.chunks.values())
+        chunked = bool(self.chunks) and all(
+            c.runs and c.scenario is not None for c in self.chunks.values()
+        )
         if self.tables is not None and chunked:  # finished: its chunks hold what it says
             self._complete()
         return self
@@ -158,7 +160,7 @@ class EnsembleManifest(Manifest):
     def _complete(self) -> None:
         """Every run of every scenario in one chunk (each chunk's files are checked against
         their own entries when read)."""
-        held = sorted((c.scenario, *c.runs) for c in self.chunks.values() if c.runs)
+        held = sorted((c.scenario, *c.runs) for c in self.chunks.values())
         ends = {si: 0 for si in range(len(self.scenarios))}
         for si, first, end in held:
             if si not in ends or first != ends[si]:

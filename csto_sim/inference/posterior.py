@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from csto_sim.core.files import (
+    SEED_MAX,
     InputError,
     csv_rows,
     number,
@@ -197,7 +198,7 @@ def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Post
     """Read and check a posterior sample file; a :class:`PosteriorError` names the file, the
     line and the column at fault, and what was expected."""
     path = Path(path)
-    runs_per_draw = whole_number("runs_per_draw", runs_per_draw, 1, 10**9)
+    runs_per_draw = whole_number("runs_per_draw", runs_per_draw, 1, SEED_MAX)
     with raising(PosteriorError):
         rows = list(csv_rows(read_text(path, MAX_BYTES, "posterior file"), path))
     if not rows:
