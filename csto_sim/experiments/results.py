@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from csto_sim.core.files import InputError, checked, read_text
+from csto_sim.core.files import InputError, checked, read_text, short
 from csto_sim.experiments.columns import TEXT_COLUMNS, check_frame, check_names
 from csto_sim.experiments.manifest import ResultsError
 
@@ -212,7 +212,7 @@ def _read_dataset(
     data, source = dataset(root, table, manifest), root / table
     if not data.schema.names:
         return source, pd.DataFrame(columns=wanted or [])
-    check_names(source, data.schema.names, wanted)
+    check_names(source, data.schema.names, wanted or [*equal])
     condition = None
     for k, v in equal.items():
         condition = pc.field(k) == v if condition is None else condition & (pc.field(k) == v)
@@ -226,7 +226,7 @@ def _read_file(path: Path, wanted: list[str] | None, equal: dict[str, Any]) -> p
     try:
         if path.suffix == ".csv":
             return _read_csv_where(path, wanted, equal)
-        check_names(path, pq.read_schema(path).names, wanted)
+        check_names(path, pq.read_schema(path).names, wanted or [*equal])
         filters = [(k, "==", v) for k, v in equal.items()] or None
         return pd.read_parquet(path, columns=wanted, filters=filters)
     except InputError:
@@ -254,7 +254,7 @@ def _reason(exc: BaseException) -> str:
 def _read_csv_where(path: Path, columns: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:
     """Columns of a CSV table, keeping only rows where each column equals the given value."""
     header = pd.read_csv(path, nrows=0).columns
-    check_names(path, list(header), columns)
+    check_names(path, list(header), columns or [*equal])
     text = [c for c in header if c in TEXT_COLUMNS and (columns is None or c in columns)]
     reader = pd.read_csv(
         path,
@@ -322,7 +322,10 @@ class Results:
         for s in self.manifest["scenarios"]:
             if s["name"] == scenario:
                 return s["contents"]
-        raise KeyError(f"no scenario {scenario!r} in {self.root}")
+        raise ResultsError(
+            self.root,
+            f"no scenario {short(repr(scenario), 60)}; it holds {', '.join(self.scenarios)}",
+        )
 
     def poles(self, scenario: str) -> list[str]:
         """A scenario's poles, in order."""
@@ -368,11 +371,13 @@ class Results:
 
     def n_ok(self, scenario: str) -> int:
         """Number of successful runs of a scenario."""
+        self.contents(scenario)  # a scenario it holds
         return int(self.run_status.loc[scenario, "ok"])
 
     def runs_label(self, scenario: str | None = None) -> str:
         """``n = 40 runs`` (with failures, if any); for all scenarios when ``scenario`` is None."""
         if scenario is not None:
+            self.contents(scenario)  # a scenario it holds
             ok, failed = self.run_status.loc[scenario, ["ok", "failed"]]
             return f"n = {ok} runs" + (f", {failed} failed" if failed else "")
         oks = set(self.run_status["ok"])
@@ -392,6 +397,7 @@ class Results:
         """Some columns of a table, optionally only one scenario's rows and rows where col == value."""
         equal = dict(where or {})
         if scenario is not None:
+            self.contents(scenario)  # a scenario it holds (else no rows, silently)
             equal["scenario"] = scenario
         return read_table(self.root, table, columns, equal, self.manifest)
 

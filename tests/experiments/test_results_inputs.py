@@ -194,3 +194,23 @@ def test_a_partial_folder_fails_verification_and_resume_completes_it(
         pd.testing.assert_frame_equal(read_table(copy, t), read_table(folder, t), obj=t)
     chunks = json.loads((copy / "manifest.json").read_text())["chunks"]
     assert chunks == json.loads((folder / "manifest.json").read_text())["chunks"]
+
+
+def test_an_unknown_scenario_or_filter_column_is_named_not_an_empty_or_damaged_table(folder):
+    """The reader's arguments are checked as the folder is: a scenario the folder does not
+    hold was an empty frame or pandas' KeyError, a ``where`` column the table lacks read as
+    a damaged table."""
+    from csto_sim.experiments.manifest import ResultsError
+    from csto_sim.experiments.results import Results
+
+    results = Results.open(folder)
+    for call in (
+        lambda: results.n_ok("nosuch"),
+        lambda: results.runs_label("nosuch"),
+        lambda: results.read("runs", scenario="nosuch"),
+    ):
+        with pytest.raises(ResultsError, match="no scenario 'nosuch'; it holds baseline"):
+            call()
+    with pytest.raises(ResultsError, match="nosuch: no such column"):
+        read_table(folder, "runs", where={"nosuch": 1})
+    assert len(read_table(folder, "runs", where={"run": 1})) == 1
