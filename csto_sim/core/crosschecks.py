@@ -34,7 +34,8 @@ STATE_FIELDS: tuple[str, ...] = ("alignment", "economic", "commitment", "trust",
 """A member's starting state: given in the scenario, or taken from the history's end."""
 
 Problems = Iterator[tuple[tuple, str]]
-"""(key path, message) of each problem a cross-check finds."""
+"""(key path, message) of each problem a cross-check finds; a problem between two keys ends
+its path with both, as a tuple: the one the loaded file sets is named (else the first)."""
 
 
 def cross_check(s: Scenario, origin: dict, path: Path) -> None:
@@ -51,6 +52,9 @@ def cross_check(s: Scenario, origin: dict, path: Path) -> None:
     )
     for check in checks:
         for loc, msg in check(s):
+            if isinstance(loc[-1], tuple):  # two keys: the loaded file's, if it sets one
+                keys = [(*loc[:-1], k) for k in loc[-1]]
+                loc = next((k for k in keys if k in origin and origin[k] == path), keys[0])
             raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
     for eid, ev in s.events.items():
         for loc, msg in _event_problems(s, ("events", eid), ev):
@@ -63,7 +67,7 @@ def cross_check(s: Scenario, origin: dict, path: Path) -> None:
 def _span_problems(s: Scenario) -> Problems:
     start, end, step = s.time.start, s.time.end, s.time.step
     if end <= start:
-        yield ("time", "end"), f"end {end:g} is not after start {start:g}"
+        yield ("time", ("end", "start")), f"end {end:g} is not after start {start:g}"
     if (end - start) / step > MAX_STEPS:
         yield ("time", "step"), f"{(end - start) / step:.3g} steps; at most {MAX_STEPS} can run"
     elif abs(s.n_steps * step - (end - start)) > 1e-9:

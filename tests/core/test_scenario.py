@@ -607,3 +607,9 @@ def test_a_pole_strength_beyond_the_documented_bound_is_refused(tmp_path):
     with pytest.raises(ScenarioError, match=r"poles\.China\.strength.*outside \[0, 1000\]"):
         load_scenario(path)
     assert MAX_STRENGTH == 1000.0
+
+
+def test_a_start_after_the_inherited_end_is_blamed_on_the_file_that_sets_it(tmp_path):
+    """The span's two ends may come from two files: the one the loaded file sets is named
+    (it was the parent's ``time.end``)."""
+    expect_error(child(tmp_path, "[time]\nstart = 2050.0\n"), "time.start", "not after start")
