@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from csto_sim.experiments.results import read_manifest
-from csto_sim.viz.canvas import grid_shape, save_figure, suptitle
+from csto_sim.viz.canvas import EmptyFigureError, grid_shape, save_figure, suptitle
 from csto_sim.viz.style import (
     check_format,
     styled,
@@ -128,10 +128,16 @@ def identifiability_figure(trials: pd.DataFrame, ident: pd.DataFrame) -> Figure:
 
 def _given(out: Path, frame: pd.DataFrame | None, name: str, optional: bool = False):
     """``frame`` as computed, else the folder's CSV ``name`` (None if ``optional`` and
-    missing): commands hand their frames over, a redraw of a folder reads them."""
-    if frame is not None or (optional and not (out / name).is_file()):
-        return frame
-    return pd.read_csv(out / name)
+    missing or empty): commands hand their frames over, a redraw of a folder reads them. A
+    required one missing or without rows is an :class:`EmptyFigureError` naming it."""
+    if frame is None and optional and not (out / name).is_file():
+        return None
+    if frame is None and not (out / name).is_file():
+        raise EmptyFigureError(out, name, "missing: nothing to draw")
+    frame = pd.read_csv(out / name) if frame is None else frame
+    if frame.empty and not optional:
+        raise EmptyFigureError(out, name, "no rows: nothing to draw")
+    return None if frame.empty else frame
 
 
 def figures_dir(out: Path) -> Path:

@@ -236,6 +236,25 @@ def test_a_figure_with_nothing_drawn_is_not_saved(tmp_path: Path) -> None:
     assert usage_message(info.value) == f"{tmp_path}: empty: {info.value.message}"
 
 
+@pytest.mark.parametrize("name", ["plot_sensitivity", "plot_identifiability", "plot_posterior"])
+def test_fit_figures_of_empty_or_missing_tables_name_them(tmp_path: Path, name: str) -> None:
+    """A fit's figure handed an empty frame (or a folder without its table) is one line
+    naming the table, not pandas' error; nothing is drawn."""
+    from csto_sim.viz import fits
+
+    plot = getattr(fits, name)
+    with pytest.raises(ValueError, match=r"\.csv: missing: nothing to draw"):
+        plot(tmp_path)
+    frames = {
+        "plot_sensitivity": {"indices": pd.DataFrame()},
+        "plot_identifiability": {"trials": pd.DataFrame(), "ident": pd.DataFrame()},
+        "plot_posterior": {"samples": pd.DataFrame(), "ident": pd.DataFrame()},
+    }[name]
+    with pytest.raises(ValueError, match="no rows: nothing to draw"):
+        plot(tmp_path, **frames)
+    assert not (tmp_path / "figures").exists() or not list((tmp_path / "figures").iterdir())
+
+
 def test_constant_count_gets_one_integer_tick() -> None:
     fig = Figure()
     ax = fig.subplots()
