@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.swing import sweep, sweep_table, swing, swing_table
+from csto_sim.analysis.swing import RECORD_RUNS, sweep, sweep_table, swing, swing_table
 from csto_sim.cli.common import (
     EXIT_USAGE,
     posterior_from_args,
@@ -17,6 +17,7 @@ from csto_sim.cli.common import (
 from csto_sim.cli.options import out_file, runs, seed
 from csto_sim.core.scenario import load_scenario
 from csto_sim.hindcast.posterior import Fit
+from csto_sim.inference.conditioning import BLOCK, PARTICLES
 from csto_sim.inference.posterior import PosteriorError
 
 
@@ -30,6 +31,8 @@ def add_parser(sub) -> None:
         "others drawn from the posterior, the same seeds). With --judgements: for each "
         "hand-set judgement the scenario rests on (fixed in the registry, with a range), "
         "SCENARIO's collapse probability with it at the low and the high end of its range. "
+        "The posterior/prior sd is given twice: as fitted, and with the samples weighed by "
+        "SCENARIO's record as its conditioned runs take them. "
         "Prints the table (Markdown) and writes it to --out as CSV.",
     )
     p.add_argument(
@@ -51,6 +54,14 @@ def add_parser(sub) -> None:
         "--runs", type=runs, default=200, help="runs per end of each dimension (default 200)"
     )
     p.add_argument(
+        "--record-runs",
+        type=runs,
+        default=None,
+        help="runs whose particle filters weigh the posterior by the record for the 'with the "
+        f"record' column ({RECORD_RUNS // BLOCK * PARTICLES:,} histories at the default "
+        f"{RECORD_RUNS})",
+    )
+    p.add_argument(
         "--seed", type=seed, default=None, help="ensemble seed (default: the scenario's)"
     )
     p.add_argument(
@@ -63,6 +74,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.judgement and not args.judgements:
         say("--judgement: sweeps one judgement of --judgements; add --judgements")
+        return EXIT_USAGE
+    if args.record_runs is not None and args.judgements:
+        say("--record-runs: weighs the table of posterior dimensions; --judgements has none")
         return EXIT_USAGE
     scenario = load_scenario(args.scenario)
     posterior = posterior_from_args(args, [scenario])
@@ -80,7 +94,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         prior = Fit("fit").prior  # every dimension, the answer chance's reference prior
         table = swing(
-            scenario, posterior, prior.ranges, args.runs, args.seed, args.workers, None, prior.sd()
+            scenario,
+            posterior,
+            prior.ranges,
+            args.runs,
+            args.seed,
+            args.workers,
+            prior_sd=prior.sd(),
+            record_runs=args.record_runs or RECORD_RUNS,
         )
         text = swing_table(table, scenario.name, args.runs)
     if args.out is not None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import itertools
 import platform
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -292,16 +294,20 @@ def condition(
     todo = [s for s in spec.scenarios if conditioning.conditions(s)]
     if not todo:
         return {}
-    per_block = -(-conditioning.PARTICLES // conditioning.BATCH)
-    with worker_pool(
-        workers, executor, jobs=per_block * -(-spec.runs // conditioning.BLOCK)
-    ) as pool:
-
-        def mapper(fn, args):
-            return [r for _, r in sorted(run_jobs(fn, args, pool), key=lambda x: x[0])]
-
+    with filter_mapper(spec.runs, workers, executor) as mapper:
         runs, post = range(spec.runs), spec.posterior
         return {s.name: conditioning.summary(s, post, spec.seed, runs, mapper) for s in todo}
+
+
+@contextmanager
+def filter_mapper(
+    runs: int, workers: int | None = None, executor: Executor | None = None
+) -> Iterator[conditioning.Mapper]:
+    """A mapper that runs the filter's histories for ``runs`` runs on the pool (results in
+    job order)."""
+    per_block = -(-conditioning.PARTICLES // conditioning.BATCH)
+    with worker_pool(workers, executor, jobs=per_block * -(-runs // conditioning.BLOCK)) as pool:
+        yield lambda fn, args: [r for _, r in sorted(run_jobs(fn, args, pool), key=itemgetter(0))]
 
 
 def _tables(spec: Ensemble, si: int, runs: list[int], past: list[int]) -> dict:

@@ -198,6 +198,26 @@ def sources(
     return [int(x.sources[r % BLOCK]) for x, r in zip(found, runs, strict=True)]
 
 
+def sample_weights(
+    scenario: Scenario,
+    posterior: Posterior,
+    seed: int,
+    runs: Sequence[int],
+    mapper: Mapper | None = None,
+) -> np.ndarray:
+    """The weight of each of ``posterior``'s samples once the record is held as well: the
+    normalised weights of the particles of the blocks ``runs`` use, summed by the sample each
+    particle takes (what the runs of a conditioned projection draw their parameters from; the
+    posterior's own weights when the scenario does not condition)."""
+    if not conditions(scenario):
+        return np.asarray(posterior.weights, dtype=float)
+    ids = sorted({int(r) // BLOCK for r in runs})
+    found = blocks(scenario, posterior, seed, ids, mapper)
+    taken = [posterior.sample_of(seed, b * PARTICLES + j) for b in ids for j in range(PARTICLES)]
+    w = normalised(np.concatenate([x.log_weight for x in found]))
+    return np.bincount(taken, weights=w, minlength=len(posterior.weights))
+
+
 def summary(
     scenario: Scenario,
     posterior: Posterior | None,

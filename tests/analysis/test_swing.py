@@ -33,6 +33,7 @@ def test_the_dimension_that_decides_collapse_swings_it_and_a_pinned_one_does_not
     assert big["headline_q05"] == 0.0 and big["swing"] > 0.5
     pinned = t.loc["grievance_gain"]
     assert pinned["width"] == 0.0 and pinned["swing"] == 0.0
+    assert (t["width_record"] == t["width"]).all()  # no record to weigh the samples by
     text = swing_table(t.reset_index(), "standalone", 20)
     assert "Swings above 0.1: `collapse_min_active`" in text
 
@@ -53,10 +54,13 @@ def test_swing_command_prints_and_writes_the_table(tmp_path, capsys):
     ).to_csv(post, index=False)
     out = tmp_path / "swing.csv"
     argv = ["swing", str(BASELINE), "--runs", "10", "--workers", "1", "--out", str(out)]
+    argv += ["--record-runs", "50"]
     assert main([*argv, "--posterior", str(post)]) == 0
     assert "posterior/prior sd" in capsys.readouterr().out
     table = pd.read_csv(out)
-    assert {"dimension", "width", "swing"} <= set(table.columns)
+    assert {"dimension", "width", "width_record", "swing"} <= set(table.columns)
+    # the record (statuses held at every step) weighs the steadier status-quo bias up
+    assert table.set_index("dimension").loc["status_quo_bias", "width_record"] < 0.5
     assert set(table["dimension"]) == {"status_quo_bias", "response_base"}
 
 

@@ -58,6 +58,8 @@ def one_line(capsys, argv: list[str]) -> str:
         ([*DISCOVER, "--params", "leader_strength=-5:-1"], "--params"),
         (["forecast", str(QUESTIONS), "--tables", "events"], "--tables"),  # answers need both
         (["swing", str(BASELINE), "--judgement", "baseline.leverage.Russia"], "--judgement"),
+        (["swing", str(BASELINE), "--judgements", "--record-runs", "50"], "--record-runs"),
+        (["swing", str(BASELINE), "--record-runs", "0"], "--record-runs"),
     ],
 )
 def test_a_number_out_of_its_bound_names_the_option(capsys, argv, option):

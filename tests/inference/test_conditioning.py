@@ -31,7 +31,7 @@ from csto_sim.core.vocabulary import (
 )
 from csto_sim.experiments.engines import run_chunk
 from csto_sim.inference import conditioning
-from csto_sim.inference.posterior import choose_posterior
+from csto_sim.inference.posterior import Posterior, choose_posterior
 
 GRID = (np.arange(20000) + 0.5) / 20000  # uniforms spread evenly over [0, 1)
 
@@ -264,3 +264,17 @@ def test_a_projection_that_does_not_condition_continues_its_own_history():
     assert not conditioning.conditions(s)
     assert conditioning.sources(s, None, s.seed, [3, 9]) == [3, 9]
     assert inputs_for(history_scenario(s)).known is None
+
+
+def test_the_record_weighs_the_samples_that_hold_it():
+    """Of two samples, the one whose members keep their status (a strong status-quo bias)
+    holds the record of stable memberships far better than one whose members change it
+    freely: the record's weights (the filter's, summed by sample) move to it and sum to
+    one. A projection that does not condition keeps the posterior's weights."""
+    s = load_scenario(BASELINE)
+    post = Posterior(pd.DataFrame({"status_quo_bias": [6.0, 0.0]}), np.array([0.5, 0.5]), "t", 2)
+    w = conditioning.sample_weights(s, post, s.seed, range(conditioning.BLOCK))
+    assert w.sum() == pytest.approx(1.0)
+    assert w[0] > 0.9
+    free = s.model_copy(update={"condition": False})
+    assert conditioning.sample_weights(free, post, s.seed, range(5)).tolist() == [0.5, 0.5]
