@@ -215,11 +215,23 @@ def _read_dataset(
     check_names(source, data.schema.names, wanted or [*equal])
     condition = None
     for k, v in equal.items():
+        _comparable(source, k, v, data.schema.field(k).type)
         condition = pc.field(k) == v if condition is None else condition & (pc.field(k) == v)
     try:
         return source, data.to_table(columns=wanted, filter=condition).to_pandas()
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise ResultsError(source, f"not a readable table ({_reason(exc)})") from None
+
+
+def _comparable(source: Path, column: str, value: Any, kind: pa.DataType) -> None:
+    """A ``where`` value of the column's kind (text for text, a number for numbers); else a
+    ResultsError naming the column (it read as a damaged table)."""
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    truth = pa.types.is_boolean(kind)
+    if isinstance(value, str) == text and isinstance(value, bool | np.bool_) == truth:
+        return
+    what = f"where: {short(repr(value), 40)} does not compare with its {kind} values"
+    raise ResultsError(source, column, what)
 
 
 def _read_file(path: Path, wanted: list[str] | None, equal: dict[str, Any]) -> pd.DataFrame:

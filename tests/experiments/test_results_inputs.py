@@ -213,4 +213,6 @@ def test_an_unknown_scenario_or_filter_column_is_named_not_an_empty_or_damaged_t
             call()
     with pytest.raises(ResultsError, match="nosuch: no such column"):
         read_table(folder, "runs", where={"nosuch": 1})
+    with pytest.raises(ResultsError, match="run: where: 'x' does not compare with its int"):
+        read_table(folder, "runs", where={"run": "x"})
     assert len(read_table(folder, "runs", where={"run": 1})) == 1
