@@ -299,9 +299,7 @@ def test_bad_options_are_one_line(tmp_path, capsys):
     assert "--out:" in one_line_exit_2(capsys, [*base, "--out", str(a_file / "sub")])
     assert "--out:" in one_line_exit_2(capsys, [*base, "--out", "/proc/csto-sim-x"])
     assert "empty path" in one_line_exit_2(capsys, [*base, "--out", ""])
-    started = time.perf_counter()
     assert "from 1 to 1,000,000" in one_line_exit_2(capsys, [*base, "--runs", "1000000000"])
-    assert time.perf_counter() - started < 5
     assert "--tables" in one_line_exit_2(capsys, [*base, "--tables", "runs,nope"])
     compare = ["compare", str(BASELINE), "--runs", "2", "--workers", "1", "--quiet"]
     line = one_line_exit_2(capsys, [*compare, "--out", str(tmp_path / "d"), "--dask", "bogus://x"])
