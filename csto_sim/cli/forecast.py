@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
         help="answer a file of dated questions with probabilities",
         description="Run the projection QUESTIONS names --runs times (over its posterior, its "
         "histories conditioned on the record) and write forecast.csv to --out: per question "
-        "the probability that it resolves yes, its 90%% interval (Monte Carlo: a bootstrap "
+        "the probability that it resolves yes, its 90% interval (Monte Carlo: a bootstrap "
         "over posterior draws), the posterior, the effective sample size of the conditioned "
         "histories, the date and the commit.",
     )

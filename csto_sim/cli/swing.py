@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
         help="per posterior dimension: posterior/prior sd and the headline's swing",
         description="For each dimension of the posterior (searched parameters and uncertain "
         "judgements): its posterior/prior standard deviation, and SCENARIO's collapse "
-        "probability with the dimension fixed at its posterior 5%% and 95%% quantiles (the "
+        "probability with the dimension fixed at its posterior 5% and 95% quantiles (the "
         "others drawn from the posterior, the same seeds). With --judgements: for each "
         "hand-set judgement the scenario rests on (fixed in the registry, with a range), "
         "SCENARIO's collapse probability with it at the low and the high end of its range. "

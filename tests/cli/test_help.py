@@ -45,3 +45,11 @@ def test_every_command_is_registered_once():
         "run", "compare", "validate", "plot", "sensitivity", "calibrate", "posterior",
         "discover", "dashboard", "check", "show", "params", "forecast", "score", "swing",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_shows_percent_signs_as_written(command):
+    """A description is printed as written (only option help is %-formatted): ``5%%`` in
+    one showed doubled."""
+    text = _subparsers()[command].format_help()
+    assert "%%" not in text
