@@ -88,7 +88,7 @@ class Posterior:
 
     def sample_of(self, seed: int, run: int) -> int:
         """The row of the samples that run ``run`` of an ensemble with ``seed`` uses."""
-        g = streams(run_seed(seed, self.draw(run)))["parameters"]
+        g = streams(run_seed(seed, self.draw(run)), ("parameters",))["parameters"]
         return int(g.choice(len(self.weights), p=self.weights))
 
     def groups(self, seed: int, runs: Sequence[int]) -> dict[int, list[int]]:
