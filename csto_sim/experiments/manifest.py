@@ -150,16 +150,18 @@ class EnsembleManifest(Manifest):
         unknown = sorted(set(self.tables or {}) - set(made))
         if unknown:
             raise ValueError(f"tables: {unknown[0]!r} is not one of identity.tables")
-        chunked = bool(self.chunks) and all(
-            c.runs and c.scenario is not None for c in self.chunks.values()
-        )
-        if self.tables is not None and chunked:  # finished: its chunks hold what it says
+        if self.tables is not None and self.chunks:  # finished: its chunks hold what it says
             self._complete()
         return self
 
     def _complete(self) -> None:
-        """Every run of every scenario in one chunk (each chunk's files are checked against
-        their own entries when read)."""
+        """Every chunk names its scenario and runs, and every run of every scenario is in
+        one chunk (each chunk's files are checked against their own entries when read)."""
+        bare = [n for n, c in self.chunks.items() if not c.runs or c.scenario is None]
+        if bare:
+            raise ValueError(
+                f"chunks.{bare[0]}: a finished ensemble's chunk names its scenario and runs"
+            )
         held = sorted((c.scenario, *c.runs) for c in self.chunks.values())
         ends = {si: 0 for si in range(len(self.scenarios))}
         for si, first, end in held:

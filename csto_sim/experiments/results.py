@@ -238,7 +238,10 @@ def _read_file(path: Path, wanted: list[str] | None, equal: dict[str, Any]) -> p
     try:
         if path.suffix == ".csv":
             return _read_csv_where(path, wanted, equal)
-        check_names(path, pq.read_schema(path).names, wanted or [*equal])
+        schema = pq.read_schema(path)
+        check_names(path, schema.names, wanted or [*equal])
+        for k, v in equal.items():
+            _comparable(path, k, v, schema.field(k).type)
         filters = [(k, "==", v) for k, v in equal.items()] or None
         return pd.read_parquet(path, columns=wanted, filters=filters)
     except InputError:

@@ -110,11 +110,19 @@ def test_a_scenario_renamed_by_hand_in_the_manifest_is_refused(copy, capsys):
     assert "name: not the name in its contents" in line, line
 
 
+def _unindexed(manifest: dict) -> None:
+    """A chunk without its scenario index (the coverage check was skipped) and a claim of
+    1,000 runs its chunks do not hold."""
+    next(iter(manifest["chunks"].values())).pop("scenario")
+    manifest["runs"] = 1000
+
+
 @pytest.mark.parametrize(
     ("change", "names"),
     [
         (lambda m: m.update(runs=1000), "chunks: they do not hold 1000 runs of each scenario"),
         (lambda m: m["chunks"].popitem() and None, "they do not hold 4 runs"),
+        (_unindexed, "a finished ensemble's chunk names its scenario and runs"),
     ],
 )
 def test_a_manifest_whose_chunks_do_not_hold_its_runs_is_refused(copy, capsys, change, names):
@@ -211,4 +219,10 @@ def test_an_unknown_scenario_or_filter_column_is_named_not_an_empty_or_damaged_t
         read_table(folder, "runs", where={"nosuch": 1})
     with pytest.raises(ResultsError, match="run: where: 'x' does not compare with its int"):
         read_table(folder, "runs", where={"run": "x"})
+    whole = folder.parent / "whole"  # a table written whole, in a folder without a manifest
+    whole.mkdir(exist_ok=True)
+    read_table(folder, "runs").to_parquet(whole / "runs.parquet")
+    with pytest.raises(ResultsError, match="run: where: 'x' does not compare with its int"):
+        read_table(whole, "runs", where={"run": "x"})
+    assert len(read_table(whole, "runs", where={"run": 1})) == 1
     assert len(read_table(folder, "runs", where={"run": 1})) == 1
