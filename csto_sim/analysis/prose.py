@@ -57,14 +57,16 @@ def covers(c: Comparison, short: bool = False) -> str:
         f"`{PurePath(post['file']).name}` ({post['samples']} samples; {shared}): spreads and "
         "95% intervals cover parameter uncertainty and the dice. Bootstrap intervals are the "
         "wider of resampling whole draws and resampling runs; the Wilson intervals of "
-        "probabilities count the runs as fewer by how much the draws differ; the section "
-        "'Parameters against dice' separates the two."
+        "probabilities count the runs as fewer by how much the draws differ."
     )
+    if not c.uncertainty.empty:
+        text += " The section 'Parameters against dice' separates the two."
     for name, values in post.get("fixed", {}).items():
         if values:
             listed = ", ".join(f"`{k}` = {v:g}" for k, v in values.items())
             text += (
-                f" In {name}, parameters set by the scenario stay fixed in every run ({listed}); "
+                f" In {name}, parameters set by the scenario stay fixed in every run ({listed}; "
+                "in a projection from its start, the history it continues keeping the draw); "
                 "the posterior's other parameters are drawn."
             )
     return text

@@ -111,7 +111,8 @@ def _sections(c: Comparison) -> list[str]:
         f"## What happened to each member's membership (probability [95% interval]; {short})",
         f"Members frozen or withdrawn in the first year of the projection ({first:g}) are "
         "counted there, not as freezing or withdrawing during the run; the end-of-run shares "
-        f"are the status in {end:g}. `figures/exit_heatmap.png` draws the same numbers."
+        f"are the status in {end:g}. The exit heat map "
+        "(`figures/exit_heatmap.png`, drawn by `compare` and `csto-sim plot`) shows them."
         + (" The start is n/a: the folder has no `timeseries` table." if no_start else ""),
         _paths(c),
         "## Outcome measures per scenario (mean over runs [95% interval of the mean; "

@@ -402,16 +402,18 @@ def rate_shares(p: dict, influence: np.ndarray, dt: float) -> Shares:
 
 
 def history_scenario(s: Scenario) -> Scenario:
-    """The history a projection continues, run with the projection's parameters (one
-    parameter set per run), and guided by its record when the projection conditions on it
-    (``condition``); the same object while ``s`` is in use, so its inputs are cached."""
+    """The history a projection continues, with its own parameters (a run's posterior draw
+    reaches it through :meth:`~csto_sim.inference.posterior.Posterior.scenario_for`; what
+    the projection sets itself acts from the projection's start), and guided by its record
+    when the projection conditions on it (``condition``); the same object while ``s`` is in
+    use, so its inputs are cached."""
     hit = _HISTORY.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
     if len(_HISTORY) > 256:
         _HISTORY.clear()
     guided = s.condition and bool(s.history.record or s.history.recorded_requests)
-    past = s.history.model_copy(update={"parameters": s.parameters, "guided": guided})
+    past = s.history.model_copy(update={"guided": guided})
     _HISTORY[id(s)] = (s, past)
     return past
 

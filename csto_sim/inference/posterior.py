@@ -122,18 +122,27 @@ class Posterior:
     def scenario_for(self, scenario: Scenario, sample: int) -> Scenario:
         """``scenario`` with the parameters and judgements of one sample (a judgement
         counts where the scenario, or the history it continues, references it); a parameter
-        the scenario sets itself keeps its value (:meth:`fixed_by`)."""
+        the scenario sets itself keeps its value (:meth:`fixed_by`). The history it
+        continues takes the sample too, and keeps only what it sets itself: a parameter a
+        projection sets acts from the projection's start, so its histories are the
+        baseline's."""
         row = self.samples.iloc[sample]
+        judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
+        out = self._with_sample(scenario, row)
+        if scenario.history is not None:
+            out = out.model_copy(update={"history": self._with_sample(scenario.history, row)})
+        out = out.with_judgements(judged) if judged else out
+        return out.model_copy(update={"posterior": ""})  # a point now: nothing left to draw
+
+    def _with_sample(self, scenario: Scenario, row: pd.Series) -> Scenario:
+        """``scenario`` with a sample's parameters, but those it sets itself."""
         fixed = self.fixed_by(scenario)
         params = {
             k: _typed(_DEFAULTS[k], v)
             for k, v in row.items()
             if not k.startswith(PREFIX) and k not in fixed
         }
-        judged = {k[1:]: float(v) for k, v in row.items() if k.startswith(PREFIX)}
-        out = scenario.with_parameters(**params) if params else scenario
-        out = out.with_judgements(judged) if judged else out
-        return out.model_copy(update={"posterior": ""})  # a point now: nothing left to draw
+        return scenario.with_parameters(**params) if params else scenario
 
     def for_run(self, scenario: Scenario, run: int, seed: int | None = None) -> Scenario:
         """``scenario`` as run ``run`` of an ensemble with ``seed`` (default the scenario's)

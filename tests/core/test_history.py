@@ -21,8 +21,8 @@ def test_projection_run_starts_where_the_same_hindcast_run_ended(baseline):
     inp, h, _ = run_batch(
         baseline, [run_seed(baseline.seed, r) for r in runs], history_seeds(baseline, runs)
     )
-    # the hindcast itself, run with the projection's parameters and its own seeds for these runs
-    past_spec = baseline.history.model_copy(update={"parameters": baseline.parameters})
+    # the hindcast itself, run with its own parameters and its own seeds for these runs
+    past_spec = baseline.history
     past_inp, past, _ = run_batch(past_spec, [run_seed(past_spec.seed, r) for r in runs])
     assert history_seeds(baseline, runs) == [run_seed(2002, r) for r in runs]
     for i, name in enumerate(inp.members):

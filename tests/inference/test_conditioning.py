@@ -278,3 +278,24 @@ def test_the_record_weighs_the_samples_that_hold_it():
     assert w[0] > 0.9
     free = s.model_copy(update={"condition": False})
     assert conditioning.sample_weights(free, post, s.seed, range(5)).tolist() == [0.5, 0.5]
+
+
+def test_a_parameter_a_projection_sets_acts_from_its_start(conditioned):
+    """A lever set as a parameter (charter_reform's charter_fit) changes the projection,
+    not the 2002-2024 history it continues: its filter and histories are the baseline's, so
+    run i of both continues the same history with the same parameter draw (paired), and
+    each draw reaches the history whether the projection sets a parameter or not."""
+    s, post, _, _ = conditioned
+    lever = load_scenario(BASELINE.parent / "charter_reform.toml")
+    assert lever.parameters.charter_fit != s.parameters.charter_fit
+    assert conditioning.filter_key(lever, post, s.seed) == conditioning.filter_key(s, post, s.seed)
+    drawn = post.scenario_for(lever, 3)
+    assert drawn.parameters.charter_fit == lever.parameters.charter_fit
+    past = history_scenario(drawn)
+    assert past.digest() == history_scenario(post.scenario_for(s, 3)).digest()
+    assert past.parameters.charter_fit == s.history.parameters.charter_fit
+    name = post.drawn_for(s)[0]
+    assert getattr(past.parameters, name) == pytest.approx(post.samples[name].iloc[3])
+    assert conditioning.sources(lever, post, s.seed, range(30)) == conditioning.sources(
+        s, post, s.seed, range(30)
+    )
