@@ -250,17 +250,17 @@ def _members(name, inp, run_ids, h: Trajectory, ev: dict[str, np.ndarray]) -> pd
     def count(mask):
         return np.bincount(cell, weights=mask.astype(float), minlength=R * M)[: R * M]
 
+    frozen = _first_entry(h.status == FROZEN, inp.years).reshape(-1)
+    withdrawn = _first_entry(h.status == WITHDRAWN, inp.years).reshape(-1)
     return pd.DataFrame(
         {
             "scenario": name,
             "run": np.repeat(run_ids, M),
             "member": np.tile(np.array(inp.members, dtype=object), R),
             "status_final": np.array(STATUSES, dtype=object)[h.status[:, -1].reshape(-1)],
-            "frozen_year": _first_entry(h.status == FROZEN, inp.years).reshape(-1),
-            "withdrawn_year": _first_entry(h.status == WITHDRAWN, inp.years).reshape(-1),
-            "exit_year": _first_entry(
-                (h.status == FROZEN) | (h.status == WITHDRAWN), inp.years
-            ).reshape(-1),
+            "frozen_year": frozen,
+            "withdrawn_year": withdrawn,
+            "exit_year": np.fmin(frozen, withdrawn),  # a member frozen at the start: withdrawing
             "requests": count(ev["requested"].astype(bool)).astype(np.int32),
             "answered": count(ev["responded"].astype(bool)).astype(np.int32),
             "commitment_final": h.c[:, -1].reshape(-1),
