@@ -129,7 +129,9 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
         "--runs-per-draw",
         type=runs_per_draw,
         default=RUNS_PER_DRAW,
-        help=f"consecutive runs that share one posterior sample (default {RUNS_PER_DRAW})",
+        help=f"consecutive runs that share one posterior sample (default {RUNS_PER_DRAW}); in "
+        "a projection conditioned on its record, consecutive histories of its filter, and each "
+        "run takes the sample of the history it continues",
     )
 
 

@@ -67,9 +67,10 @@ def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -
     for s in scenarios:
         fixed = posterior.fixed_by(s)
         if fixed:
+            start = " from the projection's start (its history keeps the draw)" * bool(s.history)
             say(
                 f"note: {s.source}: parameters {', '.join(fixed)}: set here, so fixed at these "
-                "values in every run; the posterior's other parameters are drawn"
+                f"values in every run{start}; the posterior's other parameters are drawn"
             )
 
 
@@ -95,7 +96,8 @@ def summary(c: Comparison, members: bool = True) -> str:
             outcome_table(c.means[c.means["scenario"] == name]),
             "",
             *(
-                f"Chance of collapse by the end year: {prose.probability(r.p, r.ci_low, r.ci_high)}"
+                "Chance of collapse by the end year: "
+                f"{prose.probability(r.p, r.ci_low, r.ci_high)} (95% interval over the {differ})"
                 for r in collapse.itertuples()
             ),
             "",

@@ -48,7 +48,7 @@ def test_summary_tables_format_each_kind_of_figure():
         "  share of requests answered           0.417   0.417  0.342   0.492",
         "  severity left unanswered by anyone  11.917  12.250  9.775  13.825",
         "",
-        "Chance of collapse by the end year: 0.33 [0.06, 0.79]",
+        "Chance of collapse by the end year: 0.33 [0.06, 0.79] (95% interval over the dice)",
     ]
 
 
