@@ -250,6 +250,18 @@ def test_tuning_rerun_is_deterministic(tuning: dict):
     assert a["exits"].equals(b["exits"])
 
 
+def test_tuning_reruns_the_runs_csto_sim_run_makes(tuning: dict):
+    """The scenario as written gives the runs `csto-sim run` gives: over the posterior the
+    baseline names, not at the point defaults."""
+    from csto_sim import run_ensemble
+
+    assert tuning["POSTERIOR"] is not None
+    runs = 30
+    made = run_ensemble([tuning["BASE_PATH"]], runs, workers=1, progress=False, tables=("runs",))
+    ok = made.read("runs").query("status == 'ok'")["cohesion_final"].to_numpy()
+    assert np.array_equal(tuning["rerun"](runs=runs)["cohesion_final"], ok)
+
+
 @pytest.mark.slow
 def test_tuning_rerun_responds_to_parameters_and_strength(tuning: dict):
     base = tuning["rerun"]()
