@@ -115,8 +115,8 @@ class Store:
             self.previous = old = {} if overwrite else read_manifest(self.root, missing_ok=True)
             if old:
                 self._check(old, manifest, resume)
-            elif not overwrite and any(_ours(self.root / t) for t in self.tables):
-                raise ResultsExistError(f"{self.root} holds tables but no {MANIFEST}")
+            elif not (self.root / MANIFEST).is_file():
+                self._check_unknown(overwrite)
             if overwrite:
                 self._clear()
             self.manifest = manifest | {"chunks": {}}
@@ -167,6 +167,21 @@ class Store:
                 f"{self.root} holds {held:,} runs per scenario, more than the {asked:,} asked; "
                 f"ask for {held:,} or more to reuse or extend it"
             )
+
+    def _check_unknown(self, overwrite: bool) -> None:
+        """Refuse a folder without a manifest that holds anything but tables a command made
+        (``--overwrite`` replaces those): what else is there is the user's, never touched."""
+        for path in sorted(self.root.iterdir()):
+            if path.name in (".lock", ".writer") or path.name[0] == "." and path.suffix == ".tmp":
+                continue
+            if not _ours(path):
+                (self.root / ".lock").unlink(missing_ok=True)  # leave the folder as it was
+                raise FolderError(
+                    f"{self.root} is not a csto-sim results folder (no {MANIFEST}) and holds "
+                    f"{path.name}; choose a new or an empty folder"
+                )
+            if not overwrite:
+                raise ResultsExistError(f"{self.root} holds tables but no {MANIFEST}")
 
     def _intact(self, name: str, entry: Any, keep, identity: str) -> bool:
         """Whether ``keep`` accepts a chunk and all its files are sound and of ``identity``

@@ -182,6 +182,27 @@ def test_a_folder_with_tables_but_no_manifest_is_refused(tmp_path, capsys):
     assert line.startswith("csto-sim: --out:") and "no manifest" in line
 
 
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_folder_of_the_users_own_files_is_refused_and_left_as_it_was(tmp_path, capsys, overwrite):
+    """--out naming a folder a command did not make (no manifest, files of the user's, even
+    under names the results use) is refused in one line, with --overwrite too, and
+    nothing in it changes: no file is written, replaced or removed."""
+    out = tmp_path / "mine"
+    (out / "timeseries").mkdir(parents=True)
+    (out / "figures").mkdir()
+    files = {"report.md": "my notes", "timeseries/data.csv": "x,y", "figures/my.png": "png"}
+    for name, text in files.items():
+        (out / name).write_text(text)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    line = one_line_exit_2(capsys, [*RUN, "--out", str(out), *overwrite])
+    assert "not a csto-sim results folder" in line and str(out) in line
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert all((out / n).read_text() == t for n, t in files.items())
+    # an empty folder is fine
+    (tmp_path / "empty").mkdir()
+    assert main([*RUN, "--out", str(tmp_path / "empty")]) == 0
+
+
 def test_resume_identity_is_the_content_not_the_path_or_comments(tmp_path):
     out = tmp_path / "e"
     interrupted(out)
