@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import stat
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -41,6 +42,8 @@ def _missing(what: str, name: str, resolved: Path) -> str:
     naming file, which is what a newcomer trips over, so say where it was looked for."""
     if resolved.is_dir():
         return f"{what} file {show(name, 60)} is a folder ({short(str(resolved), 120)}), not a file"
+    if resolved.exists():
+        return f"{what} file {show(name, 60)} is not a regular file ({short(str(resolved), 120)})"
     return (
         f"{what} file {show(name, 60)} does not exist (looked for {short(str(resolved), 120)};"
         " paths are relative to this file's folder)"
@@ -123,7 +126,10 @@ def scenario_from_data(
 def _read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's data (a UTF-8 byte-order mark is accepted); one-line errors."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):  # a FIFO, a device
+            raise ScenarioError(path, "", "not a regular file (a scenario is read from one)")
+        if info.st_size > MAX_FILE_BYTES:
             raise ScenarioError(path, "", f"larger than {MAX_FILE_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -7,6 +7,7 @@ run ``csto-sim check`` in a subprocess, as a user would.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -503,6 +504,17 @@ def test_extends_not_a_string(tmp_path):
 
 def test_nonexistent_scenario_file(tmp_path):
     expect_error(tmp_path / "no_such.toml", "", "no such file")
+
+
+def test_a_scenario_that_is_not_a_regular_file_is_refused_unread(tmp_path):
+    """A FIFO would block the reader forever and /dev/zero would fill the memory: both are
+    refused before anything is read, named or through extends."""
+    fifo = tmp_path / "s.toml"
+    os.mkfifo(fifo)
+    expect_error(fifo, "", "not a regular file")
+    child = write(tmp_path, "c.toml", 'extends = "s.toml"\nname = "c"\n')
+    expect_error(child, "extends", "is not a regular file")
+    expect_error(Path("/dev/zero"), "", "not a regular file")
 
 
 def test_error_in_base_names_the_base_file(tmp_path):
