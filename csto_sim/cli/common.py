@@ -423,6 +423,16 @@ def say(message: str) -> None:
     print(f"csto-sim: {message}", file=sys.stderr)
 
 
+def out_is_input(out: Path | None, *inputs: str | Path | None) -> bool:
+    """Whether ``--out`` names one of the command's input files (said in one line if so)."""
+    if out is None:
+        return False
+    same = out.resolve() in {Path(p).resolve() for p in inputs if p}
+    if same:
+        say(f"--out: {out} is an input of this command; write the table elsewhere")
+    return same
+
+
 USAGE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (FewerRunsError, "--runs: {exc} (or another --out, or --overwrite)"),
     (ResumeMismatchError, "--out: {exc}, or another --out"),

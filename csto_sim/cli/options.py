@@ -100,7 +100,9 @@ def folder(text: str) -> Path:
 
 
 def out_file(text: str) -> Path:
-    """A file to write (a CSV): not empty, not a folder, in a folder that exists."""
+    """A file to write (a CSV): not empty, not a folder, in a folder that exists, and one
+    this process can write (tried by opening it to append, which changes nothing; a file
+    that was not there is removed again), so a long command does not fail at its end."""
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a file, got an empty path")
     path = Path(text)
@@ -110,6 +112,16 @@ def out_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(
             f"{short(text, 200)}: no folder {short(str(path.parent), 200)} to write it in"
         )
+    existed = path.exists()
+    try:
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{short(text, 200)}: cannot write it ({exc.strerror or exc})"
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
     return path
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from csto_sim.analysis.forecast import read_forecast, read_resolutions, score
-from csto_sim.cli.common import EXIT_OK, EXIT_USAGE, say
+from csto_sim.cli.common import EXIT_OK, EXIT_USAGE, out_is_input
 from csto_sim.cli.options import out_file
 from csto_sim.core.finite import check_finite
 
@@ -26,9 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    inputs = {args.forecasts / "forecast.csv", args.forecasts, args.resolutions}
-    if args.out is not None and args.out.resolve() in {p.resolve() for p in inputs}:
-        say(f"--out: {args.out} is an input of this command; write the scores elsewhere")
+    if out_is_input(args.out, args.forecasts / "forecast.csv", args.forecasts, args.resolutions):
         return EXIT_USAGE
     forecast = read_forecast(args.forecasts)
     scored = score(forecast, read_resolutions(args.resolutions, list(forecast["id"])))

@@ -9,6 +9,7 @@ from pathlib import Path
 from csto_sim.analysis.swing import RECORD_RUNS, sweep, sweep_table, swing, swing_table
 from csto_sim.cli.common import (
     EXIT_USAGE,
+    out_is_input,
     posterior_from_args,
     posterior_option,
     say,
@@ -78,6 +79,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.record_runs is not None and args.judgements:
         say("--record-runs: weighs the table of posterior dimensions; --judgements has none")
         return EXIT_USAGE
+    posterior_file = Path(args.posterior) if args.posterior else None
+    if out_is_input(args.out, args.scenario, posterior_file):
+        return EXIT_USAGE
     scenario = load_scenario(args.scenario)
     posterior = posterior_from_args(args, [scenario])
     if posterior is None:
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             record_runs=args.record_runs or RECORD_RUNS,
         )
         text = swing_table(table, scenario.name, args.runs)
+    print(text)  # before the file: what was computed is shown even if writing fails
     if args.out is not None:
         table.to_csv(args.out, index=False)
-    print(text)
     return 0

@@ -98,6 +98,17 @@ def test_a_csv_out_that_is_a_folder_or_has_no_folder_is_refused_before_any_work(
     assert "is a folder, not a file" in one_line(capsys, [*argv, "--out", str(tmp_path)])
     missing = tmp_path / "no" / "x.csv"
     assert "no folder" in one_line(capsys, [*argv, "--out", str(missing)])
+    # a place no one can write (root included): refused as the command line is read
+    assert "cannot write it" in one_line(capsys, [*argv, "--out", "/proc/x.csv"])
+
+
+def test_a_csv_out_that_names_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text(BASELINE.read_text().replace('"hindcast', f'"{SCENARIOS}/hindcast'))
+    before = scenario.read_text()
+    argv = ["swing", str(scenario), "--judgements", "--runs", "2", "--out", str(scenario)]
+    assert "is an input of this command" in one_line(capsys, argv)
+    assert scenario.read_text() == before
 
 
 def test_validate_refuses_a_projection_scenario(capsys):
