@@ -24,7 +24,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import Scenario, decimal_year
@@ -83,6 +91,20 @@ class Question(BaseModel):
     )
     request: StrictBool = False
     response: Literal[tuple(RESPONSE_LEVELS[1:])] | None = None  # type: ignore[valid-type]
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        """A TOML date (or its text): not a year or a number, which pydantic would read as a
+        time stamp."""
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        raise ValueError(f"expected a date such as 2027-12-31, got {short(repr(value), 40)}")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Question:
@@ -279,6 +301,8 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
         verify_derived(path, read_manifest(path, missing_ok=True))
         path = path / "forecast.csv"
     frame, lines = _read_csv(path, ["id", "probability"], "forecast file")
+    if frame.empty:
+        raise ForecastError(path, "no questions (a forecast file has a row per question)")
     p = pd.to_numeric(frame["probability"], errors="coerce")
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if bad.any():
@@ -399,7 +423,8 @@ def _first_error(exc: ValidationError, text: str) -> tuple[str, str]:
         ]
         if loc[1] < len(headers):
             key += f" (line {headers[loc[1]]})"
-    return key or "(top level)", err["msg"]
+    message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+    return key or "(top level)", message
 
 
 __all__ = [

@@ -186,6 +186,15 @@ def test_a_bad_question_file_names_the_key(tmp_path, capsys) -> None:
         load_questions(path)
 
 
+def test_a_forecast_without_questions_is_refused(tmp_path, capsys) -> None:
+    forecast, resolutions = tmp_path / "f.csv", tmp_path / "r.csv"
+    forecast.write_text("id,probability\n")
+    resolutions.write_text("id,outcome\n")
+    assert main(["score", str(forecast), str(resolutions)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"csto-sim: {forecast}: no questions (a forecast file has a row per question)"]
+
+
 def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
     forecast, resolutions = tmp_path / "forecast.csv", tmp_path / "resolutions.csv"
     forecast.write_text("id,probability\na,0.8\n")
@@ -209,6 +218,8 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
             "questions[0].by: 2099-01-01 is outside the projection",
         ),
         ('by = 2027-12-31\nrequest = "yes"', "questions[0].request"),
+        ("by = 2027\nrequest = true", "questions[0].by (line 2): expected a date such as"),
+        ("by = 2027.5\nrequest = true", "questions[0].by (line 2): expected a date such as"),
         (
             'by = 2027-12-31\nrequest = true\n[[questions]]\nid = "x"\ntext = "?"\n'
             "by = 2028-12-31\nrequest = true",
