@@ -82,9 +82,11 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: boo
         "scenarios and the settings but not --runs, so more runs extend the same folder)",
     )
     workers_option(p)
-    p.add_argument(
+    keep = p.add_mutually_exclusive_group()  # one continues the folder, the other replaces it
+    keep.add_argument(
         "--resume", action="store_true", help="continue an interrupted ensemble in --out"
     )
+    keep.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument(
         "--tables",
         type=table_list,
@@ -92,7 +94,6 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: boo
         metavar="T1,T2",
         help=f"tables to write, of {','.join(TABLES)} (default all; runs is always written)",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     p.add_argument(
         "--format",
         choices=["parquet", "csv"],
@@ -238,6 +239,8 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for spec in specs:
         name, _, rng = spec.partition("=")
+        if name in out:
+            raise AnalysisError("factors", f"{name!r} is given twice; give each factor once")
         if not rng:
             out.update(factor_ranges([name]))
             continue

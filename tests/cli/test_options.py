@@ -57,9 +57,11 @@ def one_line(capsys, argv: list[str]) -> str:
         (["swing", str(BASELINE), "--judgement", "baseline.leverage.Russia"], "--judgement"),
         (["swing", str(BASELINE), "--judgements", "--record-runs", "50"], "--record-runs"),
         (["swing", str(BASELINE), "--record-runs", "0"], "--record-runs"),
+        ([*DISCOVER, "--params", "leader_strength=0.5:1", "leader_strength=1:2"], "--params"),
+        ([*RUN, "--resume", "--overwrite"], "--overwrite"),  # they contradict each other
     ],
 )
-def test_a_number_out_of_its_bound_names_the_option(capsys, argv, option):
+def test_a_bad_option_value_names_the_option(capsys, argv, option):
     line = one_line(capsys, argv)
     assert f"{option}:" in line and len(line) < 200, line
 
