@@ -57,9 +57,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from csto_sim.hindcast.calibration import best_fragment, calibrate, identifiability
     from csto_sim.viz.figures import plot_identifiability
 
+    if args.extends is not None:
+        load_scenario(args.extends)  # a bad --extends fails before anything, not after
     out = hindcast_folder(args, "calibrate", runs=args.runs, seed=args.seed, sampler=args.sampler)
     base = args.extends or bundled_hindcast(out)
-    load_scenario(base)  # a bad --extends fails before the search, not after
     with dask_executor(args.dask, args.workers) as executor:
         table = calibrate(
             args.trials,

@@ -13,7 +13,15 @@ from pathlib import Path
 from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.sensitivity import AnalysisError, check_ends, check_factors, factor_ranges
-from csto_sim.cli.options import folder, replicas, runs, runs_per_draw, seed, workers
+from csto_sim.cli.options import (
+    dask_address,
+    folder,
+    replicas,
+    runs,
+    runs_per_draw,
+    seed,
+    workers,
+)
 from csto_sim.core.files import InputError
 from csto_sim.core.scenario import ScenarioError
 from csto_sim.experiments.engines import ENGINES, EngineError
@@ -171,6 +179,7 @@ def dask_option(p: argparse.ArgumentParser) -> None:
     """``--dask``."""
     p.add_argument(
         "--dask",
+        type=dask_address,
         metavar="ADDRESS",
         default=None,
         help="run on Dask: 'local' starts a LocalCluster, tcp://host:port uses an existing "

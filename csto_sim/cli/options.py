@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 from csto_sim.core.files import SEED_MAX, short
@@ -99,6 +100,17 @@ def folder(text: str) -> Path:
     return path
 
 
+def dask_address(text: str) -> str:
+    """``local``, or a scheduler's address with its port (``tcp://host:8786``, ``host:8786``):
+    its form is checked as the command line is read, whether it answers when connecting."""
+    if text == "local" or re.fullmatch(r"([a-z]+://)?[^\s:/]+:\d{1,5}", text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected 'local' or a scheduler's address with its port such as tcp://host:8786, "
+        f"got {short(repr(text), 60)}"
+    )
+
+
 def out_file(text: str) -> Path:
     """A file to write (a CSV): not empty, not a folder, in a folder that exists, and one
     this process can write (tried by opening it to append, which changes nothing; a file
@@ -128,6 +140,7 @@ def out_file(text: str) -> Path:
 __all__ = [
     "BOUNDS",
     "bounded",
+    "dask_address",
     "folder",
     "fraction",
     "out_file",

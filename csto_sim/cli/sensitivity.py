@@ -44,6 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--outcome",
         nargs="+",
+        choices=OUTCOMES,
         default=None,
         metavar="NAME",
         help=f"outcomes: {', '.join(OUTCOMES)} (default: all)",

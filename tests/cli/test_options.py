@@ -59,6 +59,9 @@ def one_line(capsys, argv: list[str]) -> str:
         (["swing", str(BASELINE), "--record-runs", "0"], "--record-runs"),
         ([*DISCOVER, "--params", "leader_strength=0.5:1", "leader_strength=1:2"], "--params"),
         ([*RUN, "--resume", "--overwrite"], "--overwrite"),  # they contradict each other
+        (["sensitivity", str(BASELINE), "--outcome", "foo"], "--outcome"),
+        (["sensitivity", str(BASELINE), "--dask", "nonsense"], "--dask"),
+        ([*DISCOVER, "--dask", "tcp://host"], "--dask"),  # no port
     ],
 )
 def test_a_bad_option_value_names_the_option(capsys, argv, option):
@@ -111,6 +114,15 @@ def test_a_csv_out_that_names_an_input_is_refused_and_the_input_kept(tmp_path, c
     argv = ["swing", str(scenario), "--judgements", "--runs", "2", "--out", str(scenario)]
     assert "is an input of this command" in one_line(capsys, argv)
     assert scenario.read_text() == before
+
+
+def test_calibrate_refuses_a_missing_extends_before_anything(tmp_path, capsys):
+    out = tmp_path / "c"
+    line = one_line(
+        capsys, ["calibrate", "--extends", str(tmp_path / "no.toml"), "--out", str(out)]
+    )
+    assert "no.toml: no such file" in line
+    assert not out.exists()
 
 
 def test_validate_refuses_a_projection_scenario(capsys):
