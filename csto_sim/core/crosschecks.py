@@ -34,8 +34,10 @@ STATE_FIELDS: tuple[str, ...] = ("alignment", "economic", "commitment", "trust",
 """A member's starting state: given in the scenario, or taken from the history's end."""
 
 Problems = Iterator[tuple[tuple, str]]
-"""(key path, message) of each problem a cross-check finds; a problem between two keys ends
-its path with both, as a tuple: the one the loaded file sets is named (else the first)."""
+"""(key path, message) of each problem a cross-check finds. A problem between several keys
+gives them all, as a tuple of key paths or as a path ending in a tuple of last keys: the
+first the loaded file sets is named (else the first), so an error points at what the user
+changed, not at a key of the file it extends."""
 
 
 def cross_check(s: Scenario, origin: dict, path: Path) -> None:
@@ -52,9 +54,8 @@ def cross_check(s: Scenario, origin: dict, path: Path) -> None:
     )
     for check in checks:
         for loc, msg in check(s):
-            if isinstance(loc[-1], tuple):  # two keys: the loaded file's, if it sets one
-                keys = [(*loc[:-1], k) for k in loc[-1]]
-                loc = next((k for k in keys if k in origin and origin[k] == path), keys[0])
+            keys = _alternatives(loc)
+            loc = next((k for k in keys if file_for(k, origin, None) == path), keys[0])
             raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
     for eid, ev in s.events.items():
         for loc, msg in _event_problems(s, ("events", eid), ev):
@@ -64,15 +65,27 @@ def cross_check(s: Scenario, origin: dict, path: Path) -> None:
             raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
 
 
+def _alternatives(loc: tuple) -> list[tuple]:
+    """The key paths a problem's ``loc`` names (see :data:`Problems`)."""
+    if loc and all(isinstance(k, tuple) for k in loc):
+        return list(loc)
+    if loc and isinstance(loc[-1], tuple):
+        return [(*loc[:-1], k) for k in loc[-1]]
+    return [loc]
+
+
 def _span_problems(s: Scenario) -> Problems:
     start, end, step = s.time.start, s.time.end, s.time.step
     if end <= start:
         yield ("time", ("end", "start")), f"end {end:g} is not after start {start:g}"
     if (end - start) / step > MAX_STEPS:
-        yield ("time", "step"), f"{(end - start) / step:.3g} steps; at most {MAX_STEPS} can run"
+        yield (
+            ("time", ("step", "end", "start")),
+            f"{(end - start) / step:.3g} steps; at most {MAX_STEPS} can run",
+        )
     elif abs(s.n_steps * step - (end - start)) > 1e-9:
         yield (
-            ("time", "step"),
+            ("time", ("step", "end", "start")),
             f"the span {start:g}-{end:g} is not a whole number of steps of {step:g}",
         )
 
@@ -127,11 +140,14 @@ def _history_problems(s: Scenario) -> Problems:
         yield ("history",), "a history cannot itself continue another history"
     if abs(h.time.end - s.time.start) > 1e-9:
         yield (
-            ("history",),
+            (("time", "start"), ("history",)),
             f"the history ends in {h.time.end:g}, the scenario starts in {s.time.start:g}",
         )
     if h.alliance.leader != s.alliance.leader or h.alliance.leader_pole != s.alliance.leader_pole:
-        yield ("history",), "the history has another leader or leader pole"
+        yield (
+            (("alliance", "leader"), ("alliance", "leader_pole"), ("history",)),
+            "the history has another leader or leader pole",
+        )
     for pole in s.pole_names:
         if pole not in h.pole_names:
             yield ("poles", pole), foreign_pole(pole, h)

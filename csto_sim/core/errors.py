@@ -60,7 +60,7 @@ def unknown(what: str, name: str, known: list[str]) -> str:
     return f"unknown {what} {show(name)}{did_you_mean(name, known)}"
 
 
-def file_for(loc: tuple, origin: dict, default: Path) -> Path:
+def file_for(loc: tuple, origin: dict, default: Path | None) -> Path | None:
     """The file a key path came from (``origin``: key path -> file, from the ``extends``
     chain); ``default`` when none of it is listed."""
     for n in range(len(loc), 0, -1):

@@ -517,6 +517,27 @@ def test_a_scenario_that_is_not_a_regular_file_is_refused_unread(tmp_path):
     expect_error(Path("/dev/zero"), "", "not a regular file")
 
 
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        ("[time]\nend = 2050.1", "time.end", "not a whole number of steps"),
+        ("[time]\nend = 1e300", "time.end", "at most"),
+        ("[time]\nstart = 2030.0", "time.start", "the history ends in 2025"),
+        ('[alliance]\nleader = "Armenia"', "alliance.leader", "another leader"),
+        ('[alliance]\nleader_pole = "China"', "alliance.leader_pole", "another leader"),
+    ],
+)
+def test_a_problem_between_keys_names_the_one_the_loaded_file_changed(
+    tmp_path, body, key, fragment
+):
+    """A child of the baseline that changes one key of a check between several (the span,
+    the history's end and leader) is named with that key, not the base file's other key."""
+    child = write(
+        tmp_path, "child.toml", f'extends = "{BASELINE.as_posix()}"\nname = "c"\n{body}\n'
+    )
+    expect_error(child, key, fragment)
+
+
 def test_error_in_base_names_the_base_file(tmp_path):
     base_text = MINIMAL.replace("commitment = 0.2", "commitment = 1.15")
     base = write(tmp_path, "base.toml", base_text)
