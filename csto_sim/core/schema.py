@@ -39,6 +39,7 @@ from csto_sim.core.errors import (
     short,
     show,
 )
+from csto_sim.core.files import SEED_MAX
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.vocabulary import EVENT_KINDS, KIND_ALIASES, THREAT_KINDS, TIE_KINDS
 
@@ -238,7 +239,7 @@ class Scenario(_Strict):
 
     name: str
     description: str = ""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=SEED_MAX)  # as --seed: a seed numpy takes
     time: TimeSpan
     alliance: Alliance
     poles: dict[str, Pole]

@@ -98,7 +98,8 @@ class Store:
     def error(self, exc: OSError) -> FolderError:
         """The one-line error of a write that failed here (a full disk says so)."""
         what = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        return FolderError(f"cannot write in {self.root}: {what}; what is saved resumes")
+        saved = "; what is saved resumes" if (self.root / MANIFEST).is_file() else ""
+        return FolderError(f"cannot write in {self.root}: {what}{saved}")
 
     def open(self, manifest, resume=False, overwrite=False, keep=None) -> dict[str, Any]:
         """Take the folder to write ``manifest``'s results; returns the sound chunks saved

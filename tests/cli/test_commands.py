@@ -69,8 +69,11 @@ def test_library_errors_name_the_option(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("csto-sim: --params: unknown factor 'no_such'")
     assert main([*args, "--params", "freeze_threshold=0.6:0.2"]) == 2
     assert "--params: freeze_threshold: the low end" in capsys.readouterr().err
-    assert main([*args, "--outcome", "cohesion"]) == 2
-    assert "--outcome: unknown outcome 'cohesion'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # refused as the command line is read
+        main([*args, "--outcome", "cohesion"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "argument --outcome: invalid choice: 'cohesion'" in err[0]
 
 
 def test_sobol_samples_that_are_not_a_power_of_two_are_refused_in_one_line(tmp_path, capsys):
