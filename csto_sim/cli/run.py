@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def note_drawn_parameters(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
     """Say, for each scenario, which parameters of the posterior the runs draw from it sets
-    itself (away from the defaults): they stay fixed at its values, the others are drawn."""
+    itself (even at a default value): they stay fixed at its values, the others are drawn."""
     posterior = posterior_from_args(args, scenarios)
     if posterior is None:
         return

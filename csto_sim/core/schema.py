@@ -331,7 +331,7 @@ class Scenario(_Strict):
         data.pop("history", None)
         out = _revalidate(data, self.source, history)
         out._judged = dict(self._judged)
-        return out
+        return out.model_copy(update={"parameters": _as_set(out.parameters, self.parameters)})
 
     def with_leader_strength(self, factor: float) -> Scenario:
         """A copy whose leader pole's strength series is multiplied by ``factor`` (a finite
@@ -365,8 +365,10 @@ class Scenario(_Strict):
     def with_parameters(self, **values: Any) -> Scenario:
         """A copy with some behavioural parameters changed (validated: a
         :class:`ParameterError` names the first bad name or value)."""
-        try:
-            params = Parameters.model_validate(self.parameters.model_dump() | values)
+        try:  # what was set stays set (a posterior draws the rest): not the whole dump
+            params = Parameters.model_validate(
+                self.parameters.model_dump(exclude_unset=True) | values
+            )
         except ValidationError as exc:
             err = exc.errors()[0]
             where = format_loc(err["loc"])
@@ -493,6 +495,12 @@ def _revalidate(data: dict[str, Any], source: str, history: Scenario | None) -> 
     scenario = scenario.model_copy(update={"history": history})
     cross_check(scenario, {}, Path(source))
     return scenario
+
+
+def _as_set(params: Parameters, like: Parameters) -> Parameters:
+    """``params`` with the parameters ``like`` sets marked as set, and no others (a
+    scenario rebuilt from its full data keeps which parameters its file or code set)."""
+    return Parameters.model_construct(like.model_fields_set, **dict(params))
 
 
 def _set_at(data: Any, path: list, value: float) -> None:

@@ -73,7 +73,7 @@ def hindcast(params: dict[str, Any] | None = None, base: dict[str, Any] | None =
     data = dict(base or hindcast_scenario())
     data["parameters"] = Parameters.model_validate(
         data.get("parameters", {}) | (params or {})
-    ).model_dump()
+    ).model_dump(exclude_unset=True)  # only what is set: a posterior draws the rest
     return scenario_from_data(data, "csto_sim/hindcast/build.py")
 
 

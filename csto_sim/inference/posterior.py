@@ -105,14 +105,11 @@ class Posterior:
         return Posterior(samples, self.weights, self.source, self.runs_per_draw)
 
     def fixed_by(self, scenario: Scenario) -> dict[str, float]:
-        """The posterior's parameters that ``scenario`` sets itself (away from the defaults):
-        they stay at the scenario's values in every run; the others are drawn."""
-        values = scenario.parameters.model_dump()
-        return {
-            n: values[n]
-            for n in self.samples.columns
-            if not n.startswith(PREFIX) and n in values and values[n] != _DEFAULTS[n]
-        }
+        """The posterior's parameters that ``scenario`` sets itself (in its file, or in code
+        with ``with_parameters``), even at their default values: they stay at the scenario's
+        values in every run; the others are drawn."""
+        values, given = scenario.parameters.model_dump(), scenario.parameters.model_fields_set
+        return {n: values[n] for n in self.samples.columns if n in given}
 
     def drawn_for(self, scenario: Scenario) -> list[str]:
         """The posterior's columns each run of ``scenario`` takes from its sample."""

@@ -278,6 +278,31 @@ def test_a_parameter_the_scenario_sets_is_fixed_the_others_drawn(tmp_path, poste
     assert runs["mine"] > runs["baseline"]  # the set value changes the result
 
 
+def test_a_parameter_set_at_its_default_value_is_fixed_too(tmp_path, posterior_file):
+    """A value the user sets wins even when it equals the default: in a file, in code
+    (with_parameters, a CSTOModel keyword), and after judgements change other numbers; a
+    parameter nobody sets is drawn."""
+    from csto_sim import CSTOModel
+    from csto_sim.core.parameters import Parameters
+
+    default = Parameters().freeze_threshold
+    post = load_posterior(posterior_file)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        f'extends = "{BASELINE}"\nname = "mine"\n[parameters]\nfreeze_threshold = {default}\n'
+    )
+    in_file = load_scenario(mine)
+    in_code = load_scenario(BASELINE).with_parameters(freeze_threshold=default)
+    judged = in_code.with_judgements({"baseline.leader_distraction": 0.3})
+    for spec in (in_file, in_code, judged):
+        assert post.fixed_by(spec) == {"freeze_threshold": default}
+        assert post.scenario_for(spec, 1).parameters.freeze_threshold == default
+    assert post.fixed_by(load_scenario(BASELINE)) == {}
+    model = CSTOModel(BASELINE, run=1, posterior=posterior_file, freeze_threshold=default)
+    assert model.spec.parameters.freeze_threshold == default
+    assert post.samples["freeze_threshold"].nunique() > 1  # a draw would have moved it
+
+
 def test_a_posterior_that_is_not_a_regular_file_or_has_huge_weights(tmp_path):
     """A FIFO is refused before it is opened (reading one would wait forever); weights near
     the largest float are scaled, not summed into infinity."""
