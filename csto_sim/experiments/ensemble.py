@@ -29,6 +29,7 @@ from csto_sim.core.files import SEED_MAX, whole_number
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
+from csto_sim.experiments.manifest import chunk_name
 from csto_sim.experiments.results import RESULTS, read_table
 from csto_sim.experiments.store import Store, default_folder
 from csto_sim.experiments.tables import TABLES, check_tables, concat_tables, empty_table
@@ -257,9 +258,11 @@ def reopen(
         return {}, False, set()
     n = len(spec.scenarios)
 
-    def keep(_, e) -> bool:  # a chunk of these scenarios, none of a larger ensemble's runs
+    def keep(name, e) -> bool:  # a chunk of these scenarios, none of a larger ensemble's runs
         si, runs = e.get("scenario"), e.get("runs")
-        return si is not None and si < n and runs is not None and runs[1] <= spec.runs
+        if si is None or runs is None or not (si < n and runs[1] <= spec.runs):
+            return False
+        return name == chunk_name(si, runs[0], runs[1] - 1)  # what its name says it holds
 
     saved = store.open(spec.manifest(command, {}), resume, overwrite, keep=keep)
     old = store.previous
@@ -319,7 +322,7 @@ def _save(store: Store, spec: Ensemble, si, runs, past, tables=None) -> dict:
     """Run a chunk (unless its ``tables`` are given) and write its files (local workers do
     it themselves: they share the disk)."""
     tables = _tables(spec, si, runs, past) if tables is None else tables
-    return store.write_chunk(f"{si:03d}-{runs[0]:07d}-{runs[-1]:07d}", tables)
+    return store.write_chunk(chunk_name(si, runs[0], runs[-1]), tables)
 
 
 def _run_plan(spec, plan, store, workers, executor, bar: _Progress) -> list[dict]:

@@ -150,6 +150,8 @@ class EnsembleManifest(Manifest):
         unknown = sorted(set(self.tables or {}) - set(made))
         if unknown:
             raise ValueError(f"tables: {unknown[0]!r} is not one of identity.tables")
+        if self.identity.get("seed", self.seed) != self.seed:
+            raise ValueError(f"seed: {self.seed} is not identity.seed {self.identity['seed']}")
         if self.tables is not None and self.chunks:  # finished: its chunks hold what it says
             self._complete()
         return self
@@ -162,6 +164,9 @@ class EnsembleManifest(Manifest):
             raise ValueError(
                 f"chunks.{bare[0]}: a finished ensemble's chunk names its scenario and runs"
             )
+        for name, c in self.chunks.items():  # the name says which runs it holds
+            if name != chunk_name(c.scenario, c.runs[0], c.runs[1] - 1):
+                raise ValueError(f"chunks.{name}: its scenario and runs are not its name's")
         held = sorted((c.scenario, *c.runs) for c in self.chunks.values())
         ends = {si: 0 for si in range(len(self.scenarios))}
         for si, first, end in held:
@@ -170,6 +175,11 @@ class EnsembleManifest(Manifest):
             ends[si] = end
         if any(end != self.runs for end in ends.values()):
             raise ValueError(f"chunks: they do not hold {self.runs} runs of each scenario")
+
+
+def chunk_name(scenario: int, first: int, last: int) -> str:
+    """A chunk's name: its scenario's index, its first and last run."""
+    return f"{scenario:03d}-{first:07d}-{last:07d}"
 
 
 def parse(path: Path, text: str) -> dict[str, Any]:

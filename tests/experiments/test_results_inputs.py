@@ -117,12 +117,20 @@ def _unindexed(manifest: dict) -> None:
     manifest["runs"] = 1000
 
 
+def _moved_runs(manifest: dict) -> None:
+    """A chunk's runs edited to overlap another's (its rows were read twice)."""
+    chunk = next(iter(manifest["chunks"].values()))
+    chunk["runs"] = [chunk["runs"][0], chunk["runs"][1] + 1]
+
+
 @pytest.mark.parametrize(
     ("change", "names"),
     [
         (lambda m: m.update(runs=1000), "chunks: they do not hold 1000 runs of each scenario"),
         (lambda m: m["chunks"].popitem() and None, "they do not hold 4 runs"),
         (_unindexed, "a finished ensemble's chunk names its scenario and runs"),
+        (_moved_runs, "its scenario and runs are not its name's"),
+        (lambda m: m.update(seed=m["seed"] + 1), "is not identity.seed"),
     ],
 )
 def test_a_manifest_whose_chunks_do_not_hold_its_runs_is_refused(copy, capsys, change, names):
