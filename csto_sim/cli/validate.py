@@ -22,7 +22,7 @@ from csto_sim.core.scenario import load_scenario, scenario_from_data
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
 from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
-from csto_sim.hindcast.patterns import format_table, load_tables, score
+from csto_sim.hindcast.patterns import NEEDED, format_table, load_tables, score
 from csto_sim.inference.posterior import Posterior, load_posterior, named
 
 MODEL = "model"
@@ -52,6 +52,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    lacking = [t for t in NEEDED if t not in args.tables]
+    if lacking:
+        say(f"--tables: validate scores {','.join(NEEDED)}; add {','.join(lacking)}")
+        return EXIT_USAGE
     if args.scenario is not None:
         scenario = load_scenario(args.scenario)
         if scenario.history is not None or not hindcast_span(scenario):

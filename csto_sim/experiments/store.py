@@ -37,7 +37,11 @@ from csto_sim.experiments.results import (
     sha256,
 )
 
-DERIVED: tuple[str, ...] = ("report.md", "summary.csv", "figures")
+DERIVED: tuple[str, ...] = (
+    *("report.md", "summary.csv", "figures"),  # run, compare
+    *("validation.csv", "validation.txt", "outcomes.csv", "brier.csv", "nulls"),  # validate
+    "forecast.csv",
+)
 """What commands write from the tables: replaced with them (``--overwrite``)."""
 
 

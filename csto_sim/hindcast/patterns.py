@@ -261,6 +261,10 @@ PATTERNS: tuple[Pattern, ...] = (
 """The patterns scored by ``csto-sim validate``; the gating ones decide the exit code."""
 
 
+NEEDED: tuple[str, ...] = ("runs", "members", "events", "timeseries")
+"""The tables the patterns read (:func:`load_tables`)."""
+
+
 def load_tables(root: str | Path) -> dict[str, pd.DataFrame]:
     """The tables the patterns need, reading only the columns they use."""
     return {

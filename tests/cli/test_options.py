@@ -60,6 +60,7 @@ def one_line(capsys, argv: list[str]) -> str:
         ([*DISCOVER, "--params", "leader_strength=0.5:1", "leader_strength=1:2"], "--params"),
         ([*RUN, "--resume", "--overwrite"], "--overwrite"),  # they contradict each other
         (["sensitivity", str(BASELINE), "--outcome", "foo"], "--outcome"),
+        (["validate", "--runs", "2", "--tables", "runs,members,alliance"], "--tables"),
         (["sensitivity", str(BASELINE), "--dask", "nonsense"], "--dask"),
         ([*DISCOVER, "--dask", "tcp://host"], "--dask"),  # no port
     ],

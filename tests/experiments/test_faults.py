@@ -240,6 +240,21 @@ def test_overwrite_with_fewer_tables_leaves_none_of_the_old_ones(tmp_path, refer
     assert made == ["alliance", "alliance.csv", "manifest.json", "runs", "runs.csv"]
 
 
+def test_overwrite_by_another_command_leaves_none_of_its_files(tmp_path):
+    """run --overwrite on a validate folder: validate's tables and files about the hindcast
+    (validation.csv and .txt, outcomes.csv, brier.csv) do not stay beside the new results."""
+    out = tmp_path / "v"
+    hind = ["--runs", "4", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main(
+        ["validate", "--no-nulls", "--tables", "runs,events,members,timeseries", *hind]
+    ) in (0, 1)
+    assert (out / "validation.csv").exists()
+    one = ["run", str(BASELINE), "--runs", "2", "--workers", "1", "--quiet", "--out", str(out)]
+    assert main([*one, "--tables", "alliance", "--overwrite"]) == 0
+    made = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert made == ["alliance", "manifest.json", "runs"]
+
+
 def test_a_second_writer_is_refused_naming_the_first(tmp_path, capsys):
     out = tmp_path / "e"
     with Store(out, ("runs",)) as first:
