@@ -121,10 +121,11 @@ def verify_files(root: Path, manifest: dict[str, Any]) -> None:
 
 
 def verify_derived(root: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a file written from the tables (``summary.csv``, ``report.md``) that is not
-    what its manifest entry records; one that was removed is simply not there."""
-    for name, entry in manifest.get("derived", {}).items():
-        path = root / name
+    """Refuse a file written from the tables (``summary.csv``, ``report.md``, a CSV export)
+    that is not what its manifest entry records; one that was removed is simply not there."""
+    written = [*manifest.get("derived", {}).values(), *manifest.get("exports", {}).values()]
+    for entry in written:
+        path = root / entry["file"]
         if path.is_file() and _checksum(*_stamp(path)) != entry["sha256"]:
             raise ResultsError(
                 path,

@@ -153,6 +153,16 @@ def test_a_damaged_summary_is_refused_and_a_rerun_rewrites_it(copy, capsys, run_
     assert read_table(copy, "runs").shape[0] == 4
 
 
+def test_a_damaged_csv_export_is_refused_and_a_rerun_rewrites_it(copy, capsys, run_argv):
+    """A folder with chunks and CSV exports: an export edited after the fact is named."""
+    assert main([*run_argv, "--out", str(copy), "--format", "csv"]) == 0
+    with (copy / "runs.csv").open("a") as f:
+        f.write("x\n")
+    assert "damaged" in one_line(capsys, ["plot", str(copy)], copy / "runs.csv")
+    assert main([*run_argv, "--out", str(copy), "--format", "csv"]) == 0
+    assert main(["plot", str(copy)]) == 0
+
+
 def drop_chunk(out: Path) -> Path:
     chunk = sorted((out / "members").glob("*.parquet"))[1]
     chunk.unlink()
