@@ -389,6 +389,10 @@ class Scenario(_Strict):
         Numbers may be numpy scalars; a whole-number parameter takes an integer-valued float
         (``3.0``). Unknown names and invalid values raise ``ValueError``.
         """
+        if not isinstance(values, Mapping):
+            raise ValueError(
+                f"factors: expected names and values (a dict), got {type(values).__name__}"
+            )
         params = {}
         for name, value in values.items():
             if name in DRIVERS:

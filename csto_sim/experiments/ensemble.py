@@ -199,6 +199,8 @@ class EnsembleResult:
             return read_table(self.out, table, columns)
         if table not in TABLES:
             raise EnsembleError(f"no table {table!r}; tables: {', '.join(TABLES)}")
+        if isinstance(columns, str):
+            raise EnsembleError(f"columns: expected a list of column names, got {columns!r}")
         frame = self.tables.get(table, empty_table(table))
         missing = [c for c in columns or () if c not in frame]
         if missing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,7 @@ def read_table(
     """
     root = Path(root)
     equal = dict(where or {})
+    _check_query(root / table, columns, equal)
     wanted = None if columns is None else list(dict.fromkeys([*columns, *equal]))
     manifest = read_manifest(root, missing_ok=True) if manifest is None else manifest
     if source := whole_file(root, table, manifest):
@@ -222,6 +224,19 @@ def _read_dataset(
         return source, data.to_table(columns=wanted, filter=condition).to_pandas()
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise ResultsError(source, f"not a readable table ({_reason(exc)})") from None
+
+
+def _check_query(source: Path, columns: Any, equal: dict[str, Any]) -> None:
+    """``columns`` a list of names, not one name; each ``where`` value one finite value (a
+    list, None or NaN would match nothing or fail deep in the reader)."""
+    if isinstance(columns, str):
+        what = f"expected a list of column names, got {short(repr(columns), 40)}"
+        raise ResultsError(source, "columns", what)
+    for column, value in equal.items():
+        finite = not isinstance(value, float | np.floating) or math.isfinite(value)
+        if not (isinstance(value, str | bool | int | float | np.generic) and finite):
+            what = f"where: {short(repr(value), 40)} is not one value (rows whose column equals it)"
+            raise ResultsError(source, column, what)
 
 
 def _comparable(source: Path, column: str, value: Any, kind: pa.DataType) -> None:

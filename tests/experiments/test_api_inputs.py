@@ -51,6 +51,8 @@ NAN, INF = math.nan, math.inf
         (lambda: load_scenario(HINDCAST).with_leader_strength("x"), "expected a number"),
         (lambda: run_ensemble([HINDCAST], runs=1).read("nosuch"), "no table 'nosuch'"),
         (lambda: run_ensemble([HINDCAST], runs=1).read("runs", ["x"]), "runs: no column 'x'"),
+        (lambda: run_ensemble([HINDCAST], runs=1).read("runs", "run"), "columns: expected a list"),
+        (lambda: evaluate(HINDCAST, [("response_base", 0.5)], runs=1), "factors: expected names"),
     ],
 )
 def test_a_bad_value_from_code_is_one_line_naming_it(call, names):

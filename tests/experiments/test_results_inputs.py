@@ -8,6 +8,7 @@ The fuzzing of the same readers is in ``test_results_fuzz.py``; both share :func
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -244,3 +245,8 @@ def test_an_unknown_scenario_or_filter_column_is_named_not_an_empty_or_damaged_t
         read_table(whole, "runs", where={"run": "x"})
     assert len(read_table(whole, "runs", where={"run": 1})) == 1
     assert len(read_table(folder, "runs", where={"run": 1})) == 1
+    for value in ([1, 2], None, math.nan):  # matched nothing, or failed deep in the reader
+        with pytest.raises(ResultsError, match="run: where: .* is not one value"):
+            read_table(folder, "runs", where={"run": value})
+    with pytest.raises(ResultsError, match="columns: expected a list of column names"):
+        read_table(folder, "runs", columns="run")
