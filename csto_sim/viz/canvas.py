@@ -26,10 +26,15 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "scenario"
 
 
+def has_data(fig: Figure) -> bool:
+    """Whether a figure has data drawn (not only titles and notes)."""
+    return any(ax.get_visible() and ax.has_data() for ax in fig.axes)
+
+
 def save_figure(fig: Figure, out: Path, stem: str, fmt: str) -> Path:
     """Save a figure as ``out/stem.fmt`` and release it; a figure without drawn data (only
     titles and notes) is refused, never saved as an empty picture."""
-    if not any(ax.get_visible() and ax.has_data() for ax in fig.axes):
+    if not has_data(fig):
         fig.clear()
         raise EmptyFigureError(
             out, stem, "the figure has nothing drawn (no finished runs?); not saved"

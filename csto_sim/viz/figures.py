@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from csto_sim.analysis.comparison import Comparison
 from csto_sim.experiments.results import Results
 from csto_sim.viz.alignment import composition_figure, fan_chart_figure
-from csto_sim.viz.canvas import save_figure, slug
+from csto_sim.viz.canvas import EmptyFigureError, has_data, save_figure, slug
 from csto_sim.viz.differences import (
     differences_figure,
     exit_heatmap_figure,
@@ -95,16 +95,33 @@ def plot_figure(
     """Save one figure (one file, or one per scenario for :data:`SCENARIO_FIGURES`) into
     ``out_dir`` (default ``DIR/figures``); returns the paths written."""
     c, fmt = _comparison(results), check_format(fmt)
-    out = Path(out_dir) if out_dir is not None else c.results.root / "figures"
-    out.mkdir(parents=True, exist_ok=True)
+    return _save(_draw(c, stem), _folder(c, out_dir), fmt)
+
+
+def _draw(c: Comparison, stem: str) -> list[tuple[Figure, str]]:
+    """A figure's drawings in memory, with their file stems (one per scenario for
+    :data:`SCENARIO_FIGURES`)."""
     if stem in FIGURES or stem in COMPARED:
-        draw = FIGURES.get(stem) or COMPARED[stem]
-        return [save_figure(draw(c), out, stem, fmt)]
+        return [((FIGURES.get(stem) or COMPARED[stem])(c), stem)]
     if stem not in SCENARIO_FIGURES:
         known = ", ".join([*FIGURES, *COMPARED, *SCENARIO_FIGURES])
         raise ValueError(f"unknown figure {stem!r}; choose one of {known}")
-    draw_one = SCENARIO_FIGURES[stem]
-    return [save_figure(draw_one(c, n), out, f"{stem}_{slug(n)}", fmt) for n in c.names]
+    return [(SCENARIO_FIGURES[stem](c, n), f"{stem}_{slug(n)}") for n in c.names]
+
+
+def _folder(c: Comparison, out_dir: str | Path | None) -> Path:
+    return Path(out_dir) if out_dir is not None else c.results.root / "figures"
+
+
+def _save(drawn: list[tuple[Figure, str]], out: Path, fmt: str) -> list[Path]:
+    """Save drawings only when all have something drawn: a failure writes nothing."""
+    empty = next((name for fig, name in drawn if not has_data(fig)), None)
+    if empty is not None:
+        for fig, _ in drawn:
+            fig.clear()
+        raise EmptyFigureError(out, empty, "the figure has nothing drawn (no finished runs?)")
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_figure(fig, out, name, fmt) for fig, name in drawn]
 
 
 def plot_all(
@@ -117,8 +134,15 @@ def plot_all(
     the relations network for all scenarios together; with other scenarios than the
     reference, their paired differences (and the targets they name); then per scenario
     the alignment fan chart and stacked composition."""
-    c = _comparison(results)
-    return [p for stem in _stems(c) for p in plot_figure(c, stem, out_dir, fmt)]
+    c, fmt = _comparison(results), check_format(fmt)
+    drawn = [item for stem in _stems(c) for item in _draw(c, stem)]  # before any file
+    out = _folder(c, out_dir)
+    paths = _save(drawn, out, fmt)
+    if out_dir is None:  # the folder's own figures: none left from an earlier plot
+        for old in out.iterdir():
+            if old.suffix[1:] in FORMATS and old not in paths:
+                old.unlink()
+    return paths
 
 
 def _comparison(results: str | Path | Results | Comparison) -> Comparison:

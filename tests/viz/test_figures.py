@@ -352,3 +352,31 @@ def test_a_damaged_table_is_named_in_one_line(results: Path, tmp_path, capsys):
     assert main(["plot", str(broken)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"{chunk}: damaged" in err[0]
+
+
+def test_a_plot_that_fails_writes_nothing_and_a_new_format_replaces_the_old(
+    results: Path, tmp_path: Path
+) -> None:
+    """Figures are drawn before any is saved: a folder without a table one of them needs
+    gets no figures (it got four, then the error); plotting in another format leaves no
+    figures of the earlier one in the folder's own figures/."""
+    from csto_sim.experiments.results import ResultsError
+
+    partial = tmp_path / "partial"
+    shutil.copytree(results, partial, ignore=shutil.ignore_patterns("figures"))
+    manifest = json.loads((partial / "manifest.json").read_text())
+    manifest["tables"].pop("timeseries")
+    (partial / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(partial / "timeseries")
+    with pytest.raises(ResultsError, match="timeseries"):
+        plot_all(partial)
+    assert not (partial / "figures").exists()
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy, ignore=shutil.ignore_patterns("figures"))
+    first = plot_all(copy, fmt="png")
+    (copy / "figures" / "notes.txt").write_text("mine")  # not a figure: kept
+    second = plot_all(copy, fmt="svg")
+    assert sorted(p.name for p in (copy / "figures").iterdir()) == sorted(
+        ["notes.txt", *(p.name for p in second)]
+    )
+    assert len(first) == len(second)
