@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -102,9 +103,49 @@ def local_workers(workers: int) -> ProcessPoolExecutor:
     last one broke)."""
     pool = _SHARED.get(workers)
     if pool is None or getattr(pool, "_broken", False):
-        pool = ProcessPoolExecutor(workers, mp_context=process_context())
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=process_context(),
+            initializer=_outlive_no_command,
+            initargs=(os.getpid(),),
+        )
         _SHARED[workers] = pool
     return pool
+
+
+def _outlive_no_command(command: int) -> None:
+    """In a worker: end it within a second once the command that started it is gone (a
+    ``kill -9`` ends the command without a word to its workers, which would otherwise run
+    on, holding the command's output open for whoever reads it; the fork server stays
+    while they do, so they keep their parent)."""
+    import threading
+
+    def watch() -> None:
+        while not _gone(command):
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="csto-sim-command-watch", daemon=True).start()
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: no longer there, or a zombie its parent has not
+    reaped yet (a killed command whose caller still reads its output)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return True
+    except OSError:
+        pass
+    try:  # no /proc: a zombie still counts as there
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        pass
+    return False
 
 
 @atexit.register

@@ -413,6 +413,42 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path):
     assert_same(tmp_path / "plain", out)
 
 
+@pytest.mark.slow  # a command in a process of its own, killed
+def test_kill_9_of_the_command_leaves_no_worker_holding_its_output(tmp_path):
+    """kill -9 ends the command without a word to its workers; they end within seconds on
+    their own, so whoever reads the command's output is not left waiting (they held its
+    pipe open for as long as they ran)."""
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "e"
+    argv = [
+        sys.executable, "-m", "csto_sim.cli", "run", str(BASELINE), "--runs", "400",
+        "--workers", "2", "--tables", "runs", "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 600  # the workers start with the filter; this only bounds a hang
+    workers: list[int] = []
+    while time.time() < deadline and len(workers) < 3:  # the server and two workers
+        workers = _children(proc.pid)
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=60)  # returns once nothing holds the output open
+
+    def alive() -> list[int]:
+        running = []
+        for pid in workers:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    running.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        return running
+
+    gone_by = time.time() + 10
+    while alive() and time.time() < gone_by:
+        time.sleep(0.05)
+    assert not alive(), f"processes outlived the killed command: {alive()}"
+
+
 def test_a_full_disk_outside_the_store_is_one_line_too():
     from csto_sim.cli.common import usage_message
 
