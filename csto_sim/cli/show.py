@@ -40,10 +40,30 @@ def scenario_toml(scenario: Scenario) -> str:
     """The resolved scenario as TOML text that loads to the same content (:meth:`Scenario.digest`)."""
     header = (
         f"# {scenario.source} resolved by csto-sim {__version__} (csto-sim show): its extends\n"
-        '# chain merged and every default filled in. "@ID" values are judgements of\n'
+        "# chain merged and every default filled in (the behavioural parameters it does not\n"
+        '# set as comments at the end). "@ID" values are judgements of\n'
         "# csto_sim/data/judgements.csv.\n\n"
     )
-    return header + PAIR.sub(r"[\1, \2]", tomli_w.dumps(scenario_data(scenario)))
+    return header + _toml(scenario_data(scenario)) + _defaults(scenario)
+
+
+def _toml(data: dict[str, Any]) -> str:
+    return PAIR.sub(r"[\1, \2]", tomli_w.dumps(data))
+
+
+def _defaults(scenario: Scenario) -> str:
+    """The behavioural parameters the scenario does not set, as comments: set, even at its
+    default, a parameter is fixed in every run, while a posterior draws one left unset."""
+    given = scenario.parameters.model_fields_set
+    unset = {k: v for k, v in scenario.parameters.model_dump().items() if k not in given}
+    if not unset:
+        return ""
+    lines = _toml({"parameters": _clean(unset)}).splitlines()
+    return (
+        "\n# The behavioural parameters it leaves at their defaults. A posterior the scenario\n"
+        "# names draws those it holds in each run; one set under [parameters], even at its\n"
+        "# default, is fixed in every run.\n" + "".join(f"# {line}\n" for line in lines)
+    )
 
 
 PAIR = re.compile(r"\[\n\s+([^\s,\[\]]+),\n\s+([^\s,\[\]]+),\n\s+\]")
@@ -54,6 +74,7 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
     """The scenario as TOML-ready data: judgements as their references, the history as its
     file, unset and empty values left out, numbers to :data:`DIGITS` significant digits."""
     data = scenario.model_dump(mode="python", exclude={"source", "history"})
+    data["parameters"] = scenario.parameters.model_dump(mode="python", exclude_unset=True)
     for id_, paths in scenario.judged.items():
         for path in paths:
             _set_at(data, path, f"@{id_}")

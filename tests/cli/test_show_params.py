@@ -105,3 +105,27 @@ def test_params_without_a_match_suggests_a_name(capsys):
         "csto-sim: params: no parameter name or meaning contains 'respnse_base' "
         "(did you mean 'response_base'?)"
     )
+
+
+def test_show_keeps_which_parameters_are_set(tmp_path, capsys):
+    """What a file sets stays set in the shown scenario (fixed over a posterior, even at a
+    default value) and what it leaves is shown as comments (drawn), so the saved output
+    draws exactly what the original draws."""
+    from csto_sim.inference.posterior import choose_posterior
+
+    default = Parameters().status_quo_bias
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "mine"\n[parameters]\n'
+        f"status_quo_bias = {default}\n",
+        encoding="utf-8",
+    )
+    text = show(capsys, mine)
+    assert f"[parameters]\nstatus_quo_bias = {default}\n" in text
+    assert "\n# response_base = " in text and "\nresponse_base = " not in text
+    saved = tmp_path / "saved.toml"
+    saved.write_text(text, encoding="utf-8")
+    post = choose_posterior([load_scenario(mine)])
+    assert post.fixed_by(load_scenario(saved)) == post.fixed_by(load_scenario(mine))
+    assert post.fixed_by(load_scenario(saved)) == {"status_quo_bias": default}
+    assert load_scenario(saved).digest() == load_scenario(mine).digest()
