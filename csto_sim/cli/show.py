@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
         "show",
         help="print a scenario as it resolves: extends merged, every default filled (TOML)",
         description="Print SCENARIO as the model reads it, as TOML: its extends chain merged, "
-        "every key with its value or default (behavioural parameters included), judgements "
+        "every key with its value or default (the behavioural parameters it does not set as "
+        "comments, so that they stay drawn from a posterior), judgements "
         'kept as their "@ID" references, history and posterior as absolute paths. Saved to a '
         "file (csto-sim show SCENARIO > FILE.toml), it checks and runs like SCENARIO (same "
         "content digest, same results).",
