@@ -125,6 +125,8 @@ def out_file(text: str) -> Path:
             f"{short(text, 200)}: no folder {short(str(path.parent), 200)} to write it in"
         )
     existed = path.exists()
+    if existed and not path.is_file():  # a FIFO would block the opening below
+        raise argparse.ArgumentTypeError(f"{short(text, 200)} is not a regular file")
     try:
         with path.open("a"):
             pass

@@ -3,6 +3,7 @@ an --out in the way, or bad factor ranges is one line naming the option, exit 2,
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -106,6 +107,9 @@ def test_a_csv_out_that_is_a_folder_or_has_no_folder_is_refused_before_any_work(
     assert "no folder" in one_line(capsys, [*argv, "--out", str(missing)])
     # a place no one can write (root included): refused as the command line is read
     assert "cannot write it" in one_line(capsys, [*argv, "--out", "/proc/x.csv"])
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)  # opening it to try it would wait for a reader forever
+    assert "not a regular file" in one_line(capsys, [*argv, "--out", str(fifo)])
 
 
 def test_a_csv_out_that_names_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
