@@ -366,9 +366,29 @@ def _children(pid: int) -> list[int]:
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
 
 
+def _outliving(pids: list[int], seconds: float) -> list[int]:
+    """Those of ``pids`` still running (zombies aside) after waiting up to ``seconds``."""
+    psutil = pytest.importorskip("psutil")
+
+    def alive() -> list[int]:
+        running = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    running.append(pid)
+            except psutil.NoSuchProcess:  # ended between the listing and the look
+                pass
+        return running
+
+    gone_by = time.time() + seconds
+    while alive() and time.time() < gone_by:
+        time.sleep(0.05)
+    return alive()
+
+
 @pytest.mark.slow  # three commands of 800 runs in processes of their own
 def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path):
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")
     out = tmp_path / "e"
     argv = [
         sys.executable, "-m", "csto_sim.cli", "compare", str(BASELINE), str(WEAK),
@@ -390,20 +410,8 @@ def test_sigterm_stops_like_ctrl_c_and_leaves_no_process(tmp_path):
     lines = lines[1:]
     assert len(lines) == 1 and "terminated" in lines[0] and "--resume" in lines[0], err
 
-    def alive() -> list[int]:
-        running = []
-        for pid in children:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    running.append(pid)
-            except psutil.NoSuchProcess:  # ended between the listing and the look
-                pass
-        return running
-
-    gone_by = time.time() + 5  # the workers get five seconds to end
-    while alive() and time.time() < gone_by:
-        time.sleep(0.05)
-    assert not alive(), f"processes outlived the command: {alive()}"
+    left = _outliving(children, 5)  # the workers get five seconds to end
+    assert not left, f"processes outlived the command: {left}"
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     plain = [*argv[:-1], str(tmp_path / "plain")]
@@ -418,7 +426,7 @@ def test_kill_9_of_the_command_leaves_no_worker_holding_its_output(tmp_path):
     """kill -9 ends the command without a word to its workers; they end within seconds on
     their own, so whoever reads the command's output is not left waiting (they held its
     pipe open for as long as they ran)."""
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")
     out = tmp_path / "e"
     argv = [
         sys.executable, "-m", "csto_sim.cli", "run", str(BASELINE), "--runs", "400",
@@ -433,20 +441,8 @@ def test_kill_9_of_the_command_leaves_no_worker_holding_its_output(tmp_path):
     proc.kill()
     proc.communicate(timeout=60)  # returns once nothing holds the output open
 
-    def alive() -> list[int]:
-        running = []
-        for pid in workers:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    running.append(pid)
-            except psutil.NoSuchProcess:
-                pass
-        return running
-
-    gone_by = time.time() + 10
-    while alive() and time.time() < gone_by:
-        time.sleep(0.05)
-    assert not alive(), f"processes outlived the killed command: {alive()}"
+    left = _outliving(workers, 10)
+    assert not left, f"processes outlived the killed command: {left}"
 
 
 def test_a_full_disk_outside_the_store_is_one_line_too():
