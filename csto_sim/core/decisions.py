@@ -209,11 +209,11 @@ def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> n
     The response probability of a typical event of each kind (mean severity, the usual
     counterpart) averaged with the member's hazard weights. Trust drifts toward it: members
     read the alliance's will from its leader's state and their own exposure, not only from
-    events.
+    events. Under a charter with mediation a clash with a member takes no side, as in
+    :func:`deployment_logit`.
     """
-    prob = _response(
-        inp, t, status, w, inp.severity_mean, inp.fit, inp.option_member_share, inp.option_affinity
-    )
+    sides = inp.option_member_share * (not inp.mediation)
+    prob = _response(inp, t, status, w, inp.severity_mean, inp.fit, sides, inp.option_affinity)
     return (inp.kind_weights * prob).sum(axis=-1)
 
 

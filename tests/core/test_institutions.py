@@ -131,3 +131,21 @@ def test_mediation_answers_clashes_between_members_with_a_mission(projections):
     # mediation between two active members goes no further than a mission (a clash with a
     # frozen or withdrawn member is not mediated)
     assert (ev["level"][answered] == MISSION).mean() > 0.9
+
+
+def test_members_expect_mediation_to_take_no_side(projections, standalone):
+    """Trust anticipates what the charter does: under mediation a member's expected chance
+    of an answer is that of its threats with the reluctance to take sides left out."""
+    from dataclasses import replace
+
+    from csto_sim.core.inputs import initial_state
+
+    inp, _ = projections["consensus"]
+    state = initial_state(standalone)
+    plain = decisions.expected_chance(inp, 0, state.status, state.w)
+    mediated = decisions.expected_chance(replace(inp, mediation=True), 0, state.status, state.w)
+    no_members = replace(inp, option_member_share=np.zeros_like(inp.option_member_share))
+    exposed = (inp.kind_weights * inp.option_member_share).sum(axis=-1) > 0
+    assert exposed.any() and (mediated[exposed] > plain[exposed]).all()
+    assert np.array_equal(mediated[~exposed], plain[~exposed])
+    assert np.allclose(mediated, decisions.expected_chance(no_members, 0, state.status, state.w))
