@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import BASELINE, HINDCAST, ROOT, SCENARIOS
 
@@ -646,3 +647,22 @@ def test_a_start_after_the_inherited_end_is_blamed_on_the_file_that_sets_it(tmp_
     """The span's two ends may come from two files: the one the loaded file sets is named
     (it was the parent's ``time.end``)."""
     expect_error(child(tmp_path, "[time]\nstart = 2050.0\n"), "time.start", "not after start")
+
+
+def test_the_security_guarantee_lever_moves_security_offers_only():
+    """china_security_guarantee doubles China's security offer to Tajikistan and Kyrgyzstan
+    from 2026 and leaves every economic offer as in the baseline (a tie of a kind fitted on
+    the EU's partnership agreements lowered China's economic offer)."""
+    from csto_sim.core.inputs import compile_inputs
+
+    baseline = load_scenario(BASELINE)
+    guarantee = load_scenario(SCENARIOS / "china_security_guarantee.toml")
+    base, lever = compile_inputs(baseline), compile_inputs(guarantee)
+    assert np.array_equal(lever.economic_offers, base.economic_offers)
+    expected = base.offers.copy()
+    t, china = int(np.searchsorted(base.years, 2026.0)), baseline.pole_names.index("China")
+    for member in ("Tajikistan", "Kyrgyzstan"):
+        shift = guarantee.events[f"china_guarantee_{member.lower()}"].pull_change
+        assert shift == pytest.approx(np.log(2.0), abs=1e-3)
+        expected[t:, baseline.member_names.index(member), china] *= np.exp(shift)
+    assert np.allclose(lever.offers, expected, rtol=1e-12, atol=0)
