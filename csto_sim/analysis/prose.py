@@ -21,9 +21,18 @@ MIN_ESS = 100
 
 
 def interval(r: Any, digits: int) -> str:
-    """``+d [+low, +high]`` of a paired-difference row."""
+    """``+d [+low, +high]`` of a paired-difference row (see :func:`shown_digits`)."""
+    digits = shown_digits(r, digits)
     low, high = fmt(r.ci_low, digits, sign=True), fmt(r.ci_high, digits, sign=True)
     return f"{fmt(r.mean_difference, digits, sign=True)} [{low}, {high}]"
+
+
+def shown_digits(r: Any, digits: int) -> int:
+    """``digits``, or more (up to six) until an interval that excludes zero shows no end as
+    zero (``+0.00`` would read as including it)."""
+    while clear(r) and digits < 6 and 0.0 in (round(r.ci_low, digits), round(r.ci_high, digits)):
+        digits += 1
+    return digits
 
 
 def probability(p: float, low: float, high: float) -> str:
@@ -184,9 +193,12 @@ def lever_effects(c: Comparison, top: int = 4) -> str:
 
     def say(r: Any) -> str:
         m = measure(r.measure, poles, member=bool(r.member))
+        if r.mean_difference == r.ci_low == r.ci_high == 0:
+            return f"{m.say(r.member)} did not change in any run"
+        digits = shown_digits(r, m.digits)
         verb = "rose" if r.mean_difference > 0 else "fell"
-        size = fmt(abs(r.mean_difference), m.digits)
-        low, high = fmt(r.ci_low, m.digits, sign=True), fmt(r.ci_high, m.digits, sign=True)
+        size = fmt(abs(r.mean_difference), digits)
+        low, high = fmt(r.ci_low, digits, sign=True), fmt(r.ci_high, digits, sign=True)
         return f"{m.say(r.member)} {verb} by {size} ({low} to {high})"
 
     lines = []

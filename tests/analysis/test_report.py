@@ -93,3 +93,24 @@ def test_the_answered_share_is_reported_beside_the_records_one_in_four():
     # the record: Kyrgyzstan 2010, Armenia 2021 and 2022 asked in vain; Kazakhstan 2022 answered
     assert "of the 4 requests" in text and "answered 1 (25%" in text
     assert text.endswith("a 40%, b -.")
+
+
+def test_lever_effects_say_no_change_and_never_round_a_clear_interval_to_zero():
+    """An exact zero is said as no change; an interval that excludes zero is shown with
+    enough decimals that neither end reads as zero."""
+    paired = pd.concat(
+        [
+            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(
+                mean_difference=0.0, ci_low=0.0, ci_high=0.0
+            ),
+            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(
+                measure="y", mean_difference=0.02, ci_low=0.0004, ci_high=0.05
+            ),
+        ]
+    )
+    c = synthetic_comparison(
+        _runs(0.0), targets={"lever": ["x", "y"]}, paired=paired, paired_members=pd.DataFrame()
+    )
+    text = lever_effects(c)
+    assert "x did not change in any run" in text
+    assert "y rose by 0.0200 (+0.0004 to +0.0500)" in text
