@@ -214,7 +214,8 @@ def lever_effects(c: Comparison, top: int = 4) -> str:
                     said.append(f"{key}: not measured")
                     continue
                 r = next(hit.itertuples())
-                said.append(say(r) + ("" if clear(r) else ", an interval that includes zero"))
+                unclear = not clear(r) and (r.ci_low, r.ci_high) != (0, 0)
+                said.append(say(r) + (", an interval that includes zero" if unclear else ""))
             parts.append("its targets: " + "; ".join(said))
         sure = mine[((mine["ci_low"] > 0) | (mine["ci_high"] < 0)) & ~mine["key"].isin(wanted)]
         rows = sure.sort_values("size", ascending=False).head(top)

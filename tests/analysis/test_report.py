@@ -55,7 +55,9 @@ def test_lever_effects_name_targets_first_and_say_when_an_interval_includes_zero
     paired = pd.concat(
         [
             paired_differences(_runs(0.25), "base", ("x",), n_boot=200),
-            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(measure="y"),
+            paired_differences(_runs(0.0), "base", ("x",), n_boot=200).assign(
+                measure="y", ci_low=-0.1, ci_high=0.1
+            ),
         ]
     )
     c = synthetic_comparison(
@@ -112,5 +114,5 @@ def test_lever_effects_say_no_change_and_never_round_a_clear_interval_to_zero():
         _runs(0.0), targets={"lever": ["x", "y"]}, paired=paired, paired_members=pd.DataFrame()
     )
     text = lever_effects(c)
-    assert "x did not change in any run" in text
+    assert "x did not change in any run;" in text
     assert "y rose by 0.0200 (+0.0004 to +0.0500)" in text
