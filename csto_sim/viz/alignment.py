@@ -20,6 +20,7 @@ from csto_sim.viz.canvas import (
     no_data,
     pole_patches,
     results_of,
+    spread_covers,
     suptitle,
     year_axis,
 )
@@ -238,8 +239,9 @@ def fan_chart_figure(results: str | Path | Results, scenario: str) -> Figure:
     )
     suptitle(
         fig,
-        f"Alignment toward each pole over time: {scenario}",
-        f"{res.runs_label(scenario)}; line: median across runs, shading: middle 50% and 90%"
+        f"Security alignment toward each pole over time: {scenario}",
+        f"{res.runs_label(scenario)}; {spread_covers(res)}; line: median across runs, "
+        "shading: middle 50% and 90%"
         f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )
     return fig
@@ -270,7 +272,7 @@ def composition_figure(results: str | Path | Results, scenario: str) -> Figure:
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     suptitle(
         fig,
-        f"Mean alignment composition over time: {scenario}",
+        f"Mean security alignment composition over time: {scenario}",
         f"{res.runs_label(scenario)}; stacked mean weight on each pole across runs"
         f"{'; strip: share of runs frozen or withdrawn' if not shares.empty else ''}{note}",
     )

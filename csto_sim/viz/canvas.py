@@ -111,3 +111,11 @@ def comparison_of(results):
 def results_of(results) -> Results:
     """The results reader of a folder, a reader or a comparison."""
     return getattr(results, "results", None) or Results.open(results)
+
+
+def spread_covers(results: Results) -> str:
+    """What the spread across an ensemble's runs covers: parameters and dice when its runs
+    draw from a posterior, else the dice only."""
+    if results.manifest.get("posterior"):
+        return "runs differ in parameters (posterior draws) and dice"
+    return "runs differ in dice only (one parameter set)"

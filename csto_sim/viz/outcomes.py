@@ -21,6 +21,7 @@ from csto_sim.viz.canvas import (
     percent_label,
     results_of,
     small_multiples,
+    spread_covers,
     suptitle,
     year_axis,
 )
@@ -107,7 +108,8 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
     suptitle(
         fig,
         "Alliance cohesion over time" + ("" if single else ", each scenario against the reference"),
-        f"{res.runs_label()}; line: median across runs, shading: middle 50% and 90% of runs",
+        f"{res.runs_label()}; {spread_covers(res)}; line: median across runs, shading: "
+        "middle 50% and 90% of runs",
     )
     return fig
 
@@ -116,7 +118,7 @@ OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
     ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
     ("response_rate", "Requests for help answered", "share of requests (0-1)"),
     ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
-    ("n_active_final", "Active members at the end", "members (count)"),
+    ("n_active_final", "Active members at the end (the leader included)", "members (count)"),
     ("n_frozen_final", "Frozen members at the end", "members (count)"),
     ("n_withdrawn_final", "Withdrawn members at the end", "members (count)"),
 )
@@ -216,7 +218,8 @@ def outcomes_figure(comparison) -> Figure:
         ]
         dropped = int(runs[col].isna().sum())
         why = "without requests" if col == "response_rate" else "without a value"
-        ax.set_title(title + (f"\n({dropped} runs {why} left out)" if dropped else ""))
+        left = f"\n({dropped} runs {why} left out, all scenarios)" if dropped else ""
+        ax.set_title(title + left)
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
         if _is_count(values):
@@ -235,7 +238,8 @@ def outcomes_figure(comparison) -> Figure:
     suptitle(
         fig,
         "End-of-run outcomes by scenario",
-        f"{res.runs_label()}; boxes: median, quartiles, whiskers 1.5 IQR, dots: runs; "
+        f"{res.runs_label()}; {spread_covers(res)}; boxes: median, quartiles, whiskers "
+        "1.5 IQR, dots: runs; "
         "counts: dot area and label give the share of runs",
     )
     return fig
