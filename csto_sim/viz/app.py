@@ -91,8 +91,9 @@ class DashboardModel(CSTOModel):
         run: the run index; run ``i`` has the seed of run ``i`` of an ensemble of the scenario.
         leader_strength: multiplier on the leader pole's strength series (1 = as in the file).
         rng: an integer seed replacing the run's derived seed (Mesa convention).
-        response_base ... alignment_shift_ignored: behavioural parameters (``None``: run
-            ``run``'s draw, as in ``csto-sim run``).
+        response_base ... alignment_shift_ignored: behavioural parameters (``None``, or the
+            value its slider starts at: run ``run``'s draw, as in ``csto-sim run``; the
+            controller passes every slider, so only a moved one fixes its parameter).
 
     The CSTO scenario is ``spec`` (``scenario`` is Mesa's own attribute).
     """
@@ -114,7 +115,8 @@ class DashboardModel(CSTOModel):
         alignment_shift_ignored: float | None = None,
     ):
         given = locals()  # the behavioural parameters are the keyword-only arguments
-        params = {k: float(given[k]) for k in TUNED if given[k] is not None}
+        moved = {k: float(given[k]) for k in TUNED if given[k] is not None}
+        params = {k: x for k, x in moved.items() if x != _SLIDER_STARTS.get(k)}
         spec, past = drawn(scenario_name, int(run))
         spec = spec.with_parameters(**params).with_leader_strength(float(leader_strength))
         if isinstance(rng, str):  # a seed typed into a text box
@@ -131,9 +133,16 @@ def _slider_step(low: float, high: float) -> float:
     return 10 ** math.floor(math.log10((high - low) / 100)) if high > low else 0.01
 
 
+_SLIDER_STARTS: dict[str, float] = {}
+"""The value each parameter's slider starts at (:func:`model_params`): a model given it draws
+the parameter instead, since the controller passes every slider, moved or not."""
+
+
 def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
     """The sidebar inputs: scenario, run, leader strength and a slider per tuned parameter,
-    starting at run 0's draw and spanning the parameter's plausible range (and that value)."""
+    starting at run 0's draw and spanning the parameter's plausible range (and that value).
+    A slider left where it starts leaves its parameter drawn for whatever run and scenario
+    are chosen (:class:`DashboardModel`)."""
     values = drawn(scenario, 0)[0].parameters.model_dump()
     table = {row["name"]: row for row in parameter_table()}
     spec: dict[str, Any] = {
@@ -151,6 +160,7 @@ def model_params(scenario: str = DEFAULT_SCENARIO) -> dict[str, Any]:
         low = min(float(table[name]["low"]), value)
         high = max(float(table[name]["high"]), value)
         spec[name] = Slider(name, value, low, high, _slider_step(low, high), dtype=float)
+        _SLIDER_STARTS[name] = value
     return spec
 
 

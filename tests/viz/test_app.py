@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from conftest import BASELINE, ROOT
+from conftest import BASELINE, HINDCAST, ROOT
 from matplotlib.colors import to_hex
 from matplotlib.markers import MarkerStyle
 
@@ -232,6 +232,24 @@ def test_dashboard_run_i_is_ensemble_run_i():
     ref.run_model()
     assert dash.member_table() == ref.member_table()
     assert dash.event_log == ref.event_log
+
+
+def test_sliders_left_where_they_start_leave_the_parameters_drawn():
+    """Reset passes every slider: those not moved leave run r of any scenario its own
+    posterior draw (as `csto-sim run` and CSTOModel give it); a moved one is fixed."""
+    values = {k: getattr(s, "value", None) for k, s in app.model_params().items()}
+    values["scenario_name"] = "baseline"
+    dash = app.DashboardModel(**(values | {"run": 5}))
+    assert dash.params == CSTOModel(load_scenario(BASELINE), run=5).params
+    hindcast = app.DashboardModel(**(values | {"scenario_name": HINDCAST.stem, "run": 1}))
+    assert hindcast.params == CSTOModel(load_scenario(HINDCAST), run=1).params
+    assert hindcast.params["freeze_threshold"] != values["freeze_threshold"]
+    moved = values["freeze_threshold"] + 0.01
+    fixed = app.DashboardModel(**(values | {"run": 5, "freeze_threshold": moved}))
+    assert fixed.params["freeze_threshold"] == moved
+    assert {k: v for k, v in fixed.params.items() if k != "freeze_threshold"} == {
+        k: v for k, v in dash.params.items() if k != "freeze_threshold"
+    }
 
 
 def test_parameters_and_seed_reach_the_model():
