@@ -13,12 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, say
+from csto_sim.cli.common import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, say
 from csto_sim.cli.options import port
+from csto_sim.experiments.executors import Terminated
 from csto_sim.viz.draws import FIRST_DRAW_ENV, make_first_draw
 
 SERVER_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 """Solara settings for the server (unless the user set them): no usage telemetry."""
+
+STOP_WAIT = 10.0
+"""Seconds an interrupted dashboard waits for its server to end before killing it."""
 
 
 def add_parser(sub) -> None:
@@ -90,7 +94,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             with contextlib.suppress(Exception):  # the server makes it itself if this fails
                 make_first_draw(handover)
             return server.wait()
-        except KeyboardInterrupt:
-            with contextlib.suppress(KeyboardInterrupt):
-                server.wait()
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as exc:
+            return _stop(server, isinstance(exc, Terminated))
+
+
+def _stop(server: subprocess.Popen, terminated: bool) -> int:
+    """End the server after an interrupt: Ctrl-C reached it too (one process group), a
+    SIGTERM only this process, so it is passed on; one that does not end within
+    :data:`STOP_WAIT` seconds is killed. The exit code: 143 terminated, 130 interrupted."""
+    with contextlib.suppress(KeyboardInterrupt):
+        if terminated:
+            server.terminate()
+        try:
+            server.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    say("terminated" if terminated else "interrupted")
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED

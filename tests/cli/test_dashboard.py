@@ -23,7 +23,7 @@ def started(monkeypatch):
         def __init__(self, cmd, env=None, **_):
             calls.append((cmd, env))
 
-        def wait(self):
+        def wait(self, timeout=None):
             waited.append(True)
             return 0
 
@@ -112,3 +112,35 @@ def test_an_interrupt_during_the_first_draw_waits_for_the_server_and_exits_130(
     assert main(["dashboard", "--port", str(_free_port())]) == 130
     assert len(started) == 1  # the server was started
     assert dashboard.subprocess.Popen.waited == [True]  # and waited for
+
+
+@pytest.mark.parametrize(("signal", "code"), [("terminated", 143), ("interrupted", 130)])
+def test_an_interrupt_ends_the_server(monkeypatch, capsys, signal, code):
+    """SIGTERM reaches only the command, so it is passed on to the server; Ctrl-C reached
+    the server too, which is waited for; either way the server ends and the command says so."""
+    from csto_sim.experiments.executors import Terminated
+
+    ended: list[str] = []
+
+    class Server:
+        def __init__(self, *_, **__):
+            self.waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits == 1:  # the signal arrives while the command waits on the server
+                raise Terminated() if signal == "terminated" else KeyboardInterrupt()
+            ended.append("waited")
+            return -15
+
+        def terminate(self):
+            ended.append("terminate")
+
+        def kill(self):
+            ended.append("kill")
+
+    monkeypatch.setattr(dashboard.subprocess, "Popen", Server)
+    monkeypatch.setattr(dashboard, "make_first_draw", lambda path: None)
+    assert main(["dashboard", "--port", str(_free_port())]) == code
+    assert ended == (["terminate", "waited"] if signal == "terminated" else ["waited"])
+    assert capsys.readouterr().err.strip().endswith(signal)
