@@ -18,6 +18,7 @@ from csto_sim.analysis.comparison import HORIZON, Comparison, UnknownReference
 from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.statistics import MEMBER_PATHS
 from csto_sim.core.finite import check_finite
+from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.ensemble import run_ensemble
 from csto_sim.experiments.store import record_derived
 
@@ -236,7 +237,14 @@ def compare(
     """Run scenarios with common random numbers, write ``report.md`` and ``summary.csv``
     into ``out`` and return the :class:`Comparison` (what ``csto-sim compare`` does without
     the figures; ``options`` go to :func:`~csto_sim.experiments.ensemble.run_ensemble`,
-    for example ``executor=`` or ``workers=``)."""
+    for example ``executor=`` or ``workers=``). A ``reference`` none of the scenarios is
+    named is refused before anything runs."""
+    if isinstance(scenarios, Scenario | str | Path):  # one scenario
+        scenarios = [scenarios]
+    scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    names = [s.name for s in scenarios]
+    if reference is not None and reference not in names:
+        raise UnknownReference(f"no scenario named {reference!r} (have: {', '.join(names)})")
     run_ensemble(scenarios, runs, out, **options)
     comparison = Comparison.of(out, reference, horizon)
     write_report(comparison)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import standalone_text
+from conftest import BASELINE, standalone_text
 
 from csto_sim.cli import main
 
@@ -58,3 +58,14 @@ def test_compare_writes_a_clean_report_and_drawn_figures(tmp_path, monkeypatch, 
     for png in drawn:
         pixels = imread(png)[..., :3]
         assert (pixels.min(axis=-1) < 0.9).mean() > 0.02, png  # not a blank canvas
+
+
+def test_compare_refuses_an_unknown_reference_before_running(tmp_path):
+    """csto_sim.compare checks ``reference`` against the scenarios' names first, as the
+    command line does: nothing runs and no folder is written."""
+    from csto_sim import compare
+    from csto_sim.analysis.comparison import UnknownReference
+
+    with pytest.raises(UnknownReference, match="no scenario named 'basline' \\(have: baseline"):
+        compare([BASELINE], 2, tmp_path / "out", reference="basline")
+    assert not (tmp_path / "out").exists()
