@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import os
 import stat
 import tomllib
 from importlib import resources
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from csto_sim.core import judgements
 from csto_sim.core.crosschecks import cross_check
 from csto_sim.core.errors import ScenarioError, file_for, pydantic_error, short, show
+from csto_sim.core.files import InputError
 from csto_sim.core.schema import Scenario, Tie
 
 ATOMIC_TABLES: frozenset[str] = frozenset({"alignment", "economic"})
@@ -52,6 +54,9 @@ def _missing(what: str, name: str, resolved: Path) -> str:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file; raise ScenarioError on any problem."""
+    if not isinstance(path, str | os.PathLike):
+        got = short(repr(path), 40)
+        raise InputError(f"scenario: expected a scenario file or a Scenario, got {got}")
     path = Path(path)
     data, origin = _resolve(path, ())
     data.setdefault("name", path.stem)

@@ -372,6 +372,11 @@ class Scenario(_Strict):
         except ValidationError as exc:
             err = exc.errors()[0]
             where = format_loc(err["loc"])
+            if err["type"] == "extra_forbidden" and where in DRIVERS:
+                raise ParameterError(
+                    f"{where}: a driver, not a behavioural parameter: set it with "
+                    f"Scenario.with_{where}, or as a factor of evaluate"
+                ) from None
             if err["type"] == "extra_forbidden":
                 known = Parameters.model_fields
                 raise ParameterError(
@@ -393,9 +398,15 @@ class Scenario(_Strict):
             raise ValueError(
                 f"factors: expected names and values (a dict), got {type(values).__name__}"
             )
-        params = {}
+        params: dict[str, Any] = {}
         for name, value in values.items():
             if name in DRIVERS:
+                continue
+            base, _, key = name.partition(".")
+            table = getattr(self.parameters, base, None) if key else None
+            if isinstance(table, dict) and key in table:  # one entry, as `csto-sim params` lists
+                value = value.item() if isinstance(value, np.generic) else value
+                params[base] = params.get(base, dict(table)) | {key: value}
                 continue
             if name not in Parameters.model_fields:
                 known = [*DRIVERS, *Parameters.model_fields]

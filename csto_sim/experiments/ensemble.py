@@ -10,6 +10,7 @@ runs than a folder holds extend it with new chunks, fewer are refused.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import platform
 import sys
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csto_sim.core.errors import did_you_mean
 from csto_sim.core.files import SEED_MAX, whole_number
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
@@ -286,6 +288,10 @@ def run_ensemble(
     (``seed``, ``engine``, ``tables``, ``with_history``, ``posterior``, ``runs_per_draw``)
     and :func:`run`'s."""
     keys = ("seed", "engine", "tables", "with_history", "posterior", "runs_per_draw")
+    known = [*keys, *(n for n in inspect.signature(run).parameters if n not in ("spec", "store"))]
+    if unknown := [k for k in options if k not in known]:
+        hint = did_you_mean(unknown[0], known) or f" (options: fmt, {', '.join(known)})"
+        raise EnsembleError(f"run_ensemble: no option {unknown[0]!r}{hint}")
     spec = Ensemble.of(scenarios, runs, **{k: options.pop(k) for k in keys if k in options})
     return run(spec, None if out is None else Store(out, spec.tables, fmt), **options)
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from csto_sim.core.parameters import parameter_table
 from csto_sim.core.scenario import DRIVERS, Scenario, load_scenario
-from csto_sim.experiments.ensemble import Ensemble, run
+from csto_sim.experiments.ensemble import Ensemble, EnsembleError, run
 from csto_sim.experiments.tables import empty_table
 from csto_sim.inference.posterior import Posterior
 
@@ -84,7 +84,11 @@ def evaluate(
 
 def mean_outcomes(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     """The :data:`OUTCOMES` means over the successful runs, and, when the ``members`` table is
-    there, each member's probability of freezing or withdrawing (``p_exit_<member>``)."""
+    there, each member's probability of freezing or withdrawing (``p_exit_<member>``).
+    ``tables`` is what :func:`evaluate` returns, with its ``runs`` table."""
+    if not isinstance(tables, Mapping) or "runs" not in tables:
+        got = "a mapping without 'runs'" if isinstance(tables, Mapping) else type(tables).__name__
+        raise EnsembleError(f"mean_outcomes: expected evaluate's tables with 'runs', got {got}")
     runs = tables["runs"]
     ok = runs[runs["status"] == "ok"]
     point = {

@@ -181,9 +181,7 @@ def choose_posterior(
     if isinstance(posterior, Posterior):
         return posterior
     if posterior is not None:
-        if str(posterior) == NONE:
-            return None
-        return load_posterior(_file(posterior), runs_per_draw)
+        return _given(posterior, runs_per_draw)
     names = sorted({ALIASES.get(s.posterior, s.posterior) for s in scenarios})
     if names == [""]:
         return None
@@ -198,6 +196,23 @@ def choose_posterior(
     except PosteriorError as exc:  # the file a scenario names: blame the scenario's key
         first = next(s for s in scenarios if ALIASES.get(s.posterior, s.posterior) == names[0])
         raise ScenarioError(first.source, "posterior", str(exc)) from None
+
+
+def _given(posterior: str | Path, runs_per_draw: int) -> Posterior | None:
+    """The posterior a caller names: ``none``, a shipped name or a file; anything else, or a
+    name that is neither, is a :class:`PosteriorError` listing the names."""
+    names = ", ".join([*NAMED, NONE])
+    if not isinstance(posterior, str | Path):
+        got = short(repr(posterior), 40)
+        raise PosteriorError(f"posterior: expected a name ({names}) or a file, got {got}")
+    if str(posterior) == NONE:
+        return None
+    path = _file(posterior)
+    if not Path(path).exists():
+        hint = difflib.get_close_matches(str(posterior), [*NAMED, NONE], n=1)
+        also = f"; did you mean {hint[0]!r}?" if hint else f" (names: {names})"
+        raise PosteriorError(f"{posterior}: no such posterior file or name{also}")
+    return load_posterior(path, runs_per_draw)
 
 
 def load_posterior(path: str | Path, runs_per_draw: int = RUNS_PER_DRAW) -> Posterior:

@@ -14,7 +14,7 @@ from csto_sim import load_scenario
 from csto_sim.abm.model import CSTOModel
 from csto_sim.core.files import InputError
 from csto_sim.experiments.ensemble import Ensemble, run_ensemble
-from csto_sim.experiments.evaluate import evaluate
+from csto_sim.experiments.evaluate import evaluate, mean_outcomes
 
 NAN, INF = math.nan, math.inf
 
@@ -53,6 +53,12 @@ NAN, INF = math.nan, math.inf
         (lambda: run_ensemble([HINDCAST], runs=1).read("runs", ["x"]), "runs: no column 'x'"),
         (lambda: run_ensemble([HINDCAST], runs=1).read("runs", "run"), "columns: expected a list"),
         (lambda: evaluate(HINDCAST, [("response_base", 0.5)], runs=1), "factors: expected names"),
+        (lambda: evaluate(HINDCAST, runs=1, posterior="prodution"), "did you mean 'production'"),
+        (lambda: CSTOModel(HINDCAST, posterior=3), "posterior: expected a name (validation"),
+        (lambda: run_ensemble([HINDCAST], runs=1, worker=1), "no option 'worker' (did you mean"),
+        (lambda: run_ensemble([HINDCAST], runs=1, format="csv"), "(options: fmt, seed"),
+        (lambda: mean_outcomes(evaluate(HINDCAST, runs=1)["runs"]), "evaluate's tables with"),
+        (lambda: CSTOModel(HINDCAST, leader_strength=0.5), "leader_strength: a driver, not"),
     ],
 )
 def test_a_bad_value_from_code_is_one_line_naming_it(call, names):
@@ -73,3 +79,22 @@ def test_what_stays_accepted():
     assert Ensemble.of(HINDCAST, runs=np.int64(2), seed=np.int64(3)).seed == 3  # one file
     assert CSTOModel(HINDCAST, rng=np.random.default_rng(3), collect=False).seed >= 0
     assert CSTOModel(HINDCAST, rng=5, collect=False).seed == 5
+
+
+@pytest.mark.parametrize("given", [None, 3, {"name": "x"}])
+def test_a_scenario_that_is_neither_a_file_nor_a_scenario_is_named(given):
+    for call in (load_scenario, CSTOModel, evaluate):
+        with pytest.raises(InputError, match="scenario: expected a scenario file or a Scenario"):
+            call(given)
+
+
+def test_a_factor_may_name_one_entry_of_a_parameter_table():
+    """`csto-sim params` lists `charter_fit.interstate_war`; evaluate takes that name."""
+    base = load_scenario(HINDCAST)
+    spec = base.with_factors({"charter_fit.interstate_war": 0.5, "charter_fit.incursion": 0.25})
+    assert spec.parameters.charter_fit == base.parameters.charter_fit | {
+        "interstate_war": 0.5,
+        "incursion": 0.25,
+    }
+    with pytest.raises(ValueError, match="charter_fit: .*2.0 is outside"):
+        base.with_factors({"charter_fit.interstate_war": 2.0})
