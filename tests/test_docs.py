@@ -35,8 +35,20 @@ RESULTS_SECTION = "## Tables and columns"
 USAGE = ROOT / "docs" / "USAGE.md"
 START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 
-CALIBRATED = "calibrated against the 2002-2024 hindcast (docs/calibration.md)"
+CALIBRATED = "point fit of an earlier calibration; estimated by the posteriors"
 JUDGEMENT = "judgement"
+BY_PRIOR = {
+    "fixed": JUDGEMENT,
+    "uniform": "judgement; estimated by the posteriors",
+    "searched": "judgement; estimated by the posteriors",
+    "hindsight": "judgement (evidence of 2015-2024); estimated by the validation posterior",
+}
+"""The source of a default with a registry row, by the row's prior."""
+OTHER_SOURCES = {
+    "tie_security": "fitted on the 2002 cross-section (section 5)",
+    "tie_economic": "fitted on the 2002 cross-section (section 5)",
+    "collapse_min_active": "definition of an outcome (collapse)",
+}
 COLUMNS = ("name", "default", "unit", "meaning", "plausible range", "source")
 
 
@@ -66,10 +78,23 @@ def parameter_rows() -> list[dict[str, str]]:
             "unit": row["unit"],
             "meaning": row["meaning"],
             "plausible range": f"[{format_value(row['low'])}, {format_value(row['high'])}]",
-            "source": CALIBRATED if row["name"] in SEARCHED else JUDGEMENT,
+            "source": source_of(row["name"], SEARCHED),
         }
         for row in parameter_table()
     ]
+
+
+def source_of(name: str, searched: tuple[str, ...]) -> str:
+    """Where a default comes from: its registry row's prior (``parameter.NAME``, ``NAME`` or
+    a per-kind ``NAME.KIND``), else the calibration, the 2002 fit or a definition."""
+    from csto_sim.core import judgements
+
+    table = judgements.registry()
+    rows = [j for key, j in table.items() if key in (f"parameter.{name}", name)]
+    rows = rows or [j for key, j in table.items() if key.startswith(f"{name}.")]
+    if rows:
+        return BY_PRIOR[rows[0].prior]
+    return OTHER_SOURCES.get(name, CALIBRATED if name in searched else JUDGEMENT)
 
 
 def _cell(text: str) -> str:

@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from csto_sim.core import judgements
 from csto_sim.core.crosschecks import cross_check
 from csto_sim.core.errors import ScenarioError, file_for, pydantic_error, short, show
-from csto_sim.core.files import InputError
 from csto_sim.core.schema import Scenario, Tie
 
 ATOMIC_TABLES: frozenset[str] = frozenset({"alignment", "economic"})
@@ -56,7 +55,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file; raise ScenarioError on any problem."""
     if not isinstance(path, str | os.PathLike):
         got = short(repr(path), 40)
-        raise InputError(f"scenario: expected a scenario file or a Scenario, got {got}")
+        raise ScenarioError("scenario", "", f"expected a scenario file or a Scenario, got {got}")
     path = Path(path)
     data, origin = _resolve(path, ())
     data.setdefault("name", path.stem)

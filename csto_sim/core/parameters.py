@@ -349,7 +349,7 @@ class Parameters(BaseModel):
     freeze_threshold: float = P(
         0.258,
         "commitment",
-        "commitment at which staying active and freezing are worth the same (no grievance, no alternatives, no exit cost)",
+        "commitment at which staying active and freezing are worth the same when nothing else weighs (no grievance, alternatives, economic dependence, exit cost or status-quo bias; 7.11)",
         0.2,
         0.7,
     )

@@ -461,3 +461,22 @@ def test_a_number_given_a_string_that_starts_with_an_at_sign_is_refused_naming_t
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert str(err.value).startswith(f"{path}: hazards.sabotage: {says}"), err.value
+
+
+def test_every_registry_range_of_a_parameter_is_valid():
+    """A parameter's registry row spans only values the parameter accepts, so a sweep or a
+    prior over the row's range never builds an invalid scenario."""
+    from csto_sim.core.parameters import Parameters
+
+    defaults = Parameters()
+    checked = 0
+    for key, j in judgements.registry().items():
+        name, _, kind = key.removeprefix("parameter.").partition(".")
+        if name not in Parameters.model_fields:
+            continue
+        default = getattr(defaults, name)
+        for end in (j.low, j.high):
+            value = default | {kind: end} if isinstance(default, dict) else end
+            Parameters(**{name: value})  # raises if the end is outside the validity bounds
+        checked += 1
+    assert checked > 40
