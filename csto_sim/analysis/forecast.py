@@ -185,15 +185,17 @@ def happened(question: Question, timeseries: pd.DataFrame, events: pd.DataFrame)
 
     ``timeseries`` needs run, step, year, member, status (the state at ``year``; step 0 is the
     start); ``events`` needs run, year, member, requested, level (an event's year is the start
-    of its step)."""
+    of its step). A member enters a status when a step that starts by the date changes its
+    status to it (from frozen to withdrawn enters withdrawn whatever else is listed)."""
     runs = pd.Index(np.unique(timeseries["run"]), name="run")
     if question.status is not None:
         rows = timeseries[timeseries["member"].isin(question.members)]
         rows = rows.sort_values(["run", "member", "step"])
-        inside = rows["status"].isin(question.status)
-        before = inside.groupby([rows["run"], rows["member"]]).shift(fill_value=True)
-        entered = inside & ~before & (rows["year"] <= question.until + 1e-9)
-        hit = rows.loc[entered, "run"]
+        past = rows.groupby(["run", "member"])[["status", "year"]].shift()
+        changed = past["status"].notna() & (rows["status"] != past["status"])
+        # the step that made the change started by the date (as an event's year does)
+        entered = changed & rows["status"].isin(question.status)
+        hit = rows.loc[entered & (past["year"] < question.until - 1e-9), "run"]
     else:
         rows = events[events["requested"].astype(bool) & (events["year"] < question.until - 1e-9)]
         if question.members:

@@ -72,10 +72,14 @@ def format_forecast(table) -> str:
     """The forecast as lines: question, probability and interval in percent."""
     first = table.iloc[0]
     ess = "not conditioned" if first["ess"] is None else f"effective sample size {first['ess']:g}"
+    if first["posterior"] == "none":
+        drawn, over = "the scenario's own parameters (no posterior)", "runs (dice only)"
+    else:
+        drawn = f"{first['draws']} posterior draws ({first['posterior']})"
+        over = "posterior draws (parameters and dice)"
     lines = [
-        f"{first['scenario']}: {first['runs']} runs over {first['draws']} posterior draws "
-        f"({first['posterior']}), {ess}; commit {first['commit']}",
-        "probability [90% interval: Monte Carlo, bootstrap over posterior draws]",
+        f"{first['scenario']}: {first['runs']} runs over {drawn}, {ess}; commit {first['commit']}",
+        f"probability [90% interval: Monte Carlo, bootstrap over {over}]",
     ]
     for _, row in table.iterrows():
         lines.append(

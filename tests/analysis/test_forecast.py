@@ -78,6 +78,33 @@ def test_status_questions_count_entries_after_the_start_by_the_date() -> None:
     assert happened(freezes, ts, ev).tolist() == [True, False, False]
 
 
+def test_a_move_between_listed_statuses_enters_the_second() -> None:
+    """Frozen at the start, Armenia has not entered [frozen, withdrawn]; withdrawing later
+    enters withdrawn, one of the listed statuses (it counted as nothing)."""
+    ts, ev = _timeseries(), _events()
+    out = _question(members=["Armenia"], status=["frozen", "withdrawn"], by=dt.date(2027, 12, 31))
+    assert happened(out, ts, ev).tolist() == [False, True, True]
+
+
+def test_a_status_question_dated_within_a_year_counts_its_last_quarter() -> None:
+    """With quarterly steps, a withdrawal in the step from 2027.25 to 2027.5 (the state at
+    2027.5) happened by 30 June 2027, as an event of that step does; one in the next step
+    did not."""
+    years = [2027.0, 2027.25, 2027.5, 2027.75]
+    ts = pd.DataFrame(
+        {
+            "run": np.repeat([0, 1], 4),
+            "member": "Armenia",
+            "step": np.tile(range(4), 2),
+            "year": np.tile(years, 2),
+            "status": ["frozen", "frozen", "withdrawn", "withdrawn"]
+            + ["frozen", "frozen", "frozen", "withdrawn"],
+        }
+    )
+    leaves = _question(members=["Armenia"], status=["withdrawn"], by=dt.date(2027, 6, 30))
+    assert happened(leaves, ts, _events()).tolist() == [True, False]
+
+
 def test_request_and_response_questions_read_the_events() -> None:
     ts, ev = _timeseries(), _events()
     by_2027 = dt.date(2027, 12, 31)
@@ -280,3 +307,25 @@ def test_forecast_asks_the_questions_of_another_projection(tmp_path) -> None:
     args = ["forecast", str(QUESTIONS), "--scenario", str(weak), "--runs", "5", "--out", str(out)]
     assert main([*args, "--quiet"]) == 0
     assert (pd.read_csv(out / "forecast.csv")["scenario"] == "russia_weakened").all()
+
+
+def test_the_printed_forecast_says_what_its_intervals_cover() -> None:
+    from csto_sim.cli.forecast import format_forecast
+
+    row = {
+        "scenario": "baseline",
+        "runs": 50,
+        "draws": 50,
+        "ess": None,
+        "commit": "abc",
+        "probability": 0.5,
+        "low": 0.4,
+        "high": 0.6,
+        "id": "q",
+        "question": "?",
+    }
+    none = format_forecast(pd.DataFrame([row | {"posterior": "none"}]))
+    assert "own parameters (no posterior)" in none and "over runs (dice only)" in none
+    assert "posterior draws" not in none
+    drawn = format_forecast(pd.DataFrame([row | {"posterior": "production (sha256 x)"}]))
+    assert "50 posterior draws (production" in drawn and "parameters and dice" in drawn
