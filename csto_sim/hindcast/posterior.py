@@ -249,7 +249,8 @@ def reference(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reference table of ``fit``: ``simulations`` prior draws and their summaries, made
     in chunks of :data:`CHUNK` in the results store ``out/reference/``, so a rerun reuses
-    what is there and a larger ``simulations`` extends it. A chunk is a function of the fit
+    what is there, a larger ``simulations`` extends it and a smaller one reads the first
+    chunks, keeping the other whole ones for later. A chunk is a function of the fit
     and its index only: any number of workers gives the same table. A folder made for
     another fit, or with other measurement terms, is refused, naming what differs."""
     spec = {
@@ -266,8 +267,9 @@ def reference(
     sizes = [min(CHUNK, simulations - start) for start in range(0, simulations, CHUNK)]
     jobs = {f"{i:05d}-{n}": (i, n, CHUNK) for i, n in enumerate(sizes)}  # by chunk name
     names = spec["dimensions"]
+    whole = f"-{CHUNK}"
     with Store(Path(out) / "reference", ("reference",)) as store:
-        saved = store.open({"identity": spec}, keep=lambda name, _: name in jobs)
+        saved = store.open({"identity": spec}, keep=lambda n, _: n in jobs or n.endswith(whole))
         todo = [name for name in jobs if name not in saved]
         with worker_pool(workers, executor, jobs=len(todo)) as pool:
             for k, (theta, summaries) in run_jobs(fit.chunk, [jobs[n] for n in todo], pool):
@@ -275,7 +277,10 @@ def reference(
                 part = pd.concat([pd.DataFrame(theta, columns=names), part], axis=1)
                 store.record(store.write_chunk(todo[k], {"reference": part}))
         store.finish()
-    table = read_table(Path(out) / "reference", "reference")
+        used = {n: e for n, e in store.manifest["chunks"].items() if n in jobs}
+    table = read_table(
+        Path(out) / "reference", "reference", manifest=store.manifest | {"chunks": used}
+    )
     return table[names].to_numpy(), table.drop(columns=names).to_numpy()
 
 

@@ -87,6 +87,31 @@ def test_posterior_command_extends_checks_recovery_and_its_file_drives_runs(
     assert "other period" in err and "another --out" in err and "--overwrite" not in err
 
 
+def test_a_smaller_reference_table_reads_its_first_chunks_and_keeps_the_whole_rest(
+    tmp_path, monkeypatch
+):
+    """Fewer simulations than the folder holds read the first chunks (a smaller table once
+    deleted every chunk beyond it); more reuse every whole chunk and make only the rest."""
+    monkeypatch.setattr(posterior, "CHUNK", 10)
+    made: list[tuple[int, int]] = []
+
+    def chunk(self, index, size, chunk):  # a stand-in for the hindcast runs: its index
+        made.append((index, size))
+        return np.full((size, len(self.ranges)), float(index)), np.zeros((size, 2))
+
+    monkeypatch.setattr(posterior.Fit, "chunk", chunk)
+    out = tmp_path / "post"
+    theta, _ = posterior.reference(out, 25, workers=1)
+    assert (
+        made == [(0, 10), (1, 10), (2, 5)] and theta[:, 0].tolist() == [0] * 10 + [1] * 10 + [2] * 5
+    )
+    made.clear()
+    theta, _ = posterior.reference(out, 10, workers=1)
+    assert made == [] and theta[:, 0].tolist() == [0] * 10
+    theta, _ = posterior.reference(out, 30, workers=1)
+    assert made == [(2, 10)] and theta[:, 0].tolist() == [0] * 10 + [1] * 10 + [2] * 10
+
+
 def test_leave_one_event_out_drops_its_cases_from_the_fit(capsys):
     label = "2010-06-12_internal_unrest_Kyrgyzstan"
     kept = posterior.observed([label])
