@@ -171,13 +171,23 @@ def sweep(
     return _collect(rows, on_row)
 
 
-def _big(t: pd.DataFrame, name: str) -> str:
-    """The sentence naming the rows whose swing exceeds 0.1."""
+def _big(t: pd.DataFrame, name: str, runs: int) -> str:
+    """The sentences naming the rows whose swing exceeds 0.1, and the noise of a swing
+    (two binomial sds of the difference of two shares of ``runs`` runs at the mean level):
+    a swing within it is not told apart from zero."""
     big = t.loc[t["swing"].abs() > 0.1, name].tolist()
-    return "Swings above 0.1: " + (", ".join(f"`{d}`" for d in big) if big else "none") + "."
+    levels = t.filter(like="headline_").to_numpy(dtype=float)
+    p = float(np.nanmean(levels)) if levels.size else 0.0
+    noise = 2 * np.sqrt(2 * p * (1 - p) / runs)
+    within = t.loc[(t["swing"].abs() > 0.1) & (t["swing"].abs() <= noise), name].tolist()
+    said = "Swings above 0.1: " + (", ".join(f"`{d}`" for d in big) if big else "none") + "."
+    said += f" Noise of a swing: about +-{noise:.3f} (two sds of a difference of two shares)"
+    if within:
+        said += "; within it: " + ", ".join(f"`{d}`" for d in within) + " (more --runs)"
+    return said + "."
 
 
-def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
+def sweep_table(t: pd.DataFrame, scenario: str, runs: int, posterior: str = "") -> str:
     """:func:`sweep` as the Markdown table of ``docs/calibration.md`` (largest swing first)."""
     t = t.reindex(t["swing"].abs().sort_values(ascending=False).index)
     lines = markdown_table(
@@ -186,11 +196,15 @@ def sweep_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
         "`{judgement}` | {low:g} - {high:g} | {headline_low:.3f} | {headline_high:.3f} "
         "| {swing:+.3f}",
     )
-    lines += ["", f"{len(t)} hand-set judgements, {runs} runs per end. {_big(t, 'judgement')}"]
+    over = f" over the posterior `{posterior}`" if posterior else ""
+    lines += [
+        "",
+        f"{len(t)} hand-set judgements, {runs} runs per end{over}. {_big(t, 'judgement', runs)}",
+    ]
     return "\n".join(lines)
 
 
-def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
+def swing_table(t: pd.DataFrame, scenario: str, runs: int, posterior: str = "") -> str:
     """:func:`swing` as the Markdown table of ``docs/calibration.md``."""
     lines = markdown_table(
         t,
@@ -202,7 +216,8 @@ def swing_table(t: pd.DataFrame, scenario: str, runs: int) -> str:
     lines += [
         "",
         f"Median posterior/prior sd {t['width'].median():.2f} over {len(t)} dimensions "
-        f"({t['width_record'].median():.2f} with the record); {runs} runs per end. "
-        f"{_big(t, 'dimension')}",
+        f"({t['width_record'].median():.2f} with the record); {runs} runs per end"
+        f"{f' over the posterior `{posterior}`' if posterior else ''}. "
+        f"{_big(t, 'dimension', runs)}",
     ]
     return "\n".join(lines)

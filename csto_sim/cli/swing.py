@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         except ValueError as exc:
             say(f"--judgement: {exc}")
             return EXIT_USAGE
-        text = sweep_table(table, scenario.name, args.runs)
+        text = sweep_table(table, scenario.name, args.runs, posterior_label(posterior))
     else:
         prior = Fit("fit").prior  # every dimension, the answer chance's reference prior
         table = swing(
@@ -107,8 +107,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             prior_sd=prior.sd(),
             record_runs=args.record_runs or RECORD_RUNS,
         )
-        text = swing_table(table, scenario.name, args.runs)
+        text = swing_table(table, scenario.name, args.runs, posterior_label(posterior))
     print(text)  # before the file: what was computed is shown even if writing fails
     if args.out is not None:
         table.to_csv(args.out, index=False)
     return 0
+
+
+def posterior_label(posterior) -> str:
+    """The posterior's file name (``posterior_production.csv``), as the tables name it."""
+    return Path(posterior.source).name if posterior.source else "given"

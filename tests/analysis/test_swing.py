@@ -90,3 +90,25 @@ def test_the_sweep_refuses_an_id_that_is_not_a_hand_set_judgement(capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("csto-sim: --judgement:")
+
+
+def test_the_tables_name_the_posterior_and_a_swings_noise():
+    """A swing of 0.15 over 20 runs per end, near a collapse level of one half, is within
+    two sds of a difference of two shares (2 sqrt(2 0.25 / 20) = 0.316): said so; the
+    posterior the table was made over is named."""
+    from csto_sim.analysis.swing import sweep_table
+
+    t = pd.DataFrame(
+        {
+            "judgement": ["a", "b"],
+            "low": [0.0, 0.0],
+            "high": [1.0, 1.0],
+            "headline_low": [0.4, 0.5],
+            "headline_high": [0.55, 0.5],
+            "swing": [0.15, 0.0],
+        }
+    )
+    text = sweep_table(t, "baseline", 20, "posterior_production.csv")
+    assert "20 runs per end over the posterior `posterior_production.csv`" in text
+    assert "Noise of a swing: about +-0.31" in text and "within it: `a` (more --runs)" in text
+    assert "within it" not in sweep_table(t, "baseline", 2000)
