@@ -77,12 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141
+"""The exit code when the reader of standard output stopped early (128 + SIGPIPE, as a shell
+gives a command a closed pipe ends)."""
+
+
 def console() -> None:
     """The ``csto-sim`` console script: :func:`main`, then exit with its code. A command
     that was interrupted or terminated exits at once once it has said so (its workers
     ended, its finished chunks on disk): the interpreter's own shutdown could wait for the
     worker pool's management thread, which a killed worker can leave waiting forever."""
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # a reader that stopped early (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os._exit(EXIT_BROKEN_PIPE)
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         sys.stdout.flush()
         sys.stderr.flush()

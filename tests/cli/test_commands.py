@@ -95,3 +95,25 @@ def test_compare_names_the_files_that_share_a_name(tmp_path, capsys):
     assert err == [
         f"csto-sim: scenarios: {BASELINE} and {twin} share the name 'baseline'; give each its own"
     ]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`csto-sim params | head -1`: the closed pipe ends the command with 141, as a shell
+    gives a command whose reader left, without a BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "from csto_sim.cli import console; console()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "params"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    proc.stdout.close()  # the reader leaves before the first line
+    err = proc.stderr.read()
+    assert proc.wait() == 141 and b"Traceback" not in err, err
