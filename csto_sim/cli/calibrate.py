@@ -11,7 +11,7 @@ import pandas as pd
 import tomli_w
 
 import csto_sim
-from csto_sim.cli.common import EXIT_OK, hindcast_folder, hindcast_options
+from csto_sim.cli.common import EXIT_OK, hindcast_folder, hindcast_options, say
 from csto_sim.cli.options import runs, seed, trials
 from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import MAX_NAME, Scenario, load_scenario
@@ -20,6 +20,10 @@ from csto_sim.experiments.executors import dask_executor
 HINDCAST_FILE = "hindcast_2002_2024.toml"
 """The bundled scenario file of the hindcast the calibration fits (``python -m
 csto_sim.hindcast.build`` writes it; a test keeps it equal to what is calibrated)."""
+
+
+MIN_TOP = 5
+"""Fewer trials than this in the top 5% and the widths are not read (said so)."""
 
 
 def add_parser(sub) -> None:
@@ -89,6 +93,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"the defaults (trial 0) score {float(default['score'].iloc[0]):.4f}")
     columns = ["parameter", "best", "top_min", "top_max", "width"]
     print(ident[columns].round(3).to_string(index=False))
+    top = int(ident["trials_in_top"].iloc[0]) if len(ident) else 0
+    print(
+        f"width: the range of the best {top} trials (the top 5%) as a share of the searched range"
+    )
+    if top < MIN_TOP:
+        say(
+            f"only {top} trial(s) in the top 5%: a width of 0 here says nothing about what "
+            f"history pins down; run {20 * MIN_TOP} or more --trials"
+        )
     print(usage(best_toml, argv, args.extends is None))
     return EXIT_OK
 

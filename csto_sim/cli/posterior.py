@@ -17,6 +17,9 @@ from csto_sim.experiments.executors import dask_executor
 from csto_sim.experiments.store import ResultsExistError
 from csto_sim.hindcast.nulls import NULL_MODELS
 
+MIN_ESS = 50
+"""An effective sample size of the posterior's weights below this is said to be too few."""
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -121,6 +124,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     plot_posterior(out, span=span, samples=samples, ident=ident, prior=prior)
     print(ident.round(3).to_string(index=False))
     print(f"median width (posterior sd / prior sd): {ident['width'].median():.2f}")
+    if warning := too_few(samples["weight"].to_numpy()):
+        say(warning)
     if check is not None:
         check_finite(check, out / "recovery.csv").to_csv(out / "recovery.csv", index=False)
         got = posterior.recovery_summary(check)
@@ -132,3 +137,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         f"posterior samples in {out / 'posterior.csv'} (use: --posterior {out / 'posterior.csv'})"
     )
     return EXIT_OK
+
+
+def too_few(weights) -> str | None:
+    """The warning for a posterior whose weights' effective sample size is below
+    :data:`MIN_ESS` (its widths would read as history pinning every dimension), else None."""
+    ess = weights.sum() ** 2 / (weights**2).sum()
+    if ess >= MIN_ESS:
+        return None
+    return (
+        f"the posterior rests on {len(weights)} samples (effective size {ess:.1f}): its "
+        f"widths say nothing below {MIN_ESS}; use more --simulations or a larger --accept"
+    )

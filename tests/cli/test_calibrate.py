@@ -32,8 +32,10 @@ def test_best_toml_runs_from_anywhere_and_other_files_extend_it(
     project, tmp_path, capsys, monkeypatch
 ):
     assert main(CALIBRATE) == 0
-    out = capsys.readouterr().out
+    said = capsys.readouterr()
+    out = said.out
     assert "the defaults (trial 0) score" in out
+    assert "only 1 trial(s) in the top 5%: a width of 0 here says nothing" in said.err
     assert "  csto-sim run results/cal/best.toml\n" in out
     best_file = project / "results" / "cal" / "best.toml"
     assert f'  extends = "{best_file.as_posix()}"\n' in out

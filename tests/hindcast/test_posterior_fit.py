@@ -161,3 +161,13 @@ def test_the_fit_recovers_known_parameters_of_the_hindcast_on_a_reduced_budget(t
     assert got["width"] < 1.0  # the series narrow something in every fit
     narrow = check.groupby("parameter")["width"].median().idxmin()
     assert narrow == "pole_pull_rate"  # what the UN, trade and arms series pin down
+
+
+def test_a_posterior_on_a_handful_of_samples_is_said_to_be_one():
+    """Three samples, one of them weightless, would print widths near 0 (history pinning
+    every dimension): the command says they rest on too few samples."""
+    from csto_sim.cli.posterior import too_few
+
+    said = too_few(np.array([0.61, 0.39, 1e-8]))
+    assert said and "rests on 3 samples (effective size 1.9)" in said
+    assert too_few(np.full(200, 1 / 200)) is None
