@@ -238,7 +238,6 @@ def analysis_options(p: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="continue an interrupted analysis in --out"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    plot_format_option(p)
 
 
 def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:

@@ -10,6 +10,7 @@ from csto_sim.cli.common import (
     analysis_folder,
     analysis_options,
     parse_factors,
+    plot_format_option,
     run_analysis,
     say,
     scenario_file,
@@ -50,6 +51,7 @@ def add_parser(sub) -> None:
         help=f"outcomes: {', '.join(OUTCOMES)} (default: all)",
     )
     analysis_options(p)
+    plot_format_option(p)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
