@@ -129,7 +129,8 @@ def discover(
 
 
 def format_boxes(boxes: pd.DataFrame, cases: int, points: int) -> str:
-    """The boxes as text: coverage and density, then each restricted factor's range."""
+    """The boxes as text: coverage and density, then each restricted factor's range beside
+    the range its sample covers (PRIM leaves an unrestricted side at the sample's extent)."""
     if boxes.empty:
         return f"No box found: {cases} of {points} sample points are cases of interest."
     lines = [f"{cases} of {points} sample points are cases of interest."]
@@ -142,6 +143,6 @@ def format_boxes(boxes: pd.DataFrame, cases: int, points: int) -> str:
         for _, r in box.iterrows():
             lines.append(
                 f"  {r['factor']:<30} {r['low']:9.3f} .. {r['high']:<9.3f} "
-                f"(searched {r['searched_low']:.3f} .. {r['searched_high']:.3f})"
+                f"(sampled {r['searched_low']:.3f} .. {r['searched_high']:.3f})"
             )
     return "\n".join(lines)
