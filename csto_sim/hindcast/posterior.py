@@ -128,7 +128,10 @@ def observed(leave_out: Sequence[str] = (), period: str = "fit") -> dict[str, fl
     names = set(cases["case"]) | set(cases["label"]) - {""}
     unknown = [x for x in leave_out if x not in names]
     if unknown:
-        raise ValueError(f"no case or event {unknown[0]!r} of the period to leave out")
+        events = ", ".join(sorted(set(cases["label"]) - {""}))
+        raise ValueError(
+            f"no case or event {unknown[0]!r} of the period to leave out (events: {events})"
+        )
     repeated = [x for i, x in enumerate(leave_out) if x in leave_out[:i]]
     if repeated:
         raise ValueError(f"{repeated[0]!r} is given twice; name each case or event once")
