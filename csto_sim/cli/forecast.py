@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 from csto_sim.analysis.forecast import ForecastError, answer, check_questions, load_questions
 from csto_sim.cli.common import (
     EXIT_USAGE,
     ensemble_options,
+    ensemble_spec,
     failed,
     posterior_from_args,
     run_from_args,
@@ -16,7 +18,7 @@ from csto_sim.cli.common import (
 )
 from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import load_scenario
-from csto_sim.experiments.store import record_derived
+from csto_sim.experiments.store import default_folder, record_derived
 
 
 def add_parser(sub) -> None:
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     scenario = load_scenario(args.scenario or scenario_path)
     check_questions(questions, scenario, args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once
-    result = run_from_args(args, argv, "forecast", [scenario])
+    out = args.out if args.out is not None else default_out(args, scenario, args.questions)
+    result = run_from_args(args, argv, "forecast", [scenario], out=out)
     if result.failed:
         return failed(result)
     out = result.out
@@ -66,6 +69,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(format_forecast(table))
         print(f"Forecast in {out / 'forecast.csv'}")
     return failed(result)
+
+
+def default_out(args: argparse.Namespace, scenario, questions: Path) -> Path:
+    """The default folder: the ensemble's, one per question file (named from the scenario,
+    the file's stem and a digest of both), so a second question file asked of the same
+    projection writes its own ``forecast.csv`` instead of replacing the first's."""
+    spec = ensemble_spec(args, [scenario])
+    digest = hashlib.sha256(questions.read_bytes()).hexdigest()
+    settings = spec.identity() | {"names": spec.names, "questions": digest}
+    return default_folder("forecast", [f"{scenario.name}+{questions.stem}"], settings)
 
 
 def format_forecast(table) -> str:

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import BASELINE, ROOT
 
 from csto_sim.analysis.forecast import (
     ForecastError,
@@ -277,6 +277,25 @@ def test_forecast_writes_probabilities_intervals_and_provenance(tmp_path) -> Non
     assert table["posterior"].str.startswith("production").all()
     assert (table["ess"] > 0).all() and table["commit"].notna().all()
     assert (table["runs"] == 20).all()
+
+
+def test_two_question_files_of_one_projection_keep_their_own_forecasts(
+    tmp_path, monkeypatch
+) -> None:
+    """Without --out each question file gets its own folder (the second replaced the
+    first's forecast.csv in the one folder of the projection's runs)."""
+    monkeypatch.chdir(tmp_path)
+    text = QUESTIONS.read_text(encoding="utf-8").replace(
+        'scenario = "../scenarios/baseline.toml"', f'scenario = "{BASELINE.as_posix()}"'
+    )
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text.replace('id = "armenia_', 'id = "b_armenia_'))
+    for name in ("a.toml", "b.toml"):
+        assert main(["forecast", name, "--runs", "2", "--workers", "1", "--quiet"]) == 0
+    folders = sorted((tmp_path / "results" / "forecast").iterdir())
+    assert [f.name.split("-")[0] for f in folders] == ["baseline+a", "baseline+b"]
+    ids = [pd.read_csv(f / "forecast.csv")["id"].iloc[0] for f in folders]
+    assert ids == ["armenia_leaves_by_2027", "b_armenia_leaves_by_2027"]
 
 
 def test_a_question_file_naming_no_scenario_file_is_blamed(tmp_path, capsys) -> None:
