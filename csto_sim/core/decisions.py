@@ -196,9 +196,8 @@ def deployment_logit(
     both_members = counterpart_is_active_member(inp, ev, status)
     affinity = np.where(ev.counterpart >= 0, of_counterpart(inp.affinity, ev.counterpart), 0.0)
     fit = effective_fit(inp.fit, ev.territorial, p["extraterritorial_fit"])
-    sides = both_members & (not inp.mediation)
     return _response(
-        inp, t, status, w, ev.severity, fit, sides.astype(float), affinity, response_logit
+        inp, t, status, w, ev.severity, fit, both_members.astype(float), affinity, response_logit
     )
 
 
@@ -209,11 +208,11 @@ def expected_chance(inp: Inputs, t: int, status: np.ndarray, w: np.ndarray) -> n
     The response probability of a typical event of each kind (mean severity, the usual
     counterpart) averaged with the member's hazard weights. Trust drifts toward it: members
     read the alliance's will from its leader's state and their own exposure, not only from
-    events. Under a charter with mediation a clash with a member takes no side, as in
-    :func:`deployment_logit`.
+    events.
     """
-    sides = inp.option_member_share * (not inp.mediation)
-    prob = _response(inp, t, status, w, inp.severity_mean, inp.fit, sides, inp.option_affinity)
+    prob = _response(
+        inp, t, status, w, inp.severity_mean, inp.fit, inp.option_member_share, inp.option_affinity
+    )
     return (inp.kind_weights * prob).sum(axis=-1)
 
 
@@ -221,13 +220,14 @@ def _response(
     inp, t, status, w, severity, fit, both_members, affinity, how=response_probability
 ) -> np.ndarray:
     """:func:`response_probability` (or ``how``) of events ``(..., M, K)`` with the alliance's
-    state terms."""
+    state terms; under a charter with mediation a clash between members takes no side (its
+    ``both_members`` term is dropped), for the answer and for what members expect of it."""
     funded = funded_budget(inp.budget_share, status == ACTIVE)
     return how(
         severity,
         fit,
         inp.internal,
-        both_members,
+        both_members * (not inp.mediation),
         affinity,
         per_run(inp.capacity[t], np.ndim(w)),
         w[..., inp.leader_pole, None],
