@@ -91,10 +91,8 @@ def console() -> None:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:  # a reader that stopped early (| head): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        os._exit(EXIT_BROKEN_PIPE)
+        os._exit(EXIT_BROKEN_PIPE)  # at once: the interpreter's exit would flush again
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
-        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
