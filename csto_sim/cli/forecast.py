@@ -18,7 +18,7 @@ from csto_sim.cli.common import (
 )
 from csto_sim.core.finite import check_finite
 from csto_sim.core.scenario import load_scenario
-from csto_sim.experiments.store import default_folder, record_derived
+from csto_sim.experiments.store import record_derived
 
 
 def add_parser(sub) -> None:
@@ -75,10 +75,9 @@ def default_out(args: argparse.Namespace, scenario, questions: Path) -> Path:
     """The default folder: the ensemble's, one per question file (named from the scenario,
     the file's stem and a digest of both), so a second question file asked of the same
     projection writes its own ``forecast.csv`` instead of replacing the first's."""
-    spec = ensemble_spec(args, [scenario])
     digest = hashlib.sha256(questions.read_bytes()).hexdigest()
-    settings = spec.identity() | {"names": spec.names, "questions": digest}
-    return default_folder("forecast", [f"{scenario.name}+{questions.stem}"], settings)
+    label = f"{scenario.name}+{questions.stem}"
+    return ensemble_spec(args, [scenario]).folder("forecast", label=label, questions=digest)
 
 
 def format_forecast(table) -> str:

@@ -168,11 +168,14 @@ class Ensemble:
             "identity": self.identity(),
         }
 
-    def folder(self, command: str, results_dir: str | Path = RESULTS) -> Path:
+    def folder(
+        self, command: str, results_dir: str | Path = RESULTS, label: str = "", **more: str
+    ) -> Path:
         """The default results folder for ``command``, named from the identity (never from
-        the runs or the format: more runs extend it, another format re-exports it)."""
-        settings = self.identity() | {"names": self.names}
-        return default_folder(command, self.names, settings, results_dir)
+        the runs or the format: more runs extend it, another format re-exports it) and
+        ``more`` settings, labelled ``label`` (default: the scenarios' names)."""
+        settings = self.identity() | {"names": self.names} | more
+        return default_folder(command, [label] if label else self.names, settings, results_dir)
 
     def plan(self, done: set[tuple[int, int]] = frozenset()) -> list[tuple[int, list[int]]]:
         """The chunks still to run, (scenario index, runs): consecutive runs within blocks of
