@@ -149,11 +149,14 @@ def _uncertainty(c: Comparison) -> list[str]:
     table = _titled(c.uncertainty, {p.lower(): p for p in c.results.all_poles})
     return [
         f"## Parameters against dice: paired differences against {c.reference}",
-        "Per draw (runs sharing one posterior sample) the mean paired difference; "
-        "`over_parameters_p05`-`p95` is its 5-95% range over draws (parameter uncertainty, "
-        "with the dice of a draw's few runs), `sd_parameters` the sd between draws with the "
-        "dice's share of the draws' means taken out (0: the parameters add nothing the dice "
-        "do not explain) and `sd_dice` the pooled sd of runs within a draw (the dice alone).",
+        "Per parameter set (the runs that took one posterior sample; `draws` of them, "
+        "`replicated` with two runs or more) the mean paired difference; "
+        "`over_parameters_p05`-`p95` is its 5-95% range over the sets (parameter "
+        "uncertainty, with the dice of a set's few runs), `sd_dice` the pooled sd of runs "
+        "within a set (the dice alone, from the replicated sets) and `sd_parameters` the sd "
+        "between the sets' means with the dice's share of them taken out (0: the parameters "
+        "add nothing the dice do not explain; n/a without a replicated set). With few "
+        "replicated sets both are rough.",
         markdown(table, table_digits(list(c.uncertainty["measure"]))),
     ]
 

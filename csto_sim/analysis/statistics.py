@@ -175,35 +175,40 @@ def paired_differences(
 def parameter_uncertainty(
     runs: pd.DataFrame, reference: str, figures: tuple[str, ...] = HEADLINE
 ) -> pd.DataFrame:
-    """For runs over a posterior (a ``draw`` column): the paired difference to the reference
-    per draw (runs sharing one posterior sample), and how its spread splits into parameter
-    uncertainty and the dice (one-way random effects): ``sd_dice`` is the pooled sd of runs
-    within a draw; ``sd_parameters`` the sd between draws less what the dice put into the
-    draws' means (``sqrt(max(0, var(means) - mean(within var / runs))``), so it is about 0
-    when every draw has the same parameters; the 5-95% range of the draws' means is given
-    as it is. Empty without draws."""
+    """For runs over a posterior: the paired difference to the reference per parameter set
+    (runs sharing one posterior ``sample``, else one ``draw``), and how its spread splits
+    into parameter uncertainty and the dice (one-way random effects, unbalanced):
+    ``sd_dice`` is the pooled sd of runs within a set (from the sets of two runs or more,
+    counted in ``replicated``); ``sd_parameters`` the sd between the sets' means less what
+    the dice put into them (``sqrt(max(0, var(means) - sd_dice^2 * mean(1 / runs)))``, every
+    set counted, one of a single run too), so it is about 0 when every set has the same
+    parameters; both are NaN when no set holds two runs. The 5-95% range of the sets'
+    means is given as it is. Empty without draws."""
     if "draw" not in runs or runs["draw"].isna().all():
         return pd.DataFrame()
+    key = "sample" if "sample" in runs and runs["sample"].notna().all() else "draw"
     rows = []
     for name, ref, other, common in _pairs(runs, reference):
-        draws = other.loc[common, "draw"]
+        sets = other.loc[common, key]
         for fig in figures:
             d = other.loc[common, fig].astype(float) - ref.loc[common, fig].astype(float)
-            by = d.groupby(draws)
-            means = by.mean()
-            within = by.var(ddof=1).dropna()
-            in_means = (within / by.size()[within.index]).mean() if len(within) else 0.0
-            between = float(means.var(ddof=1)) - in_means if len(means) > 1 else np.nan
+            by = d.groupby(sets)
+            means, sizes = by.mean(), by.size()
+            df = int((sizes - 1).sum())
+            dice = float(((sizes - 1) * by.var(ddof=1).fillna(0.0)).sum() / df) if df else np.nan
+            spread = float(means.var(ddof=1)) if len(means) > 1 else np.nan
+            between = spread - dice * float((1.0 / sizes).mean())
             rows.append(
                 {
                     "scenario": name,
                     "measure": fig,
                     "mean_difference": float(d.mean()),
                     "draws": int(len(means)),
+                    "replicated": int((sizes > 1).sum()),
                     "over_parameters_p05": float(means.quantile(0.05)),
                     "over_parameters_p95": float(means.quantile(0.95)),
-                    "sd_parameters": float(np.sqrt(max(between, 0.0))),
-                    "sd_dice": float(np.sqrt(within.mean())) if len(within) else np.nan,
+                    "sd_parameters": float(np.sqrt(max(between, 0.0))) if df else np.nan,
+                    "sd_dice": float(np.sqrt(dice)) if df else np.nan,
                 }
             )
     return pd.DataFrame(rows)

@@ -163,7 +163,8 @@ def test_the_posterior_is_part_of_the_identity_and_the_report_says_so(
         main([*args, "--posterior", str(posterior_file), "--runs-per-draw", "2", "--no-plots"]) == 0
     )
     report = (out / "report.md").read_text()
-    assert "cover parameter uncertainty and the dice" in report
+    assert "average over parameter uncertainty and the dice" in report
+    assert "not how far it moves over the parameters' range" in report
     assert "Parameters against dice" in report
     assert main([*args, "--resume", "--no-plots"]) == 2  # without the posterior: refused
     assert "other posterior" in capsys.readouterr().err
@@ -315,3 +316,26 @@ def test_a_posterior_that_is_not_a_regular_file_or_has_huge_weights(tmp_path):
     big = tmp_path / "big.csv"
     pd.DataFrame({"response_base": [-5.0, -6.0], "weight": [1e308, 1e308]}).to_csv(big, index=False)
     np.testing.assert_allclose(load_posterior(big).weights, [0.5, 0.5])
+
+
+def test_parameter_uncertainty_counts_the_dice_of_draws_of_one_run():
+    """Sets of one run carry the dice in full: the dice's share of the spread of the sets'
+    means counts every set (runs of one posterior sample form one set, whatever their draw)."""
+    runs = pd.DataFrame(
+        {
+            "scenario": ["ref"] * 6 + ["alt"] * 6,
+            "run": list(range(6)) * 2,
+            "status": "ok",
+            "draw": [0, 1, 2, 3, 4, 5] * 2,  # one run per draw ...
+            "sample": [7, 7, 8, 8, 9, 4] * 2,  # ... but two draws share samples 7 and 8
+            "cohesion_final": [0.0] * 6 + [1.0, 3.0, -1.0, -3.0, 2.0, 0.0],
+        }
+    )
+    t = parameter_uncertainty(runs, "ref", ("cohesion_final",)).iloc[0]
+    assert (t["draws"], t["replicated"]) == (4, 2)
+    # the sets' means 2, -2, 2, 0 (variance 11/3); the dice's variance 2 (pooled over the two
+    # sets of two runs) puts 2 * mean(1/2, 1/2, 1, 1) = 1.5 into them
+    assert t["sd_dice"] == pytest.approx(np.sqrt(2.0))
+    assert t["sd_parameters"] == pytest.approx(np.sqrt(11 / 3 - 1.5))
+    alone = parameter_uncertainty(runs.drop(columns="sample"), "ref", ("cohesion_final",))
+    assert np.isnan(alone.iloc[0]["sd_dice"]) and np.isnan(alone.iloc[0]["sd_parameters"])
