@@ -48,7 +48,9 @@ def clear(r: Any) -> bool:
 def covers(c: Comparison, short: bool = False) -> str:
     """What the intervals of the comparison cover, in one paragraph (``short``: in words)."""
     if short:
-        return "parameters and dice" if c.posterior else "dice only"
+        if c.posterior:
+            return "Monte-Carlo error of an average over parameters and dice"
+        return "Monte-Carlo error over the dice, at one parameter set"
     post = c.manifest.get("posterior")
     if not post:
         return (
@@ -63,13 +65,19 @@ def covers(c: Comparison, short: bool = False) -> str:
     )
     text = (
         f"Runs draw their behavioural parameters from the posterior "
-        f"`{PurePath(post['file']).name}` ({post['samples']} samples; {shared}): spreads and "
-        "95% intervals cover parameter uncertainty and the dice. Bootstrap intervals are the "
+        f"`{PurePath(post['file']).name}` ({post['samples']} samples; {shared}): "
+        "probabilities, means and differences average over parameter uncertainty and the "
+        "dice, and spreads (quantiles over runs) include both. Their 95% intervals say how "
+        "precisely the runs estimate that average (Monte-Carlo error: they narrow as runs "
+        "grow), not how far it moves over the parameters' range. Bootstrap intervals are the "
         "wider of resampling whole draws and resampling runs; the Wilson intervals of "
         "probabilities count the runs as fewer by how much the draws differ."
     )
     if not c.uncertainty.empty:
-        text += " The section 'Parameters against dice' separates the two."
+        text += (
+            " How far a difference moves over the parameters is in the section 'Parameters "
+            "against dice'."
+        )
     for name, values in post.get("fixed", {}).items():
         if values:
             listed = ", ".join(f"`{k}` = {v:g}" for k, v in values.items())

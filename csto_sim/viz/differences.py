@@ -15,6 +15,7 @@ from matplotlib.ticker import PercentFormatter
 
 from csto_sim.analysis.comparison import Comparison
 from csto_sim.analysis.measures import fmt, measure
+from csto_sim.analysis.prose import covers
 from csto_sim.viz.canvas import comparison_of, grid_shape, no_data, suptitle
 from csto_sim.viz.style import STATUS_LABELS, scenario_colours, styled, text_colour
 
@@ -35,10 +36,6 @@ DIFFERENCE_PANELS: tuple[str, ...] = (
     "unanswered_severity",
 )
 """Outcomes of the differences figure, one panel each, titled by the registry."""
-
-
-def _covers(c: Comparison) -> str:
-    return "parameters and dice" if c.posterior else "dice only"
 
 
 def _heat_panel(
@@ -105,7 +102,7 @@ def exit_heatmap_figure(comparison) -> Figure:
         fig,
         f"Frozen or withdrawn at the start ({first:g}), and freezes and withdrawals during "
         f"the run (to {end:g})",
-        f"{c.results.runs_label()}; cell: share of runs [95% interval; {_covers(c)}]; "
+        f"{c.results.runs_label()}; cell: share of runs [95% interval; {covers(c, short=True)}]; "
         f"without {', '.join(sorted(set(c.leaders.values())))} (the leader)",
     )
     return fig
@@ -160,7 +157,7 @@ def levers_figure(comparison) -> Figure:
         fig,
         "What each scenario did to the outcomes it targets, against the reference",
         f"{c.results.runs_label()}; dots: mean paired difference; bars: 95% bootstrap "
-        f"interval ({_covers(c)})",
+        f"interval ({covers(c, short=True)})",
     )
     return fig
 
@@ -225,7 +222,7 @@ def differences_figure(comparison) -> Figure:
     suptitle(
         fig,
         f"How each scenario differs from {ref} (paired differences, 95% intervals)",
-        f"{c.results.runs_label()}; intervals cover {_covers(c)}; filled dot: the interval "
+        f"{c.results.runs_label()}; intervals cover {covers(c, short=True)}; filled dot: the interval "
         "excludes zero",
     )
     return fig

@@ -197,7 +197,7 @@ def folder(tmp_path_factory):
 def test_report_opens_with_a_headline_and_states_horizon_and_scenarios(folder):
     report = (folder / "report.md").read_text()
     first = report.split("\n")[2]
-    assert "fragments the alliance" in first and "95% intervals cover" in first
+    assert "fragments the alliance" in first and "Monte-Carlo error" in first
     assert "figures/differences.png" in report
     assert f"Projection from {START:g} to {END:g}" in report
     assert "| weak | Russia far weaker | `poles.Russia.strength` " in report
