@@ -74,7 +74,7 @@ PAIR = re.compile(r"\[\n\s+([^\s,\[\]]+),\n\s+([^\s,\[\]]+),\n\s+\]")
 def scenario_data(scenario: Scenario) -> dict[str, Any]:
     """The scenario as TOML-ready data: judgements as their references, the history as its
     file, unset and empty values left out, numbers to :data:`DIGITS` significant digits."""
-    data = scenario.model_dump(mode="python", exclude={"source", "history"})
+    data = scenario.model_dump(mode="python", exclude={"source", "history", "guided"})
     data["parameters"] = scenario.parameters.model_dump(mode="python", exclude_unset=True)
     for id_, paths in scenario.judged.items():
         for path in paths:

@@ -266,6 +266,17 @@ class Scenario(_Strict):
     def _hazards(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_hazards(v)
 
+    @field_validator("guided")
+    @classmethod
+    def _guided(cls, v: bool) -> bool:
+        if v:  # the filter guides a history and weighs it; run alone, it would script it
+            raise ValueError(
+                "not a scenario setting: a history is guided by its record only inside a "
+                "projection that conditions on it (condition = true), where each history is "
+                "weighted by its chance of the record"
+            )
+        return v
+
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:

@@ -666,3 +666,21 @@ def test_the_security_guarantee_lever_moves_security_offers_only():
         assert shift == pytest.approx(np.log(2.0), abs=1e-3)
         expected[t:, baseline.member_names.index(member), china] *= np.exp(shift)
     assert np.allclose(lever.offers, expected, rtol=1e-12, atol=0)
+
+
+def test_a_scenario_file_cannot_guide_its_runs_by_the_record(tmp_path):
+    """Guiding keeps a history to its record; only the filter may do it, weighing each
+    history by its chance of the record. A file that asked for it would script the recorded
+    outcomes of every run (Armenia frozen in all of them), so it is refused, and ``show``
+    does not print the setting."""
+    path = tmp_path / "g.toml"
+    path.write_text(f'extends = "{HINDCAST.as_posix()}"\nname = "g"\nguided = true\n')
+    with pytest.raises(ScenarioError, match=r"guided: not a scenario setting"):
+        load_scenario(path)
+    shown = subprocess.run(
+        [sys.executable, "-m", "csto_sim", "show", str(BASELINE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "condition = true" in shown and "guided" not in shown
