@@ -49,9 +49,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.quiet:
         print(summary(comparison, members))
         for name, c in (read_manifest(out).get("conditioning") or {}).items():
+            of = f" of {c['samples']} posterior samples" if "samples" in c else ""
             print(
                 f"{name}: histories conditioned on the record: {c['histories']} simulated, "
-                f"effective sample size {c['ess']:g}, {c['distinct']} distinct continued"
+                f"effective sample size {c['ess']:g}, {c['distinct']} distinct continued{of}"
             )
         written = ", report.md and summary.csv" if "members" in args.tables else ""
         print(f"Results{written} in {out}/")

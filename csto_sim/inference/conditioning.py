@@ -228,14 +228,22 @@ def summary(
     """What the filter did for ``runs``: histories simulated, accepted (able to hold the
     record), the effective sample size over all of them (their weights normalised
     together: the smaller, more cautious figure than a sum over blocks, each normalised
-    alone) and the distinct histories the runs continue; None when the scenario does not
-    condition."""
+    alone) and the distinct histories the runs continue; over a posterior also the
+    distinct samples those histories took (``samples``) and the effective number of
+    samples (``ess_samples``: the weights summed by sample, as the parameters see them).
+    None when the scenario does not condition."""
     if not conditions(scenario):
         return None
     found = blocks(scenario, posterior, seed, sorted({int(r) // BLOCK for r in runs}), mapper)
-    return {
+    continued = set(sources(scenario, posterior, seed, runs))
+    out = {
         "histories": PARTICLES * len(found),
         "accepted": sum(x.accepted for x in found),
         "ess": round(effective_size(np.concatenate([x.log_weight for x in found])), 1),
-        "distinct": len(set(sources(scenario, posterior, seed, runs))),
+        "distinct": len(continued),
     }
+    if posterior is not None:
+        w = sample_weights(scenario, posterior, seed, runs, mapper)
+        out["samples"] = len({posterior.sample_of(seed, j) for j in continued})
+        out["ess_samples"] = round(float(1.0 / np.sum(w**2)) if w.any() else 0.0, 1)
+    return out

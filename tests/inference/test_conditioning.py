@@ -251,6 +251,11 @@ def test_the_filter_reports_what_it_did(conditioned):
     assert c["histories"] == -(-150 // conditioning.BLOCK) * conditioning.PARTICLES
     assert 0 < c["ess"] <= c["accepted"] <= c["histories"]
     assert 1 < c["distinct"] <= 150
+    # the parameters' view: histories of one sample count once
+    assert 1 <= c["samples"] <= c["distinct"]
+    assert 1 <= c["ess_samples"] <= min(c["ess"], len(post.weights))
+    w = conditioning.sample_weights(s, post, s.seed, range(150))
+    assert c["ess_samples"] == pytest.approx(1 / np.sum(w**2), abs=0.05)
 
 
 def test_resampling_takes_each_particle_about_its_weight():
