@@ -51,7 +51,8 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
     Measure("cohesion_final", f"cohesion {_END}", "cohesion at the end", "index 0-1", 1, 3,
             "the share of members other than {leader} that are active, times the mean of (a) "
             "the active members' mean security-alignment weight on {leader}'s pole and (b) one "
-            "minus the mean distance (total variation) between their security alignments"),
+            "minus the mean distance (total variation) between the security alignments of "
+            "the active members, {leader} included"),
     Measure("n_active_final", f"active members {_END}", "active members at the end", "members",
             1, 2, "members ({leader} included) active in the end year"),
     Measure("n_frozen_final", f"frozen members {_END}", "members frozen at the end", "members",

@@ -99,14 +99,24 @@ def conditioning(c: Comparison) -> str:
         "filter, `csto_sim.inference.conditioning`: each member's status drawn among those the "
         "record allows and each recorded request and answer drawn as recorded, each history "
         "weighted by the model's chance of them, the histories resampled to equal weight once, "
-        "at the end of the history)."
+        "at the end of the history). Nothing else of the record conditions them: members' "
+        "alignment at the start is the model's own, not the measured UN-vote, trade and arms "
+        "series. The effective sample size counts (parameter draw, history) pairs before "
+        "resampling, so it can exceed the runs; the parameters rest on fewer: the effective "
+        "number of posterior samples."
     )
     for name, k in c.conditioning.items():
         text += (
             f" {name}: {k['histories']} histories simulated, {k['accepted']} accepted, "
             f"effective sample size {k['ess']:g}; its runs continue {k['distinct']} distinct "
-            "histories."
+            "histories"
         )
+        if "samples" in k:
+            text += (
+                f" of {k['samples']} posterior samples (effective number of samples "
+                f"{k['ess_samples']:g})"
+            )
+        text += "."
         if k["ess"] < MIN_ESS:
             text += (
                 f" **Too few histories hold the record for {name} (effective sample size "
@@ -132,7 +142,9 @@ def headline(c: Comparison) -> str:
     tail = (
         f"Fragmentation is ranked by the chance that the alliance collapses between "
         f"{first:g} and {end:g}, then by the number of members withdrawn in {end:g}, each as "
-        f"a paired difference against {ref}. {covers(c)}"
+        f"a paired difference against {ref}: scenarios whose collapse difference is clear "
+        "of zero come first, by its size; the others (a difference within the noise says "
+        f"nothing) by their withdrawn members. {covers(c)}"
     )
     rank = c.ranking
     if not c.others:
@@ -269,8 +281,9 @@ def definitions(c: Comparison) -> str:
         "froze / withdrew during the run": "the member entered that status at some step "
         "after the start (a member frozen from the start has not frozen; it counts once it "
         "withdraws, or returns and freezes again).",
-        "`level_*`": "the share of requests that got at most nothing, a statement or "
-        "consultations, a mission, a deployment, a standing peacekeeping mission.",
+        "`level_*`": "the share of requests whose answer was each level: nothing, a statement "
+        "or consultations, a mission, a deployment, a standing peacekeeping mission (the "
+        "shares add up to one; the runs table counts them).",
         "paired difference": "the mean over run indices i of (run i of the scenario minus "
         "run i of the reference); run i of every scenario shares its seed (common random "
         "numbers)"

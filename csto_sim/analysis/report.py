@@ -120,8 +120,9 @@ def _sections(c: Comparison) -> list[str]:
         f"{short}] and the spread of runs)",
         _means(c, poles),
         "## Requests and responses (pooled over runs)",
-        "`level_*`: the share of requests answered at most with nothing, a statement or "
-        "consultations, a mission, a deployment, a standing peacekeeping mission; `vetoed`: "
+        "`level_*`: the share of requests whose answer was each level (nothing, a statement or "
+        "consultations, a mission, a deployment, a standing peacekeeping mission; they add up "
+        "to one); `vetoed`: "
         "the share whose collective answer at least one member vetoed.",
         markdown(c.responses, 3),
         prose.answered_beside_history(c),

@@ -216,7 +216,7 @@ def parameter_uncertainty(
 
 def response_rates(runs: pd.DataFrame) -> pd.DataFrame:
     """Requests, responses and the pooled response rate per scenario, and the response-level
-    mix: the share of requests that got each level at most (pooled over runs), and the
+    mix: the share of requests whose answer was each level (pooled over runs), and the
     share whose collective answer some member vetoed."""
     ok = runs[runs["status"] == "ok"]
     levels = [f"level_{name}" for name in RESPONSE_LEVELS[1:] if f"level_{name}" in ok]

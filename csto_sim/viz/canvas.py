@@ -96,8 +96,8 @@ def suptitle(fig: Figure, title: str, subtitle: str) -> None:
 
 def percent_label(share: float) -> str:
     """A share as a percentage: one decimal below 10% unless whole (2.5%, 45%, 100%)."""
-    pct = 100 * share
-    return f"{pct:.0f}%" if pct >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
+    pct = round(100 * share, 1)  # 7.000000000000001 is 7%
+    return f"{pct:.0f}%" if pct >= 10 or pct.is_integer() else f"{pct:.1f}%"
 
 
 def comparison_of(results):

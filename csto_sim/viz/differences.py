@@ -144,22 +144,29 @@ def levers_figure(comparison) -> Figure:
     styles = scenario_colours(c.names)
     for yi, row, m, lo, hi in zip(y, data.itertuples(), mid, low, high, strict=True):
         colour = styles[row.scenario][0]
-        ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3)
-    labels = [
-        f"{r.scenario}: {r.key} ({fmt(r.mean_difference, measure(r.measure).digits, sign=True)})"
-        for r in data.itertuples()
-    ]
-    ax.set_yticks(y, labels)
+        face = colour if row.ci_low > 0 or row.ci_high < 0 else "white"
+        ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", color=colour, capsize=3, mfc=face)
+    ax.set_yticks(y, [_target_label(r, c) for r in data.itertuples()])
     ax.axvline(0.0, color="black", lw=0.8)
-    ax.set_xlabel("paired difference to the reference, in standard deviations over runs")
+    ax.set_xlabel(
+        "paired difference to the reference, in standard deviations of the difference "
+        "between two independent runs (the two scenarios' spreads combined)"
+    )
     ax.grid(axis="y", visible=False)
     suptitle(
         fig,
         "What each scenario did to the outcomes it targets, against the reference",
-        f"{c.results.runs_label()}; dots: mean paired difference; bars: 95% bootstrap "
-        f"interval ({covers(c, short=True)})",
+        f"{c.results.runs_label()}; dots: mean paired difference (filled: its interval "
+        f"excludes zero); bars: 95% bootstrap interval ({covers(c, short=True)})",
     )
     return fig
+
+
+def _target_label(r, c: Comparison) -> str:
+    """``scenario: member's outcome (+0.12 unit)``, worded by the registry of measures."""
+    m = measure(r.measure, {p.lower(): p for p in c.results.all_poles}, member=bool(r.member))
+    what = m.title if not r.member else f"{r.member}: {m.title}"
+    return f"{r.scenario}: {what} ({fmt(r.mean_difference, m.digits, sign=True)} {m.unit})"
 
 
 def _difference_panel(ax: Axes, rows: pd.DataFrame, c: Comparison, digits: int) -> None:

@@ -117,7 +117,11 @@ def cohesion_figure(results: str | Path | Results) -> Figure:
 OUTCOME_PANELS: tuple[tuple[str, str, str], ...] = (
     ("cohesion_final", "Cohesion at the end", "cohesion index (0-1)"),
     ("response_rate", "Requests for help answered", "share of requests (0-1)"),
-    ("unanswered_severity", "Threats left unanswered by anyone", "total severity (severity units)"),
+    (
+        "unanswered_severity",
+        "Severity left unanswered by anyone",
+        "total severity (severity units)",
+    ),
     ("n_active_final", "Active members at the end (the leader included)", "members (count)"),
     ("n_frozen_final", "Frozen members at the end", "members (count)"),
     ("n_withdrawn_final", "Withdrawn members at the end", "members (count)"),
@@ -218,7 +222,8 @@ def outcomes_figure(comparison) -> Figure:
         ]
         dropped = int(runs[col].isna().sum())
         why = "without requests" if col == "response_rate" else "without a value"
-        left = f"\n({dropped} runs {why} left out, all scenarios)" if dropped else ""
+        noun = "run" if dropped == 1 else "runs"
+        left = f"\n({dropped} {noun} {why} left out, all scenarios)" if dropped else ""
         ax.set_title(title + left)
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
@@ -257,8 +262,8 @@ _LEVELS: tuple[tuple[str, str], ...] = (
 
 @styled
 def responses_figure(comparison) -> Figure:
-    """How far the alliance answered requests, by scenario: the share of requests that got
-    each level at most (pooled over runs), and the share whose collective answer a member
+    """How far the alliance answered requests, by scenario: the share of requests whose
+    answer was each level (pooled over runs), and the share whose collective answer a member
     vetoed."""
     c = comparison_of(comparison)
     res, names = c.results, c.names

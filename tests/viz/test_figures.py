@@ -333,9 +333,23 @@ def test_levers_figure_shows_the_targets_of_each_scenario(tmp_path: Path) -> Non
     compare([BASELINE, lever], runs=6, out=tmp_path / "r", workers=1, progress=False)
     fig = figures.levers_figure(tmp_path / "r")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    # worded by the registry of measures, each difference in its unit
     assert [label.split(" (")[0] for label in labels] == [
-        "lever: clash_answer_rate",
-        "lever: Armenia answered",
+        "lever: share of clash requests answered",
+        "lever: Armenia: answered requests",
+    ]
+    assert labels[0].endswith(" share of requests)") and labels[1].endswith(" requests)")
+    assert "standard deviations of the difference" in fig.axes[0].get_xlabel()
+
+
+def test_percent_labels_round_before_choosing_decimals() -> None:
+    from csto_sim.viz.canvas import percent_label
+
+    assert [percent_label(x) for x in (0.07000000000000001, 0.025, 0.455, 1.0)] == [
+        "7%",
+        "2.5%",
+        "46%",
+        "100%",
     ]
 
 
