@@ -149,8 +149,8 @@ def levers_figure(comparison) -> Figure:
     ax.set_yticks(y, [_target_label(r, c) for r in data.itertuples()])
     ax.axvline(0.0, color="black", lw=0.8)
     ax.set_xlabel(
-        "paired difference to the reference, in standard deviations of the difference "
-        "between two independent runs (the two scenarios' spreads combined)"
+        "paired difference to the reference, in standard deviations\n"
+        "of the difference between two independent runs"
     )
     ax.grid(axis="y", visible=False)
     suptitle(

@@ -339,7 +339,7 @@ def test_levers_figure_shows_the_targets_of_each_scenario(tmp_path: Path) -> Non
         "lever: Armenia: answered requests",
     ]
     assert labels[0].endswith(" share of requests)") and labels[1].endswith(" requests)")
-    assert "standard deviations of the difference" in fig.axes[0].get_xlabel()
+    assert "of the difference between two independent runs" in fig.axes[0].get_xlabel()
 
 
 def test_percent_labels_round_before_choosing_decimals() -> None:
