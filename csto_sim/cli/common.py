@@ -65,10 +65,13 @@ def table_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: bool = False) -> None:
-    """Options of every command that runs an ensemble: runs, seed, folder, workers, tables,
-    format and engine, ``--with-history`` if ``history``, and the posterior the runs draw
-    from (:func:`posterior_option`)."""
+def ensemble_options(
+    p: argparse.ArgumentParser, default_runs: int, history: bool = False, label: str = ""
+) -> None:
+    """Options of every command that runs an ensemble: runs, seed, folder (named
+    ``label`` instead of the scenarios), workers, tables, format and engine,
+    ``--with-history`` if ``history``, and the posterior the runs draw from
+    (:func:`posterior_option`)."""
     p.add_argument(
         "--runs",
         type=runs,
@@ -86,8 +89,9 @@ def ensemble_options(p: argparse.ArgumentParser, default_runs: int, history: boo
         "--out",
         type=folder,
         default=None,
-        help="results folder (default: results/COMMAND/SCENARIO[+N-more]-HASH, named from the "
-        "scenarios and the settings but not --runs, so more runs extend the same folder)",
+        help=f"results folder (default: results/COMMAND/{label or 'SCENARIO[+N-more]'}-HASH, "
+        "named from the scenarios and the settings but not --runs, so more runs extend the "
+        "same folder)",
     )
     workers_option(p)
     keep = p.add_mutually_exclusive_group()  # one continues the folder, the other replaces it

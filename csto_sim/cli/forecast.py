@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
         help="ask the questions of this projection instead of the one the file names "
         "(for example scenarios/russia_weakened.toml; default: the file's scenario)",
     )
-    ensemble_options(p, 1000)
+    ensemble_options(p, 1000, label="SCENARIO+QUESTIONS")
 
 
 NEEDS = ("timeseries", "events")
