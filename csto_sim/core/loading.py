@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from csto_sim.core import judgements
 from csto_sim.core.crosschecks import cross_check
-from csto_sim.core.errors import ScenarioError, file_for, pydantic_error, short, show
+from csto_sim.core.errors import ScenarioError, did_you_mean, file_for, pydantic_error, short, show
 from csto_sim.core.schema import Scenario, Tie
 
 ATOMIC_TABLES: frozenset[str] = frozenset({"alignment", "economic"})
@@ -56,6 +56,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(path, str | os.PathLike):
         got = short(repr(path), 40)
         raise ScenarioError("scenario", "", f"expected a scenario file or a Scenario, got {got}")
+    if "\x00" in os.fsdecode(path):
+        raise ScenarioError(short(repr(os.fsdecode(path)), 60), "", "a file name with a NUL byte")
     path = Path(path)
     data, origin = _resolve(path, ())
     data.setdefault("name", path.stem)
@@ -77,17 +79,21 @@ the whole record, for projections);
 
 
 def _posterior_file(value: Any, path: Path) -> str:
-    """A scenario's posterior: a name of :data:`POSTERIOR_NAMES`, or a file name relative to
-    ``path`` (made absolute, so variants in other folders that extend it draw from the same
-    file)."""
-    expected = "expected " + ", ".join(f'"{n}"' for n in POSTERIOR_NAMES) + " or a file name"
+    """A scenario's posterior: a name of :data:`POSTERIOR_NAMES`, ``"none"`` (its own
+    parameters: ``""``, as when it names none), or a file name relative to ``path`` (made
+    absolute, so variants in other folders that extend it draw from the same file)."""
+    names = [*POSTERIOR_NAMES, "none"]
+    expected = "expected " + ", ".join(f'"{n}"' for n in names) + " or a file name"
     if not isinstance(value, str) or not 0 < len(value) <= 255 or "\x00" in value:
         raise ScenarioError(path, "posterior", expected)
     if value in POSTERIOR_NAMES:
         return value
+    if value == "none":
+        return ""
     file = (path.parent / value).resolve()
     if not file.is_file():
-        raise ScenarioError(path, "posterior", _missing("posterior", value, file))
+        hint = did_you_mean(value, names) if "/" not in value and "." not in value else ""
+        raise ScenarioError(path, "posterior", _missing("posterior", value, file) + hint)
     return str(file)
 
 
@@ -143,13 +149,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(path, "", f"cannot read: {exc}") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, "", f"TOML syntax error: {exc}") from None
     except RecursionError:
         raise ScenarioError(
             path, "", "TOML syntax error: arrays or tables nested too deeply"
         ) from None
+    if (deep := _deepest(data)) is not None:
+        raise ScenarioError(path, deep, f"nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+MAX_DEPTH = 32
+"""The deepest nesting of tables and arrays a scenario file may have (the bundled ones: 4),
+so that no reader of it recurses without end."""
+
+
+def _deepest(data: dict) -> str | None:
+    """The key (dotted, shortened) of the first value nested deeper than :data:`MAX_DEPTH`
+    levels, or None; found without recursion."""
+    todo: list[tuple[Any, tuple]] = [(data, ())]
+    while todo:
+        value, where = todo.pop()
+        if len(where) > MAX_DEPTH:
+            return short(".".join(map(str, where)), 60)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        todo += [(v, (*where, k)) for k, v in items if isinstance(v, dict | list)]
+    return None
 
 
 def _merge(base: dict, over: dict, origin: dict, file: Path, prefix: tuple = ()) -> dict:

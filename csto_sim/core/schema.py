@@ -122,6 +122,13 @@ class Member(_Strict):
     security_affinity: dict[str, Logit] = {}
     economic_affinity: dict[str, Logit] = {}
 
+    @field_validator("adversaries")
+    @classmethod
+    def _once(cls, v: list[str]) -> list[str]:
+        if twice := sorted({a for a in v if v.count(a) > 1}):
+            raise ValueError(f"{show(twice[0])} is listed twice")
+        return v
+
     @field_validator("alignment", "economic")
     @classmethod
     def _simplex(cls, v: dict[str, float], info: Any) -> dict[str, float]:
@@ -265,6 +272,13 @@ class Scenario(_Strict):
     @classmethod
     def _hazards(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_hazards(v)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        if not v.isprintable():  # a line break or a control character would break tables
+            raise ValueError("one line of printable characters (no line breaks or tabs)")
+        return v
 
     @field_validator("guided")
     @classmethod

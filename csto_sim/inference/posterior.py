@@ -202,7 +202,7 @@ def _given(posterior: str | Path, runs_per_draw: int) -> Posterior | None:
     """The posterior a caller names: ``none``, a shipped name or a file; anything else, or a
     name that is neither, is a :class:`PosteriorError` listing the names."""
     names = ", ".join([*NAMED, NONE])
-    if not isinstance(posterior, str | Path):
+    if not isinstance(posterior, str | Path) or not str(posterior):
         got = short(repr(posterior), 40)
         raise PosteriorError(f"posterior: expected a name ({names}) or a file, got {got}")
     if str(posterior) == NONE:

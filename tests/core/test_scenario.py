@@ -684,3 +684,34 @@ def test_a_scenario_file_cannot_guide_its_runs_by_the_record(tmp_path):
         check=True,
     ).stdout
     assert "condition = true" in shown and "guided" not in shown
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        ("[" + ".".join(["a"] * 500) + "]\nz = 1\n", ".".join(["a"] * 33), "nested more than 32"),
+        ("z = " + "[" * 40 + "]" * 40 + "\n", ".".join(["z", *"0" * 32]), "nested more than 32"),
+        ('description = """one\ntwo"""\n', "description", "one line of printable"),
+        ('description = "a\\u0000b"\n', "description", "one line of printable"),
+        (
+            '[members.Armenia]\nadversaries = ["Azerbaijan", "Azerbaijan"]\n',
+            "members.Armenia.adversaries",
+            "twice",
+        ),
+        ('posterior = "prodution"\n', "posterior", "did you mean 'production'"),
+    ],
+)
+def test_deep_multiline_and_repeated_values_are_refused(tmp_path, text, key, fragment):
+    """Nesting no reader would survive (it recursed without end), a description that would
+    break the report's tables, a repeated adversary, a misspelt posterior name."""
+    from csto_sim.core.errors import short
+
+    expect_error(child(tmp_path, text), short(key, 60), fragment)
+
+
+def test_a_scenario_may_name_no_posterior(tmp_path):
+    """``posterior = "none"`` in a file, as ``--posterior none``: its own parameters."""
+    from csto_sim.inference.posterior import choose_posterior
+
+    s = load_scenario(child(tmp_path, 'posterior = "none"\n'))
+    assert s.posterior == "" and choose_posterior([s]) is None
