@@ -7,6 +7,7 @@ measures by the registry's titles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from csto_sim.analysis import prose
+from csto_sim.analysis import statistics as st
 from csto_sim.analysis.comparison import HORIZON, Comparison, UnknownReference
 from csto_sim.analysis.measures import fmt, measure, table_digits
 from csto_sim.analysis.statistics import MEMBER_PATHS
@@ -249,6 +251,11 @@ def compare(
     names = [s.name for s in scenarios]
     if reference is not None and reference not in names:
         raise UnknownReference(f"no scenario named {reference!r} (have: {', '.join(names)})")
+    finite = isinstance(horizon, int | float) and not isinstance(horizon, bool)
+    if not (finite and math.isfinite(horizon)):
+        raise ValueError(f"horizon: expected a year (a finite number), got {horizon!r}")
+    for s in scenarios:
+        st.check_targets(s)
     run_ensemble(scenarios, runs, out, **options)
     comparison = Comparison.of(out, reference, horizon)
     write_report(comparison)

@@ -55,6 +55,26 @@ MEMBER_FIGURES: tuple[str, ...] = (
 """Per-member figures compared run by run (with each ``w_<pole>_final``)."""
 
 
+def check_targets(scenario) -> None:
+    """Refuse a scenario whose ``targets`` name an outcome the report does not compare: a
+    runs measure of :data:`PAIRED_FIGURES`, or ``"Member measure"`` with a member other than
+    the leader and a measure of :data:`MEMBER_FIGURES` or ``w_<pole>_final``."""
+    from csto_sim.core.errors import ScenarioError, did_you_mean, show
+
+    figures = [*MEMBER_FIGURES, *(f"w_{p.lower()}_final" for p in scenario.poles)]
+    members = [m for m in scenario.members if m != scenario.alliance.leader]
+    known = [*PAIRED_FIGURES, *(f"{m} {f}" for m in members for f in figures)]
+    for i, target in enumerate(scenario.targets):
+        if target not in known:
+            raise ScenarioError(
+                scenario.source or scenario.name,
+                f"targets[{i}]",
+                f"{show(target)} is not an outcome the report compares{did_you_mean(target, known)}"
+                f" (a runs measure such as 'clash_answer_rate', or 'Member measure' such as "
+                f"'{members[0] if members else 'Armenia'} answered')",
+            )
+
+
 def member_status_table(members: pd.DataFrame) -> pd.DataFrame:
     """Share of runs in which each member ends active, frozen, withdrawn or outside, per scenario."""
     counts = (

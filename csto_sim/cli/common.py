@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import errno
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from csto_sim.analysis.comparison import UnknownReference
 from csto_sim.analysis.forecast import ForecastError
 from csto_sim.analysis.sensitivity import AnalysisError, check_ends, check_factors, factor_ranges
+from csto_sim.analysis.statistics import check_targets
 from csto_sim.cli.options import (
     dask_address,
     folder,
@@ -59,8 +61,11 @@ class Parser(argparse.ArgumentParser):
 
 def table_list(text: str) -> tuple[str, ...]:
     """Comma-separated table names (``runs`` is always written)."""
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected table names separated by commas, got {text!r}")
     try:
-        return check_tables([t.strip() for t in text.split(",") if t.strip()])
+        return check_tables(names)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -270,8 +275,8 @@ def parse_factors(specs: list[str] | None) -> dict[str, tuple[float, float]]:
 
 def ensemble_spec(args: argparse.Namespace, scenarios: list, posterior=None) -> Ensemble:
     """The ensemble the shared ensemble options describe (``posterior`` overrides
-    ``--posterior``)."""
-    return Ensemble.of(
+    ``--posterior``); scenarios whose targets the report cannot compare are refused."""
+    spec = Ensemble.of(
         scenarios,
         args.runs,
         args.seed,
@@ -281,6 +286,9 @@ def ensemble_spec(args: argparse.Namespace, scenarios: list, posterior=None) -> 
         posterior=posterior if posterior is not None else getattr(args, "posterior", None),
         runs_per_draw=getattr(args, "runs_per_draw", RUNS_PER_DRAW),
     )
+    for s in spec.scenarios:
+        check_targets(s)
+    return spec
 
 
 def run_from_args(
@@ -439,10 +447,13 @@ def say(message: str) -> None:
 
 
 def out_is_input(out: Path | None, *inputs: str | Path | None) -> bool:
-    """Whether ``--out`` names one of the command's input files (said in one line if so)."""
+    """Whether ``--out`` names one of the command's input files, by its path or as the
+    same file under another name (a hard link); said in one line if so."""
     if out is None:
         return False
     same = out.resolve() in {Path(p).resolve() for p in inputs if p}
+    if not same and out.is_file():
+        same = any(p and Path(p).is_file() and os.path.samefile(out, p) for p in inputs)
     if same:
         say(f"--out: {out} is an input of this command; write the table elsewhere")
     return same

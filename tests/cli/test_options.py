@@ -64,6 +64,8 @@ def one_line(capsys, argv: list[str]) -> str:
         (["validate", "--runs", "2", "--tables", "runs,members,alliance"], "--tables"),
         (["sensitivity", str(BASELINE), "--dask", "nonsense"], "--dask"),
         ([*DISCOVER, "--dask", "tcp://host"], "--dask"),  # no port
+        ([*RUN, "--tables", ",,"], "--tables"),  # no table at all
+        ([*RUN, "--posterior", ""], "--posterior"),
     ],
 )
 def test_a_bad_option_value_names_the_option(capsys, argv, option):
@@ -121,6 +123,19 @@ def test_a_csv_out_that_names_an_input_is_refused_and_the_input_kept(tmp_path, c
     assert scenario.read_text() == before
 
 
+def test_an_out_that_is_an_input_under_another_name_is_refused(tmp_path, capsys):
+    """A hard link is the same file: writing it would replace the input."""
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text(BASELINE.read_text().replace('"hindcast', f'"{SCENARIOS}/hindcast'))
+    before = scenario.read_text()
+    os.link(scenario, tmp_path / "link.csv")
+    argv = ["swing", str(scenario), "--judgements", "--runs", "2"]
+    assert "is an input of this command" in one_line(
+        capsys, [*argv, "--out", str(tmp_path / "link.csv")]
+    )
+    assert scenario.read_text() == before
+
+
 def test_calibrate_refuses_a_missing_extends_before_anything(tmp_path, capsys):
     out = tmp_path / "c"
     line = one_line(
@@ -148,3 +163,17 @@ def test_the_installed_command_says_it_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"csto-sim posterior: error: argument --out: {tmp_path / 'f'} is a file, not a folder"
     ]
+
+
+def test_a_target_the_report_does_not_compare_is_refused_by_check_and_run(tmp_path, capsys):
+    """A misspelt target was accepted and reported as 'not measured' after the runs."""
+    mine = tmp_path / "t.toml"
+    mine.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "t"\ntargets = ["cohesion_fnal"]\n')
+    for argv in (
+        ["check", str(mine)],
+        ["run", str(mine), "--runs", "1", "--out", str(tmp_path / "o")],
+    ):
+        line = one_line(capsys, argv)
+        assert "targets[0]: 'cohesion_fnal' is not an outcome" in line
+        assert "did you mean 'cohesion_final'" in line
+    assert not (tmp_path / "o").exists()
