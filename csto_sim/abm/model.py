@@ -19,7 +19,7 @@ import numpy as np
 from csto_sim.abm.agents import EachAgent, MemberState
 from csto_sim.core import metrics
 from csto_sim.core.events import concat_events, empty_events
-from csto_sim.core.files import SEED_MAX, whole_number
+from csto_sim.core.files import SEED_MAX, ArgumentError, short, true_or_false, whole_number
 from csto_sim.core.inputs import Inputs, continued_state, history_scenario, inputs_for
 from csto_sim.core.randomness import Noise, draw_noise, run_seed
 from csto_sim.core.scenario import Scenario, load_scenario
@@ -32,6 +32,9 @@ from csto_sim.inference.posterior import NONE, choose_posterior
 
 def relations_graph(scenario: Scenario) -> nx.Graph:
     """The signed, weighted relations network between members (networkx)."""
+    if not isinstance(scenario, Scenario):
+        got = short(repr(scenario), 40)
+        raise ArgumentError(f"scenario: expected a Scenario (load_scenario(FILE)), got {got}")
     g = nx.Graph()
     g.add_nodes_from(scenario.member_names)
     for a, row in scenario.relations.items():
@@ -75,6 +78,7 @@ class CSTOModel(mesa.Model):
     ):
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         run = whole_number("run", run, 0, SEED_MAX)
+        collect = true_or_false("collect", collect)
         if history_run is not None:
             history_run = whole_number("history_run", history_run, 0, SEED_MAX)
         if parameters:

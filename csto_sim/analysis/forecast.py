@@ -92,6 +92,13 @@ class Question(BaseModel):
     request: StrictBool = False
     response: Literal[tuple(RESPONSE_LEVELS[1:])] | None = None  # type: ignore[valid-type]
 
+    @field_validator("members", "status")
+    @classmethod
+    def _once(cls, v: list[str] | None) -> list[str] | None:
+        if v and (twice := sorted({x for x in v if v.count(x) > 1})):
+            raise ValueError(f"{twice[0]!r} is listed twice")
+        return v
+
     @field_validator("by", mode="before")
     @classmethod
     def _a_date(cls, value: Any) -> Any:

@@ -6,6 +6,8 @@ import argparse
 import hashlib
 from pathlib import Path
 
+import pandas as pd
+
 from csto_sim.analysis.forecast import ForecastError, answer, check_questions, load_questions
 from csto_sim.cli.common import (
     EXIT_USAGE,
@@ -58,6 +60,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     check_questions(questions, scenario, args.questions)
     posterior_from_args(args, [scenario])  # names a renamed posterior once
     out = args.out if args.out is not None else default_out(args, scenario, args.questions)
+    if not args.overwrite and (other := _other_questions(out, [q.id for q in questions.questions])):
+        say(
+            f"--out: {out / 'forecast.csv'} answers other questions ({other}); --overwrite "
+            "replaces the folder, or choose another --out"
+        )
+        return EXIT_USAGE
     result = run_from_args(args, argv, "forecast", [scenario], out=out)
     if result.failed:
         return failed(result)
@@ -69,6 +77,19 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(format_forecast(table))
         print(f"Forecast in {out / 'forecast.csv'}")
     return failed(result)
+
+
+def _other_questions(out: Path, ids: list[str]) -> str:
+    """The first question ids of a ``forecast.csv`` already in ``out`` when they are not
+    ``ids`` (another question file's forecast, which writing would replace); else ""."""
+    path = out / "forecast.csv"
+    if not path.is_file():
+        return ""
+    try:
+        held = pd.read_csv(path, usecols=["id"], dtype=str)["id"].tolist()
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return "an unreadable file"
+    return "" if held == ids else ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
 
 
 def default_out(args: argparse.Namespace, scenario, questions: Path) -> Path:

@@ -191,6 +191,14 @@ def whole_number(name: str, value: object, low: int, high: int) -> int:
     return number
 
 
+def true_or_false(name: str, value: object) -> bool:
+    """``value`` if it is True or False; else an :class:`ArgumentError` naming ``name``
+    (``"yes"`` or 1 would pass a truth test unnoticed)."""
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{name}: expected True or False, got {short(repr(value), 40)}")
+    return bool(value)
+
+
 __all__ = [
     "SEED_MAX",
     "ArgumentError",
@@ -203,5 +211,6 @@ __all__ = [
     "read_bytes",
     "read_text",
     "short",
+    "true_or_false",
     "whole_number",
 ]

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from csto_sim.core.errors import did_you_mean
-from csto_sim.core.files import SEED_MAX, whole_number
+from csto_sim.core.files import SEED_MAX, short, true_or_false, whole_number
 from csto_sim.core.scenario import Scenario, load_scenario
 from csto_sim.experiments.engines import check_engine, run_chunk
 from csto_sim.experiments.executors import Terminated, run_jobs, worker_pool
@@ -87,6 +88,11 @@ class Ensemble:
         runs_per_draw = whole_number("runs_per_draw", runs_per_draw, 1, MAX_RUNS)
         if isinstance(scenarios, Scenario | str | Path):  # one scenario
             scenarios = [scenarios]
+        if not isinstance(scenarios, Iterable) or isinstance(scenarios, bytes | dict):
+            got = short(repr(scenarios), 40)
+            raise EnsembleError(
+                f"scenarios: expected a scenario, a file or a list of them, got {got}"
+            )
         specs = tuple(s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios)
         if not specs:
             raise EnsembleError("scenarios: expected at least one scenario")
@@ -230,6 +236,10 @@ def run(
     (``result.tables``), on ``executor`` or ``workers`` local processes (default all cores).
     ``on_start(folder, held)`` once the folder is taken (``held``: the runs it had, when it
     grows), ``on_chunk(done)`` after each chunk."""
+    resume, overwrite = true_or_false("resume", resume), true_or_false("overwrite", overwrite)
+    if executor is not None and not isinstance(executor, Executor):
+        got = short(repr(executor), 40)
+        raise EnsembleError(f"executor: expected a concurrent.futures Executor, got {got}")
     old, ours, done = reopen(spec, store, resume, overwrite, command)
     total, kept = spec.runs * len(spec.scenarios), []
     bar = _Progress(total, len(done), progress, on_chunk)
@@ -295,6 +305,10 @@ def run_ensemble(
     if unknown := [k for k in options if k not in known]:
         hint = did_you_mean(unknown[0], known) or f" (options: fmt, {', '.join(known)})"
         raise EnsembleError(f"run_ensemble: no option {unknown[0]!r}{hint}")
+    if out is not None and not isinstance(out, str | PathLike):
+        raise EnsembleError(f"out: expected a folder (a path) or None, got {short(repr(out), 40)}")
+    if fmt not in ("parquet", "csv"):
+        raise EnsembleError(f"fmt: expected 'parquet' or 'csv', got {short(repr(fmt), 40)}")
     spec = Ensemble.of(scenarios, runs, **{k: options.pop(k) for k in keys if k in options})
     return run(spec, None if out is None else Store(out, spec.tables, fmt), **options)
 

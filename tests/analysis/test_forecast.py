@@ -122,6 +122,8 @@ def test_a_question_has_exactly_one_kind() -> None:
         _question(request=True, response="mission", by=dt.date(2027, 1, 1))
     with pytest.raises(ValueError, match="names its members"):
         _question(status=["frozen"], by=dt.date(2027, 1, 1))
+    with pytest.raises(ValueError, match="'Armenia' is listed twice"):
+        _question(members=["Armenia", "Armenia"], status=["frozen"], by=dt.date(2027, 1, 1))
 
 
 def test_interval_resamples_whole_clusters() -> None:
@@ -296,6 +298,26 @@ def test_two_question_files_of_one_projection_keep_their_own_forecasts(
     assert [f.name.split("-")[0] for f in folders] == ["baseline+a", "baseline+b"]
     ids = [pd.read_csv(f / "forecast.csv")["id"].iloc[0] for f in folders]
     assert ids == ["armenia_leaves_by_2027", "b_armenia_leaves_by_2027"]
+
+
+def test_a_second_question_file_into_one_out_is_refused(tmp_path, monkeypatch, capsys) -> None:
+    """With --out, the second file would replace the first's forecast.csv unannounced."""
+    monkeypatch.chdir(tmp_path)
+    text = QUESTIONS.read_text(encoding="utf-8").replace(
+        'scenario = "../scenarios/baseline.toml"', f'scenario = "{BASELINE.as_posix()}"'
+    )
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text.replace('id = "armenia_', 'id = "b_armenia_'))
+    args = ["--runs", "2", "--workers", "1", "--quiet", "--out", "f"]
+    assert main(["forecast", "a.toml", *args]) == 0
+    before = (tmp_path / "f" / "forecast.csv").read_text()
+    capsys.readouterr()
+    assert main(["forecast", "b.toml", *args]) == 2
+    assert "answers other questions (armenia_leaves_by_2027" in capsys.readouterr().err
+    assert (tmp_path / "f" / "forecast.csv").read_text() == before
+    assert main(["forecast", "a.toml", *args]) == 0  # the same questions again: reused
+    assert main(["forecast", "b.toml", *args, "--overwrite"]) == 0
+    assert pd.read_csv(tmp_path / "f" / "forecast.csv")["id"].iloc[0] == "b_armenia_leaves_by_2027"
 
 
 def test_a_question_file_naming_no_scenario_file_is_blamed(tmp_path, capsys) -> None:

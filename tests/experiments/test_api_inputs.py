@@ -11,7 +11,8 @@ import pytest
 from conftest import BASELINE, HINDCAST
 
 from csto_sim import load_scenario
-from csto_sim.abm.model import CSTOModel
+from csto_sim.abm.model import CSTOModel, relations_graph
+from csto_sim.analysis.report import compare
 from csto_sim.core.files import InputError
 from csto_sim.experiments.ensemble import Ensemble, run_ensemble
 from csto_sim.experiments.evaluate import evaluate, mean_outcomes
@@ -59,6 +60,15 @@ NAN, INF = math.nan, math.inf
         (lambda: run_ensemble([HINDCAST], runs=1, format="csv"), "(options: fmt, seed"),
         (lambda: mean_outcomes(evaluate(HINDCAST, runs=1)["runs"]), "evaluate's tables with"),
         (lambda: CSTOModel(HINDCAST, leader_strength=0.5), "leader_strength: a driver, not"),
+        (lambda: CSTOModel(HINDCAST, collect="no"), "collect: expected True or False"),
+        (lambda: run_ensemble(5, runs=1), "scenarios: expected a scenario, a file or a list"),
+        (lambda: run_ensemble([HINDCAST], runs=1, out=5), "out: expected a folder"),
+        (lambda: run_ensemble([HINDCAST], runs=1, fmt="xml"), "fmt: expected 'parquet' or"),
+        (lambda: run_ensemble([HINDCAST], runs=1, resume="yes"), "resume: expected True or"),
+        (lambda: run_ensemble([HINDCAST], runs=1, executor="x"), "executor: expected a concurrent"),
+        (lambda: relations_graph(None), "scenario: expected a Scenario"),
+        (lambda: compare([HINDCAST], runs=1, out="o", horizon=NAN), "horizon: expected a year"),
+        (lambda: compare([HINDCAST], runs=1, out="o", horizon="x"), "horizon: expected a year"),
     ],
 )
 def test_a_bad_value_from_code_is_one_line_naming_it(call, names):
@@ -98,3 +108,17 @@ def test_a_factor_may_name_one_entry_of_a_parameter_table():
     }
     with pytest.raises(ValueError, match="charter_fit: .*2.0 is outside"):
         base.with_factors({"charter_fit.interstate_war": 2.0})
+
+
+def test_a_file_name_with_a_nul_byte_is_named_in_one_line():
+    with pytest.raises(InputError, match="a file name with a NUL byte"):
+        load_scenario("a\x00b.toml")
+
+
+def test_refused_before_anything_is_written(tmp_path):
+    """A bad executor or horizon is refused before the folder is taken or a run is made."""
+    with pytest.raises(ValueError, match="executor"):
+        run_ensemble([HINDCAST], runs=1, out=tmp_path / "e", executor="bogus")
+    with pytest.raises(ValueError, match="horizon"):
+        compare([HINDCAST], runs=1, out=tmp_path / "c", horizon=INF)
+    assert not (tmp_path / "e").exists() and not (tmp_path / "c").exists()
