@@ -22,7 +22,8 @@ def run_seed(seed: int, run: int) -> int:
 
 
 def streams(seed: int, names: tuple[str, ...] = STREAMS) -> dict[str, np.random.Generator]:
-    """Independent generators for each purpose (those named), derived from a run's seed."""
+    """Independent generators for the purposes ``names`` (of :data:`STREAMS`), derived
+    from a run's seed; stream ``i`` of :data:`STREAMS` is the same whichever are named."""
     return {
         name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
         for i, name in enumerate(STREAMS)

@@ -399,8 +399,9 @@ def pole_reactions(
     """How much each pole raises its offer to each member ``(..., M, P)``, in logit units.
 
     Rival poles court members where they have an interest (``interest`` ``(..., M, P)``: the
-    share of structural tie kinds that bind the member to the pole) the more the leader's
-    free ``capacity`` falls below its starting level, and every member the further it has
+    share of structural tie kinds that bind the member to the pole) the more of its
+    capacity the leader lacks (one less its free ``capacity``, clipped to [0, 1]: never
+    zero for a leader below full strength), and every member the further it has
     drifted from the leader's pole (``distance`` ``(..., M)``: one less its security
     alignment with it). The leader, when ``courting``, raises its offer to drifting members
     as far as its free capacity allows. Bounded by the weights: no offer grows without limit.
