@@ -2,7 +2,8 @@
 
 A :class:`MemberState` is a view on its row of the model's state arrays (security
 and economic alignment, commitment, trust, grievance, alternatives, status): the arrays stay the single source of truth. Each agent makes
-its own decisions (whether to ask the alliance, how to drift, whether to stay) by calling
+its own decisions (whether to ask the alliance, whether to veto, how to drift, whether to
+stay; the leader also how far to answer) by calling
 the step's phase functions in :mod:`csto_sim.core.step` on its own row, the same functions
 the batched engine calls on every row at once.
 """
@@ -75,6 +76,16 @@ class MemberState(mesa.Agent):
         m = self.model
         return step.veto_decisions(m.inputs, ev, m.state, requested, u, self.index)
 
+    def decide_answer(
+        self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise, vetoes: np.ndarray
+    ) -> step.Answer:
+        """As the alliance's leader: how far to answer each member's request (graded, by its
+        stake, its affinity with the member, its free capacity and the funded budget), cut
+        by the members' vetoes under the alliance's decision rule; and which pole helps a
+        threat left unanswered."""
+        m = self.model
+        return step.answer(m.inputs, t, ev, m.state, requested, u, vetoes)
+
     def drift(self, t: int, pull: step.Pull) -> None:
         """Between events: pulled by the poles' offers and by partners; commitment and trust settle."""
         step.drift(self.model.inputs, t, self.model.state, pull, self.index)
@@ -104,3 +115,9 @@ class EachAgent:
 
     def reconsider(self, t: int, u: Noise) -> np.ndarray:
         return np.array([a.reconsider_membership(t, u) for a in self.agents])
+
+    def answer(
+        self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise, vetoes: np.ndarray
+    ) -> step.Answer:
+        leader = self.agents[0].model.inputs.leader  # the alliance's leader answers
+        return self.agents[leader].decide_answer(t, ev, requested, u, vetoes)

@@ -68,6 +68,11 @@ class Members(Protocol):
     def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         """Whether each member vetoes collective action on each request ``(..., M, K, M)``."""
 
+    def answer(
+        self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise, vetoes: np.ndarray
+    ) -> Answer:
+        """The leader's answer to each request (see :func:`answer`)."""
+
 
 def accede(inp: Inputs, t: int, state: State) -> None:
     """Scripted accessions of this step: non-members and former members join."""
@@ -367,6 +372,11 @@ class AllMembers:
     def vetoes(self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise) -> np.ndarray:
         return veto_decisions(self.inp, ev, self.state, requested, u)
 
+    def answer(
+        self, t: int, ev: StepEvents, requested: np.ndarray, u: Noise, vetoes: np.ndarray
+    ) -> Answer:
+        return answer(self.inp, t, ev, self.state, requested, u, vetoes)
+
 
 def advance(
     inp: Inputs,
@@ -385,7 +395,7 @@ def advance(
     ev = step_events(inp, u, t, state.d)
     requested, asked_log = members.requests(t, ev, u)
     vetoes = members.vetoes(t, ev, requested, u)
-    ans = answer(inp, t, ev, state, requested, u, vetoes)
+    ans = members.answer(t, ev, requested, u, vetoes)
     responded = ans.responded
     record_events(record, t, ev, requested, ans)
     learn(inp, ev, state, requested, responded, ans.helper)

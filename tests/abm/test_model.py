@@ -394,3 +394,21 @@ def test_with_leader_strength_scales_only_the_leader_pole(baseline):
     assert flat.with_leader_strength(0.5).poles["Russia"].strength == pytest.approx(0.4)
     with pytest.raises(ValueError):
         baseline.with_leader_strength(-1.0)
+
+
+def test_the_leaders_agent_answers_the_requests(standalone, monkeypatch):
+    """In the agent engine the alliance's answer is the leader agent's decision, once a step."""
+    from csto_sim.abm.agents import MemberState
+
+    asked: list[str] = []
+    decide = MemberState.decide_answer
+
+    def spy(self, *args):
+        asked.append(self.name)
+        return decide(self, *args)
+
+    monkeypatch.setattr(MemberState, "decide_answer", spy)
+    model = CSTOModel(standalone, collect=False, posterior="none")
+    for _ in range(3):
+        model.step()
+    assert asked == [model.spec.alliance.leader] * 3
