@@ -110,10 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         if exc.out is None:  # in memory (swing, evaluate): nothing to continue from
             say(f"{exc.reason} after {exc.done} of {exc.total} runs; nothing is saved")
         else:
-            resume = "" if "--resume" in argv else " --resume"
+            again = [a for a in argv if a != "--overwrite"]  # it would start over
+            resume = "" if "--resume" in again else " --resume"
             say(
                 f"{exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.out}. "
-                f"Continue with: csto-sim {shlex.join(argv)}{resume}"
+                f"Continue with: csto-sim {shlex.join(again)}{resume}"
             )
         return EXIT_TERMINATED if exc.reason == "terminated" else EXIT_INTERRUPTED
     except Terminated:

@@ -39,7 +39,18 @@ def add_parser(sub) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
 
 
+FIGURE_TABLES = ("members", "alliance", "timeseries")
+"""The tables the figures read (beside ``runs``)."""
+
+
 def run(args: argparse.Namespace, argv: list[str]) -> int:
+    lacking = [t for t in FIGURE_TABLES if t not in args.tables]
+    if lacking and not args.no_plots:
+        say(
+            f"--tables: the figures read {', '.join(FIGURE_TABLES)}; add {', '.join(lacking)}, "
+            "or --no-plots"
+        )
+        return EXIT_USAGE
     scenarios = [load_scenario(p) for p in args.scenarios]
     names = [s.name for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -56,8 +67,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     out = result.out
     comparison = Comparison.of(out, args.reference)
     report = write_report(comparison)
-    if not args.no_plots:
-        draw(comparison, args.plot_format, quiet=True)
+    if not args.no_plots and draw(comparison, args.plot_format, quiet=True):
+        return EXIT_USAGE  # said in one line; the tables and the report are saved
     if not args.quiet:
         print(report)
         print(f"Results, report.md, summary.csv and figures in {out}/")

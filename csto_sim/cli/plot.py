@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from csto_sim.cli.common import EXIT_OK, plot_format_option
+from csto_sim.cli.common import EXIT_OK, EXIT_USAGE, plot_format_option, say
 
 if TYPE_CHECKING:
     from csto_sim.analysis.comparison import Comparison
@@ -27,7 +27,13 @@ def draw(results: Path | Comparison, fmt: str, quiet: bool = False) -> int:
     their paths unless ``quiet``."""
     from csto_sim.viz.figures import plot_all
 
-    paths = plot_all(results, fmt=fmt)
+    try:
+        paths = plot_all(results, fmt=fmt)
+    except OSError as exc:  # a folder it may not write in, a full disk
+        where = getattr(results, "results", None)
+        folder = where.root if where is not None else results
+        say(f"cannot write the figures in {Path(folder) / 'figures'}: {exc.strerror or exc}")
+        return EXIT_USAGE
     if not quiet:
         for p in paths:
             print(p)

@@ -249,7 +249,10 @@ def run(
             store.manifest["conditioning"] = held or condition(spec, workers, executor)
             if on_start is not None:
                 on_start(store.root, old["runs"] if ours and old["runs"] < spec.runs else None)
-        kept = _run_plan(spec, spec.plan(done), store, workers, executor, bar)
+        plan = spec.plan(done)
+        if store is not None and plan:  # the tables change: what was made from them goes
+            store.drop_derived()
+        kept = _run_plan(spec, plan, store, workers, executor, bar)
         if store is not None:
             store.finish()
     except (KeyboardInterrupt, BrokenExecutor) as exc:

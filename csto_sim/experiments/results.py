@@ -116,7 +116,7 @@ def verify_files(root: Path, manifest: dict[str, Any]) -> None:
         listed = {root / table / f"{name}.parquet" for name in manifest["chunks"]}
         if missing := sorted(p for p in listed if not p.is_file()):
             raise ResultsError(missing[0], "missing (--resume makes it again)")
-        if stray := sorted(set((root / table).glob("[!.]*.parquet")) - listed):
+        if stray := sorted(set((root / table).glob("[!.]*")) - listed):
             raise ResultsError(stray[0], f"not a chunk {MANIFEST} lists (--resume removes it)")
     verify_derived(root, manifest)
 
@@ -199,8 +199,10 @@ def read_table(
     manifest = read_manifest(root, missing_ok=True) if manifest is None else manifest
     if source := whole_file(root, table, manifest):
         frame = _read_file(source, wanted, equal)
-    elif manifest:
+    elif manifest.get("tables"):
         source, frame = _read_dataset(root, table, wanted, equal, manifest)
+    elif manifest:
+        raise ResultsError(f"{root} holds unfinished results; finish them with --resume")
     else:
         raise ResultsError(f"{root}: no {table} table (is this a csto-sim results folder?)")
     frame = check_frame(source, frame)

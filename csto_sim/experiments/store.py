@@ -36,6 +36,7 @@ from csto_sim.experiments.results import (
     read_manifest,
     sha256,
 )
+from csto_sim.experiments.tables import TABLES
 
 DERIVED: tuple[str, ...] = (
     *("report.md", "summary.csv", "figures"),  # run, compare
@@ -166,7 +167,8 @@ class Store:
             if resume:
                 raise ResumeMismatchError(f"{what}; resume with the same ones")
             raise ResultsExistError(what)
-        held, asked = old.get("runs", 0) if old.get("tables") else 0, new.get("runs", 0)
+        held = (old.get("runs") or 0) if old.get("tables") else 0  # runs: null is none held
+        asked = new.get("runs", 0)
         if held > asked:
             raise FewerRunsError(
                 f"{self.root} holds {held:,} runs per scenario, more than the {asked:,} asked; "
@@ -179,7 +181,7 @@ class Store:
         for path in sorted(self.root.iterdir()):
             if path.name in (".lock", ".writer") or path.name[0] == "." and path.suffix == ".tmp":
                 continue
-            if not _ours(path):
+            if not self._ours(path):
                 (self.root / ".lock").unlink(missing_ok=True)  # leave the folder as it was
                 raise FolderError(
                     f"{self.root} is not a csto-sim results folder (no {MANIFEST}) and holds "
@@ -200,25 +202,46 @@ class Store:
 
     def _clear(self) -> None:
         """Remove every table, export and derived file (``--overwrite``)."""
-        tables = {p.name for p in self.root.iterdir() if _ours(p)} | set(self.tables)
+        tables = {p.name for p in self.root.iterdir() if self._ours(p)} | set(self.tables)
         for path in self.root.iterdir():
             export = path.suffix in (".csv", ".parquet") and path.stem in tables
             if path.name in DERIVED or path.name in tables or export:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def _sweep(self) -> None:
-        """Remove what no saved chunk lists from the table folders, files half written by a
-        kill, table folders the folder no longer makes, and stale CSV exports."""
+        """Remove what no saved chunk lists from the table folders (files and folders: a
+        reader of the folder would take them in), files half written by a kill, table
+        folders the folder no longer makes, and stale CSV exports."""
         keep = {(t, f"{n}.parquet") for n in self.manifest["chunks"] for t in self.tables}
         for path in self.root.iterdir():
             if path.name in self.tables and path.is_dir():
                 for f in path.iterdir():
-                    if (path.name, f.name) not in keep and f.is_file():
-                        f.unlink()
-            elif _ours(path):
+                    if (path.name, f.name) not in keep:
+                        shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()
+            elif self._ours(path):
                 shutil.rmtree(path)
             elif path.name[0] == "." and path.suffix == ".tmp" or self._stale_export(path):
                 path.unlink()
+
+    def _ours(self, path: Path) -> bool:
+        """A table folder a csto-sim command made: named as a table (of this folder, or of an
+        ensemble) and holding chunk files that carry a folder identity. A folder of another
+        name is the user's, even with copies of chunks in it."""
+        return path.name in (*self.tables, *TABLES) and _made_here(path)
+
+    def drop_derived(self) -> None:
+        """Remove what commands wrote from the tables (reports, figures, CSV exports) before
+        the tables change, so no file describes tables the folder no longer holds (the
+        command writes its own again once the tables are complete). The null models'
+        ensembles (``nulls/``) stay: each is a results folder of its own, which the next
+        ``validate`` extends."""
+        try:
+            for path in self.root.iterdir():
+                export = path.suffix == ".csv" and path.stem in (*self.tables, *TABLES)
+                if path.name in DERIVED and path.name != "nulls" or export:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        except OSError as exc:
+            raise self.error(exc) from None
 
     def _stale_export(self, path: Path) -> bool:
         return path.suffix == ".csv" and path.stem in self.tables and self.fmt != "csv"
@@ -301,8 +324,8 @@ def _encoding(table: pa.Table) -> dict[str, Any]:
     return {"compression": "zstd", "use_dictionary": text, "use_byte_stream_split": floats}
 
 
-def _ours(path: Path) -> bool:
-    """A table folder a csto-sim command made (its files carry a folder identity)."""
+def _made_here(path: Path) -> bool:
+    """A folder of chunk files a csto-sim command made (its files carry a folder identity)."""
     if not path.is_dir() or path.name in DERIVED:
         return False
     for f in path.glob("*.parquet"):

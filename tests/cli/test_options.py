@@ -65,6 +65,7 @@ def one_line(capsys, argv: list[str]) -> str:
         (["sensitivity", str(BASELINE), "--dask", "nonsense"], "--dask"),
         ([*DISCOVER, "--dask", "tcp://host"], "--dask"),  # no port
         ([*RUN, "--tables", ",,"], "--tables"),  # no table at all
+        (["compare", str(BASELINE), "--tables", "runs,members"], "--tables"),  # figures need more
         ([*RUN, "--posterior", ""], "--posterior"),
     ],
 )
@@ -177,3 +178,32 @@ def test_a_target_the_report_does_not_compare_is_refused_by_check_and_run(tmp_pa
         assert "targets[0]: 'cohesion_fnal' is not an outcome" in line
         assert "did you mean 'cohesion_final'" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_figures_that_cannot_be_written_are_one_line(tmp_path, capsys, monkeypatch):
+    """A folder the user may not write in (or a full disk) while drawing: no traceback."""
+    import csto_sim.viz.figures as figures
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(figures, "plot_all", refuse)
+    argv = ["compare", str(BASELINE), "--runs", "2", "--workers", "1", "--quiet"]
+    line = one_line(capsys, [*argv, "--out", str(tmp_path / "c")])
+    assert line.startswith("csto-sim: cannot write the figures in") and "Permission denied" in line
+    assert (tmp_path / "c" / "report.md").exists()  # the tables and the report are saved
+
+
+def test_an_interrupt_while_the_package_loads_is_one_line(capsys, monkeypatch):
+    """Ctrl-C in the first second (the imports) ended in a traceback."""
+    import csto_sim.cli
+    from csto_sim.__main__ import console
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(csto_sim.cli, "console", interrupted)
+    with pytest.raises(SystemExit) as info:
+        console()
+    assert info.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["csto-sim: interrupted"]

@@ -463,3 +463,62 @@ def test_an_interrupted_ensemble_in_memory_says_nothing_is_saved(capsys, monkeyp
     assert main(["swing", str(BASELINE)]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["csto-sim: interrupted after 3 of 10 runs; nothing is saved"]
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_a_folder_of_the_users_beside_the_tables_is_kept(tmp_path, reference, overwrite):
+    """A folder of another name is the user's, even holding copies of chunks (it was
+    removed as a table folder the results no longer make)."""
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    shutil.copytree(out / "runs", out / "runs_backup")
+    (out / "runs_backup" / "NOTES.txt").write_text("mine")
+    assert main([*RUN, "--out", str(out), *overwrite]) == 0
+    assert (out / "runs_backup" / "NOTES.txt").read_text() == "mine"
+    assert len(list((out / "runs_backup").glob("*.parquet"))) == len(list((out / "runs").iterdir()))
+
+
+def test_a_folder_inside_a_table_folder_is_refused_and_removed_on_resume(
+    tmp_path, reference, capsys
+):
+    """A reader of the table folder (pyarrow, pandas) would take its files in as rows."""
+    out = tmp_path / "e"
+    shutil.copytree(reference, out)
+    (out / "runs" / "old").mkdir()
+    shutil.copy(_chunk(out, "runs"), out / "runs" / "old")
+    line = one_line_exit_2(capsys, ["plot", str(out)])
+    assert str(out / "runs" / "old") in line and "--resume removes it" in line
+    assert main([*RUN, "--out", str(out), "--resume"]) == 0
+    assert not (out / "runs" / "old").exists()
+    assert_same(reference, out)
+
+
+def test_an_unfinished_folder_is_not_read_as_if_complete(tmp_path):
+    out = tmp_path / "e"
+    interrupted(out)
+    with pytest.raises(Exception, match="unfinished results; finish them with --resume"):
+        read_table(out, "runs")
+
+
+def test_growing_a_folder_first_removes_what_was_made_from_its_tables(tmp_path):
+    """Reports, figures and CSV exports of fewer runs go before new chunks are written, so an
+    interrupted extension leaves none that describe the old tables; the resume writes them
+    again."""
+    out = tmp_path / "e"
+    ten = [*RUN[:4], "10", *RUN[5:], "--out", str(out), "--format", "csv"]
+    assert main(ten) == 0
+    (out / "figures").mkdir()
+    (out / "figures" / "cohesion.png").write_bytes(b"png")
+    made = ["report.md", "summary.csv", "runs.csv", "figures"]
+    assert all((out / name).exists() for name in made)
+    interrupted(out, after_chunks=1)  # 20 runs asked: new chunks
+    assert not [name for name in made if (out / name).exists()]
+    assert main([*RUN, "--out", str(out), "--format", "csv", "--resume"]) == 0
+    assert len(pd.read_csv(out / "runs.csv")) == 40 and (out / "report.md").exists()
+
+
+def test_the_resume_hint_after_an_overwrite_does_not_start_over(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(ensemble, "_run_plan", _interrupt)
+    out = tmp_path / "e"
+    line = one_line_exit(capsys, [*RUN, "--out", str(out), "--overwrite"], expected=130)
+    assert line.endswith("--resume") and "--overwrite" not in line
