@@ -96,10 +96,8 @@ class Ensemble:
         specs = tuple(s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios)
         if not specs:
             raise EnsembleError("scenarios: expected at least one scenario")
-        if not isinstance(settings.get("with_history", False), bool):
-            raise EnsembleError(
-                f"with_history: expected True or False, got {settings['with_history']!r}"
-            )
+        if "with_history" in settings:
+            settings["with_history"] = true_or_false("with_history", settings["with_history"])
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise EnsembleError(f"scenario names must differ; got {names}")
