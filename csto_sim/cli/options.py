@@ -97,6 +97,8 @@ def folder(text: str) -> Path:
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{short(text, 200)} is a file, not a folder")
+    if path.is_symlink() and not path.exists():
+        raise argparse.ArgumentTypeError(f"{short(text, 200)} is a link to a missing folder")
     return path
 
 

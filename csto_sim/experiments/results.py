@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import filelock
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -202,7 +203,7 @@ def read_table(
     elif manifest.get("tables"):
         source, frame = _read_dataset(root, table, wanted, equal, manifest)
     elif manifest:
-        raise ResultsError(f"{root} holds unfinished results; finish them with --resume")
+        raise ResultsError(unfinished(root))
     else:
         raise ResultsError(f"{root}: no {table} table (is this a csto-sim results folder?)")
     frame = check_frame(source, frame)
@@ -323,6 +324,29 @@ def read_manifest(root: str | Path, missing_ok: bool = False) -> dict[str, Any]:
     return parse(path, read_text(path, MAX_BYTES, "manifest"))
 
 
+def writer(root: Path) -> str:
+    """Who holds a folder's writer lock, as the writer wrote it in ``.writer``."""
+    try:
+        return (root / ".writer").read_text(encoding="utf-8").strip()[:200]
+    except (OSError, UnicodeDecodeError):
+        return "another process"
+
+
+def unfinished(root: Path) -> str:
+    """Why a folder without final tables cannot be read: a command is writing it, or one
+    stopped before it finished."""
+    if (root / ".writer").is_file():
+        lock = filelock.FileLock(root / ".lock", timeout=0)
+        try:
+            lock.acquire()
+            lock.release()
+        except filelock.Timeout:
+            return f"{root} is being written by {writer(root)}; wait for it to finish"
+        except OSError:
+            pass
+    return f"{root} holds unfinished results; finish them with --resume"
+
+
 @dataclass
 class Results:
     """A results folder opened for reading: the manifest and lazy, column-wise table reads."""
@@ -339,11 +363,11 @@ class Results:
 
         root = Path(root)
         manifest = read_manifest(root)
+        if not manifest.get("tables"):
+            raise ResultsError(unfinished(root))
         if "scenarios" not in manifest:
             raise ResultsError(root / MANIFEST, "not the manifest of an ensemble (no scenarios)")
         check(root / MANIFEST, manifest, EnsembleManifest)
-        if not manifest.get("tables"):
-            raise ResultsError(f"{root} holds an unfinished ensemble; finish it with --resume")
         verify_files(root, manifest)
         return cls(root, manifest)
 

@@ -35,6 +35,7 @@ from csto_sim.experiments.results import (
     manifest_digest,
     read_manifest,
     sha256,
+    writer,
 )
 from csto_sim.experiments.tables import TABLES
 
@@ -112,13 +113,15 @@ class Store:
         differs (``overwrite`` replaces it), as are tables without a manifest."""
         if self.root.exists() and not self.root.is_dir():
             raise FolderError(f"{self.root} is a file, not a folder")
+        if self.root.is_symlink() and not self.root.exists():
+            raise FolderError(f"{self.root} is a link to a missing folder")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._take_lock(manifest.get("command", ""))
         except OSError as exc:
             raise self.error(exc) from None
         try:
-            self.previous = old = {} if overwrite else read_manifest(self.root, missing_ok=True)
+            self.previous = old = {} if overwrite else _manifest(self.root)
             if old:
                 self._check(old, manifest, resume)
             elif not (self.root / MANIFEST).is_file():
@@ -142,11 +145,9 @@ class Store:
         try:
             lock.acquire()
         except filelock.Timeout:
-            try:
-                holder = (self.root / ".writer").read_text(encoding="utf-8").strip()
-            except OSError:
-                holder = "another process"
-            raise FolderError(f"{self.root} is being written by {holder}; wait for it") from None
+            raise FolderError(
+                f"{self.root} is being written by {writer(self.root)}; wait for it"
+            ) from None
         self._lock = lock
         who = f"pid {os.getpid()} on {socket.gethostname()}" + (f" ({command})" if command else "")
         atomic_write_text(self.root / ".writer", who)
@@ -314,6 +315,14 @@ def record_derived(root: str | Path, names: Sequence[str]) -> None:
         entries = {n: {"file": n, "sha256": sha256(root / n)} for n in names}
         store.manifest = manifest | {"derived": manifest.get("derived", {}) | entries}
         store._write_manifest()
+
+
+def _manifest(root: Path) -> dict[str, Any]:
+    """The folder's manifest, if any; a damaged one is results another command left."""
+    try:
+        return read_manifest(root, missing_ok=True)
+    except ResultsError as exc:
+        raise ResultsExistError(str(exc)) from None
 
 
 def _encoding(table: pa.Table) -> dict[str, Any]:

@@ -97,6 +97,9 @@ def test_an_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, argv
     (tmp_path / "f").write_text("x")
     line = one_line(capsys, [*argv, "--out", str(tmp_path / "f")])
     assert line.endswith(f"argument --out: {tmp_path / 'f'} is a file, not a folder")
+    (tmp_path / "link").symlink_to(tmp_path / "gone" / "deeper")
+    line = one_line(capsys, [*argv, "--out", str(tmp_path / "link")])
+    assert line.endswith(f"argument --out: {tmp_path / 'link'} is a link to a missing folder")
 
 
 @pytest.mark.parametrize(

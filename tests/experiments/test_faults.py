@@ -22,7 +22,7 @@ from csto_sim.cli import main
 from csto_sim.experiments import ensemble
 from csto_sim.experiments.ensemble import Interrupted, run_ensemble
 from csto_sim.experiments.results import read_table
-from csto_sim.experiments.store import ResultsExistError, Store
+from csto_sim.experiments.store import FolderError, ResultsExistError, Store
 from csto_sim.experiments.tables import TABLES
 
 WEAK = SCENARIOS / "russia_weakened.toml"
@@ -201,6 +201,23 @@ def test_a_folder_of_the_users_own_files_is_refused_and_left_as_it_was(tmp_path,
     # an empty folder is fine
     (tmp_path / "empty").mkdir()
     assert main([*RUN, "--out", str(tmp_path / "empty")]) == 0
+
+
+def test_a_damaged_manifest_is_refused_naming_it_and_overwrite_replaces_it(tmp_path, capsys):
+    out = tmp_path / "e"
+    out.mkdir()
+    (out / "manifest.json").write_text("{broken", encoding="utf-8")
+    for again in ([], ["--resume"]):
+        line = one_line_exit_2(capsys, [*RUN, "--out", str(out), *again])
+        assert str(out / "manifest.json") in line and "not JSON" in line
+        assert line.endswith("(--overwrite replaces them)")
+    assert main([*RUN, "--out", str(out), "--overwrite"]) == 0
+
+
+def test_a_link_to_a_missing_folder_is_refused_in_the_python_api(tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "gone" / "deeper")
+    with pytest.raises(FolderError, match="link to a missing folder"):
+        run_ensemble(BASELINE, runs=1, out=tmp_path / "link", workers=1, progress=False)
 
 
 def test_resume_identity_is_the_content_not_the_path_or_comments(tmp_path):
@@ -498,6 +515,17 @@ def test_an_unfinished_folder_is_not_read_as_if_complete(tmp_path):
     interrupted(out)
     with pytest.raises(Exception, match="unfinished results; finish them with --resume"):
         read_table(out, "runs")
+
+
+def test_a_folder_being_written_is_named_so_to_readers(tmp_path, capsys):
+    out = tmp_path / "e"
+    interrupted(out)
+    with Store(out, ("runs",)) as writer:
+        writer.open({"identity": {}, "command": "csto-sim run x"}, overwrite=True)
+        line = one_line_exit_2(capsys, ["plot", str(out)])
+        assert f"being written by pid {os.getpid()}" in line and "csto-sim run x" in line
+    line = one_line_exit_2(capsys, ["plot", str(out)])  # the writer is gone
+    assert "unfinished results; finish them with --resume" in line
 
 
 def test_growing_a_folder_first_removes_what_was_made_from_its_tables(tmp_path):
