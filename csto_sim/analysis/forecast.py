@@ -6,8 +6,9 @@ A question asks whether something happens between the projection's start and a d
 alliance answers a request at least at a given level. Its probability is the share of runs in
 which it happens; runs continue histories conditioned on the record and draw their parameters
 from the posterior, so the probability already averages over parameters and dice. Its 90%
-interval is the Monte Carlo uncertainty of that share: a bootstrap over the posterior draws
-the runs use (runs of one draw resampled together).
+interval is the Monte Carlo uncertainty of that share: a bootstrap over the posterior samples
+the runs use (runs of one sample, which share its parameters and may continue one history,
+resampled together).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from csto_sim.analysis.statistics import blocks_of
 from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import Scenario, decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
@@ -62,14 +64,21 @@ FORECAST_COLUMNS: tuple[str, ...] = (
     "high",
     "runs",
     "draws",
+    "samples",
     "scenario",
     "posterior",
+    "fixed",
+    "histories",
+    "accepted",
     "ess",
     "made",
     "commit",
     "version",
 )
-"""Columns of ``forecast.csv``: ``low`` and ``high`` bound the 90% interval."""
+"""Columns of ``forecast.csv``: ``low`` and ``high`` bound the 90% interval; ``draws`` and
+``samples`` count the posterior draws and the distinct posterior samples the runs use;
+``fixed`` lists the posterior's parameters the scenario sets itself (not drawn);
+``histories``, ``accepted`` and ``ess`` are the filter's (empty when nothing conditions)."""
 
 
 class ForecastError(InputError, ValueError):
@@ -239,16 +248,21 @@ def answer(questions: Questions, root: str | Path, scenario: str) -> pd.DataFram
     ev = read_table(
         root, "events", ["run", "year", "member", "requested", "level"], {"scenario": scenario}
     )
-    clusters = runs["draw"] if "draw" in runs else pd.Series(runs.index, index=runs.index)
+    clusters = blocks_of(runs)
+    counts = {
+        "draws": runs["draw"].nunique() if "draw" in runs else 0,
+        "samples": runs["sample"].nunique() if "sample" in runs else 0,
+    }
     provenance = _provenance(results.manifest, scenario)
     rows = []
     for q in questions.questions:
         hits = happened(q, ts, ev).reindex(runs.index, fill_value=False).to_numpy()
-        low, high = interval(hits, clusters.to_numpy())
+        low, high = interval(hits, clusters)
         rows.append(
             {"id": q.id, "question": q.text, "by": q.by.isoformat()}
             | {"probability": round(float(hits.mean()), 4), "low": round(low, 4)}
-            | {"high": round(high, 4), "runs": len(runs), "draws": clusters.nunique()}
+            | {"high": round(high, 4), "runs": len(runs)}
+            | counts
             | provenance
         )
     return pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))
@@ -258,12 +272,16 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
     posterior = manifest.get("posterior") or {}
     conditioning = (manifest.get("conditioning") or {}).get(scenario) or {}
     file = posterior.get("file")
+    fixed = (posterior.get("fixed") or {}).get(scenario) or {}
     return {
         "scenario": scenario,
         "posterior": "none"
         if not file
         else f"{_posterior_name(file)} (sha256 {posterior['sha256'][:12]})",
-        "ess": conditioning.get("ess"),  # empty for a projection that conditions on nothing
+        "fixed": "; ".join(f"{k} = {v:g}" for k, v in fixed.items()),
+        "histories": conditioning.get("histories"),  # these three: empty when not conditioned
+        "accepted": conditioning.get("accepted"),
+        "ess": conditioning.get("ess"),
         "made": dt.date.today().isoformat(),
         "commit": commit(),
         "version": manifest.get("version", "unknown"),

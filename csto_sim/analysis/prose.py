@@ -70,8 +70,9 @@ def covers(c: Comparison, short: bool = False) -> str:
         "dice, and spreads (quantiles over runs) include both. Their 95% intervals say how "
         "precisely the runs estimate that average (Monte-Carlo error: they narrow as runs "
         "grow), not how far it moves over the parameters' range. Bootstrap intervals are the "
-        "wider of resampling whole draws and resampling runs; the Wilson intervals of "
-        "probabilities count the runs as fewer by how much the draws differ."
+        "wider of resampling runs and resampling whole posterior samples (the runs of one "
+        "sample share its parameters and may continue one history); the Wilson intervals of "
+        "probabilities count the runs as fewer by how much the samples differ."
     )
     if not c.uncertainty.empty:
         text += (

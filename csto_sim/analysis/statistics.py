@@ -1,8 +1,9 @@
 """Statistics of comparison tables: pure functions of the runs and members tables.
 
-Intervals are 95%. Over a posterior (a ``draw`` column) they carry the uncertainty of the
-parameters as well as the dice: bootstraps also resample whole draws, and the Wilson
-interval of a probability counts runs as fewer by the design effect of runs sharing a draw.
+Intervals are 95%, the Monte Carlo error of an average over the runs. Over a posterior
+they carry the error of sampling the parameters as well as the dice: bootstraps also
+resample whole blocks of runs sharing a posterior sample (:func:`block_column`), and the
+Wilson interval of a probability counts runs as fewer by the design effect of those blocks.
 """
 
 from __future__ import annotations
@@ -117,20 +118,28 @@ def _pairs(runs: pd.DataFrame, reference: str):
             yield name, ref, other, common
 
 
+def block_column(runs: pd.DataFrame) -> str | None:
+    """The column whose runs a bootstrap resamples together: the posterior ``sample`` a
+    run's parameters come from (runs of one sample share them and, conditioned on the
+    record, may continue one history), else its ``draw``; None without a posterior."""
+    for key in ("sample", "draw"):
+        if key in runs and runs[key].notna().all():
+            return key
+    return None
+
+
 def blocks_of(frame: pd.DataFrame) -> np.ndarray:
-    """The resampling block of each run: its posterior ``draw`` (runs sharing one parameter
-    sample are resampled together), else the run itself."""
-    if "draw" in frame and frame["draw"].notna().all():
-        return frame["draw"].to_numpy()
-    return np.arange(len(frame))
+    """The resampling block of each run (:func:`block_column`), else the run itself."""
+    key = block_column(frame)
+    return frame[key].to_numpy() if key else np.arange(len(frame))
 
 
 def boot_interval(
     d: np.ndarray, blocks: np.ndarray, rng: np.random.Generator, n_boot: int
 ) -> tuple[float, float]:
     """95% percentile interval of the mean of ``d`` (finite values) by bootstrap: the wider
-    of resampling whole blocks (runs sharing a posterior draw) and resampling runs, so that
-    a few draws never give an interval narrower than independent runs would."""
+    of resampling whole blocks (runs sharing a posterior sample) and resampling runs, so
+    that a few blocks never give an interval narrower than independent runs would."""
     keep = np.isfinite(d)
     values = d[keep]
     low, high = np.inf, -np.inf
@@ -156,8 +165,8 @@ def paired_differences(
     """Mean difference to the reference scenario, run by run, with 95% bootstrap intervals.
 
     Runs with the same index share their random draws (common random numbers), so the
-    paired difference removes the noise the scenarios share. Over a posterior (a ``draw``
-    column) the bootstrap also resamples whole draws and keeps the wider interval, so it
+    paired difference removes the noise the scenarios share. Over a posterior the bootstrap
+    also resamples whole blocks (:func:`block_column`) and keeps the wider interval, so it
     carries the uncertainty of sampling the parameters as well as the dice. The table also gives the standard
     deviation of the paired and of the unpaired differences, which shows how much
     variance the pairing removes.
@@ -204,9 +213,9 @@ def parameter_uncertainty(
     set counted, one of a single run too), so it is about 0 when every set has the same
     parameters; both are NaN when no set holds two runs. The 5-95% range of the sets'
     means is given as it is. Empty without draws."""
-    if "draw" not in runs or runs["draw"].isna().all():
+    key = block_column(runs)
+    if key is None:
         return pd.DataFrame()
-    key = "sample" if "sample" in runs and runs["sample"].notna().all() else "draw"
     rows = []
     for name, ref, other, common in _pairs(runs, reference):
         sets = other.loc[common, key]
@@ -262,7 +271,7 @@ def member_paired_differences(
     ]
     wide = m.pivot_table(index=["scenario", "run"], columns="member", values=figures, dropna=False)
     wide.columns = [f"{member}|{measure}" for measure, member in wide.columns]
-    keys = ["scenario", "run", "status", *(["draw"] if "draw" in runs else [])]
+    keys = ["scenario", "run", "status", *block_columns(runs)]
     ok = runs.loc[runs["status"] == "ok", keys]
     wide = ok.merge(wide.reset_index(), on=["scenario", "run"])
     out = paired_differences(wide, reference, tuple(wide.columns[len(keys) :]), n_boot)
@@ -281,8 +290,8 @@ Z95 = 1.959963984540054
 def proportion_interval(hits: np.ndarray, blocks: np.ndarray | None = None) -> tuple[float, ...]:
     """A probability (share of runs) and its 95% Wilson score interval.
 
-    With ``blocks`` (the posterior draw of each run) the number of runs is divided by the
-    design effect of runs sharing a draw (the variance of the share over blocks against
+    With ``blocks`` (each run's posterior sample, :func:`block_column`) the number of runs
+    is divided by the design effect of runs sharing a block (the variance of the share over blocks against
     that of independent runs, at least 1), so the interval carries the uncertainty of
     sampling the parameters as well as the dice.
     """
@@ -339,13 +348,13 @@ def _path_flags(members: pd.DataFrame, start: pd.Series) -> pd.DataFrame:
 def member_paths(members: pd.DataFrame, start: pd.Series, runs: pd.DataFrame) -> pd.DataFrame:
     """Per scenario and member, the probability (share of successful runs) of each of
     :data:`MEMBER_PATHS`, with 95% intervals (:func:`proportion_interval`, by posterior
-    draw when there is one): one row per scenario, member and path."""
-    ok = runs.loc[runs["status"] == "ok", ["scenario", "run", *draw_column(runs)]]
+    sample when there is one): one row per scenario, member and path."""
+    ok = runs.loc[runs["status"] == "ok", ["scenario", "run", *block_columns(runs)]]
     flags = pd.concat([members[["scenario", "run", "member"]], _path_flags(members, start)], axis=1)
     flags = flags.merge(ok, on=["scenario", "run"])
     rows = []
     for (name, member), group in flags.groupby(["scenario", "member"], sort=False):
-        blocks = group["draw"].to_numpy() if "draw" in group else None
+        blocks = blocks_of(group) if block_column(group) else None
         for path in MEMBER_PATHS:
             p, low, high = proportion_interval(group[path].to_numpy(), blocks)
             rows.append(
@@ -355,8 +364,9 @@ def member_paths(members: pd.DataFrame, start: pd.Series, runs: pd.DataFrame) ->
     return pd.DataFrame(rows)
 
 
-def draw_column(runs: pd.DataFrame) -> list[str]:
-    return ["draw"] if "draw" in runs and runs["draw"].notna().all() else []
+def block_columns(runs: pd.DataFrame) -> list[str]:
+    key = block_column(runs)
+    return [key] if key else []
 
 
 def collapse_table(runs: pd.DataFrame, years: dict[str, float], start: float) -> pd.DataFrame:
@@ -365,7 +375,7 @@ def collapse_table(runs: pd.DataFrame, years: dict[str, float], start: float) ->
     ok = runs[runs["status"] == "ok"]
     rows = []
     for name, group in ok.groupby("scenario", sort=False):
-        blocks = group["draw"].to_numpy() if draw_column(group) else None
+        blocks = blocks_of(group) if block_column(group) else None
         year = group["collapse_year"].astype(float)
         checks = {"at_start": year <= start + 1e-9} | {k: year < y for k, y in years.items()}
         for label, hit in checks.items():
@@ -376,7 +386,7 @@ def collapse_table(runs: pd.DataFrame, years: dict[str, float], start: float) ->
 
 def mean_table(runs: pd.DataFrame, figures: tuple[str, ...] = OUTCOME_FIGURES) -> pd.DataFrame:
     """Per scenario and measure: the mean over runs with its 95% interval (block bootstrap,
-    by posterior draw when there is one), the median and the 5-95% range of the runs."""
+    by posterior sample when there is one), the median and the 5-95% range of the runs."""
     ok = runs[runs["status"] == "ok"]
     rng = np.random.default_rng(0)
     rows = []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from csto_sim.analysis.forecast import ForecastError, answer, check_questions, load_questions
+from csto_sim.analysis.prose import MIN_ESS
 from csto_sim.cli.common import (
     EXIT_USAGE,
     ensemble_options,
@@ -30,8 +31,9 @@ def add_parser(sub) -> None:
         description="Run the projection QUESTIONS names --runs times (over its posterior, its "
         "histories conditioned on the record) and write forecast.csv to --out: per question "
         "the probability that it resolves yes, its 90% interval (Monte Carlo: a bootstrap "
-        "over posterior draws), the posterior, the effective sample size of the conditioned "
-        "histories, the date and the commit.",
+        "over the posterior samples the runs use), the posterior and the parameters the "
+        "scenario fixes, the histories the filter simulated and accepted and their "
+        "effective sample size, the date and the commit.",
     )
     p.add_argument("questions", type=Path, help="question file (TOML)")
     p.add_argument(
@@ -76,6 +78,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.quiet:
         print(format_forecast(table))
         print(f"Forecast in {out / 'forecast.csv'}")
+    if warning := too_few(table):
+        say(warning)
     return failed(result)
 
 
@@ -102,21 +106,44 @@ def default_out(args: argparse.Namespace, scenario, questions: Path) -> Path:
 
 
 def format_forecast(table) -> str:
-    """The forecast as lines: question, probability and interval in percent."""
+    """The forecast as lines: what it was made from, then per question the probability and
+    its interval in percent."""
     first = table.iloc[0]
-    ess = "not conditioned" if first["ess"] is None else f"effective sample size {first['ess']:g}"
+    if pd.isna(first["ess"]):
+        ess = "not conditioned"
+    else:
+        ess = (
+            f"{first['histories']:.0f} histories simulated, {first['accepted']:.0f} accepted, "
+            f"effective sample size {first['ess']:g}"
+        )
     if first["posterior"] == "none":
         drawn, over = "the scenario's own parameters (no posterior)", "runs (dice only)"
     else:
-        drawn = f"{first['draws']} posterior draws ({first['posterior']})"
-        over = "posterior draws (parameters and dice)"
+        drawn = (
+            f"{first['draws']} draws of {first['samples']} posterior samples ({first['posterior']})"
+        )
+        over = "posterior samples (parameters and dice)"
     lines = [
-        f"{first['scenario']}: {first['runs']} runs over {drawn}, {ess}; commit {first['commit']}",
-        f"probability [90% interval: Monte Carlo, bootstrap over {over}]",
+        f"{first['scenario']}: {first['runs']} runs over {drawn}, {ess}; commit {first['commit']}"
     ]
+    if isinstance(first["fixed"], str) and first["fixed"]:
+        lines.append(f"set by the scenario, not drawn: {first['fixed']}")
+    lines.append(f"probability [90% interval: Monte Carlo, bootstrap over {over}]")
     for _, row in table.iterrows():
         lines.append(
             f"  {100 * row['probability']:5.1f}% [{100 * row['low']:.1f}, {100 * row['high']:.1f}]"
             f"  {row['id']}: {row['question']}"
         )
     return "\n".join(lines)
+
+
+def too_few(table) -> str:
+    """A warning when too few histories hold the record to forecast from; else ""."""
+    ess = table.iloc[0]["ess"]
+    if pd.isna(ess) or ess >= MIN_ESS:
+        return ""
+    return (
+        f"too few histories hold the record (effective sample size {ess:g} < {MIN_ESS}): "
+        "these probabilities rest on a handful of histories; do not read them as a forecast "
+        "(more --runs)"
+    )

@@ -278,7 +278,8 @@ def test_forecast_writes_probabilities_intervals_and_provenance(tmp_path) -> Non
     assert ((table["low"] <= table["probability"]) & (table["probability"] <= table["high"])).all()
     assert table["posterior"].str.startswith("production").all()
     assert (table["ess"] > 0).all() and table["commit"].notna().all()
-    assert (table["runs"] == 20).all()
+    assert (table["runs"] == 20).all() and (table["samples"] <= table["draws"]).all()
+    assert (table["accepted"] <= table["histories"]).all() and table["fixed"].isna().all()
 
 
 def test_two_question_files_of_one_projection_keep_their_own_forecasts(
@@ -350,13 +351,28 @@ def test_forecast_asks_the_questions_of_another_projection(tmp_path) -> None:
     assert (pd.read_csv(out / "forecast.csv")["scenario"] == "russia_weakened").all()
 
 
+@pytest.mark.slow
+def test_a_parameter_the_scenario_sets_is_named_as_not_drawn(tmp_path) -> None:
+    mine = tmp_path / "mine.toml"
+    base = (ROOT / "scenarios" / "baseline.toml").as_posix()
+    mine.write_text(f'extends = "{base}"\n[parameters]\nfreeze_threshold = 0.4\n')
+    out = tmp_path / "w"
+    args = ["forecast", str(QUESTIONS), "--scenario", str(mine), "--runs", "5", "--out", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    assert (pd.read_csv(out / "forecast.csv")["fixed"] == "freeze_threshold = 0.4").all()
+
+
 def test_the_printed_forecast_says_what_its_intervals_cover() -> None:
-    from csto_sim.cli.forecast import format_forecast
+    from csto_sim.cli.forecast import format_forecast, too_few
 
     row = {
         "scenario": "baseline",
         "runs": 50,
         "draws": 50,
+        "samples": 40,
+        "fixed": "",
+        "histories": None,
+        "accepted": None,
         "ess": None,
         "commit": "abc",
         "probability": 0.5,
@@ -367,6 +383,16 @@ def test_the_printed_forecast_says_what_its_intervals_cover() -> None:
     }
     none = format_forecast(pd.DataFrame([row | {"posterior": "none"}]))
     assert "own parameters (no posterior)" in none and "over runs (dice only)" in none
-    assert "posterior draws" not in none
-    drawn = format_forecast(pd.DataFrame([row | {"posterior": "production (sha256 x)"}]))
-    assert "50 posterior draws (production" in drawn and "parameters and dice" in drawn
+    assert "posterior" not in none.replace("no posterior", "") and "not conditioned" in none
+    drawn = pd.DataFrame([row | {"posterior": "production (sha256 x)"}])
+    text = format_forecast(drawn)
+    assert "50 draws of 40 posterior samples (production" in text
+    assert "posterior samples (parameters and dice)" in text and "set by the scenario" not in text
+    assert too_few(drawn) == ""  # nothing conditioned: nothing to warn of
+    filtered = row | {"posterior": "x", "fixed": "freeze_threshold = 0.4"}
+    filtered |= {"histories": 1200, "accepted": 1127, "ess": 87.3}
+    text = format_forecast(pd.DataFrame([filtered]))
+    assert "1200 histories simulated, 1127 accepted, effective sample size 87.3" in text
+    assert "set by the scenario, not drawn: freeze_threshold = 0.4" in text
+    assert "effective sample size 87.3 < 100" in too_few(pd.DataFrame([filtered]))
+    assert too_few(pd.DataFrame([filtered | {"ess": 100.0}])) == ""

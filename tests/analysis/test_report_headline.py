@@ -121,6 +121,20 @@ def test_block_bootstrap_carries_the_spread_between_parameter_draws():
     assert width > 2 * (by_run["ci_high"] - by_run["ci_low"])
 
 
+def test_runs_of_one_posterior_sample_are_resampled_together_even_across_draws():
+    """After the filter resamples histories, several draws can hold one sample (its
+    parameters, and perhaps its history): the bootstrap's block is the sample."""
+    rng = np.random.default_rng(1)
+    effect = np.repeat(rng.normal(0.0, 1.0, 10), 20)  # differs by sample only
+    base = pd.DataFrame({"scenario": "base", "run": range(200), "status": "ok", "x": 0.0})
+    runs = pd.concat([base, base.assign(scenario="other", x=effect)], ignore_index=True)
+    runs = runs.assign(draw=runs["run"] // 10)  # each sample spans two draws
+    by_draw = paired_differences(runs, "base", ("x",), 1000).iloc[0]
+    by_sample = paired_differences(runs.assign(sample=runs["run"] // 20), "base", ("x",), 1000)
+    width = by_sample.iloc[0]["ci_high"] - by_sample.iloc[0]["ci_low"]
+    assert width > 1.2 * (by_draw["ci_high"] - by_draw["ci_low"])
+
+
 def test_proportion_interval_is_never_empty_and_widens_with_shared_draws():
     p, low, high = proportion_interval(np.zeros(100))
     assert p == 0.0 and low == 0.0 and 0.0 < high < 0.06
