@@ -40,7 +40,7 @@ from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import Scenario, decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
 from csto_sim.experiments.results import Results, read_manifest, read_table, verify_derived
-from csto_sim.inference.posterior import NAMED
+from csto_sim.inference.posterior import name_of
 
 BOOTSTRAP = 2000
 """Bootstrap resamples of the interval."""
@@ -275,9 +275,7 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
     fixed = (posterior.get("fixed") or {}).get(scenario) or {}
     return {
         "scenario": scenario,
-        "posterior": "none"
-        if not file
-        else f"{_posterior_name(file)} (sha256 {posterior['sha256'][:12]})",
+        "posterior": "none" if not file else f"{name_of(file)} (sha256 {posterior['sha256'][:12]})",
         "fixed": "; ".join(f"{k} = {v:g}" for k, v in fixed.items()),
         "histories": conditioning.get("histories"),  # these three: empty when not conditioned
         "accepted": conditioning.get("accepted"),
@@ -286,13 +284,6 @@ def _provenance(manifest: dict[str, Any], scenario: str) -> dict[str, Any]:
         "commit": commit(),
         "version": manifest.get("version", "unknown"),
     }
-
-
-def _posterior_name(file: str) -> str:
-    for name, shipped in NAMED.items():
-        if Path(file).name == shipped:
-            return name
-    return file
 
 
 def commit() -> str:
@@ -373,17 +364,20 @@ def read_resolutions(path: str | Path, ids: Sequence[str] | None = None) -> pd.D
 def score(forecast: pd.DataFrame, resolutions: pd.DataFrame) -> pd.DataFrame:
     """Brier score and log score of each resolved question (both lower is better): Brier
     ``(p - o)^2``; log score ``-ln`` of the probability given to what happened, the
-    probability held within [:data:`LOG_FLOOR`, 1 - :data:`LOG_FLOOR`]."""
+    probability held within [:data:`LOG_FLOOR`, 1 - :data:`LOG_FLOOR`]. The resolutions'
+    other columns (``date``, ``source``) follow."""
     joined = forecast[["id", "probability"]].merge(
-        resolutions[["id", "outcome"]].dropna(), on="id", how="inner"
+        resolutions.dropna(subset=["outcome"]), on="id", how="inner"
     )
     p, o = joined["probability"].to_numpy(float), joined["outcome"].to_numpy(float)
     held = np.clip(p, LOG_FLOOR, 1 - LOG_FLOOR)
-    return joined.assign(
+    scored = joined.assign(
         outcome=o.astype(int),
         brier=(p - o) ** 2,
         log_score=-np.log(np.where(o == 1, held, 1 - held)),
     )
+    first = ["id", "probability", "outcome", "brier", "log_score"]
+    return scored[[*first, *(c for c in scored if c not in first)]]
 
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

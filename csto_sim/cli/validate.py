@@ -23,7 +23,7 @@ from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
 from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
 from csto_sim.hindcast.patterns import NEEDED, format_table, load_tables, score
-from csto_sim.inference.posterior import Posterior, load_posterior, named
+from csto_sim.inference.posterior import NAMED, Posterior, load_posterior, name_of, named
 
 MODEL = "model"
 """The full model's name in the score tables."""
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)
-    text = report(tables, out, posterior is not None, refitted(posterior))
+    text = report(tables, out, posterior, refitted(posterior))
     print(text)
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
@@ -119,11 +119,13 @@ def null_posterior(null: NullModel, posterior: Posterior | None, runs_per_draw: 
 def report(
     tables: dict[str, dict[str, pd.DataFrame]],
     out: Path,
-    over_posterior: bool = False,
+    posterior: Posterior | None = None,
     refit: bool = False,
 ) -> str:
     """Score every model, write ``validation.csv`` (patterns), ``outcomes.csv`` (each case's
-    forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text."""
+    forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text, which
+    opens with the parameters the runs used."""
+    over_posterior = posterior is not None
     table = score(tables[MODEL])
     table.to_csv(out / "validation.csv", index=False)
     cases = outcomes.recorded_cases()
@@ -134,7 +136,18 @@ def report(
     wide.to_csv(out / "outcomes.csv", index=False)
     brier = outcomes.brier_table(scored)
     brier.to_csv(out / "brier.csv")
-    parts = [format_table(table), outcomes.format_cases(scored), outcomes.format_brier(brier)]
+    if posterior is None:
+        used = "Runs at the scenario's own parameters (--posterior none): the dice only"
+    else:
+        name = name_of(posterior.source)
+        which = f"the {name} posterior" if name in NAMED else f"the posterior {name}"
+        used = f"Runs over {which} (sha256 {posterior.digest()[:12]}): its parameters and the dice"
+    parts = [
+        used,
+        format_table(table),
+        outcomes.format_cases(scored),
+        outcomes.format_brier(brier),
+    ]
     hits = {name: outcomes.case_hits(t, cases) for name, t in tables.items()}
     lines = [
         "Held-out period, all cases: how much lower the model's Brier score is",

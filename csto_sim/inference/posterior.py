@@ -155,6 +155,12 @@ def named(name: str) -> Path:
     return Path(str(resources.files("csto_sim").joinpath("data", NAMED[name])))
 
 
+def name_of(file: str | Path) -> str:
+    """How a posterior file is named to users: ``validation`` or ``production`` for the
+    package's (:data:`NAMED`), else the file."""
+    return next((n for n in NAMED if Path(file) == named(n)), str(file))
+
+
 def renamed(names) -> str:
     """A one-line notice for posterior names that are aliases (empty when none is)."""
     old = sorted({n for n in names if n in ALIASES})

@@ -145,6 +145,7 @@ def test_scores_match_hand_computed_brier_and_log_scores(tmp_path) -> None:
     assert table["brier"].tolist() == pytest.approx([0.04, 0.0625, 1.0])
     expected_log = [-math.log(0.8), -math.log(0.75), -math.log(0.001)]
     assert table["log_score"].tolist() == pytest.approx(expected_log)
+    assert table["date"].tolist()[:2] == ["2027-12-31", "2028-12-31"]  # kept beside the scores
 
 
 def test_score_command_prints_the_scores_and_means(tmp_path, capsys) -> None:

@@ -176,6 +176,7 @@ def test_validate_command_scores_both_periods_nulls_and_forecasters(tmp_path, ca
     assert code in (0, 1)
     text = capsys.readouterr().out
     for needle in (
+        "Runs over the validation posterior (sha256 ",
         "Fitted period",
         "Held-out period",
         "base_rate",
