@@ -487,7 +487,7 @@ class Parameters(BaseModel):
         0.95,
     )
     extraterritorial_fit: float = P(
-        judgements.value("extraterritorial_fit"),
+        judgements.value("parameter.extraterritorial_fit"),
         "share",
         "multiplier on charter fit for an event outside a member's recognised territory",
         0,
