@@ -291,9 +291,9 @@ def proportion_interval(hits: np.ndarray, blocks: np.ndarray | None = None) -> t
     """A probability (share of runs) and its 95% Wilson score interval.
 
     With ``blocks`` (each run's posterior sample, :func:`block_column`) the number of runs
-    is divided by the design effect of runs sharing a block (the variance of the share over blocks against
-    that of independent runs, at least 1), so the interval carries the uncertainty of
-    sampling the parameters as well as the dice.
+    is divided by the design effect of runs sharing a block (the variance of the share over
+    blocks against that of independent runs, at least 1), so the interval carries the
+    uncertainty of sampling the parameters as well as the dice.
     """
     x = np.asarray(hits, dtype=float)
     keep = np.isfinite(x)
