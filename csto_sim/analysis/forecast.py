@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from csto_sim.analysis.statistics import blocks_of
+from csto_sim.core.errors import did_you_mean
 from csto_sim.core.files import InputError, read_text, short
 from csto_sim.core.scenario import Scenario, decimal_year
 from csto_sim.core.vocabulary import RESPONSE_LEVELS
@@ -432,8 +433,16 @@ def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, 
 
 def _first_error(exc: ValidationError, text: str) -> tuple[str, str]:
     """The key (``questions[i].field``, with the line of the i-th ``[[questions]]`` table
-    where it has one) and the message of a question file's first validation error."""
-    err = exc.errors()[0]
+    where it has one) and the message of a question file's first validation error; a
+    misspelt key is named itself, with the key it misses, rather than the key as missing."""
+    errors = exc.errors()
+    err = errors[0]
+    if err["type"] == "missing":
+        where, wanted = err["loc"][:-1], err["loc"][-1]
+        typo = [e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == where]
+        if typo:
+            hint = did_you_mean(typo[0]["loc"][-1], [wanted]) or f" ({wanted!r} is missing)"
+            err = typo[0] | {"msg": f"not a key here{hint}"}
     loc = list(err["loc"])
     key = ""
     for part in loc:

@@ -255,6 +255,11 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
             "by = 2028-12-31\nrequest = true",
             "q.toml: questions[1].id: 'x' repeats questions[0].id",
         ),
+        (  # a misspelt key is named, with the key it misses
+            'by = 2027-12-31\nrequest = true\n[[questions]]\nid = "y"\ntxt = "?"\n'
+            "by = 2028-12-31\nrequest = true",
+            "q.toml: questions[1].txt (line 7): not a key here (did you mean 'text'?)",
+        ),
     ],
 )
 def test_a_question_outside_the_projection_or_a_lax_boolean_is_refused(
