@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from csto_sim.analysis.statistics import blocks_of
 from csto_sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -19,6 +20,7 @@ from csto_sim.cli.common import (
     say,
 )
 from csto_sim.core.scenario import load_scenario, scenario_from_data
+from csto_sim.experiments.results import read_table
 from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
 from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)
-    text = report(tables, out, posterior, refitted(posterior))
+    text = report(tables, out, posterior, refitted(posterior), read_table(out, "runs"))
     print(text)
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
@@ -121,10 +123,12 @@ def report(
     out: Path,
     posterior: Posterior | None = None,
     refit: bool = False,
+    runs: pd.DataFrame | None = None,
 ) -> str:
     """Score every model, write ``validation.csv`` (patterns), ``outcomes.csv`` (each case's
     forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text, which
-    opens with the parameters the runs used."""
+    opens with the parameters the runs used. Over a posterior, the margins' intervals over
+    runs resample together the runs of one posterior sample (read from the model's ``runs``)."""
     over_posterior = posterior is not None
     table = score(tables[MODEL])
     table.to_csv(out / "validation.csv", index=False)
@@ -153,8 +157,13 @@ def report(
         "Held-out period, all cases: how much lower the model's Brier score is",
         f"  {'':<31} {'margin':>7}  {'95% over runs':<17} {'95% over cases':<17}",
     ]
+    blocks = None
+    if over_posterior and runs is not None:
+        blocks = blocks_of(runs.set_index("run").loc[hits[MODEL].index])
     for name in [*hits][1:]:
-        d, lo, hi, clo, chi = outcomes.brier_margin(hits[MODEL], hits[name], cases, "held_out")
+        d, lo, hi, clo, chi = outcomes.brier_margin(
+            hits[MODEL], hits[name], cases, "held_out", blocks=blocks
+        )
         clear = "  clear of zero" if clo > 0 or chi < 0 else ""
         lines.append(
             f"  than {name:<26} {d:+.3f}  [{lo:+.3f}, {hi:+.3f}]  [{clo:+.3f}, {chi:+.3f}]{clear}"
@@ -164,7 +173,8 @@ def report(
             f"  than {name:<26} {brier.loc[name, ('held_out', 'all')] - brier.loc[MODEL, ('held_out', 'all')]:+.3f}"
         )
     lines.append(
-        "  (over runs: dice and the posterior's parameter draws"
+        "  (over runs: dice and the posterior's parameter draws, the runs of one posterior"
+        " sample resampled together"
         if over_posterior
         else "  (over runs: the dice only, at the scenario's parameters"
     )

@@ -166,12 +166,15 @@ def brier_margin(
     period: str,
     draws: int = 1000,
     seed: int = 0,
+    blocks: np.ndarray | None = None,
 ) -> tuple[float, float, float, float, float]:
     """How much lower the model's Brier score is than another's on ``period``'s cases, with
     two 95% bootstrap intervals: over runs (``model`` and ``other`` are :func:`case_hits` of
-    the same runs, so the resampling keeps them paired; the dice, and the parameter draws
-    over a posterior) and over cases (the record's cases resampled, both forecasts kept:
-    how much the margin rests on which cases history happens to hold)."""
+    the same runs, so the resampling keeps them paired; the dice, and over a posterior the
+    parameter draws: with ``blocks``, each run's block of runs sharing a posterior sample,
+    the wider of resampling whole blocks and resampling runs) and over cases (the record's
+    cases resampled, both forecasts kept: how much the margin rests on which cases history
+    happens to hold)."""
     sel = (cases["period"] == period).to_numpy()
     names = cases.loc[sel, "case"].tolist()
     o = cases.loc[sel, "happened"].astype(float).to_numpy()
@@ -183,10 +186,17 @@ def brier_margin(
         return (share(b[rows], axis=-2) - o) ** 2 - (share(a[rows], axis=-2) - o) ** 2
 
     boot = np.array([per_case(i).mean(axis=-1) for i in idx])
+    runs_lo, runs_hi = np.quantile(boot, [0.025, 0.975]).tolist()
+    if blocks is not None:  # whole blocks, from a stream of their own
+        _, label = np.unique(np.asarray(blocks), return_inverse=True)
+        members = [np.flatnonzero(label == k) for k in range(label.max() + 1)]
+        picks = np.random.default_rng([seed, 1]).integers(0, len(members), (draws, len(members)))
+        boot = [per_case(np.concatenate([members[k] for k in p])).mean() for p in picks]
+        lo, hi = np.quantile(boot, [0.025, 0.975]).tolist()
+        runs_lo, runs_hi = min(runs_lo, lo), max(runs_hi, hi)
     each = per_case(np.arange(len(a)))
     picks = rng.integers(0, len(o), size=(draws, len(o)))
     by_case = each[picks].mean(axis=-1)
-    runs_lo, runs_hi = np.quantile(boot, [0.025, 0.975]).tolist()
     cases_lo, cases_hi = np.quantile(by_case, [0.025, 0.975]).tolist()
     return float(each.mean()), runs_lo, runs_hi, cases_lo, cases_hi
 

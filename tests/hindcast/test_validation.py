@@ -99,6 +99,19 @@ def test_brier_margin_is_paired_and_positive_when_the_model_is_right():
     assert 1 / 9 - 1e-12 <= clo <= d <= chi <= 4 / 9 + 1e-12
 
 
+def test_brier_margin_over_runs_resamples_whole_blocks_when_runs_share_parameters():
+    """When the model's hits differ between blocks of runs (posterior samples) and not
+    within them, resampling single runs understates the Monte Carlo error."""
+    cases = pd.DataFrame({"case": ["a"], "period": "held_out", "happened": [True]})
+    block = np.repeat(np.arange(10), 10)
+    model = pd.DataFrame({"a": (block % 2 == 0).astype(float)})  # whole blocks hit or miss
+    other = pd.DataFrame({"a": (np.arange(100) % 2 == 0).astype(float)})  # half of each block
+    d, lo, hi, *_ = outcomes.brier_margin(model, other, cases, "held_out", draws=400)
+    d2, blo, bhi, *_ = outcomes.brier_margin(model, other, cases, "held_out", 400, blocks=block)
+    assert d == d2 and blo <= lo and bhi >= hi  # the wider of the two
+    assert bhi - blo > 2 * (hi - lo)
+
+
 def test_an_exit_case_counts_only_runs_where_the_member_is_at_risk():
     """Run 0: A active, leaves in the period; run 1: A active throughout; run 2: A already
     out before the period (not at risk: not credited with staying)."""
