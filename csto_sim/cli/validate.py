@@ -25,7 +25,7 @@ from csto_sim.hindcast import outcomes
 from csto_sim.hindcast.build import hindcast_scenario
 from csto_sim.hindcast.nulls import NULL_MODELS, NullModel
 from csto_sim.hindcast.patterns import NEEDED, format_table, load_tables, score
-from csto_sim.inference.posterior import NAMED, Posterior, load_posterior, name_of, named
+from csto_sim.inference.posterior import NAMED, Posterior, load_posterior, name_of
 
 MODEL = "model"
 """The full model's name in the score tables."""
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             if done.failed:
                 return failed(done)
             tables[null.name] = load_tables(where)
-    text = report(tables, out, posterior, refitted(posterior), read_table(out, "runs"))
+    runs = None if posterior is None else read_table(out, "runs", ["run", "draw", "sample"])
+    text = report(tables, out, posterior, refitted(posterior), runs)
     print(text)
     print(f"Results and validation tables in {out}/")
     patterns = pd.read_csv(out / "validation.csv")
@@ -106,7 +107,7 @@ def hindcast_span(scenario) -> bool:
 def refitted(posterior: Posterior | None) -> bool:
     """Whether the null models draw from their own refitted posteriors: when the full
     model's runs draw from the shipped validation posterior."""
-    return posterior is not None and Path(posterior.source) == named("validation")
+    return posterior is not None and name_of(posterior.source) == "validation"
 
 
 def null_posterior(null: NullModel, posterior: Posterior | None, runs_per_draw: int):
@@ -127,9 +128,9 @@ def report(
 ) -> str:
     """Score every model, write ``validation.csv`` (patterns), ``outcomes.csv`` (each case's
     forecasts), ``brier.csv`` and ``validation.txt`` into ``out``; returns the text, which
-    opens with the parameters the runs used. Over a posterior, the margins' intervals over
-    runs resample together the runs of one posterior sample (read from the model's ``runs``)."""
-    over_posterior = posterior is not None
+    opens with the parameters the runs used. With the model's ``runs`` (their ``draw`` and
+    ``sample``), the margins' intervals over runs resample together the runs of one
+    posterior sample."""
     table = score(tables[MODEL])
     table.to_csv(out / "validation.csv", index=False)
     cases = outcomes.recorded_cases()
@@ -157,9 +158,7 @@ def report(
         "Held-out period, all cases: how much lower the model's Brier score is",
         f"  {'':<31} {'margin':>7}  {'95% over runs':<17} {'95% over cases':<17}",
     ]
-    blocks = None
-    if over_posterior and runs is not None:
-        blocks = blocks_of(runs.set_index("run").loc[hits[MODEL].index])
+    blocks = None if runs is None else blocks_of(runs.set_index("run").loc[hits[MODEL].index])
     for name in [*hits][1:]:
         d, lo, hi, clo, chi = outcomes.brier_margin(
             hits[MODEL], hits[name], cases, "held_out", blocks=blocks
@@ -175,7 +174,7 @@ def report(
     lines.append(
         "  (over runs: dice and the posterior's parameter draws, the runs of one posterior"
         " sample resampled together"
-        if over_posterior
+        if posterior is not None
         else "  (over runs: the dice only, at the scenario's parameters"
     )
     lines.append(

@@ -189,9 +189,9 @@ def brier_margin(
     runs_lo, runs_hi = np.quantile(boot, [0.025, 0.975]).tolist()
     if blocks is not None:  # whole blocks, from a stream of their own
         _, label = np.unique(np.asarray(blocks), return_inverse=True)
-        members = [np.flatnonzero(label == k) for k in range(label.max() + 1)]
-        picks = np.random.default_rng([seed, 1]).integers(0, len(members), (draws, len(members)))
-        boot = [per_case(np.concatenate([members[k] for k in p])).mean() for p in picks]
+        groups = [np.flatnonzero(label == k) for k in range(label.max() + 1)]
+        picks = np.random.default_rng([seed, 1]).integers(0, len(groups), (draws, len(groups)))
+        boot = [per_case(np.concatenate([groups[k] for k in p])).mean() for p in picks]
         lo, hi = np.quantile(boot, [0.025, 0.975]).tolist()
         runs_lo, runs_hi = min(runs_lo, lo), max(runs_hi, hi)
     each = per_case(np.arange(len(a)))
