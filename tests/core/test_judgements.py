@@ -345,6 +345,31 @@ def test_no_behavioural_default_of_the_validation_fit_rests_on_the_held_out_year
     assert all(k.startswith("parameter.") for k in judgements.hindsight())
 
 
+def test_no_fixed_judgement_gives_a_recorded_outcome_as_its_reason():
+    """A fixed value whose reasoning is what the CSTO or a member did (refused, answered,
+    froze, ...) in a year of the record would be an input set from an outcome the fit is
+    scored on (a sentence may name one to say it is not a reason). A lever's row describes
+    its counterfactual against the record; ``level_statement`` is left as said above (its
+    reasoning stands on 2010 too, and its order with ``level_mission`` is a constraint)."""
+    outcome = re.compile(
+        r"\b(refused|refusal|answered|declined|froze|suspended|withdrew|deployed)\b"
+    )
+    levers = {p.stem for p in (ROOT / "scenarios").glob("*.toml")} - {"baseline"}
+    found = [
+        key
+        for key, j in judgements.registry().items()
+        if j.prior == "fixed"
+        and key.split(".")[0] not in levers
+        and key != "parameter.level_statement"
+        and any(
+            outcome.search(said) and re.search(r"\b20[0-2]\d\b", said)
+            for said in j.source.split(". ")
+            if "not a reason" not in said
+        )
+    ]
+    assert not found, f"fixed judgements that rest on a recorded outcome: {found}"
+
+
 def test_text_that_starts_with_an_at_sign_is_text_not_a_reference(tmp_path):
     """Only values where a number may stand are references: a description, a source or a
     name that starts with ``@`` is left as written."""
