@@ -63,22 +63,18 @@ NOT_MODELLED = ("founding", "exercise_series", "recognition", "institution")
 LEADER = "Russia"
 """The alliance leader (and its pole)."""
 
-ADVERSARIES: dict[str, list[str]] = {
-    "Kazakhstan": ["Afghan militants"],
-    "Kyrgyzstan": ["Afghan militants"],
-    "Tajikistan": ["Afghan militants"],
-    "Uzbekistan": ["Afghan militants"],
-    "Armenia": ["Azerbaijan"],
-}
-"""Who threatens whom (facts, not numbers): the actors each member's threats come from."""
 
-ACTORS: tuple[str, ...] = ("Afghan militants", "Azerbaijan", "Georgia", "Ukraine", "Afghanistan")
-"""The outside actors of the hindcast; their affinity with the leader is judged."""
-
-PATRONS: dict[str, str] = {"Azerbaijan": "Turkey"}
-"""The pole backing an outside actor (facts, not numbers): Turkey and Azerbaijan, "one nation,
-two states" since the 1990s, signed an Agreement on Strategic Partnership and Mutual
-Assistance in August 2010 and the Shusha Declaration on allied relations in June 2021."""
+def actors() -> dict[str, dict[str, Any]]:
+    """The outside actors of the hindcast (``actors.csv``, facts with their sources): whom
+    each threatens (the members whose unscripted threats come from it) and the pole backing
+    it, if any; their affinity with the leader is judged (the registry)."""
+    return {
+        r["actor"]: {
+            "threatens": r["threatens"].split(";") if r["threatens"] else [],
+            "patron": r["patron"],
+        }
+        for r in _rows("actors.csv")
+    }
 
 
 def _judged(prefix: str) -> dict[str, str]:
@@ -407,6 +403,7 @@ def hindcast_scenario() -> dict[str, Any]:
     accessions = {e["member"] for e in events.values() if e["kind"] == "accession"}
     shares, hazards = _judged("budget_share"), _judged_nested("hazard")
     fits = {channel: fit_pull(channel) for channel in AFFINITY_CHANNELS}
+    outside = actors()
     for m in members_in_data():
         w = initial_alignment(m, "security")
         trust = judgements.value("hindcast.trust")
@@ -425,8 +422,8 @@ def hindcast_scenario() -> dict[str, Any]:
         for channel in AFFINITY_CHANNELS:
             if m in fits[channel].affinity:
                 spec[f"{channel}_affinity"] = fits[channel].affinity[m]
-        if m in ADVERSARIES:
-            spec["adversaries"] = ADVERSARIES[m]
+        if against := [a for a, spec_a in outside.items() if m in spec_a["threatens"]]:
+            spec["adversaries"] = against
         if m in hazards:
             spec["hazards"] = hazards[m]
         members[m] = spec
@@ -447,8 +444,8 @@ def hindcast_scenario() -> dict[str, Any]:
         "relations": _judged_nested("relation"),
         "actors": {
             a: {"leader_affinity": _judged("affinity")[a]}
-            | ({"patron": PATRONS[a]} if a in PATRONS else {})
-            for a in ACTORS
+            | ({"patron": spec_a["patron"]} if spec_a["patron"] else {})
+            for a, spec_a in outside.items()
         },
         "hazards": hazards["default"],
         "events": events,
@@ -469,7 +466,8 @@ HEADER = """\
 # tie_economic): fitted to the 2002 alignments with the structural ties of
 # csto_sim/data/structural_ties.csv (build.fit_pull); each member's economic_affinity is what
 # that fit leaves unexplained in its 2002 trade (so 2002 is where the economic pull points).
-# Capability: CINC 2002. Scripted events:
+# Capability: CINC 2002. Outside actors, whom they threaten and the pole backing each:
+# csto_sim/data/actors.csv (facts, with sources). Scripted events:
 # the role=input rows of events_2002_2024.csv with the severities and pole shifts of
 # hindcast_judgements.csv. Suspensions, freezes, requests and responses are left to the model;
 # [record] holds the statuses the history records, and [recorded_requests] whether each struck

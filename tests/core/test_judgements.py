@@ -187,6 +187,17 @@ def test_the_hindcast_builder_types_no_judged_number():
     assert found <= allowed, f"build.py has judged-looking numbers {sorted(found - allowed)}"
 
 
+def test_the_hindcast_builder_names_no_member_or_outside_actor():
+    """Who threatens whom and who backs whom are data with sources (``actors.csv``), not
+    names typed in build.py's code (the leader, which is also a pole, aside)."""
+    from csto_sim.hindcast import build
+
+    names = (set(build.members_in_data()) | set(build.actors())) - {build.LEADER}
+    tree = ast.parse((ROOT / "csto_sim" / "hindcast" / "build.py").read_text(encoding="utf-8"))
+    typed = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)} & names
+    assert {"Armenia", "Azerbaijan", "Afghan militants"} <= names and not typed, sorted(typed)
+
+
 def test_every_judgement_is_used(monkeypatch):
     used = set()
     for path in SCENARIOS:
