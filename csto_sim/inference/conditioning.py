@@ -134,9 +134,12 @@ _BLOCKS: dict[tuple, Block] = {}
 
 def filter_key(scenario: Scenario, posterior: Posterior | None, seed: int) -> tuple:
     """What a filter of ``scenario``'s runs depends on: its history (with the scenario's
-    parameters), the posterior and the seed."""
-    past = history_scenario(scenario).digest()  # the history, with the scenario's parameters
-    return (past, None if posterior is None else posterior.digest(), seed)
+    parameters), the posterior as the history reads it (its parameters and the judgements
+    the history references: a projection's own judgements leave its filter as it is) and
+    the seed."""
+    past = history_scenario(scenario)  # the history, with the scenario's parameters
+    drawn = None if posterior is None else posterior.digest(judged=past.judged)
+    return (past.digest(), drawn, seed)
 
 
 def blocks(

@@ -18,7 +18,7 @@ import difflib
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -75,9 +75,15 @@ class Posterior:
     source: str = ""
     runs_per_draw: int = RUNS_PER_DRAW
 
-    def digest(self) -> str:
-        """SHA-256 of the samples, weights and draw size (what a resumed ensemble must share)."""
-        h = hashlib.sha256(self.samples.to_csv(index=False).encode())
+    def digest(self, judged: Iterable[str] | None = None) -> str:
+        """SHA-256 of the samples, weights and draw size (what a resumed ensemble must share);
+        with ``judged``, of the judgement columns of only those registry ids (what a
+        scenario that references only them reads)."""
+        samples = self.samples
+        if judged is not None:
+            keep = {PREFIX + j for j in judged}
+            samples = samples[[c for c in samples if not c.startswith(PREFIX) or c in keep]]
+        h = hashlib.sha256(samples.to_csv(index=False).encode())
         h.update(np.asarray(self.weights, dtype=float).tobytes())
         h.update(str(self.runs_per_draw).encode())
         return h.hexdigest()

@@ -304,3 +304,17 @@ def test_a_parameter_a_projection_sets_acts_from_its_start(conditioned):
     assert conditioning.sources(lever, post, s.seed, range(30)) == conditioning.sources(
         s, post, s.seed, range(30)
     )
+
+
+def test_a_projections_own_judgement_leaves_its_filter_as_it_is(conditioned):
+    """A filter depends on the posterior only as the history reads it: fixing a judgement
+    only the projection references (the baseline's leader distraction) keeps the filter's
+    key, so its histories are reused; fixing one the history references, or a parameter,
+    changes it."""
+    s, post, _, _ = conditioned
+    key = conditioning.filter_key(s, post, s.seed)
+    assert key == conditioning.filter_key(
+        s, post.fixing({"@baseline.leader_distraction": 0.2}), s.seed
+    )
+    assert key != conditioning.filter_key(s, post.fixing({"@hindcast.trust": 0.4}), s.seed)
+    assert key != conditioning.filter_key(s, post.fixing({"status_quo_bias": 1.0}), s.seed)
