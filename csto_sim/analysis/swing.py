@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from csto_sim.analysis.statistics import blocks_of, boot_interval
 from csto_sim.core import judgements
 from csto_sim.core.parameters import Parameters
 from csto_sim.core.scenario import Scenario
@@ -169,6 +170,109 @@ def sweep(
         if not only or key in only
     )
     return _collect(rows, on_row)
+
+
+def sweep_differences(
+    reference: Scenario,
+    others: Sequence[Scenario],
+    posterior: Posterior,
+    runs: int = 1000,
+    seed: int | None = None,
+    workers: int | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> pd.DataFrame:
+    """The headlines of a comparison over each hand-set judgement any of the scenarios rests
+    on: ``reference``'s collapse probability and each of ``others``' difference from it, with
+    the judgement at the low and the high end of its range in every run of every scenario
+    (a scenario's own row moves with the same row of the others: ``baseline.leverage.Belarus``
+    with ``russia_weakened.leverage.Belarus``), the same seeds. One row per judgement and
+    scenario: its ends (``headline_low``, ``headline_high``), their difference (``swing``)
+    and the swing's 95% interval over the paired runs (``swing_low``, ``swing_high``)."""
+    scenarios = [reference, *others]
+    seed = reference.seed if seed is None else seed
+    rows = (
+        row
+        for key, columns in _judgement_groups(scenarios).items()
+        for row in _differences_at_ends(key, columns, scenarios, posterior, runs, seed, workers)
+    )
+    return _collect(rows, on_row)
+
+
+def _judgement_groups(scenarios: Sequence[Scenario]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each hand-set judgement of ``scenarios`` (:func:`fixed_judgements`), a scenario's own
+    row named with ``*`` for the scenario (``*.leverage.Belarus``): its columns, each with
+    its range."""
+    groups: dict[str, dict[str, tuple[float, float]]] = {}
+    for s in scenarios:
+        for column, (key, low, high) in fixed_judgements(s).items():
+            own = key.startswith(s.name + ".")
+            group = "*" + key[len(s.name) :] if own else key
+            groups.setdefault(group, {})[column] = (low, high)
+    return groups
+
+
+def _differences_at_ends(key, columns, scenarios, posterior, runs, seed, workers) -> list[dict]:
+    """The rows of :func:`sweep_differences` for one judgement (``columns``: its columns
+    with their ranges)."""
+    reference = scenarios[0].name
+    ends = {}
+    for end, i in (("low", 0), ("high", 1)):
+        values = {column: bounds[i] for column, bounds in columns.items()}
+        result = run_ensemble(
+            scenarios, runs, seed=seed, workers=workers, progress=False,
+            tables=("runs",), posterior=posterior.fixing(values),
+        )  # fmt: skip
+        table = result.tables["runs"].sort_values(["scenario", "run"], kind="stable")
+        ends[end] = {n: g for n, g in table.groupby("scenario", sort=False)}
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in scenarios:
+        own = [c for c in columns if c.startswith(f"{judgements.PREFIX}{s.name}.")]
+        low, high = columns[own[0] if own else next(iter(columns))]
+        hit = {
+            e: ends[e][s.name]["collapsed"].to_numpy(float)
+            - (0.0 if s.name == reference else ends[e][reference]["collapsed"].to_numpy(float))
+            for e in ends
+        }
+        paired = hit["high"] - hit["low"]
+        blocks = blocks_of(ends["low"][reference].reset_index(drop=True))
+        ci = boot_interval(paired, blocks, rng, 2000)
+        rows.append(
+            {"judgement": key, "scenario": s.name, "low": low, "high": high}
+            | {f"headline_{e}": float(np.nanmean(v)) for e, v in hit.items()}
+            | {"swing": float(np.nanmean(paired)), "swing_low": ci[0], "swing_high": ci[1]}
+        )
+    return rows
+
+
+def differences_table(t: pd.DataFrame, reference: str, runs: int, posterior: str = "") -> str:
+    """:func:`sweep_differences` as Markdown: the 20 largest swings (the reference's of its
+    collapse probability, the others' of their difference from it), and which exceed 0.1."""
+    top = t.reindex(t["swing"].abs().sort_values(ascending=False).index).head(20)
+    lines = markdown_table(
+        top,
+        "judgement | scenario | range | at low | at high | swing | 95% interval",
+        "`{judgement}` | {scenario} | {low:g} - {high:g} | {headline_low:+.3f} "
+        "| {headline_high:+.3f} | {swing:+.3f} | {swing_low:+.3f} - {swing_high:+.3f}",
+    )
+    big = t[t["swing"].abs() > 0.1]
+    clear = big[(big["swing_low"] > 0.1) | (big["swing_high"] < -0.1)]
+
+    def name(r) -> str:
+        return f"`{r.judgement}` ({r.scenario} {r.swing:+.2f})"
+
+    over = f" over the posterior `{posterior}`" if posterior else ""
+    lines += [
+        "",
+        f"{t['judgement'].nunique()} hand-set judgements, {runs} runs per end{over}; "
+        f"{reference}: its collapse probability, the others: their difference from it. "
+        "Swings above 0.1: "
+        + (", ".join(name(r) for r in big.itertuples()) if len(big) else "none")
+        + "; clear of 0.1 (95% interval over the paired runs): "
+        + (", ".join(name(r) for r in clear.itertuples()) if len(clear) else "none")
+        + ".",
+    ]
+    return "\n".join(lines)
 
 
 def _big(t: pd.DataFrame, name: str, runs: int) -> str:

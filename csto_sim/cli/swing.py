@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from csto_sim.analysis.swing import RECORD_RUNS, sweep, sweep_table, swing, swing_table
+from csto_sim.analysis.swing import (
+    RECORD_RUNS,
+    differences_table,
+    sweep,
+    sweep_differences,
+    sweep_table,
+    swing,
+    swing_table,
+)
 from csto_sim.cli.common import (
     EXIT_USAGE,
     out_is_input,
@@ -31,7 +39,9 @@ def add_parser(sub) -> None:
         "probability with the dimension fixed at its posterior 5% and 95% quantiles (the "
         "others drawn from the posterior, the same seeds). With --judgements: for each "
         "hand-set judgement the scenario rests on (fixed in the registry, with a range), "
-        "SCENARIO's collapse probability with it at the low and the high end of its range. "
+        "SCENARIO's collapse probability with it at the low and the high end of its range; "
+        "given more scenarios, the first's collapse probability and each other's difference "
+        "from it (each scenario's own row of a judgement moving with the others'). "
         "The posterior/prior sd is given twice: as fitted, and with the samples weighed by "
         "SCENARIO's record as its conditioned runs take them. "
         "Prints the table (Markdown) and writes it to --out as CSV.",
@@ -49,7 +59,11 @@ def add_parser(sub) -> None:
         help="with --judgements: sweep only this registry id (repeatable; default: all)",
     )
     p.add_argument(
-        "scenario", type=Path, help="scenario file (for example scenarios/baseline.toml)"
+        "scenario",
+        type=Path,
+        nargs="+",
+        help="scenario file (for example scenarios/baseline.toml); with --judgements, more "
+        "scenarios to sweep their difference from the first",
     )
     p.add_argument(
         "--runs", type=runs, default=200, help="runs per end of each dimension (default 200)"
@@ -79,14 +93,23 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.record_runs is not None and args.judgements:
         say("--record-runs: weighs the table of posterior dimensions; --judgements has none")
         return EXIT_USAGE
-    posterior_file = Path(args.posterior) if args.posterior else None
-    if out_is_input(args.out, args.scenario, posterior_file):
+    if len(args.scenario) > 1 and (args.judgement or not args.judgements):
+        say("scenario: several scenarios are swept with --judgements over every judgement")
         return EXIT_USAGE
-    scenario = load_scenario(args.scenario)
-    posterior = posterior_from_args(args, [scenario])
+    posterior_file = Path(args.posterior) if args.posterior else None
+    if out_is_input(args.out, *args.scenario, posterior_file):
+        return EXIT_USAGE
+    scenarios = [load_scenario(path) for path in args.scenario]
+    scenario = scenarios[0]
+    posterior = posterior_from_args(args, scenarios)
     if posterior is None:
         raise PosteriorError("none has no dimensions to swing; name a posterior")
-    if args.judgements:
+    if len(scenarios) > 1:
+        table = sweep_differences(
+            scenario, scenarios[1:], posterior, args.runs, args.seed, args.workers
+        )
+        text = differences_table(table, scenario.name, args.runs, posterior_label(posterior))
+    elif args.judgements:
         try:
             table = sweep(
                 scenario, posterior, args.runs, args.seed, args.workers, only=args.judgement

@@ -112,3 +112,39 @@ def test_the_tables_name_the_posterior_and_a_swings_noise():
     assert "20 runs per end over the posterior `posterior_production.csv`" in text
     assert "Noise of a swing: about +-0.31" in text and "within it: `a` (more --runs)" in text
     assert "within it" not in sweep_table(t, "baseline", 2000)
+
+
+def test_the_difference_sweep_moves_each_scenarios_own_row_together(
+    standalone, tmp_path, monkeypatch
+):
+    """A comparison's headlines are the reference's collapse probability and each other
+    scenario's difference from it: a number both rest on alike (how many active members
+    collapse takes) swings the reference's collapse but not the difference; the same row of
+    each scenario (``baseline.g``, ``other.g``) is one judgement, moved together."""
+    from conftest import standalone_text
+
+    from csto_sim.analysis import swing as module
+
+    path = tmp_path / "other.toml"
+    path.write_text(standalone_text().replace('name = "baseline"', 'name = "other"'), "utf-8")
+    other = load_scenario(path)
+    own = {s.name: {f"@{s.name}.g": (f"{s.name}.g", 0.0, 1.0)} for s in (standalone, other)}
+    monkeypatch.setattr(module, "fixed_judgements", lambda s: own[s.name])
+    assert module._judgement_groups([standalone, other]) == {
+        "*.g": {"@baseline.g": (0.0, 1.0), "@other.g": (0.0, 1.0)}
+    }
+    chosen = {"collapse_min_active": ("x.min", 1, 6)}
+    monkeypatch.setattr(module, "fixed_judgements", lambda s: chosen)
+    post = Posterior(pd.DataFrame({"grievance_gain": np.full(4, 0.5)}), np.full(4, 0.25), "t", 2)
+    t = module.sweep_differences(standalone, [other], post, runs=20, seed=3, workers=1)
+    t = t.set_index("scenario")
+    assert t.loc["baseline", "headline_low"] == 0.0 and t.loc["baseline", "swing"] > 0.5
+    assert t.loc["other", "swing"] == 0.0 == t.loc["other", "headline_high"]
+    text = module.differences_table(t.reset_index(), "baseline", 20)
+    assert "Swings above 0.1: `x.min` (baseline +" in text and "| other |" in text
+
+
+def test_several_scenarios_are_swept_only_over_the_judgements(capsys):
+    assert main(["swing", str(BASELINE), str(BASELINE)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--judgements" in err[0]
