@@ -89,8 +89,10 @@ def _unanswered(label: str):
 
 
 def _intra_answered(t):
+    """Some clash between two members in the held-out years draws a response."""
     ev = t["events"]
-    hit = ev[(ev["kind"] == "intra_alliance_clash") & ev["responded"].astype(bool)]
+    held_out = (ev["year"] >= HELD_OUT_FROM) & (ev["year"] < 2025.0)
+    hit = ev[(ev["kind"] == "intra_alliance_clash") & ev["responded"].astype(bool) & held_out]
     return pd.Series(_per_run(t).isin(hit["run"]), index=_per_run(t))
 
 
@@ -209,7 +211,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "3",
-        "A clash between two members (Kyrgyzstan-Tajikistan) draws a CSTO response",
+        "A clash of two members in 2015-2024 (Kyrgyz-Tajik) draws a CSTO response",
         "never: calls for calm only",
         0.2,
         True,
@@ -270,7 +272,9 @@ def load_tables(root: str | Path) -> dict[str, pd.DataFrame]:
     return {
         "runs": read_table(root, "runs", ["run", "status"]),
         "members": read_table(root, "members", ["run", "member", "exit_year"]),
-        "events": read_table(root, "events", ["run", "label", "kind", "requested", "responded"]),
+        "events": read_table(
+            root, "events", ["run", "year", "label", "kind", "requested", "responded"]
+        ),
         "timeseries": read_table(root, "timeseries", ["run", "year", "member", "status"]),
     }
 

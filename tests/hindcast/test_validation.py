@@ -225,3 +225,24 @@ def test_validate_refuses_a_projection_in_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("csto-sim: --scenario:")
     assert "not a hindcast of the record" in err[0]
+
+
+def test_the_clash_pattern_counts_only_answered_clashes_of_the_held_out_years():
+    """Pattern 3 is the record of 2015-2024: a clash between members answered in 2010, or an
+    answered threat of another kind, does not count; one answered in 2021 does."""
+    measure = next(p for p in PATTERNS if p.id == "3").measure
+    runs = pd.DataFrame({"run": [0, 1, 2, 3], "status": "ok"})
+    events = pd.DataFrame(
+        {
+            "run": [0, 1, 2, 3],
+            "year": [2010.5, 2021.25, 2021.25, 2022.75],
+            "kind": [
+                "intra_alliance_clash",
+                "intra_alliance_clash",
+                "incursion",
+                "intra_alliance_clash",
+            ],
+            "responded": [True, True, True, False],
+        }
+    )
+    assert measure({"runs": runs, "events": events}).tolist() == [False, True, False, False]
