@@ -207,14 +207,14 @@ class Parameters(BaseModel):
     # --- adversaries read the alliance's record ---
     deterrence: float = P(
         judgements.value("parameter.deterrence"),
-        "logit per unit record",
+        "log factor per unit record",
         "how much an adversary's chance of striking falls with the alliance's record of answering (rises with its record of not answering)",
         0,
         1.5,
     )
     record_step: float = P(
         judgements.value("parameter.record_step"),
-        "share",
+        "record units per threat",
         "how far one answered (or unanswered) threat moves the record adversaries read",
         0,
         1,
@@ -408,7 +408,7 @@ class Parameters(BaseModel):
     memory_halflife: float = P(
         judgements.value("parameter.memory_halflife"),
         "years",
-        "half-life of remembered grievances and help from other poles",
+        "half-life of remembered grievances, help from other poles and the record adversaries read",
         1,
         15,
     )
