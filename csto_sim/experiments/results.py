@@ -108,9 +108,11 @@ def chunk_problem(root: Path, table: str, name: str, entry: Any, identity: str) 
 
 
 def verify_files(root: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a finished folder that lacks a chunk's file or holds one its manifest does
-    not list (each file's checksum is verified when its table is read), and damaged
-    derived files (:func:`verify_derived`)."""
+    """Refuse a finished folder that lacks a chunk's file, holds one its manifest does not
+    list, or holds one that is damaged or another folder's (:func:`chunk_problem`; every
+    table's, not only those a command reads), and damaged derived files
+    (:func:`verify_derived`)."""
+    identity = manifest_digest(manifest)
     for table in manifest["tables"]:
         if whole_file(root, table, manifest):
             continue
@@ -119,6 +121,11 @@ def verify_files(root: Path, manifest: dict[str, Any]) -> None:
             raise ResultsError(missing[0], "missing (--resume makes it again)")
         if stray := sorted(set((root / table).glob("[!.]*")) - listed):
             raise ResultsError(stray[0], f"not a chunk {MANIFEST} lists (--resume removes it)")
+        for name, entry in sorted(manifest["chunks"].items()):
+            if problem := chunk_problem(root, table, name, entry, identity):
+                raise ResultsError(
+                    f"{root / table / name}.parquet: {problem} (--resume makes it again)"
+                )
     verify_derived(root, manifest)
 
 

@@ -145,6 +145,19 @@ def test_a_truncated_chunk_is_named(copy, capsys):
     assert "damaged" in one_line(capsys, ["plot", str(copy)], chunk)
 
 
+@pytest.mark.parametrize("table", ["events", "observables"])
+def test_a_damaged_chunk_of_a_table_the_command_does_not_read_is_refused(
+    copy, capsys, run_argv, table
+):
+    """A folder verifies itself whole: ``plot`` reads neither the events nor the
+    observables, yet a damaged chunk of either is named; the same command again mends it."""
+    chunk = sorted((copy / table).glob("*.parquet"))[-1]
+    chunk.write_bytes(chunk.read_bytes() + b"\x00\x01")
+    assert "damaged" in one_line(capsys, ["plot", str(copy)], chunk)
+    assert main([*run_argv, "--out", str(copy)]) == 0
+    assert main(["plot", str(copy)]) == 0
+
+
 def test_a_damaged_summary_is_refused_and_a_rerun_rewrites_it(copy, capsys, run_argv):
     (copy / "summary.csv").write_bytes(b'garbage,"\n\x00\x01\xff')
     assert "damaged" in one_line(capsys, ["plot", str(copy)], copy / "summary.csv")
