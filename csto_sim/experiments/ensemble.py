@@ -243,10 +243,10 @@ def run(
     bar = _Progress(total, len(done), progress, on_chunk)
     try:
         if store is not None:  # what the filter did (a finished folder's: not run again)
+            if on_start is not None:  # before the filter, which can take a while
+                on_start(store.root, old["runs"] if ours and old["runs"] < spec.runs else None)
             held = old.get("conditioning") if ours and old["runs"] == spec.runs else None
             store.manifest["conditioning"] = held or condition(spec, workers, executor)
-            if on_start is not None:
-                on_start(store.root, old["runs"] if ours and old["runs"] < spec.runs else None)
         plan = spec.plan(done)
         if store is not None and plan:  # the tables change: what was made from them goes
             store.drop_derived()

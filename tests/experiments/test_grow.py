@@ -176,3 +176,17 @@ def test_latest_finds_the_newest_finished_folder(tmp_path):
     (base / "c" / "manifest.json").write_text("[]")  # damaged: named, not passed over
     with pytest.raises(ResultsError, match="c/manifest.json: not a csto-sim manifest"):
         latest(tmp_path)
+
+
+def test_the_folder_is_named_before_the_filter_runs(tmp_path, monkeypatch):
+    """A conditioned projection's filter can take a while: the command names its folder
+    first, so an interrupt during the filter leaves no folder unnamed."""
+    said = []
+    real = ensemble_module.condition
+    monkeypatch.setattr(
+        ensemble_module, "condition", lambda *a, **k: said.append("filter") or real(*a, **k)
+    )
+    out = tmp_path / "named"
+    on_start = lambda root, _: said.append(root)  # noqa: E731
+    run_ensemble([BASELINE], runs=2, out=out, workers=1, progress=False, on_start=on_start)
+    assert said == [out, "filter"]
