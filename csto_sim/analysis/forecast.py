@@ -192,9 +192,16 @@ def check_questions(questions: Questions, scenario: Scenario, path: Path) -> Non
             raise ForecastError(
                 path,
                 f"questions[{i}].by",
-                f"{q.by} is outside the projection {scenario.name!r} "
-                f"({span.start:g} to {span.end:g})",
+                f"{q.by} is outside the projection {scenario.name!r}: its dates run from "
+                f"{_day_of(span.start)} to {_day_of(span.end) - dt.timedelta(days=1)}",
             )
+
+
+def _day_of(year: float) -> dt.date:
+    """The day a decimal year falls in (2040.0 -> 2040-01-01)."""
+    first = dt.date(int(year), 1, 1)
+    days = (dt.date(int(year) + 1, 1, 1) - first).days
+    return first + dt.timedelta(days=int((year - int(year)) * days + 1e-9))
 
 
 def happened(question: Question, timeseries: pd.DataFrame, events: pd.DataFrame) -> pd.Series:

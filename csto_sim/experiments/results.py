@@ -325,7 +325,8 @@ def read_manifest(root: str | Path, missing_ok: bool = False) -> dict[str, Any]:
     if missing_ok and not path.is_file():
         return {}
     if not Path(root).is_dir():
-        raise ResultsError(f"{root}: no such folder")
+        what = "a file, not a results folder" if Path(root).exists() else "no such folder"
+        raise ResultsError(f"{root}: {what}")
     if not path.exists():
         raise ResultsError(f"{root}: no {MANIFEST} (is this a csto-sim results folder?)")
     return parse(path, read_text(path, MAX_BYTES, "manifest"))

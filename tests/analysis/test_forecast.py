@@ -247,6 +247,10 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
             "by = 2099-01-01\nrequest = true",
             "questions[0].by: 2099-01-01 is outside the projection",
         ),
+        (  # the end of the projection is the start of its last year: it answers to the day before
+            "by = 2040-01-01\nrequest = true",
+            "its dates run from 2025-01-01 to 2039-12-31",
+        ),
         ('by = 2027-12-31\nrequest = "yes"', "questions[0].request"),
         ("by = 2027\nrequest = true", "questions[0].by (line 2): expected a date such as"),
         ("by = 2027.5\nrequest = true", "questions[0].by (line 2): expected a date such as"),

@@ -263,3 +263,12 @@ def test_an_unknown_scenario_or_filter_column_is_named_not_an_empty_or_damaged_t
             read_table(folder, "runs", where={"run": value})
     with pytest.raises(ResultsError, match="columns: expected a list of column names"):
         read_table(folder, "runs", columns="run")
+
+
+def test_a_file_given_as_a_results_folder_is_named_a_file(folder, capsys):
+    assert "a file, not a results folder" in one_line(
+        capsys, ["plot", str(folder / "report.md")], folder / "report.md"
+    )
+    assert "no such folder" in one_line(
+        capsys, ["plot", str(folder / "nothing")], folder / "nothing"
+    )
