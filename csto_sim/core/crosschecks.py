@@ -8,6 +8,7 @@ simulated span, a history that the scenario can continue, ties given once. Each 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,17 +53,15 @@ def cross_check(s: Scenario, origin: dict, path: Path) -> None:
         _record_problems,
         _recorded_request_problems,
     )
-    for check in checks:
-        for loc, msg in check(s):
-            keys = _alternatives(loc)
-            loc = next((k for k in keys if file_for(k, origin, None) == path), keys[0])
-            raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
-    for eid, ev in s.events.items():
-        for loc, msg in _event_problems(s, ("events", eid), ev):
-            raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
-    for tid, tie in s.ties.items():
-        for loc, msg in _tie_problems(s, ("ties", tid), tie):
-            raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
+    problems = itertools.chain(
+        *(check(s) for check in checks),
+        *(_event_problems(s, ("events", eid), ev) for eid, ev in s.events.items()),
+        *(_tie_problems(s, ("ties", tid), tie) for tid, tie in s.ties.items()),
+    )
+    for loc, msg in problems:  # the first; of the keys it names, the one this file sets
+        keys = _alternatives(loc)
+        loc = next((k for k in keys if file_for(k, origin, None) == path), keys[0])
+        raise ScenarioError(file_for(loc, origin, path), ".".join(map(str, loc)), msg)
 
 
 def _alternatives(loc: tuple) -> list[tuple]:
@@ -72,6 +71,11 @@ def _alternatives(loc: tuple) -> list[tuple]:
     if loc and isinstance(loc[-1], tuple):
         return [(*loc[:-1], k) for k in loc[-1]]
     return [loc]
+
+
+def _span_key(s: Scenario, year: float) -> tuple[str, str]:
+    """The end of the span a date falls outside (a file that set it is the one to name)."""
+    return ("time", "end" if year >= s.time.end else "start")
 
 
 def _span_problems(s: Scenario) -> Problems:
@@ -166,7 +170,9 @@ def _record_problems(s: Scenario) -> Problems:
         for i, year in enumerate(dates):
             if not s.time.start <= year < s.time.end:
                 span = f"{s.time.start:g}-{s.time.end:g}"
-                yield ("record", name, i, "date"), f"{year:g} is outside the simulated span {span}"
+                keys = (("record", name, i, "date"), _span_key(s, year))
+                said = f"the record of {name} on {entries[i].date}"
+                yield keys, f"{said} is outside the simulated span {span}"
             if i and year < dates[i - 1]:
                 yield ("record", name, i, "date"), "entries must be in date order"
 
@@ -211,7 +217,10 @@ def _event_problems(s: Scenario, loc: tuple, ev: Event) -> Problems:
     members, known = s.member_names, list(s.actors) + s.member_names
     if not s.time.start <= ev.year < s.time.end:
         span = f"{s.time.start:g}-{s.time.end:g}"
-        yield (*loc, "date"), f"{ev.date} is outside the simulated span {span}"
+        yield (
+            ((*loc, "date"), _span_key(s, ev.year)),
+            f"the event {loc[-1]} on {ev.date} is outside the simulated span {span}",
+        )
     if ev.member and ev.member not in members:
         yield (*loc, "member"), unknown("member", ev.member, members)
     if not ev.member and ev.kind in THREAT_KINDS:

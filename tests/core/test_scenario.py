@@ -385,7 +385,18 @@ def test_unknown_pole_in_pole_shift(tmp_path):
 @pytest.mark.parametrize("date", ["2041-01-01", "2020-06-30", "2040-01-01"])
 def test_event_outside_simulated_span(tmp_path, date):
     err = expect_error(child(tmp_path, event(date=date)), "events.e1.date")
-    assert err.message == f"{date} is outside the simulated span 2025-2040"
+    assert err.message == f"the event e1 on {date} is outside the simulated span 2025-2040"
+
+
+def test_a_span_that_leaves_out_the_parents_record_names_the_file_that_set_it(tmp_path):
+    """A scenario that extends the hindcast and ends it in 2020 leaves Armenia's recorded
+    freeze of 2024 outside its span: the line names the file and key the user wrote (its
+    time.end), not the parent's record."""
+    path = write(
+        tmp_path, "short.toml", f'extends = "{HINDCAST}"\nname = "short"\n[time]\nend = 2020.0\n'
+    )
+    err = expect_error(path, "time.end")
+    assert err.message.startswith("the record of Armenia on 2024-02-22 is outside")
 
 
 def test_event_severity_outside_unit_interval(tmp_path):
