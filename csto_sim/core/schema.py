@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -46,7 +47,22 @@ from csto_sim.core.vocabulary import EVENT_KINDS, KIND_ALIASES, THREAT_KINDS, TI
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 Logit = Annotated[float, Field(ge=-10.0, le=10.0)]
-Series = float | list[Pair]
+
+
+def _pairs(v: Any) -> Any:
+    """A series given as a list holds [year, value] pairs of finite numbers: the pair at
+    fault is named (the union's own error would call the whole list not a valid number)."""
+    for i, pair in enumerate(v if isinstance(v, list) else ()):
+        numbers = isinstance(pair, list) and len(pair) == 2
+        numbers = numbers and all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in pair
+        )
+        if not (numbers and all(math.isfinite(x) for x in pair)):
+            raise ValueError(f"pair {i}, {show(pair)}: expected [year, value], two finite numbers")
+    return v
+
+
+Series = Annotated[float | list[Pair], BeforeValidator(_pairs)]
 """A time series: one number for all years, or [year, value] pairs (linear in between, flat outside)."""
 StatusName = Literal["active", "frozen", "withdrawn", "non_member"]
 

@@ -476,6 +476,19 @@ def test_value_out_of_range(tmp_path, text, key, fragments):
     expect_error(child(tmp_path, text), key, *fragments)
 
 
+@pytest.mark.parametrize(
+    ("value", "pair"),
+    [
+        ("[[2025, 0.8], [2040, nan]]", "pair 1, [2040, nan]"),
+        ("[[inf, 0.5]]", "pair 0, [inf, 0.5]"),
+        ("[[2025, 0.8, 1]]", "pair 0, [2025, 0.8, 1]"),
+    ],
+)
+def test_a_time_series_names_the_pair_that_is_not_two_finite_numbers(tmp_path, value, pair):
+    text = f"[poles.EU]\nstrength = {value}\n"
+    expect_error(child(tmp_path, text), "poles.EU.strength", pair, "two finite numbers")
+
+
 def test_time_series_years_must_increase(tmp_path):
     text = "[poles.EU]\nstrength = [[2030, 0.5], [2025, 0.6]]\n"
     expect_error(child(tmp_path, text), "poles.EU.strength", "years of a time series must increase")
