@@ -94,8 +94,18 @@ def console() -> None:
         os._exit(EXIT_BROKEN_PIPE)  # at once: the interpreter's exit would flush again
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         sys.stderr.flush()
+        _release_semaphores()
         os._exit(code)
     sys.exit(code)
+
+
+def _release_semaphores() -> None:
+    """Give back the worker pool's semaphores before the quick exit, which skips the
+    interpreter's finalizers: else multiprocessing's resource tracker prints a warning of
+    leaked semaphores after the command's one line."""
+    from multiprocessing import util
+
+    util._run_finalizers(0)  # the finalizers the exit would run (the semaphores' among them)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -385,6 +385,27 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert 1 <= saved < 16
 
 
+@pytest.mark.slow  # a run command on two worker processes, interrupted
+def test_ctrl_c_of_a_command_with_workers_says_one_line(tmp_path):
+    """With a worker pool, the command's quick exit gave back the pool's semaphores: the
+    interrupt is its one line, not followed by the resource tracker's warning of leaked
+    semaphores."""
+    out = tmp_path / "interrupted"
+    cmd = _cli("run", str(BASELINE), "--runs", "1000", "--workers", "2", "--quiet",
+               "--out", str(out))  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_terminal_sigint
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "manifest.json").exists():
+        time.sleep(0.02)
+    time.sleep(5)  # the workers are simulating the filter's histories
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert len(err.strip().splitlines()) == 1 and "runs are saved" in err, err
+
+
 def test_local_workers_start_once_per_command_and_end_with_it():
     from csto_sim.experiments.executors import end_workers, run_jobs, worker_pool
 
