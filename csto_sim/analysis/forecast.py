@@ -149,8 +149,8 @@ class Questions(BaseModel):
 
 def load_questions(path: str | Path) -> tuple[Questions, Path]:
     """A question file and the path of its scenario (relative to the file); a
-    :class:`ForecastError` names the file, the key (``questions[i].by``, with the line of
-    its ``[[questions]]`` table) and what was expected."""
+    :class:`ForecastError` names the file, the key (``questions[i].by``, with its line, or
+    its ``[[questions]]`` table's when the key is not there) and what was expected."""
     path = Path(path)
     text = read_text(path, MAX_BYTES, "question file")
     try:
@@ -186,7 +186,8 @@ def check_questions(questions: Questions, scenario: Scenario, path: Path) -> Non
             raise ForecastError(
                 path,
                 f"questions[{i}].members",
-                f"{unknown} not members of the scenario (members: {', '.join(members)})",
+                f"{unknown} not members of the scenario{did_you_mean(unknown[0], members)} "
+                f"(members: {', '.join(members)})",
             )
         if not span.start < q.until <= span.end + 1e-9:
             raise ForecastError(
@@ -439,8 +440,8 @@ def _read_csv(path: Path, columns: list[str], what: str) -> tuple[pd.DataFrame, 
 
 
 def _first_error(exc: ValidationError, text: str) -> tuple[str, str]:
-    """The key (``questions[i].field``, with the line of the i-th ``[[questions]]`` table
-    where it has one) and the message of a question file's first validation error; a
+    """The key (``questions[i].field``, with its line in the i-th ``[[questions]]`` table,
+    or the table's, where it has one) and the message of a question file's first validation error; a
     misspelt key is named itself, with the key it misses, rather than the key as missing."""
     errors = exc.errors()
     err = errors[0]
@@ -455,13 +456,23 @@ def _first_error(exc: ValidationError, text: str) -> tuple[str, str]:
     for part in loc:
         key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
     if len(loc) > 1 and loc[0] == "questions" and isinstance(loc[1], int):
-        headers = [
-            i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[questions]]"
-        ]
+        lines = text.splitlines()
+        headers = [i for i, line in enumerate(lines) if line.strip() == "[[questions]]"]
         if loc[1] < len(headers):
-            key += f" (line {headers[loc[1]]})"
+            key += f" (line {_line_of(lines, headers[loc[1]], loc[2:3]) + 1})"
     message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
     return key or "(top level)", message
+
+
+def _line_of(lines: list[str], header: int, field: list) -> int:
+    """The line (from 0) of ``field`` in the ``[[questions]]`` table whose header is on line
+    ``header``: its ``field = ...`` line, else the header's."""
+    for n in range(header + 1, len(lines)):
+        if lines[n].lstrip().startswith("["):
+            break
+        if field and lines[n].split("=", 1)[0].strip().strip("\"'") == str(field[0]):
+            return n
+    return header
 
 
 __all__ = [

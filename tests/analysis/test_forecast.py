@@ -209,7 +209,10 @@ def test_a_bad_question_file_names_the_key(tmp_path, capsys) -> None:
     assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "q.toml: questions[0].members: ['Narnia']" in err
-    with pytest.raises(ForecastError, match=r"questions\[0\]\.by \(line 2\)"):
+    path.write_text(path.read_text().replace("Narnia", "Armenja"))
+    assert main(["forecast", str(path), "--runs", "2", "--out", str(tmp_path / "o")]) == 2
+    assert "(did you mean 'Armenia'?)" in capsys.readouterr().err
+    with pytest.raises(ForecastError, match=r"questions\[0\]\.by \(line 5\)"):
         path.write_text(
             'scenario = "s.toml"\n[[questions]]\nid = "x"\ntext = "?"\nby = "soon"\nrequest = true\n'
         )
@@ -252,8 +255,8 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
             "its dates run from 2025-01-01 to 2039-12-31",
         ),
         ('by = 2027-12-31\nrequest = "yes"', "questions[0].request"),
-        ("by = 2027\nrequest = true", "questions[0].by (line 2): expected a date such as"),
-        ("by = 2027.5\nrequest = true", "questions[0].by (line 2): expected a date such as"),
+        ("by = 2027\nrequest = true", "questions[0].by (line 5): expected a date such as"),
+        ("by = 2027.5\nrequest = true", "questions[0].by (line 5): expected a date such as"),
         (
             'by = 2027-12-31\nrequest = true\n[[questions]]\nid = "x"\ntext = "?"\n'
             "by = 2028-12-31\nrequest = true",
@@ -262,7 +265,7 @@ def test_scores_never_overwrite_their_inputs(tmp_path, capsys) -> None:
         (  # a misspelt key is named, with the key it misses
             'by = 2027-12-31\nrequest = true\n[[questions]]\nid = "y"\ntxt = "?"\n'
             "by = 2028-12-31\nrequest = true",
-            "q.toml: questions[1].txt (line 7): not a key here (did you mean 'text'?)",
+            "q.toml: questions[1].txt (line 9): not a key here (did you mean 'text'?)",
         ),
     ],
 )
