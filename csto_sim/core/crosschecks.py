@@ -85,7 +85,7 @@ def _span_problems(s: Scenario) -> Problems:
     if (end - start) / step > MAX_STEPS:
         yield (
             ("time", ("step", "end", "start")),
-            f"{(end - start) / step:.3g} steps; at most {MAX_STEPS} can run",
+            f"{(end - start) / step:,.0f} steps; at most {MAX_STEPS:,} can run",
         )
     elif abs(s.n_steps * step - (end - start)) > 1e-9:
         yield (

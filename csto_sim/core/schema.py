@@ -515,7 +515,9 @@ def _check_hazards(v: dict[str, float]) -> dict[str, float]:
         if kind not in THREAT_KINDS:
             raise ValueError(f"unknown threat kind {show(kind)}{did_you_mean(kind, THREAT_KINDS)}")
         if not isinstance(rate, int | float) or isinstance(rate, bool) or rate < 0:
-            raise ValueError(f"{kind}: hazard rate must be a number >= 0 events per year")
+            raise ValueError(
+                f"{kind} = {show(rate)}: a hazard rate is a number >= 0 (events per year)"
+            )
         out[kind] = float(rate)
     return out
 
