@@ -180,9 +180,10 @@ def sweep_differences(
     seed: int | None = None,
     workers: int | None = None,
     on_row: Callable[[dict], None] | None = None,
+    only: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The headlines of a comparison over each hand-set judgement any of the scenarios rests
-    on: ``reference``'s collapse probability and each of ``others``' difference from it, with
+    on (or only those named in ``only``, by registry id or as the table names them): ``reference``'s collapse probability and each of ``others``' difference from it, with
     the judgement at the low and the high end of its range in every run of every scenario
     (a scenario's own row moves with the same row of the others: ``baseline.leverage.Belarus``
     with ``russia_weakened.leverage.Belarus``), the same seeds. One row per judgement and
@@ -190,12 +191,24 @@ def sweep_differences(
     and the swing's 95% interval over the paired runs (``swing_low``, ``swing_high``)."""
     scenarios = [reference, *others]
     seed = reference.seed if seed is None else seed
+    groups = _judgement_groups(scenarios)
+    named = {key: {key, *map(_registry_id, columns)} for key, columns in groups.items()}
+    unknown = set(only) - set().union(*named.values())
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of these scenarios")
     rows = (
         row
-        for key, columns in _judgement_groups(scenarios).items()
+        for key, columns in groups.items()
+        if not only or named[key] & set(only)
         for row in _differences_at_ends(key, columns, scenarios, posterior, runs, seed, workers)
     )
     return _collect(rows, on_row)
+
+
+def _registry_id(column: str) -> str:
+    """The registry id of a column :meth:`Posterior.fixing` takes (``@ID`` or a parameter)."""
+    prefix = judgements.PREFIX
+    return column[len(prefix) :] if column.startswith(prefix) else PARAMETER + column
 
 
 def _judgement_groups(scenarios: Sequence[Scenario]) -> dict[str, dict[str, tuple[float, float]]]:

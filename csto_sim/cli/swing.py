@@ -56,7 +56,8 @@ def add_parser(sub) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="with --judgements: sweep only this registry id (repeatable; default: all)",
+        help="with --judgements: sweep only this registry id, or over several scenarios a "
+        "judgement as the table names it (*.leader_distraction) (repeatable; default: all)",
     )
     p.add_argument(
         "scenario",
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.record_runs is not None and args.judgements:
         say("--record-runs: weighs the table of posterior dimensions; --judgements has none")
         return EXIT_USAGE
-    if len(args.scenario) > 1 and (args.judgement or not args.judgements):
-        say("scenario: several scenarios are swept with --judgements over every judgement")
+    if len(args.scenario) > 1 and not args.judgements:
+        say("scenario: several scenarios are swept with --judgements")
         return EXIT_USAGE
     posterior_file = Path(args.posterior) if args.posterior else None
     if out_is_input(args.out, *args.scenario, posterior_file):
@@ -104,20 +105,24 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     posterior = posterior_from_args(args, scenarios)
     if posterior is None:
         raise PosteriorError("none has no dimensions to swing; name a posterior")
-    if len(scenarios) > 1:
-        table = sweep_differences(
-            scenario, scenarios[1:], posterior, args.runs, args.seed, args.workers
-        )
-        text = differences_table(table, scenario.name, args.runs, posterior_label(posterior))
-    elif args.judgements:
+    if args.judgements:
+        several = len(scenarios) > 1
         try:
-            table = sweep(
-                scenario, posterior, args.runs, args.seed, args.workers, only=args.judgement
-            )
+            if several:
+                table = sweep_differences(
+                    scenario, scenarios[1:], posterior, args.runs, args.seed, args.workers,
+                    only=args.judgement,
+                )  # fmt: skip
+            else:
+                table = sweep(
+                    scenario, posterior, args.runs, args.seed, args.workers, only=args.judgement
+                )
         except ValueError as exc:
             say(f"--judgement: {exc}")
             return EXIT_USAGE
-        text = sweep_table(table, scenario.name, args.runs, posterior_label(posterior))
+        label = posterior_label(posterior)
+        show = differences_table if several else sweep_table
+        text = show(table, scenario.name, args.runs, label)
     else:
         prior = Fit("fit").prior  # every dimension, the answer chance's reference prior
         table = swing(
