@@ -183,10 +183,11 @@ def sweep_differences(
     only: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The headlines of a comparison over each hand-set judgement any of the scenarios rests
-    on (or only those named in ``only``, by registry id or as the table names them): ``reference``'s collapse probability and each of ``others``' difference from it, with
-    the judgement at the low and the high end of its range in every run of every scenario
-    (a scenario's own row moves with the same row of the others: ``baseline.leverage.Belarus``
-    with ``russia_weakened.leverage.Belarus``), the same seeds. One row per judgement and
+    on (or those ``only`` names, by registry id or as the table does): ``reference``'s
+    collapse probability and each of ``others``' difference from it, with the judgement at
+    the low and the high end of its range in every run of every scenario (a scenario's own
+    row moves with the same row of the others: ``baseline.leverage.Belarus`` with
+    ``russia_weakened.leverage.Belarus``), the same seeds. One row per judgement and
     scenario: its ends (``headline_low``, ``headline_high``), their difference (``swing``)
     and the swing's 95% interval over the paired runs (``swing_low``, ``swing_high``)."""
     scenarios = [reference, *others]
