@@ -114,7 +114,7 @@ def _sections(c: Comparison) -> list[str]:
         f"## What happened to each member's membership (probability [95% interval]; {short})",
         f"Members frozen or withdrawn in the first year of the projection ({first:g}) are "
         "counted there, not as freezing or withdrawing during the run; the end-of-run shares "
-        f"are the status in {end:g}. The exit heat map "
+        f"are the status at the start of {end:g}. The exit heat map "
         "(`figures/exit_heatmap.png`, drawn by `compare` and `csto-sim plot`) shows them."
         + (" The start is n/a: the folder has no `timeseries` table." if no_start else ""),
         _paths(c),
@@ -177,7 +177,7 @@ def render(c: Comparison) -> str:
             if c.others
             else ""
         ),
-        f"Projection from {first:g} to {end:g} (the end year); scenarios: {names}; "
+        f"Runs from {first:g} to the start of {end:g} (the end year); scenarios: {names}; "
         f"{c.manifest['runs']} runs each, seed {c.manifest['seed']} (run i of every scenario "
         "shares its random draws"
         + (" and its parameter draw" if c.posterior else "")

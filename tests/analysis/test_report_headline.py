@@ -213,7 +213,7 @@ def test_report_opens_with_a_headline_and_states_horizon_and_scenarios(folder):
     first = report.split("\n")[2]
     assert "fragments the alliance" in first and "Monte-Carlo error" in first
     assert "figures/differences.png" in report
-    assert f"Projection from {START:g} to {END:g}" in report
+    assert f"Runs from {START:g} to the start of {END:g} (the end year)" in report
     assert "| weak | Russia far weaker | `poles.Russia.strength` " in report
     assert not re.search(r"\bnan\b", report, re.I)
     assert "| figure |" not in report and "| measure |" in report
