@@ -213,14 +213,16 @@ def _registry_id(column: str) -> str:
 
 
 def _judgement_groups(scenarios: Sequence[Scenario]) -> dict[str, dict[str, tuple[float, float]]]:
-    """Each hand-set judgement of ``scenarios`` (:func:`fixed_judgements`), a scenario's own
-    row named with ``*`` for the scenario (``*.leverage.Belarus``): its columns, each with
-    its range."""
+    """Each hand-set judgement of ``scenarios`` (:func:`fixed_judgements`), a row of any of
+    them named with ``*`` for the scenario (``*.leverage.Belarus``: the baseline's row, which
+    the scenarios that extend it read, and a scenario's own): its columns, each with its
+    range."""
+    names = {s.name for s in scenarios}
     groups: dict[str, dict[str, tuple[float, float]]] = {}
     for s in scenarios:
         for column, (key, low, high) in fixed_judgements(s).items():
-            own = key.startswith(s.name + ".")
-            group = "*" + key[len(s.name) :] if own else key
+            head, _, rest = key.partition(".")
+            group = f"*.{rest}" if head in names else key
             groups.setdefault(group, {})[column] = (low, high)
     return groups
 

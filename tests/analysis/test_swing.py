@@ -129,9 +129,12 @@ def test_the_difference_sweep_moves_each_scenarios_own_row_together(
     path.write_text(standalone_text().replace('name = "baseline"', 'name = "other"'), "utf-8")
     other = load_scenario(path)
     own = {s.name: {f"@{s.name}.g": (f"{s.name}.g", 0.0, 1.0)} for s in (standalone, other)}
+    for s in own.values():  # a row of the baseline both read (one that extends it does)
+        s["@baseline.h"] = ("baseline.h", 0.0, 2.0)
     monkeypatch.setattr(module, "fixed_judgements", lambda s: own[s.name])
     assert module._judgement_groups([standalone, other]) == {
-        "*.g": {"@baseline.g": (0.0, 1.0), "@other.g": (0.0, 1.0)}
+        "*.g": {"@baseline.g": (0.0, 1.0), "@other.g": (0.0, 1.0)},
+        "*.h": {"@baseline.h": (0.0, 2.0)},
     }
     chosen = {"collapse_min_active": ("x.min", 1, 6)}
     monkeypatch.setattr(module, "fixed_judgements", lambda s: chosen)
