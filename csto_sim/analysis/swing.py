@@ -156,20 +156,11 @@ def sweep(
 ) -> pd.DataFrame:
     """Per hand-set judgement of :func:`fixed_judgements` (or only those whose registry ids
     are in ``only``): the headline over ``posterior`` with the judgement at the low and the
-    high end of its registry range in every run (the others as usual, the same seeds), and
-    the difference (``swing``)."""
-    seed = scenario.seed if seed is None else seed
-    chosen = fixed_judgements(scenario)
-    unknown = set(only) - {key for key, _, _ in chosen.values()}
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of {scenario.name}")
-    rows = (
-        {"judgement": key}
-        | _at_ends(scenario, posterior, column, {"low": low, "high": high}, runs, seed, workers)
-        for column, (key, low, high) in chosen.items()
-        if not only or key in only
-    )
-    return _collect(rows, on_row)
+    high end of its registry range in every run (the others as usual, the same seeds), the
+    difference (``swing``) and its 95% interval over the paired runs: the comparison of
+    :func:`sweep_differences` with no other scenario."""
+    table = sweep_differences(scenario, [], posterior, runs, seed, workers, on_row, only)
+    return table.drop(columns="scenario")
 
 
 def sweep_differences(
@@ -196,7 +187,8 @@ def sweep_differences(
     named = {key: {key, *map(_registry_id, columns)} for key, columns in groups.items()}
     unknown = set(only) - set().union(*named.values())
     if unknown:
-        raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of these scenarios")
+        of = " or ".join(s.name for s in scenarios)
+        raise ValueError(f"{sorted(unknown)[0]!r} is not a hand-set judgement of {of}")
     rows = (
         row
         for key, columns in groups.items()
@@ -214,10 +206,10 @@ def _registry_id(column: str) -> str:
 
 def _judgement_groups(scenarios: Sequence[Scenario]) -> dict[str, dict[str, tuple[float, float]]]:
     """Each hand-set judgement of ``scenarios`` (:func:`fixed_judgements`), a row of any of
-    them named with ``*`` for the scenario (``*.leverage.Belarus``: the baseline's row, which
-    the scenarios that extend it read, and a scenario's own): its columns, each with its
-    range."""
-    names = {s.name for s in scenarios}
+    several named with ``*`` for the scenario (``*.leverage.Belarus``: the baseline's row,
+    which the scenarios that extend it read, and a scenario's own): its columns, each with
+    its range."""
+    names = {s.name for s in scenarios} if len(scenarios) > 1 else set()  # one: its own ids
     groups: dict[str, dict[str, tuple[float, float]]] = {}
     for s in scenarios:
         for column, (key, low, high) in fixed_judgements(s).items():
@@ -241,6 +233,7 @@ def _differences_at_ends(key, columns, scenarios, posterior, runs, seed, workers
         table = result.tables["runs"].sort_values(["scenario", "run"], kind="stable")
         ends[end] = {n: g for n, g in table.groupby("scenario", sort=False)}
     rng = np.random.default_rng(seed)
+    blocks = blocks_of(ends["low"][reference].reset_index(drop=True))
     rows = []
     for s in scenarios:
         own = [c for c in columns if c.startswith(f"{judgements.PREFIX}{s.name}.")]
@@ -251,7 +244,6 @@ def _differences_at_ends(key, columns, scenarios, posterior, runs, seed, workers
             for e in ends
         }
         paired = hit["high"] - hit["low"]
-        blocks = blocks_of(ends["low"][reference].reset_index(drop=True))
         ci = boot_interval(paired, blocks, rng, 2000)
         rows.append(
             {"judgement": key, "scenario": s.name, "low": low, "high": high}

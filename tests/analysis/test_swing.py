@@ -145,7 +145,7 @@ def test_the_difference_sweep_moves_each_scenarios_own_row_together(
     assert t.loc["other", "swing"] == 0.0 == t.loc["other", "headline_high"]
     again = module.sweep_differences(standalone, [other], post, 20, 3, 1, only=["x.min"])
     pd.testing.assert_frame_equal(again.set_index("scenario"), t)
-    with pytest.raises(ValueError, match="'nope' is not a hand-set judgement"):
+    with pytest.raises(ValueError, match="'nope' is not a hand-set judgement of baseline or other"):
         module.sweep_differences(standalone, [other], post, 20, 3, 1, only=["nope"])
     text = module.differences_table(t.reset_index(), "baseline", 20)
     assert "Swings above 0.1: `x.min` (baseline +" in text and "| other |" in text
