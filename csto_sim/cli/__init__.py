@@ -105,7 +105,9 @@ def _release_semaphores() -> None:
     leaked semaphores after the command's one line."""
     from multiprocessing import util
 
-    util._run_finalizers(0)  # the finalizers the exit would run (the semaphores' among them)
+    run = getattr(util, "_run_finalizers", None)  # private: absent, the warning is all we lose
+    if run is not None:
+        run(0)  # the finalizers the exit would run (the semaphores' among them)
 
 
 def main(argv: list[str] | None = None) -> int:
